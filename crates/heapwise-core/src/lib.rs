@@ -2,4 +2,5 @@
 //! typed object graph. No OS or browser dependency: bytes arrive through [`source::ByteSource`].
 #![forbid(unsafe_code)]
 
+pub mod report;
 pub mod source;

@@ -1,0 +1,158 @@
+//! Plain serde report types: what the CLI prints with `--json` and what the browser worker
+//! posts to the page. Every view of the product is a thin layer over these.
+
+use serde::{Deserialize, Serialize};
+
+/// `overview`: the process at a glance.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Overview {
+    pub go_version: String,
+    pub arch: String,
+    pub threads: u32,
+    pub goroutines: u32,
+    pub live_objects: u64,
+    pub live_bytes: u64,
+    pub garbage_objects: u64,
+    pub garbage_bytes: u64,
+    /// Problems found while loading that did not stop the analysis (truncated core, ...).
+    pub warnings: Vec<String>,
+}
+
+/// One `histogram` row: all live objects of one type.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HistogramRow {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub count: u64,
+    /// Sum of the objects' slot sizes (size class), not their type sizes.
+    pub bytes: u64,
+}
+
+/// One line of `objects`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ObjectRow {
+    pub addr: u64,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub size: u64,
+}
+
+/// A pointer between two objects (or from a root), with the field it goes through.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PointerRef {
+    /// Address of the other end (object base address; for roots, the root's address).
+    pub addr: u64,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Field path inside the source object (`next`, `items[3]`, `+0x18`).
+    pub field: String,
+    /// Byte offset of the pointer word inside the source object.
+    pub offset: u64,
+    /// Where the pointer lands inside the target, when not at its base.
+    pub target_offset: u64,
+}
+
+/// One typed field (a tree) of an object.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FieldValue {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub offset: u64,
+    pub size: u64,
+    /// Rendered value for scalars, pointers (`0x...`), strings (quoted prefix).
+    pub value: String,
+    /// Pointer target when the value is a heap pointer.
+    pub points_to: Option<u64>,
+    pub children: Vec<FieldValue>,
+}
+
+/// `object <addr>`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ObjectDetail {
+    pub addr: u64,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Slot size (size class).
+    pub size: u64,
+    pub size_class: u32,
+    pub live: bool,
+    pub fields: Vec<FieldValue>,
+    /// Raw contents (capped for very large objects).
+    pub bytes: Vec<u8>,
+    /// Offsets of the pointer words per the GC's pointer bitmap.
+    pub pointer_offsets: Vec<u64>,
+    pub outbound: Vec<PointerRef>,
+    pub inbound: Vec<PointerRef>,
+    /// Inbound references from roots.
+    pub root_refs: Vec<RootInfo>,
+}
+
+/// What a root is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RootInfo {
+    /// `global`, `stack`, `finalizer`, `cleanup`, `other`.
+    pub kind: String,
+    /// Global name, `goroutine 7 main.worker local buf`, `finalizer of 0x...`.
+    pub name: String,
+}
+
+/// One hop of a path from a root.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PathHop {
+    pub addr: u64,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Field of the previous hop (or of the root) that points here.
+    pub field: String,
+}
+
+/// `path <addr>`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RootPath {
+    pub root: RootInfo,
+    pub hops: Vec<PathHop>,
+}
+
+/// One stack frame.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FrameInfo {
+    pub function: String,
+    pub file: String,
+    pub line: u32,
+    pub pc: u64,
+    pub sp: u64,
+    /// Live pointer slots in this frame that point into the heap: (variable or slot name, target).
+    pub locals: Vec<LocalPointer>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LocalPointer {
+    pub name: String,
+    pub addr: u64,
+    #[serde(rename = "type")]
+    pub type_name: String,
+}
+
+/// `goroutines`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GoroutineInfo {
+    pub id: u64,
+    pub status: String,
+    pub wait_reason: String,
+    pub frames: Vec<FrameInfo>,
+}
+
+/// `breakdown`: where the process's memory goes, in bytes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Breakdown {
+    pub entries: Vec<BreakdownEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BreakdownEntry {
+    /// Slash-separated category path: `heap/live`, `heap/garbage`, `heap/free`,
+    /// `heap/released`, `heap/rounding-waste`, `stacks`, `runtime-metadata`, ...
+    pub name: String,
+    pub bytes: u64,
+}
