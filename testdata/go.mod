@@ -1,0 +1,3 @@
+module heapwise/testdata
+
+go 1.24

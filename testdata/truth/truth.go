@@ -1,0 +1,144 @@
+// Package truth is the shared harness of the heapwise test programs: it
+// collects the ground truth that a program knows about its own heap, writes
+// it as JSON to $HEAPWISE_TRUTH and then either blocks (for gcore) or
+// crashes (HEAPWISE_CRASH=1, for a kernel core with GOTRACEBACK=crash).
+//
+// Its own types live in this package, not in package main, so that only
+// the main.* types that a program asserts appear under "main." in a core.
+package truth
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"time"
+	"unsafe"
+)
+
+// TypeCount is the exact number of live heap objects of one type.
+type TypeCount struct {
+	Count int     `json:"count"`
+	Size  uintptr `json:"size"`
+}
+
+// Object is one chosen heap object.
+type Object struct {
+	Label string `json:"label"`
+	Addr  string `json:"addr"`
+	Type  string `json:"type"`
+}
+
+// Path is the shortest path from a root to an object; Length counts the
+// heap objects on it, the target included.
+type Path struct {
+	Label    string `json:"label"`
+	Addr     string `json:"addr"`
+	RootKind string `json:"root_kind"`
+	RootName string `json:"root_name"`
+	Length   int    `json:"length"`
+}
+
+// Truth is the JSON document; see testdata/README.md for the schema.
+type Truth struct {
+	Program        string               `json:"program"`
+	GoVersion      string               `json:"go_version"`
+	Pid            int                  `json:"pid"`
+	HeapAlloc      uint64               `json:"heap_alloc"`
+	Types          map[string]TypeCount `json:"types"`
+	GarbageTypes   map[string]TypeCount `json:"garbage_types"`
+	Objects        []Object             `json:"objects"`
+	Paths          []Path               `json:"paths"`
+	GoroutineFuncs []string             `json:"goroutine_funcs"`
+}
+
+// New starts the truth of program prog.
+func New(prog string) *Truth {
+	return &Truth{
+		Program:        prog,
+		GoVersion:      runtime.Version(),
+		Pid:            os.Getpid(),
+		Types:          map[string]TypeCount{},
+		GarbageTypes:   map[string]TypeCount{},
+		Objects:        []Object{},
+		Paths:          []Path{},
+		GoroutineFuncs: []string{},
+	}
+}
+
+// Hex formats an address the way the JSON wants it.
+func Hex(addr uintptr) string { return fmt.Sprintf("%#x", addr) }
+
+// Addr is the address of p, as a plain integer (keeps nothing alive).
+func Addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
+
+// Type records an exact live count of a type whose value is v.
+func Type[T any](t *Truth, name string, count int) {
+	var v T
+	t.Types[name] = TypeCount{Count: count, Size: unsafe.Sizeof(v)}
+}
+
+// Garbage records an exact count of allocated but unreachable objects.
+func Garbage[T any](t *Truth, name string, count int) {
+	var v T
+	t.GarbageTypes[name] = TypeCount{Count: count, Size: unsafe.Sizeof(v)}
+}
+
+// Obj records a chosen object.
+func (t *Truth) Obj(label string, addr uintptr, typ string) {
+	t.Objects = append(t.Objects, Object{Label: label, Addr: Hex(addr), Type: typ})
+}
+
+// Path records a shortest path.
+func (t *Truth) Path(label string, addr uintptr, kind, root string, length int) {
+	t.Paths = append(t.Paths, Path{Label: label, Addr: Hex(addr), RootKind: kind, RootName: root, Length: length})
+}
+
+// Funcs records functions that must appear in some goroutine's frames.
+func (t *Truth) Funcs(names ...string) { t.GoroutineFuncs = append(t.GoroutineFuncs, names...) }
+
+// Settle runs the two collections every program runs once its heap is
+// built, reads HeapAlloc, and then turns the collector off so that nothing
+// allocated afterwards (garbage, JSON, the crash) is ever collected.
+func (t *Truth) Settle() {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.HeapAlloc = ms.HeapAlloc
+	debug.SetGCPercent(-1)
+}
+
+// Finish writes the truth to $HEAPWISE_TRUTH (if set), then crashes when
+// HEAPWISE_CRASH=1, else prints READY and blocks forever. It never returns.
+// It must be called from main.main so that main.main stays on the stack.
+func (t *Truth) Finish() {
+	if path := os.Getenv("HEAPWISE_TRUTH"); path != "" {
+		data, err := json.MarshalIndent(t, "", "  ")
+		if err != nil {
+			fail(err)
+		}
+		data = append(data, '\n')
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			fail(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			fail(err)
+		}
+	}
+	if os.Getenv("HEAPWISE_CRASH") == "1" {
+		debug.SetTraceback("crash")
+		panic("heapwise: crashing on purpose for a kernel core")
+	}
+	os.Stdout.WriteString("READY\n")
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "heapwise truth:", err)
+	os.Exit(2)
+}
