@@ -141,6 +141,8 @@ pub struct GoroutineInfo {
     pub status: String,
     pub wait_reason: String,
     pub frames: Vec<FrameInfo>,
+    /// Bytes of stack reserved for this goroutine (`stack.hi - stack.lo`).
+    pub stack_bytes: u64,
 }
 
 /// `breakdown`: where the process's memory goes, in bytes.

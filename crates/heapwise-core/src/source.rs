@@ -58,7 +58,7 @@ fn check_range(offset: u64, len: usize, size: u64) -> Result<(usize, usize), Sou
     }
 }
 
-impl ByteSource for [u8] {
+impl ByteSource for &[u8] {
     fn size(&self) -> u64 {
         self.len() as u64
     }
@@ -77,7 +77,7 @@ impl ByteSource for Vec<u8> {
         self.len() as u64
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
-        self.as_slice().read_at(offset, buf)
+        (&self[..]).read_at(offset, buf)
     }
     fn as_slice(&self) -> Option<&[u8]> {
         Some(self)

@@ -1,0 +1,532 @@
+//! The one API every view uses: open a core and executable, then query plain data
+//! (the report types of [`crate::report`]).
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::dwarf::{Shape, TypeId};
+use crate::graph::{mark, Graph, Reachability, NO_PARENT, ROOT_FLAG};
+use crate::heap::{Heap, PtrLayout, SlotId};
+use crate::process::Process;
+use crate::report::*;
+use crate::roots::{global_roots, special_roots, Root, RootKind};
+use crate::rt::Rt;
+use crate::source::ByteSource;
+use crate::types::RtypeCache;
+use crate::typing::{assign_types, Typing};
+use crate::Error;
+
+/// Progress callback: (phase name, fraction 0..1 within the phase); return false to cancel.
+pub type Progress<'a> = &'a mut dyn FnMut(&str, f64) -> bool;
+
+/// A fully analyzed process.
+pub struct Analysis {
+    pub process: Process,
+    pub heap: Heap,
+    pub graph: Graph,
+    pub roots: Vec<Root>,
+    pub reach: Reachability,
+    pub typing: Typing,
+    pub goroutines: Vec<GoroutineInfo>,
+    pub warnings: Vec<String>,
+    rtypes: RefCell<RtypeCache>,
+    reverse: OnceCell<Graph>,
+    labels: OnceCell<Vec<u32>>,
+    label_names: OnceCell<Vec<String>>,
+}
+
+/// Cap on the bytes and fields an object page shows.
+const MAX_OBJECT_BYTES: usize = 64 * 1024;
+const MAX_FIELDS: usize = 2000;
+
+impl Analysis {
+    /// Loads and analyzes a core with its executable.
+    pub fn open(core: Rc<dyn ByteSource>, exe: Rc<dyn ByteSource>, progress: Progress<'_>) -> Result<Analysis, Error> {
+        if !progress("loading core", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        let process = Process::open(core, exe)?;
+        let mut warnings = process.warnings.clone();
+        let rt = process.rt();
+        let heap = Heap::read(&rt, process.arch == crate::elfcore::Arch::Amd64, &mut |f| progress("reading spans", f))?;
+        warnings.extend(heap.warnings.iter().cloned());
+        let mut rtypes = RtypeCache::new(&rt);
+        let graph = Graph::build(&rt, &heap, &mut rtypes, &mut |f| progress("scanning objects", f))?;
+        if !progress("finding roots", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        let mut roots = Vec::new();
+        if let Err(e) = global_roots(&rt, &heap, &mut roots) {
+            warnings.push(format!("global roots incomplete: {e}"));
+        }
+        let (goroutines, stack_roots, stack_seeds, gw) = crate::goroutines::collect(&process, &heap);
+        warnings.extend(gw);
+        roots.extend(stack_roots);
+        if let Err(e) = special_roots(&rt, &heap, &mut roots, &mut warnings) {
+            warnings.push(format!("finalizer and cleanup roots incomplete: {e}"));
+        }
+        if !progress("marking", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        let reach = mark(&heap, &graph, &roots);
+        if !progress("naming types", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        let mut seeds: Vec<(u64, TypeId)> =
+            rt.dwarf.globals.iter().map(|g| (g.addr.wrapping_add(rt.bias), g.ty)).collect();
+        seeds.extend(stack_seeds);
+        let typing = assign_types(&rt, &heap, &mut rtypes, &seeds);
+        progress("done", 1.0);
+        Ok(Analysis {
+            process,
+            heap,
+            graph,
+            roots,
+            reach,
+            typing,
+            goroutines,
+            warnings,
+            rtypes: RefCell::new(rtypes),
+            reverse: OnceCell::new(),
+            labels: OnceCell::new(),
+            label_names: OnceCell::new(),
+        })
+    }
+
+    pub fn rt(&self) -> Rt<'_> {
+        self.process.rt()
+    }
+
+    fn is_live(&self, s: SlotId) -> bool {
+        self.reach.live.get(s as usize)
+    }
+
+    fn allocated_slots(&self) -> impl Iterator<Item = SlotId> + '_ {
+        self.heap.allocated.iter_ones().map(|s| s as SlotId)
+    }
+
+    /// Type label of every slot: the assigned type, or a size/pointer-shape label.
+    fn labels(&self) -> (&Vec<u32>, &Vec<String>) {
+        let labels = self.labels.get_or_init(|| {
+            let mut names: Vec<String> = self.typing.entries.iter().map(|e| e.name.clone()).collect();
+            let mut index: HashMap<String, u32> = HashMap::new();
+            for (i, n) in names.iter().enumerate() {
+                index.entry(n.clone()).or_insert(i as u32);
+            }
+            let mut out = vec![u32::MAX; self.heap.slot_count as usize];
+            let rt = self.rt();
+            let mut rtypes = self.rtypes.borrow_mut();
+            for span in &self.heap.spans {
+                let mut shape_cache: HashMap<Vec<u64>, u32> = HashMap::new();
+                for k in 0..span.nelems {
+                    let slot = span.first_slot + k;
+                    if !self.heap.allocated.get(slot as usize) {
+                        continue;
+                    }
+                    if let Some(e) = self.typing.of(slot) {
+                        out[slot as usize] = index[&e.name];
+                        continue;
+                    }
+                    let mut words = Vec::new();
+                    if span.layout != PtrLayout::NoScan {
+                        self.heap.for_each_pointer_word(&rt, &mut rtypes, span, k, None, |o| words.push(o / 8));
+                    }
+                    let id = *shape_cache.entry(words.clone()).or_insert_with(|| {
+                        let label = unnamed_label(span.elemsize, span.layout == PtrLayout::NoScan, &words);
+                        *index.entry(label.clone()).or_insert_with(|| {
+                            names.push(label);
+                            (names.len() - 1) as u32
+                        })
+                    });
+                    out[slot as usize] = id;
+                }
+            }
+            let _ = self.label_names.set(names);
+            out
+        });
+        (labels, self.label_names.get().expect("set with labels"))
+    }
+
+    pub fn type_name(&self, s: SlotId) -> String {
+        let (l, n) = self.labels();
+        n.get(l[s as usize] as usize).cloned().unwrap_or_else(|| "?".into())
+    }
+
+    pub fn slot_size(&self, s: SlotId) -> u64 {
+        self.heap.span_of_slot(s).elemsize
+    }
+
+    pub fn overview(&self) -> Overview {
+        let (mut lo, mut lb, mut go, mut gb) = (0, 0, 0, 0);
+        for span in &self.heap.spans {
+            for k in 0..span.nelems {
+                let s = span.first_slot + k;
+                if !self.heap.allocated.get(s as usize) {
+                    continue;
+                }
+                if self.is_live(s) {
+                    lo += 1;
+                    lb += span.elemsize;
+                } else {
+                    go += 1;
+                    gb += span.elemsize;
+                }
+            }
+        }
+        Overview {
+            go_version: self.process.go_version.clone(),
+            arch: self.process.arch.go_name().to_string(),
+            threads: self.process.core.threads.len() as u32,
+            goroutines: self.goroutines.len() as u32,
+            live_objects: lo,
+            live_bytes: lb,
+            garbage_objects: go,
+            garbage_bytes: gb,
+            warnings: self.warnings.clone(),
+        }
+    }
+
+    fn histogram_of(&self, live: bool) -> Vec<HistogramRow> {
+        let (labels, names) = self.labels();
+        let mut rows: HashMap<u32, (u64, u64)> = HashMap::new();
+        for span in &self.heap.spans {
+            for k in 0..span.nelems {
+                let s = span.first_slot + k;
+                if !self.heap.allocated.get(s as usize) || self.is_live(s) != live {
+                    continue;
+                }
+                let r = rows.entry(labels[s as usize]).or_default();
+                r.0 += 1;
+                r.1 += span.elemsize;
+            }
+        }
+        let mut out: Vec<HistogramRow> = rows
+            .into_iter()
+            .map(|(l, (count, bytes))| HistogramRow { type_name: names[l as usize].clone(), count, bytes })
+            .collect();
+        out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(b.count.cmp(&a.count)).then(a.type_name.cmp(&b.type_name)));
+        out
+    }
+
+    /// Live objects grouped by type, largest total first.
+    pub fn histogram(&self) -> Vec<HistogramRow> {
+        self.histogram_of(true)
+    }
+
+    /// Allocated but unreachable objects grouped by type.
+    pub fn garbage_histogram(&self) -> Vec<HistogramRow> {
+        self.histogram_of(false)
+    }
+
+    /// Live objects whose type matches `type_regex`.
+    pub fn objects(&self, type_regex: Option<&str>) -> Result<Vec<ObjectRow>, Error> {
+        let re = match type_regex {
+            Some(r) => Some(regex::Regex::new(r).map_err(|e| Error::NotFound(format!("bad type pattern: {e}")))?),
+            None => None,
+        };
+        let (labels, names) = self.labels();
+        let matches: Vec<bool> = names.iter().map(|n| re.as_ref().is_none_or(|re| re.is_match(n))).collect();
+        Ok(self
+            .allocated_slots()
+            .filter(|&s| self.is_live(s) && matches[labels[s as usize] as usize])
+            .map(|s| ObjectRow { addr: self.heap.slot_addr(s), type_name: names[labels[s as usize] as usize].clone(), size: self.slot_size(s) })
+            .collect())
+    }
+
+    fn slot_at(&self, addr: u64) -> Result<(SlotId, u64), Error> {
+        let t = self
+            .heap
+            .find(addr)
+            .ok_or_else(|| Error::NotFound(format!("no allocated heap object at {addr:#x}")))?;
+        Ok((t.slot, self.heap.slot_addr(t.slot)))
+    }
+
+    /// Pointer words of a slot as (offset, value, target slot).
+    fn pointers_of(&self, s: SlotId) -> Vec<(u64, u64, Option<SlotId>)> {
+        let rt = self.rt();
+        let span = self.heap.span_of_slot(s);
+        let base = self.heap.slot_addr(s);
+        let mut offs = Vec::new();
+        self.heap.for_each_pointer_word(&rt, &mut self.rtypes.borrow_mut(), span, s - span.first_slot, None, |o| offs.push(o));
+        offs.into_iter()
+            .map(|o| {
+                let v = rt.mem.u64(base + o).unwrap_or(0);
+                (o, v, if v != 0 { self.heap.find(v).map(|t| t.slot) } else { None })
+            })
+            .collect()
+    }
+
+    /// Field name of byte `offset` inside slot `s`.
+    fn field_name(&self, s: SlotId, offset: u64) -> String {
+        match self.typing.of(s).and_then(|e| e.dwarf.map(|d| (d, e))) {
+            Some((d, e)) => {
+                let data_off = if self.heap.span_of_slot(s).layout == PtrLayout::Header { self.heap.params.malloc_header_size } else { 0 };
+                if offset < data_off {
+                    return "<malloc header>".into();
+                }
+                let off = offset - data_off;
+                let es = self.rt().dwarf.ty(d).size.max(1);
+                if e.count > 1 {
+                    let inner = self.rt().dwarf.field_path(d, off % es);
+                    let inner = if inner.starts_with("+0x0") { String::new() } else { format!(".{inner}") };
+                    format!("[{}]{}", off / es, inner)
+                } else {
+                    self.rt().dwarf.field_path(d, off)
+                }
+            }
+            None => format!("+{offset:#x}"),
+        }
+    }
+
+    fn reverse(&self) -> &Graph {
+        self.reverse.get_or_init(|| self.graph.reverse())
+    }
+
+    fn root_info(&self, r: &Root) -> RootInfo {
+        RootInfo { kind: r.kind.as_str().to_string(), name: r.name.clone() }
+    }
+
+    /// Everything about one object.
+    pub fn object(&self, addr: u64) -> Result<ObjectDetail, Error> {
+        let (s, base) = self.slot_at(addr)?;
+        let rt = self.rt();
+        let span = self.heap.span_of_slot(s);
+        let size = span.elemsize;
+        let bytes = rt.mem.bytes(base, (size as usize).min(MAX_OBJECT_BYTES)).map(|b| b.into_owned()).unwrap_or_default();
+        let ptrs = self.pointers_of(s);
+        let outbound = ptrs
+            .iter()
+            .filter_map(|&(o, _v, t)| {
+                let t = t?;
+                let v = rt.mem.u64(base + o).ok()?;
+                let tb = self.heap.slot_addr(t);
+                Some(PointerRef { addr: tb, type_name: self.type_name(t), field: self.field_name(s, o), offset: o, target_offset: v - tb })
+            })
+            .collect();
+        let mut inbound = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for &src in self.reverse().out(s) {
+            if !seen.insert(src) {
+                continue;
+            }
+            let sb = self.heap.slot_addr(src);
+            for (o, v, t) in self.pointers_of(src) {
+                if t == Some(s) {
+                    inbound.push(PointerRef { addr: sb, type_name: self.type_name(src), field: self.field_name(src, o), offset: o, target_offset: v - base });
+                }
+            }
+        }
+        let root_refs = self
+            .roots
+            .iter()
+            .filter(|r| self.heap.find(r.value).map(|t| t.slot) == Some(s) && !(r.kind == RootKind::Finalizer && r.slot_addr == 0))
+            .map(|r| self.root_info(r))
+            .collect();
+        let fields = match self.typing.of(s).and_then(|e| e.dwarf.map(|d| (d, e.count))) {
+            Some((d, count)) => {
+                let data_off = if span.layout == PtrLayout::Header { self.heap.params.malloc_header_size } else { 0 };
+                let mut budget = MAX_FIELDS;
+                if count > 1 {
+                    let es = rt.dwarf.ty(d).size;
+                    (0..count.min(256))
+                        .map(|i| self.field_tree(format!("[{i}]"), d, base + data_off + i * es, data_off + i * es, &mut budget, 0))
+                        .collect()
+                } else {
+                    vec![self.field_tree(String::new(), d, base + data_off, data_off, &mut budget, 0)]
+                        .into_iter()
+                        .flat_map(|f| if f.children.is_empty() { vec![f] } else { f.children })
+                        .collect()
+                }
+            }
+            None => Vec::new(),
+        };
+        Ok(ObjectDetail {
+            addr: base,
+            type_name: self.type_name(s),
+            size,
+            size_class: span.sizeclass as u32,
+            live: self.is_live(s),
+            fields,
+            bytes,
+            pointer_offsets: ptrs.iter().map(|p| p.0).collect(),
+            outbound,
+            inbound,
+            root_refs,
+        })
+    }
+
+    fn field_tree(&self, name: String, ty: TypeId, addr: u64, offset: u64, budget: &mut usize, depth: u32) -> FieldValue {
+        let rt = self.rt();
+        let d = rt.dwarf;
+        let t = d.ty(ty);
+        let u = d.underlying(ty);
+        let mut fv = FieldValue {
+            name,
+            type_name: crate::typing::display_name(d, ty),
+            offset,
+            size: t.size,
+            value: String::new(),
+            points_to: None,
+            children: Vec::new(),
+        };
+        if *budget == 0 {
+            return fv;
+        }
+        *budget -= 1;
+        match (&d.ty(u).shape, t.go_kind) {
+            (_, crate::dwarf::kind::STRING) => {
+                let len = rt.mem.u64(addr + 8).unwrap_or(0);
+                fv.value = match rt.string(addr, 64) {
+                    Ok(s) if len > 64 => format!("{s:?}… ({len} bytes)"),
+                    Ok(s) => format!("{s:?}"),
+                    Err(_) => "<unreadable>".into(),
+                };
+                let p = rt.mem.u64(addr).unwrap_or(0);
+                fv.points_to = self.heap.find(p).map(|t| self.heap.slot_addr(t.slot));
+            }
+            (Shape::Struct(fields), _) if depth < 8 => {
+                for f in fields.clone() {
+                    fv.children.push(self.field_tree(f.name.clone(), f.ty, addr + f.offset, offset + f.offset, budget, depth + 1));
+                }
+            }
+            (Shape::Array { elem, len }, _) if depth < 8 => {
+                let es = d.ty(*elem).size;
+                for i in 0..(*len).min(64) {
+                    fv.children.push(self.field_tree(format!("[{i}]"), *elem, addr + i * es, offset + i * es, budget, depth + 1));
+                }
+            }
+            (Shape::Pointer(_), _) | (Shape::Func, _) => {
+                let p = rt.mem.u64(addr).unwrap_or(0);
+                fv.value = format!("{p:#x}");
+                fv.points_to = self.heap.find(p).map(|t| self.heap.slot_addr(t.slot));
+            }
+            (Shape::Base(enc), _) => {
+                let v = rt.mem.uint(addr, t.size.min(8)).unwrap_or(0);
+                fv.value = match (*enc, t.size) {
+                    (0x02, _) => (v != 0).to_string(),
+                    (0x04, 8) => f64::from_bits(v).to_string(),
+                    (0x04, 4) => f32::from_bits(v as u32).to_string(),
+                    (0x05, n) => {
+                        let shift = 64 - 8 * n.min(8);
+                        (((v << shift) as i64) >> shift).to_string()
+                    }
+                    _ => v.to_string(),
+                };
+            }
+            _ => {}
+        }
+        fv
+    }
+
+    /// One shortest path from a root to the object at `addr`.
+    pub fn path(&self, addr: u64) -> Result<RootPath, Error> {
+        let (s, _) = self.slot_at(addr)?;
+        if !self.is_live(s) {
+            return Err(Error::NotFound(format!("object {addr:#x} is not reachable from any root (garbage)")));
+        }
+        let mut chain = vec![s];
+        let mut cur = s;
+        let root_idx;
+        loop {
+            let p = self.reach.parent[cur as usize];
+            if p == NO_PARENT {
+                return Err(Error::NotFound(format!("no path recorded for {addr:#x}")));
+            }
+            if p & ROOT_FLAG != 0 && p != NO_PARENT {
+                root_idx = (p & !ROOT_FLAG) as usize;
+                break;
+            }
+            chain.push(p);
+            cur = p;
+            if chain.len() > self.heap.slot_count as usize {
+                return Err(Error::Malformed("cycle in BFS parents".into()));
+            }
+        }
+        chain.reverse();
+        let root = &self.roots[root_idx];
+        let mut hops = Vec::with_capacity(chain.len());
+        for (i, &c) in chain.iter().enumerate() {
+            let field = if i == 0 {
+                if root.kind == RootKind::Finalizer && root.slot_addr == 0 {
+                    let fin = self.heap.find(root.value).map(|t| t.slot);
+                    fin.and_then(|f| self.pointers_of(f).into_iter().find(|p| p.2 == Some(c)).map(|p| self.field_name(f, p.0)))
+                        .unwrap_or_default()
+                } else {
+                    root.name.clone()
+                }
+            } else {
+                let prev = chain[i - 1];
+                self.pointers_of(prev).into_iter().find(|p| p.2 == Some(c)).map(|p| self.field_name(prev, p.0)).unwrap_or_default()
+            };
+            hops.push(PathHop { addr: self.heap.slot_addr(c), type_name: self.type_name(c), field });
+        }
+        Ok(RootPath { root: self.root_info(root), hops })
+    }
+
+    pub fn goroutines(&self) -> Vec<GoroutineInfo> {
+        self.goroutines.clone()
+    }
+
+    /// Where the process's memory goes.
+    pub fn breakdown(&self) -> Breakdown {
+        let ov = self.overview();
+        let page = self.heap.params.page_size;
+        let mut free_slots = 0;
+        let mut tail = 0;
+        let mut rounding = 0;
+        for span in &self.heap.spans {
+            tail += span.npages * page - span.elemsize * span.nelems as u64;
+            for k in 0..span.nelems {
+                let s = span.first_slot + k;
+                if !self.heap.allocated.get(s as usize) {
+                    free_slots += span.elemsize;
+                } else if self.is_live(s) {
+                    if let Some(e) = self.typing.of(s) {
+                        if let Some(d) = e.dwarf {
+                            let hdr = if span.layout == PtrLayout::Header { self.heap.params.malloc_header_size } else { 0 };
+                            let used = self.rt().dwarf.ty(d).size * e.count + hdr;
+                            rounding += span.elemsize.saturating_sub(used);
+                        }
+                    }
+                }
+            }
+        }
+        let mut entries = vec![
+            BreakdownEntry { name: "heap/live".into(), bytes: ov.live_bytes },
+            BreakdownEntry { name: "heap/garbage".into(), bytes: ov.garbage_bytes },
+            BreakdownEntry { name: "heap/free-slots".into(), bytes: free_slots },
+            BreakdownEntry { name: "heap/span-tail-waste".into(), bytes: tail },
+            BreakdownEntry { name: "heap/live/size-class-rounding (typed objects)".into(), bytes: rounding },
+        ];
+        let mut others: Vec<_> = self.heap.other_span_bytes.iter().collect();
+        others.sort();
+        for (k, v) in others {
+            let name = if k.starts_with("manual") { "stacks-and-runtime-spans".to_string() } else { format!("heap/{k}-spans (free or released)") };
+            entries.push(BreakdownEntry { name, bytes: *v });
+        }
+        let stack_bytes: u64 = self.goroutines.iter().map(|g| g.stack_bytes).sum();
+        entries.push(BreakdownEntry { name: "stacks/goroutines".into(), bytes: stack_bytes });
+        let core_data: u64 = self.process.core.segments.iter().map(|s| s.memsz).sum();
+        entries.push(BreakdownEntry { name: "mapped/total".into(), bytes: core_data });
+        Breakdown { entries }
+    }
+
+    /// Looks up the DWARF type named `name` (for tests and tools).
+    pub fn dwarf_type(&self, name: &str) -> Option<TypeId> {
+        self.rt().dwarf.type_by_name(name)
+    }
+}
+
+/// Label of an object no type reached: size class and pointer words.
+fn unnamed_label(size: u64, noscan: bool, words: &[u64]) -> String {
+    if noscan {
+        return format!("<unnamed {size}B noscan>");
+    }
+    if words.is_empty() {
+        return format!("<unnamed {size}B no pointers>");
+    }
+    let shown: Vec<String> = words.iter().take(8).map(|w| (w * 8).to_string()).collect();
+    let more = if words.len() > 8 { format!(",+{}", words.len() - 8) } else { String::new() };
+    format!("<unnamed {size}B ptrs@{}{more}>", shown.join(","))
+}

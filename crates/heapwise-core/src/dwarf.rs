@@ -1,0 +1,555 @@
+//! DWARF of a Go executable, reduced to what heap analysis needs: the type table (with the
+//! Go extensions `DW_AT_go_kind`, `DW_AT_go_key`, `DW_AT_go_elem`, `DW_AT_go_runtime_type`
+//! emitted by `cmd/link/internal/ld/dwarf.go`), global variables, `DW_TAG_constant`
+//! runtime constants, and the CFA-relative locals of each function.
+//!
+//! Handles the DWARF 4 and 5 output of Go 1.24 to 1.27 (zlib- or zstd-compressed sections
+//! are decompressed by `object`).
+
+use std::collections::HashMap;
+
+use gimli::{AttributeValue, EndianSlice, LittleEndian};
+
+use crate::Error;
+
+/// Index into [`Dwarf::types`].
+pub type TypeId = u32;
+
+/// Go's `DW_AT_go_kind` values (`internal/abi.Kind`).
+pub mod kind {
+    pub const BOOL: u8 = 1;
+    pub const ARRAY: u8 = 17;
+    pub const CHAN: u8 = 18;
+    pub const FUNC: u8 = 19;
+    pub const INTERFACE: u8 = 20;
+    pub const MAP: u8 = 21;
+    pub const POINTER: u8 = 22;
+    pub const SLICE: u8 = 23;
+    pub const STRING: u8 = 24;
+    pub const STRUCT: u8 = 25;
+    pub const UNSAFE_POINTER: u8 = 26;
+}
+
+const DW_AT_GO_KIND: gimli::DwAt = gimli::DwAt(0x2900);
+const DW_AT_GO_KEY: gimli::DwAt = gimli::DwAt(0x2901);
+const DW_AT_GO_ELEM: gimli::DwAt = gimli::DwAt(0x2902);
+const DW_AT_GO_EMBEDDED: gimli::DwAt = gimli::DwAt(0x2903);
+const DW_AT_GO_RUNTIME_TYPE: gimli::DwAt = gimli::DwAt(0x2904);
+/// Offset of a captured variable in its closure's context object (`funcval`).
+const DW_AT_GO_CLOSURE_OFFSET: gimli::DwAt = gimli::DwAt(0x2907);
+
+/// The shape of a DWARF type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    /// Integers, floats, bools, complex: DW_ATE encoding.
+    Base(u8),
+    /// A pointer; `None` for `unsafe.Pointer`.
+    Pointer(Option<TypeId>),
+    Struct(Vec<Field>),
+    Array { elem: TypeId, len: u64 },
+    /// A named alias: Go's map and chan types, interface types and defined types are
+    /// typedefs of their runtime representation.
+    Typedef(TypeId),
+    Func,
+    Unknown,
+}
+
+/// One struct member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub offset: u64,
+    pub ty: TypeId,
+    pub embedded: bool,
+}
+
+/// One DWARF type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Type {
+    pub name: String,
+    pub size: u64,
+    /// `DW_AT_go_kind` (0 when absent).
+    pub go_kind: u8,
+    /// Address of the matching `abi.Type` in the executable (unrelocated), 0 when absent.
+    pub runtime_type: u64,
+    /// Map key type (`DW_AT_go_key`).
+    pub key: Option<TypeId>,
+    /// Map value, chan element, slice element type (`DW_AT_go_elem`).
+    pub elem: Option<TypeId>,
+    pub shape: Shape,
+}
+
+/// A package-level variable.
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub name: String,
+    pub addr: u64,
+    pub ty: TypeId,
+}
+
+/// A local variable or parameter of a function, located relative to the CFA.
+#[derive(Debug, Clone)]
+pub struct Local {
+    pub name: String,
+    pub ty: TypeId,
+    /// (pc range start, end, CFA offset). A single full-range entry for plain locations.
+    pub ranges: Vec<(u64, u64, i64)>,
+}
+
+/// A function's locals.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub low_pc: u64,
+    pub high_pc: u64,
+    pub locals: Vec<Local>,
+    /// Captured variables of a closure: (name, type, offset in the closure context).
+    pub closure_vars: Vec<(String, TypeId, u64)>,
+}
+
+/// Everything heapwise reads from DWARF.
+#[derive(Debug, Default)]
+pub struct Dwarf {
+    pub types: Vec<Type>,
+    by_name: HashMap<String, TypeId>,
+    by_runtime_type: HashMap<u64, TypeId>,
+    pub globals: Vec<Global>,
+    pub constants: HashMap<String, i64>,
+    /// Sorted by `low_pc`.
+    pub functions: Vec<Function>,
+}
+
+type Reader<'a> = EndianSlice<'a, LittleEndian>;
+
+enum RawRef {
+    None,
+    Info(u64),
+}
+
+struct PendingType {
+    name: String,
+    size: u64,
+    go_kind: u8,
+    runtime_type: u64,
+    key: RawRef,
+    elem: RawRef,
+    target: RawRef,
+    tag: gimli::DwTag,
+    encoding: u8,
+    fields: Vec<(String, u64, RawRef, bool)>,
+    array_len: u64,
+}
+
+fn ref_of(v: Option<AttributeValue<Reader<'_>>>, unit: &gimli::UnitHeader<Reader<'_>>) -> RawRef {
+    match v {
+        Some(AttributeValue::UnitRef(o)) => o.to_debug_info_offset(unit).map(|o| RawRef::Info(o.0 as u64)).unwrap_or(RawRef::None),
+        Some(AttributeValue::DebugInfoRef(o)) => RawRef::Info(o.0 as u64),
+        _ => RawRef::None,
+    }
+}
+
+fn udata(v: Option<AttributeValue<Reader<'_>>>) -> Option<u64> {
+    match v? {
+        AttributeValue::Addr(a) => Some(a),
+        v => v.udata_value(),
+    }
+}
+
+/// Decodes a location expression of the forms Go emits for memory-resident variables:
+/// `DW_OP_addr A` (globals), `DW_OP_call_frame_cfa [DW_OP_consts N DW_OP_plus]` and
+/// `DW_OP_fbreg N` (frame base is the CFA in Go). Returns `Ok(addr)` or `Err(cfa_offset)`.
+fn decode_location(expr: &[u8]) -> Option<Result<u64, i64>> {
+    let op = *expr.first()?;
+    let mut r = gimli::EndianSlice::new(&expr[1..], LittleEndian);
+    use gimli::Reader as _;
+    match op {
+        0x03 if expr.len() == 9 => Some(Ok(r.read_u64().ok()?)),
+        0x91 => Some(Err(r.read_sleb128().ok()?)),
+        0x9c => {
+            if r.is_empty() {
+                return Some(Err(0));
+            }
+            let next = r.read_u8().ok()?;
+            let n = match next {
+                0x11 => r.read_sleb128().ok()?,
+                0x10 => r.read_uleb128().ok()? as i64,
+                _ => return None,
+            };
+            (r.read_u8().ok()? == 0x22).then_some(Err(n))
+        }
+        _ => None,
+    }
+}
+
+impl Dwarf {
+    /// Loads DWARF from the executable's sections. `section` returns the (decompressed)
+    /// contents of a section by name, or an empty slice.
+    pub fn load<'a>(section: &dyn Fn(&str) -> &'a [u8]) -> Result<Dwarf, Error> {
+        if section(".debug_info").is_empty() {
+            return Err(Error::NoDwarf);
+        }
+        let dwarf = gimli::Dwarf::load(|id: gimli::SectionId| -> Result<Reader<'a>, gimli::Error> {
+            Ok(EndianSlice::new(section(id.name()), LittleEndian))
+        })
+        .map_err(|e| Error::Dwarf(e.to_string()))?;
+        Self::read(&dwarf).map_err(|e| Error::Dwarf(e.to_string()))
+    }
+
+    fn read(dwarf: &gimli::Dwarf<Reader<'_>>) -> Result<Dwarf, gimli::Error> {
+        let mut pending: Vec<PendingType> = Vec::new();
+        let mut offset_to_id: HashMap<u64, TypeId> = HashMap::new();
+        let mut out = Dwarf::default();
+        let mut raw_globals: Vec<(String, u64, RawRef)> = Vec::new();
+        let mut raw_funcs: Vec<(String, u64, u64, Vec<(String, RawRef, Vec<(u64, u64, i64)>)>)> = Vec::new();
+        let mut raw_closure_vars: Vec<(usize, String, RawRef, u64)> = Vec::new();
+
+        let mut units = dwarf.units();
+        while let Some(header) = units.next()? {
+            let unit = dwarf.unit(header)?;
+            let mut cursor = unit.entries();
+            // Stack of (depth, index into pending) for the struct/array being filled, and
+            // the function whose locals we are collecting.
+            let mut container: Option<(isize, usize)> = None;
+            let mut func: Option<(isize, usize)> = None;
+            while let Some(entry) = cursor.next_dfs()? {
+                let depth = entry.depth();
+                if let Some((d, _)) = container {
+                    if depth <= d {
+                        container = None;
+                    }
+                }
+                if let Some((d, _)) = func {
+                    if depth <= d {
+                        func = None;
+                    }
+                }
+                let tag = entry.tag();
+                let name = match entry.attr_value(gimli::DW_AT_name) {
+                    Some(v) => dwarf.attr_string(&unit, v).ok().map(|s| String::from_utf8_lossy(s.slice()).into_owned()),
+                    None => None,
+                };
+                match tag {
+                    gimli::DW_TAG_base_type
+                    | gimli::DW_TAG_pointer_type
+                    | gimli::DW_TAG_structure_type
+                    | gimli::DW_TAG_array_type
+                    | gimli::DW_TAG_typedef
+                    | gimli::DW_TAG_subroutine_type
+                    | gimli::DW_TAG_unspecified_type => {
+                        let go_kind = udata(entry.attr_value(DW_AT_GO_KIND)).unwrap_or(0) as u8;
+                        let t = PendingType {
+                            name: name.unwrap_or_default(),
+                            size: udata(entry.attr_value(gimli::DW_AT_byte_size)).unwrap_or(0),
+                            go_kind,
+                            runtime_type: udata(entry.attr_value(DW_AT_GO_RUNTIME_TYPE)).unwrap_or(0),
+                            key: ref_of(entry.attr_value(DW_AT_GO_KEY), &unit.header),
+                            elem: ref_of(entry.attr_value(DW_AT_GO_ELEM), &unit.header),
+                            target: ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header),
+                            tag,
+                            encoding: udata(entry.attr_value(gimli::DW_AT_encoding)).unwrap_or(0) as u8,
+                            fields: Vec::new(),
+                            array_len: 0,
+                        };
+                        if let Some(o) = entry.offset().to_debug_info_offset(&unit.header) {
+                            offset_to_id.insert(o.0 as u64, pending.len() as TypeId);
+                        }
+                        if matches!(tag, gimli::DW_TAG_structure_type | gimli::DW_TAG_array_type) {
+                            container = Some((depth, pending.len()));
+                        }
+                        pending.push(t);
+                    }
+                    gimli::DW_TAG_member => {
+                        if let Some((_, idx)) = container {
+                            let off = udata(entry.attr_value(gimli::DW_AT_data_member_location)).unwrap_or(0);
+                            let embedded = udata(entry.attr_value(DW_AT_GO_EMBEDDED)).unwrap_or(0) != 0;
+                            let r = ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header);
+                            pending[idx].fields.push((name.unwrap_or_default(), off, r, embedded));
+                        }
+                    }
+                    gimli::DW_TAG_subrange_type => {
+                        if let Some((_, idx)) = container {
+                            let count = udata(entry.attr_value(gimli::DW_AT_count))
+                                .or_else(|| udata(entry.attr_value(gimli::DW_AT_upper_bound)).map(|u| u + 1))
+                                .unwrap_or(0);
+                            pending[idx].array_len = count;
+                        }
+                    }
+                    gimli::DW_TAG_variable | gimli::DW_TAG_formal_parameter | gimli::DW_TAG_constant => {
+                        let Some(name) = name else { continue };
+                        if tag == gimli::DW_TAG_constant {
+                            if let Some(v) = entry.attr_value(gimli::DW_AT_const_value) {
+                                let val = v.sdata_value().or_else(|| v.udata_value().map(|u| u as i64));
+                                if let Some(val) = val {
+                                    out.constants.insert(name, val);
+                                }
+                            }
+                            continue;
+                        }
+                        let ty = ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header);
+                        if let (Some(off), Some((_, f))) = (udata(entry.attr_value(DW_AT_GO_CLOSURE_OFFSET)), func) {
+                            raw_closure_vars.push((f, name.clone(), ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header), off));
+                        }
+                        match entry.attr_value(gimli::DW_AT_location) {
+                            Some(AttributeValue::Exprloc(e)) => match decode_location(e.0.slice()) {
+                                Some(Ok(addr)) if depth == 1 => raw_globals.push((name, addr, ty)),
+                                Some(Err(off)) => {
+                                    if let Some((_, f)) = func {
+                                        raw_funcs[f].3.push((name, ty, vec![(0, u64::MAX, off)]));
+                                    }
+                                }
+                                _ => {}
+                            },
+                            Some(AttributeValue::LocationListsRef(o)) => {
+                                let Some((_, f)) = func else { continue };
+                                let mut ranges = Vec::new();
+                                if let Ok(mut locs) = dwarf.locations(&unit, o) {
+                                    while let Ok(Some(loc)) = locs.next() {
+                                        if let Some(Err(off)) = decode_location(loc.data.0.slice()) {
+                                            ranges.push((loc.range.begin, loc.range.end, off));
+                                        }
+                                    }
+                                }
+                                if !ranges.is_empty() {
+                                    raw_funcs[f].3.push((name, ty, ranges));
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    gimli::DW_TAG_subprogram => {
+                        let low = match entry.attr_value(gimli::DW_AT_low_pc) {
+                            Some(AttributeValue::Addr(a)) => Some(a),
+                            Some(AttributeValue::DebugAddrIndex(i)) => dwarf.address(&unit, i).ok(),
+                            _ => None,
+                        };
+                        let high = match entry.attr_value(gimli::DW_AT_high_pc) {
+                            Some(AttributeValue::Addr(a)) => Some(a),
+                            Some(v) => v.udata_value().and_then(|len| low.map(|l| l + len)),
+                            None => None,
+                        };
+                        if let (Some(low), Some(high), Some(name)) = (low, high, name) {
+                            func = Some((depth, raw_funcs.len()));
+                            raw_funcs.push((name, low, high, Vec::new()));
+                        }
+                    }
+                    gimli::DW_TAG_inlined_subroutine => {
+                        // Inlined bodies' variables are not attributed to the caller frame.
+                        if func.is_some() {
+                            func = None;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        let resolve = |r: &RawRef| match r {
+            RawRef::Info(o) => offset_to_id.get(o).copied(),
+            RawRef::None => None,
+        };
+        out.types = pending
+            .iter()
+            .map(|p| {
+                let shape = match p.tag {
+                    gimli::DW_TAG_base_type => Shape::Base(p.encoding),
+                    gimli::DW_TAG_pointer_type => Shape::Pointer(resolve(&p.target)),
+                    gimli::DW_TAG_structure_type => Shape::Struct(
+                        p.fields
+                            .iter()
+                            .filter_map(|(n, off, r, emb)| {
+                                Some(Field { name: n.clone(), offset: *off, ty: resolve(r)?, embedded: *emb })
+                            })
+                            .collect(),
+                    ),
+                    gimli::DW_TAG_array_type => match resolve(&p.target) {
+                        Some(elem) => Shape::Array { elem, len: p.array_len },
+                        None => Shape::Unknown,
+                    },
+                    gimli::DW_TAG_typedef => match resolve(&p.target) {
+                        Some(t) => Shape::Typedef(t),
+                        None => Shape::Unknown,
+                    },
+                    gimli::DW_TAG_subroutine_type => Shape::Func,
+                    _ => Shape::Unknown,
+                };
+                Type {
+                    name: p.name.clone(),
+                    size: p.size,
+                    go_kind: p.go_kind,
+                    runtime_type: p.runtime_type,
+                    key: resolve(&p.key),
+                    elem: resolve(&p.elem),
+                    shape,
+                }
+            })
+            .collect();
+        // Typedefs carry no byte size: take the target's.
+        for i in 0..out.types.len() {
+            if out.types[i].size == 0 {
+                let u = out.underlying(i as TypeId);
+                out.types[i].size = out.types[u as usize].size;
+            }
+        }
+        // Pointer sizes are implied.
+        for t in &mut out.types {
+            if matches!(t.shape, Shape::Pointer(_)) && t.size == 0 {
+                t.size = 8;
+            }
+        }
+        for (i, t) in out.types.iter().enumerate() {
+            if !t.name.is_empty() {
+                // Prefer the first definition that has content (structs can be declared twice).
+                let keep = match out.by_name.get(&t.name) {
+                    Some(&prev) => {
+                        let p = &out.types[prev as usize];
+                        matches!(&p.shape, Shape::Struct(f) if f.is_empty()) && !matches!(&t.shape, Shape::Struct(f) if f.is_empty())
+                    }
+                    None => true,
+                };
+                if keep {
+                    out.by_name.insert(t.name.clone(), i as TypeId);
+                }
+            }
+            if t.runtime_type != 0 {
+                out.by_runtime_type.entry(t.runtime_type).or_insert(i as TypeId);
+            }
+        }
+        out.globals = raw_globals
+            .into_iter()
+            .filter_map(|(name, addr, r)| Some(Global { name, addr, ty: resolve(&r)? }))
+            .collect();
+        out.globals.sort_by_key(|g| g.addr);
+        let mut closure_vars: Vec<Vec<(String, TypeId, u64)>> = vec![Vec::new(); raw_funcs.len()];
+        for (f, name, r, off) in raw_closure_vars {
+            if let Some(t) = resolve(&r) {
+                closure_vars[f].push((name, t, off));
+            }
+        }
+        out.functions = raw_funcs
+            .into_iter()
+            .zip(closure_vars)
+            .map(|((name, low_pc, high_pc, locals), closure_vars)| Function {
+                name,
+                low_pc,
+                high_pc,
+                locals: locals
+                    .into_iter()
+                    .filter_map(|(name, r, ranges)| Some(Local { name, ty: resolve(&r)?, ranges }))
+                    .collect(),
+                closure_vars,
+            })
+            .collect();
+        out.functions.sort_by_key(|f| f.low_pc);
+        Ok(out)
+    }
+
+    pub fn ty(&self, id: TypeId) -> &Type {
+        &self.types[id as usize]
+    }
+
+    pub fn type_by_name(&self, name: &str) -> Option<TypeId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The DWARF type whose `DW_AT_go_runtime_type` is `addr` (unrelocated).
+    pub fn type_by_runtime_addr(&self, addr: u64) -> Option<TypeId> {
+        self.by_runtime_type.get(&addr).copied()
+    }
+
+    /// Follows typedefs to the representation type.
+    pub fn underlying(&self, mut id: TypeId) -> TypeId {
+        for _ in 0..64 {
+            match self.types[id as usize].shape {
+                Shape::Typedef(t) => id = t,
+                _ => break,
+            }
+        }
+        id
+    }
+
+    /// Byte offset and type of `field` in the struct named `struct_name`.
+    pub fn field(&self, struct_name: &str, field: &str) -> Option<(u64, TypeId)> {
+        let id = self.underlying(self.type_by_name(struct_name)?);
+        match &self.types[id as usize].shape {
+            Shape::Struct(fields) => fields.iter().find(|f| f.name == field).map(|f| (f.offset, f.ty)),
+            _ => None,
+        }
+    }
+
+    /// Size of the type named `name`.
+    pub fn size_of(&self, name: &str) -> Option<u64> {
+        self.type_by_name(name).map(|t| self.types[t as usize].size)
+    }
+
+    pub fn constant(&self, name: &str) -> Option<i64> {
+        self.constants.get(name).copied()
+    }
+
+    /// The global variable containing `addr`, if any.
+    pub fn global_at(&self, addr: u64) -> Option<&Global> {
+        let i = self.globals.partition_point(|g| g.addr <= addr).checked_sub(1)?;
+        let g = &self.globals[i];
+        let size = self.types[g.ty as usize].size.max(1);
+        (addr < g.addr + size).then_some(g)
+    }
+
+    /// The function whose code contains `pc`.
+    pub fn function_at(&self, pc: u64) -> Option<&Function> {
+        let i = self.functions.partition_point(|f| f.low_pc <= pc).checked_sub(1)?;
+        let f = &self.functions[i];
+        (pc < f.high_pc).then_some(f)
+    }
+
+    /// Names the field of type `ty` at byte `offset` (`next`, `items[3].p`, `+0x18`).
+    pub fn field_path(&self, ty: TypeId, offset: u64) -> String {
+        let mut out = String::new();
+        let mut cur = ty;
+        let mut off = offset;
+        for _ in 0..32 {
+            let u = self.underlying(cur);
+            let t = &self.types[u as usize];
+            match &t.shape {
+                Shape::Struct(fields) => {
+                    let f = fields.iter().rev().find(|f| f.offset <= off && off < f.offset + self.types[f.ty as usize].size.max(1));
+                    match f {
+                        Some(f) => {
+                            if !out.is_empty() {
+                                out.push('.');
+                            }
+                            out.push_str(&f.name);
+                            off -= f.offset;
+                            cur = f.ty;
+                        }
+                        None => break,
+                    }
+                }
+                Shape::Array { elem, .. } => {
+                    let es = self.types[*elem as usize].size.max(1);
+                    out.push_str(&format!("[{}]", off / es));
+                    off %= es;
+                    cur = *elem;
+                }
+                _ => break,
+            }
+        }
+        if off != 0 || out.is_empty() {
+            out.push_str(&format!("+{off:#x}"));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_go_locations() {
+        assert_eq!(decode_location(&[0x03, 0x80, 0x68, 0x58, 0, 0, 0, 0, 0]), Some(Ok(0x586880)));
+        assert_eq!(decode_location(&[0x9c]), Some(Err(0)));
+        assert_eq!(decode_location(&[0x91, 0x70]), Some(Err(-16)));
+        assert_eq!(decode_location(&[0x9c, 0x11, 0x08, 0x22]), Some(Err(8)));
+        assert_eq!(decode_location(&[0x50]), None);
+        assert_eq!(decode_location(&[]), None);
+    }
+}

@@ -1,0 +1,329 @@
+//! ELF core files as written by the Linux kernel (`binfmt_elf.c`: `elf_core_dump`) and by
+//! gdb's `gcore`: program headers, PT_LOAD segments and the PT_NOTE records heapwise needs
+//! (NT_PRSTATUS, NT_FILE, NT_AUXV). Only the headers and notes are read; segment contents
+//! stay in the [`ByteSource`] and are reached through [`crate::memory::Memory`].
+//!
+//! References: System V gABI (ELF header, program header), `include/uapi/linux/elf.h` and
+//! `include/linux/elfcore.h` (note layouts), `arch/x86/include/asm/user_64.h` and
+//! `arch/arm64/include/uapi/asm/ptrace.h` (register sets).
+
+use crate::bytes::{u16_at, u32_at, u64_at};
+use crate::source::ByteSource;
+use crate::Error;
+
+const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
+const ELFCLASS64: u8 = 2;
+const ELFDATA2LSB: u8 = 1;
+pub(crate) const ET_EXEC: u16 = 2;
+pub(crate) const ET_DYN: u16 = 3;
+pub(crate) const ET_CORE: u16 = 4;
+const EM_X86_64: u16 = 62;
+const EM_AARCH64: u16 = 183;
+const PT_LOAD: u32 = 1;
+const PT_NOTE: u32 = 4;
+const NT_PRSTATUS: u32 = 1;
+const NT_AUXV: u32 = 6;
+const NT_FILE: u32 = 0x4649_4c45;
+/// `AT_ENTRY` in the auxiliary vector: the executable's entry point as loaded.
+pub const AT_ENTRY: u64 = 9;
+/// Offset of `pr_reg` in `struct elf_prstatus` on 64-bit Linux.
+const PRSTATUS_REG_OFFSET: usize = 112;
+const PRSTATUS_PID_OFFSET: usize = 32;
+/// Notes larger than this are not believed (a corrupt header must not make us allocate GBs).
+const MAX_NOTE_SEGMENT: u64 = 256 << 20;
+
+/// Instruction set of the dumped process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arch {
+    Amd64,
+    Arm64,
+}
+
+impl Arch {
+    pub fn go_name(self) -> &'static str {
+        match self {
+            Arch::Amd64 => "amd64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+}
+
+/// The ELF file header fields heapwise uses, for cores and executables alike.
+#[derive(Debug, Clone)]
+pub struct ElfHeader {
+    pub e_type: u16,
+    pub machine: u16,
+    pub entry: u64,
+    pub phoff: u64,
+    pub phentsize: u16,
+    pub phnum: u16,
+}
+
+/// Reads and checks the ELF header: 64-bit little-endian only.
+pub fn read_elf_header(src: &dyn ByteSource, what: &str) -> Result<ElfHeader, Error> {
+    let mut h = [0u8; 64];
+    if src.size() < 64 {
+        return Err(Error::NotElf(format!("{what} is {} bytes long, too short for an ELF file", src.size())));
+    }
+    src.read_at(0, &mut h)?;
+    if &h[0..4] != ELF_MAGIC {
+        return Err(Error::NotElf(format!("{what} is not an ELF file (no \\x7fELF magic)")));
+    }
+    if h[4] != ELFCLASS64 || h[5] != ELFDATA2LSB {
+        return Err(Error::Unsupported(format!(
+            "{what} is not a 64-bit little-endian ELF file (only linux/amd64 and linux/arm64 are supported)"
+        )));
+    }
+    let field = |off| u16_at(&h, off).unwrap_or(0);
+    Ok(ElfHeader {
+        e_type: field(16),
+        machine: field(18),
+        entry: u64_at(&h, 24).unwrap_or(0),
+        phoff: u64_at(&h, 32).unwrap_or(0),
+        phentsize: field(54),
+        phnum: field(56),
+    })
+}
+
+/// Decodes the machine field to an [`Arch`].
+pub fn arch_of(h: &ElfHeader, what: &str) -> Result<Arch, Error> {
+    match h.machine {
+        EM_X86_64 => Ok(Arch::Amd64),
+        EM_AARCH64 => Ok(Arch::Arm64),
+        m => Err(Error::Unsupported(format!(
+            "{what} is for ELF machine {m}; heapwise reads amd64 and arm64 only"
+        ))),
+    }
+}
+
+/// One PT_LOAD segment of the core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoreSegment {
+    pub vaddr: u64,
+    pub memsz: u64,
+    pub offset: u64,
+    /// Bytes present in the file; may be less than `memsz` (file-backed pages left out, or a
+    /// truncated core: see [`CoreFile::truncated_bytes`]).
+    pub filesz: u64,
+    pub flags: u32,
+}
+
+/// Registers of one thread from NT_PRSTATUS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ThreadRegs {
+    pub tid: u32,
+    pub pc: u64,
+    pub sp: u64,
+    /// Frame pointer (rbp / x29).
+    pub fp: u64,
+    /// Link register on arm64 (x30), 0 on amd64.
+    pub lr: u64,
+}
+
+/// One NT_FILE entry: a file mapped into the process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedFile {
+    pub start: u64,
+    pub end: u64,
+    pub file_offset: u64,
+    pub path: String,
+}
+
+/// What heapwise knows of a core file after reading its headers and notes.
+#[derive(Debug, Clone)]
+pub struct CoreFile {
+    pub arch: Arch,
+    pub segments: Vec<CoreSegment>,
+    pub threads: Vec<ThreadRegs>,
+    pub mapped_files: Vec<MappedFile>,
+    pub auxv: Vec<(u64, u64)>,
+    /// Bytes of segment data the program headers promise but the file does not hold.
+    pub truncated_bytes: u64,
+    pub warnings: Vec<String>,
+}
+
+impl CoreFile {
+    /// Parses the core's headers and notes.
+    pub fn parse(src: &dyn ByteSource) -> Result<CoreFile, Error> {
+        let header = read_elf_header(src, "the core file")?;
+        match header.e_type {
+            ET_CORE => {}
+            ET_EXEC | ET_DYN => {
+                return Err(Error::NotCore(
+                    "the file given as the core is an executable or shared object, not a core dump (swapped arguments?)".into(),
+                ))
+            }
+            t => return Err(Error::NotCore(format!("the file given as the core is an ELF file of type {t}, not a core dump"))),
+        }
+        let arch = arch_of(&header, "the core")?;
+        let phdrs = read_program_headers(src, &header, "the core")?;
+        let file_size = src.size();
+        let mut segments = Vec::new();
+        let mut threads = Vec::new();
+        let mut mapped_files = Vec::new();
+        let mut auxv = Vec::new();
+        let mut warnings = Vec::new();
+        let mut truncated_bytes = 0u64;
+        for ph in &phdrs {
+            match ph.p_type {
+                PT_LOAD => {
+                    let mut seg = CoreSegment {
+                        vaddr: ph.vaddr,
+                        memsz: ph.memsz,
+                        offset: ph.offset,
+                        filesz: ph.filesz.min(ph.memsz),
+                        flags: ph.flags,
+                    };
+                    let available = file_size.saturating_sub(seg.offset);
+                    if seg.filesz > available {
+                        truncated_bytes += seg.filesz - available;
+                        seg.filesz = available;
+                    }
+                    segments.push(seg);
+                }
+                PT_NOTE => {
+                    if ph.filesz > MAX_NOTE_SEGMENT {
+                        warnings.push(format!("ignored a note segment of {} bytes", ph.filesz));
+                        continue;
+                    }
+                    let len = ph.filesz.min(file_size.saturating_sub(ph.offset));
+                    if len < ph.filesz {
+                        warnings.push("the core's notes are cut short: the file is truncated".into());
+                    }
+                    let data = src.read_vec(ph.offset, len as usize)?;
+                    for note in NoteIter::new(&data) {
+                        match note.n_type {
+                            NT_PRSTATUS => {
+                                if let Some(r) = parse_prstatus(note.desc, arch) {
+                                    threads.push(r)
+                                }
+                            }
+                            NT_FILE => mapped_files = parse_nt_file(note.desc),
+                            NT_AUXV => {
+                                auxv = note
+                                    .desc
+                                    .chunks_exact(16)
+                                    .map(|c| (u64_at(c, 0).unwrap_or(0), u64_at(c, 8).unwrap_or(0)))
+                                    .take_while(|&(k, _)| k != 0)
+                                    .collect()
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if truncated_bytes > 0 {
+            warnings.push(format!(
+                "the core file is truncated: {truncated_bytes} bytes of process memory are missing; objects there cannot be read"
+            ));
+        }
+        segments.sort_by_key(|s| s.vaddr);
+        Ok(CoreFile { arch, segments, threads, mapped_files, auxv, truncated_bytes, warnings })
+    }
+
+    pub fn auxv_value(&self, key: u64) -> Option<u64> {
+        self.auxv.iter().find(|&&(k, _)| k == key).map(|&(_, v)| v)
+    }
+}
+
+/// One program header, decoded.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgramHeader {
+    pub p_type: u32,
+    pub flags: u32,
+    pub offset: u64,
+    pub vaddr: u64,
+    pub filesz: u64,
+    pub memsz: u64,
+}
+
+/// Reads the program header table.
+pub fn read_program_headers(src: &dyn ByteSource, h: &ElfHeader, what: &str) -> Result<Vec<ProgramHeader>, Error> {
+    if h.phentsize as usize != 56 && h.phnum != 0 {
+        return Err(Error::Malformed(format!("{what}: program header entries of {} bytes, expected 56", h.phentsize)));
+    }
+    let table_len = h.phnum as usize * 56;
+    let table = src
+        .read_vec(h.phoff, table_len)
+        .map_err(|_| Error::Malformed(format!("{what}: the program header table lies outside the file")))?;
+    Ok(table
+        .chunks_exact(56)
+        .map(|p| ProgramHeader {
+            p_type: u32_at(p, 0).unwrap_or(0),
+            flags: u32_at(p, 4).unwrap_or(0),
+            offset: u64_at(p, 8).unwrap_or(0),
+            vaddr: u64_at(p, 16).unwrap_or(0),
+            filesz: u64_at(p, 32).unwrap_or(0),
+            memsz: u64_at(p, 40).unwrap_or(0),
+        })
+        .collect())
+}
+
+struct Note<'a> {
+    n_type: u32,
+    desc: &'a [u8],
+}
+
+/// Iterates ELF notes (4-byte aligned name and descriptor, as in core files).
+struct NoteIter<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> NoteIter<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        NoteIter { data, pos: 0 }
+    }
+}
+
+impl<'a> Iterator for NoteIter<'a> {
+    type Item = Note<'a>;
+    fn next(&mut self) -> Option<Note<'a>> {
+        let align4 = |x: usize| x.checked_add(3).map(|v| v & !3);
+        let d = self.data;
+        let namesz = u32_at(d, self.pos)? as usize;
+        let descsz = u32_at(d, self.pos + 4)? as usize;
+        let n_type = u32_at(d, self.pos + 8)?;
+        let name_start = self.pos + 12;
+        let desc_start = name_start.checked_add(align4(namesz)?)?;
+        let desc_end = desc_start.checked_add(descsz)?;
+        let desc = d.get(desc_start..desc_end)?;
+        self.pos = align4(desc_end)?;
+        Some(Note { n_type, desc })
+    }
+}
+
+fn parse_prstatus(desc: &[u8], arch: Arch) -> Option<ThreadRegs> {
+    let tid = u32_at(desc, PRSTATUS_PID_OFFSET)?;
+    let reg = |i: usize| u64_at(desc, PRSTATUS_REG_OFFSET + 8 * i);
+    Some(match arch {
+        // user_regs_struct: r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ...
+        Arch::Amd64 => ThreadRegs { tid, pc: reg(16)?, sp: reg(19)?, fp: reg(4)?, lr: 0 },
+        // user_pt_regs: x0..x30, sp, pc, pstate
+        Arch::Arm64 => ThreadRegs { tid, pc: reg(32)?, sp: reg(31)?, fp: reg(29)?, lr: reg(30)? },
+    })
+}
+
+fn parse_nt_file(desc: &[u8]) -> Vec<MappedFile> {
+    let count = u64_at(desc, 0).unwrap_or(0) as usize;
+    let page_size = u64_at(desc, 8).unwrap_or(4096);
+    let table_end = match count.checked_mul(24).and_then(|n| n.checked_add(16)) {
+        Some(e) if e <= desc.len() => e,
+        _ => return Vec::new(),
+    };
+    let mut names = desc[table_end..].split(|&b| b == 0);
+    (0..count)
+        .filter_map(|i| {
+            let e = 16 + i * 24;
+            let path = String::from_utf8_lossy(names.next()?).into_owned();
+            Some(MappedFile {
+                start: u64_at(desc, e)?,
+                end: u64_at(desc, e + 8)?,
+                file_offset: u64_at(desc, e + 16)?.saturating_mul(page_size),
+                path,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,124 @@
+//! The Go executable: PT_LOAD segments (to fill file-backed pages the core lacks), DWARF,
+//! and the version recorded by the linker in `.go.buildinfo` (`runtime/debug` buildinfo
+//! format, `cmd/go/internal/version`; Go 1.18+ inline-string layout).
+
+use object::{Object, ObjectSection};
+
+use crate::bytes::uvarint;
+use crate::dwarf::Dwarf;
+use crate::elfcore::{read_elf_header, read_program_headers, ProgramHeader, ET_CORE, ET_DYN, ET_EXEC};
+use crate::source::ByteSource;
+use crate::Error;
+
+const PT_LOAD: u32 = 1;
+
+/// What heapwise keeps of the executable.
+pub struct Executable {
+    pub entry: u64,
+    pub is_pie: bool,
+    pub machine: u16,
+    pub load_segments: Vec<ProgramHeader>,
+    /// The Go version from `.go.buildinfo` (`go1.26.6`), if present.
+    pub go_version: Option<String>,
+    pub build_id: Option<Vec<u8>>,
+    pub dwarf: Dwarf,
+}
+
+impl Executable {
+    /// Reads the executable. `data` must be its whole contents.
+    pub fn parse(data: &[u8]) -> Result<Executable, Error> {
+        let src: &dyn ByteSource = &data;
+        let header = read_elf_header(src, "the executable")?;
+        match header.e_type {
+            ET_EXEC | ET_DYN => {}
+            ET_CORE => {
+                return Err(Error::NotExecutable(
+                    "the file given as the executable is a core dump (swapped arguments?)".into(),
+                ))
+            }
+            t => return Err(Error::NotExecutable(format!("the file given as the executable is an ELF file of type {t}, not an executable"))),
+        }
+        let phdrs = read_program_headers(src, &header, "the executable")?;
+        let load_segments: Vec<ProgramHeader> = phdrs.into_iter().filter(|p| p.p_type == PT_LOAD).collect();
+        let file = object::read::elf::ElfFile64::<object::LittleEndian>::parse(data)
+            .map_err(|e| Error::Malformed(format!("the executable's ELF structure: {e}")))?;
+        let go_version = file
+            .section_by_name(".go.buildinfo")
+            .and_then(|s| s.data().ok())
+            .and_then(buildinfo_version);
+        let has_go_runtime = go_version.is_some()
+            || file.section_by_name(".gopclntab").is_some()
+            || file.section_by_name(".go.module").is_some()
+            || file.section_by_name(".note.go.buildid").is_some();
+        if !has_go_runtime {
+            return Err(Error::NotGo(
+                "the executable has no Go build information (.go.buildinfo, .gopclntab); is it a Go binary?".into(),
+            ));
+        }
+        let build_id = file.build_id().ok().flatten().map(|b| b.to_vec());
+        let mut sections: Vec<(String, std::borrow::Cow<'_, [u8]>)> = Vec::new();
+        for s in file.sections() {
+            let Ok(name) = s.name() else { continue };
+            if name.starts_with(".debug_") || name.starts_with(".zdebug_") {
+                let data = s
+                    .uncompressed_data()
+                    .map_err(|e| Error::Dwarf(format!("cannot decompress {name}: {e}")))?;
+                let canon = name.replacen(".zdebug_", ".debug_", 1);
+                sections.push((canon, data));
+            }
+        }
+        let lookup = |n: &str| -> &[u8] {
+            sections.iter().find(|(name, _)| name == n).map(|(_, d)| d.as_ref()).unwrap_or(&[])
+        };
+        let dwarf = Dwarf::load(&lookup)?;
+        Ok(Executable {
+            entry: header.entry,
+            is_pie: header.e_type == ET_DYN,
+            machine: header.machine,
+            load_segments,
+            go_version,
+            build_id,
+            dwarf,
+        })
+    }
+}
+
+/// Decodes the Go version string from the `.go.buildinfo` section: a 32-byte header
+/// (`\xff Go buildinf:`, pointer size, flags) followed, when flag bit 1 is set, by two
+/// uvarint-length-prefixed strings (version, module info).
+pub fn buildinfo_version(data: &[u8]) -> Option<String> {
+    if data.len() < 32 || &data[..14] != b"\xff Go buildinf:" {
+        return None;
+    }
+    let flags = data[15];
+    if flags & 2 == 0 {
+        return None;
+    }
+    let (len, n) = uvarint(data, 32)?;
+    let start = 32 + n;
+    let end = start.checked_add(len as usize)?;
+    let s = std::str::from_utf8(data.get(start..end)?).ok()?;
+    Some(s.to_string())
+}
+
+/// Parses `go1.26.6`, `go1.27rc1`, `go1.25.5 X:greenteagc` into (major, minor).
+pub fn parse_go_version(v: &str) -> Option<(u32, u32)> {
+    let rest = v.strip_prefix("go")?;
+    let mut parts = rest.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_versions() {
+        assert_eq!(parse_go_version("go1.26.6"), Some((1, 26)));
+        assert_eq!(parse_go_version("go1.27rc1"), Some((1, 27)));
+        assert_eq!(parse_go_version("go1.25.5 X:greenteagc"), Some((1, 25)));
+        assert_eq!(parse_go_version("devel"), None);
+    }
+}

@@ -1,0 +1,367 @@
+//! The Go heap: in-use spans, allocated object slots, and the pointer words of each object.
+//!
+//! Decodes `runtime/mheap.go` (`mheap.allspans`, `mspan`, `heapArena`), `runtime/mbitmap.go`
+//! (Go 1.22+ allocation headers: heap bits at the end of small spans, `*abi.Type` malloc
+//! headers, `mspan.largeType`) and `runtime/mgcmark_greenteagc.go` (Green Tea inline mark
+//! bits, experiment in Go 1.25, default in 1.26). Handles Go 1.24 to 1.27.
+
+use std::collections::HashMap;
+
+use crate::bitset::BitSet;
+use crate::rt::Rt;
+use crate::types::{RtypeCache, RtypeInfo};
+use crate::Error;
+
+/// Dense id of an object slot: spans' slots numbered in address order.
+pub type SlotId = u32;
+
+/// How the pointer words of a span's objects are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PtrLayout {
+    /// `noscan` span class: no pointers.
+    NoScan,
+    /// Objects of at most `minSizeForMallocHeader` bytes: one bit per word in a bitmap at
+    /// `bitmap` (end of the span, or in front of the inline mark bits).
+    InSpanBits { bitmap: u64 },
+    /// Small objects with an 8-byte `*abi.Type` header.
+    Header,
+    /// One large object; its type is `mspan.largeType` (0 when not yet set).
+    Large { rtype: u64 },
+}
+
+/// One in-use heap span.
+#[derive(Debug, Clone)]
+pub struct Span {
+    /// Address of the `runtime.mspan` structure.
+    pub mspan: u64,
+    pub base: u64,
+    pub npages: u64,
+    pub elemsize: u64,
+    pub nelems: u32,
+    pub first_slot: SlotId,
+    pub sizeclass: u8,
+    pub layout: PtrLayout,
+    /// Whether the span carries Green Tea inline mark bits at its end.
+    pub inline_mark_bits: bool,
+}
+
+impl Span {
+    pub fn end(&self, page_size: u64) -> u64 {
+        self.base + self.npages * page_size
+    }
+}
+
+/// Runtime constants and offsets the heap walk needs, read once from DWARF.
+#[derive(Debug, Clone)]
+pub struct HeapParams {
+    pub page_size: u64,
+    pub min_size_for_malloc_header: u64,
+    pub malloc_header_size: u64,
+    pub inline_mark_bits_size: u64,
+    pub heap_arena_bytes: u64,
+    pub arena_l2_bits: u64,
+    pub arena_base_offset: u64,
+}
+
+/// All in-use spans and which of their slots hold allocated objects.
+pub struct Heap {
+    pub params: HeapParams,
+    /// Sorted by `base`.
+    pub spans: Vec<Span>,
+    pub allocated: BitSet,
+    pub slot_count: u32,
+    /// Spans in other states, for the memory breakdown: (state name, bytes).
+    pub other_span_bytes: HashMap<String, u64>,
+    pub warnings: Vec<String>,
+}
+
+/// Where a pointer lands: the slot and the offset inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub slot: SlotId,
+    pub offset: u64,
+}
+
+impl Heap {
+    /// Reads every span from `mheap_.allspans`.
+    pub fn read(rt: &Rt<'_>, arch_is_amd64: bool, progress: &mut dyn FnMut(f64) -> bool) -> Result<Heap, Error> {
+        let params = HeapParams {
+            page_size: rt.constant(&["runtime._PageSize", "runtime.pageSize"])? as u64,
+            min_size_for_malloc_header: rt.constant(&["runtime.minSizeForMallocHeader", "internal/runtime/gc.MinSizeForMallocHeader"])?
+                as u64,
+            malloc_header_size: rt.constant(&["runtime.mallocHeaderSize", "internal/runtime/gc.MallocHeaderSize"])? as u64,
+            inline_mark_bits_size: rt.dwarf.size_of("runtime.spanInlineMarkBits").unwrap_or(0),
+            heap_arena_bytes: rt.constant(&["runtime.heapArenaBytes"])? as u64,
+            arena_l2_bits: rt.constant(&["runtime.arenaL2Bits"])? as u64,
+            // runtime/malloc.go: arenaBaseOffset is 0xffff800000000000 on amd64 and 0 on
+            // arm64 (linux); the compiler folds it, so it is not in DWARF.
+            arena_base_offset: if arch_is_amd64 { 0xffff_8000_0000_0000 } else { 0 },
+        };
+        let in_use = rt.constant(&["runtime.mSpanInUse"])? as u64;
+        let mheap = rt.global("runtime.mheap_")?;
+        let (allspans, nspans, _) = rt.slice(mheap + rt.off("runtime.mheap", "allspans")?)?;
+        let arenas_off = rt.off("runtime.mheap", "arenas")?;
+        let o_start = rt.off("runtime.mspan", "startAddr")?;
+        let o_npages = rt.off("runtime.mspan", "npages")?;
+        let o_nelems = rt.off("runtime.mspan", "nelems")?;
+        let o_elemsize = rt.off("runtime.mspan", "elemsize")?;
+        let o_spanclass = rt.off("runtime.mspan", "spanclass")?;
+        let o_state = rt.off("runtime.mspan", "state")?;
+        let o_freeindex = rt.off("runtime.mspan", "freeindex")?;
+        let o_allocbits = rt.off("runtime.mspan", "allocBits")?;
+        let o_largetype = rt.off("runtime.mspan", "largeType")?;
+        let o_inline = rt.off_opt("runtime.heapArena", "pageUseSpanInlineMarkBits");
+        let mspan_size = rt.size_of("runtime.mspan")?;
+        let nelems_size = rt.dwarf.ty(rt.dwarf.underlying(rt.field_type("runtime.mspan", "nelems")?)).size;
+        let freeindex_size = rt.dwarf.ty(rt.dwarf.underlying(rt.field_type("runtime.mspan", "freeindex")?)).size;
+
+        let mut spans = Vec::new();
+        let mut warnings = Vec::new();
+        let mut other_span_bytes: HashMap<String, u64> = HashMap::new();
+        let mut alloc_words: Vec<(usize, Vec<u8>, u32)> = Vec::new();
+        let mut arena_cache: HashMap<u64, u64> = HashMap::new();
+        if nspans > 50_000_000 {
+            return Err(Error::Malformed(format!("mheap_.allspans claims {nspans} spans")));
+        }
+        let mut buf = vec![0u8; mspan_size as usize];
+        for i in 0..nspans {
+            if i % 4096 == 0 && !progress(i as f64 / nspans.max(1) as f64) {
+                return Err(Error::Cancelled);
+            }
+            let sp = rt.mem.u64(allspans + 8 * i)?;
+            if sp == 0 {
+                continue;
+            }
+            if let Err(e) = rt.mem.read(sp, &mut buf) {
+                warnings.push(format!("span descriptor at {sp:#x} unreadable: {e}"));
+                continue;
+            }
+            let f = |o: u64, size: u64| crate::bytes::uint_at(&buf, o as usize, size as usize).unwrap_or(0);
+            let state = f(o_state, 1);
+            let base = f(o_start, 8);
+            let npages = f(o_npages, 8);
+            if state != in_use {
+                let name = match state {
+                    0 => "dead",
+                    2 => "manual (stacks, runtime)",
+                    _ => "other",
+                };
+                *other_span_bytes.entry(name.to_string()).or_default() += npages * params.page_size;
+                continue;
+            }
+            let nelems = f(o_nelems, nelems_size) as u32;
+            let elemsize = f(o_elemsize, 8);
+            let spanclass = f(o_spanclass, 1) as u8;
+            let freeindex = f(o_freeindex, freeindex_size) as u32;
+            let allocbits = f(o_allocbits, 8);
+            let sizeclass = spanclass >> 1;
+            let noscan = spanclass & 1 == 1;
+            if elemsize == 0 || nelems == 0 || npages == 0 || elemsize * nelems as u64 > npages * params.page_size {
+                warnings.push(format!("span at {base:#x} has an impossible layout; skipped"));
+                continue;
+            }
+            let span_bytes = npages * params.page_size;
+            let inline_mark_bits = match o_inline {
+                Some(off) if params.inline_mark_bits_size > 0 && elemsize <= params.min_size_for_malloc_header && elemsize >= 16 => {
+                    let arena = arena_of(rt, &params, mheap + arenas_off, base, &mut arena_cache);
+                    match arena {
+                        Some(a) => {
+                            let page_idx = (base / params.page_size) % (params.heap_arena_bytes / params.page_size);
+                            let byte = rt.mem.u8(a + off + page_idx / 8).unwrap_or(0);
+                            byte & (1 << (page_idx % 8)) != 0
+                        }
+                        None => false,
+                    }
+                }
+                _ => false,
+            };
+            let layout = if noscan {
+                PtrLayout::NoScan
+            } else if elemsize <= params.min_size_for_malloc_header {
+                let bitmap_size = span_bytes / 8 / 8;
+                let mut bitmap = base + span_bytes - bitmap_size;
+                if inline_mark_bits {
+                    bitmap -= params.inline_mark_bits_size;
+                }
+                PtrLayout::InSpanBits { bitmap }
+            } else if sizeclass != 0 {
+                PtrLayout::Header
+            } else {
+                PtrLayout::Large { rtype: f(o_largetype, 8) }
+            };
+            let bits_len = (nelems as usize).div_ceil(8);
+            let bits = rt.mem.bytes(allocbits, bits_len).map(|b| b.into_owned()).unwrap_or_else(|_| {
+                warnings.push(format!("allocation bits of span {base:#x} unreadable; assuming slots below freeindex only"));
+                vec![0; bits_len]
+            });
+            alloc_words.push((spans.len(), bits, freeindex));
+            spans.push(Span {
+                mspan: sp,
+                base,
+                npages,
+                elemsize,
+                nelems,
+                first_slot: 0,
+                sizeclass,
+                layout,
+                inline_mark_bits,
+            });
+        }
+        // Sort by address, number slots, and fill the allocated set.
+        let mut order: Vec<usize> = (0..spans.len()).collect();
+        order.sort_by_key(|&i| spans[i].base);
+        let mut rank = vec![0usize; spans.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r;
+        }
+        let mut sorted: Vec<Span> = order.iter().map(|&i| spans[i].clone()).collect();
+        let mut next: u64 = 0;
+        for s in &mut sorted {
+            s.first_slot = next as u32;
+            next += s.nelems as u64;
+        }
+        if next >= (1u64 << 31) {
+            return Err(Error::Unsupported(format!("{next} object slots: more than heapwise's 2^31 limit")));
+        }
+        let slot_count = next as u32;
+        let mut allocated = BitSet::new(slot_count as usize);
+        for (i, bits, freeindex) in alloc_words {
+            let s = &sorted[rank[i]];
+            for k in 0..s.nelems {
+                let set = k < freeindex || bits.get((k / 8) as usize).is_some_and(|b| b & (1 << (k % 8)) != 0);
+                if set {
+                    allocated.set((s.first_slot + k) as usize);
+                }
+            }
+        }
+        Ok(Heap { params, spans: sorted, allocated, slot_count, other_span_bytes, warnings })
+    }
+
+    /// The span containing `addr`.
+    pub fn span_index(&self, addr: u64) -> Option<usize> {
+        let i = self.spans.partition_point(|s| s.base <= addr).checked_sub(1)?;
+        let s = &self.spans[i];
+        (addr < s.base + s.elemsize * s.nelems as u64).then_some(i)
+    }
+
+    /// The allocated object `addr` points into.
+    pub fn find(&self, addr: u64) -> Option<Target> {
+        let s = &self.spans[self.span_index(addr)?];
+        let off = addr - s.base;
+        let k = off / s.elemsize;
+        let slot = s.first_slot + k as u32;
+        self.allocated.get(slot as usize).then_some(Target { slot, offset: off - k * s.elemsize })
+    }
+
+    /// The span holding `slot`.
+    pub fn span_of_slot(&self, slot: SlotId) -> &Span {
+        let i = self.spans.partition_point(|s| s.first_slot <= slot) - 1;
+        &self.spans[i]
+    }
+
+    pub fn slot_addr(&self, slot: SlotId) -> u64 {
+        let s = self.span_of_slot(slot);
+        s.base + (slot - s.first_slot) as u64 * s.elemsize
+    }
+
+    /// Calls `f(offset)` for each pointer word of the object in `slot` per the GC's own
+    /// metadata. `span_bytes` are the span's bytes (for in-span bitmaps and headers).
+    pub fn for_each_pointer_word(
+        &self,
+        rt: &Rt<'_>,
+        rtypes: &mut RtypeCache,
+        span: &Span,
+        index: u32,
+        span_bytes: Option<&[u8]>,
+        mut f: impl FnMut(u64),
+    ) {
+        let obj_off = index as u64 * span.elemsize;
+        match span.layout {
+            PtrLayout::NoScan => {}
+            PtrLayout::InSpanBits { bitmap } => {
+                let words = span.elemsize / 8;
+                let first_word = obj_off / 8;
+                let bm_off = bitmap - span.base;
+                let read_byte = |i: u64| -> u8 {
+                    match span_bytes {
+                        Some(b) => b.get((bm_off + i) as usize).copied().unwrap_or(0),
+                        None => rt.mem.u8(bitmap + i).unwrap_or(0),
+                    }
+                };
+                let mut w = 0;
+                while w < words {
+                    let bit = first_word + w;
+                    let byte = read_byte(bit / 8);
+                    if byte == 0 && bit % 8 == 0 && words - w >= 8 {
+                        w += 8;
+                        continue;
+                    }
+                    if byte & (1 << (bit % 8)) != 0 {
+                        f(w * 8);
+                    }
+                    w += 1;
+                }
+            }
+            PtrLayout::Header => {
+                let header = match span_bytes {
+                    Some(b) => crate::bytes::u64_at(b, obj_off as usize).unwrap_or(0),
+                    None => rt.mem.u64(span.base + obj_off).unwrap_or(0),
+                };
+                if header == 0 {
+                    return;
+                }
+                if let Some(info) = rtypes.get(rt, header) {
+                    let hs = self.params.malloc_header_size;
+                    tile_mask(&info, hs, span.elemsize, &mut f);
+                }
+            }
+            PtrLayout::Large { rtype } => {
+                if rtype == 0 {
+                    return;
+                }
+                if let Some(info) = rtypes.get(rt, rtype) {
+                    tile_mask(&info, 0, span.elemsize, &mut f);
+                }
+            }
+        }
+    }
+}
+
+/// Repeats a type's pointer mask every `Size_` bytes from `start` to `limit`, as
+/// `typePointers.next` does: an object may be an array of its header type.
+fn tile_mask(info: &RtypeInfo, start: u64, limit: u64, f: &mut impl FnMut(u64)) {
+    if info.ptr_words.is_empty() || info.size == 0 {
+        return;
+    }
+    let mut elem = start;
+    while elem < limit {
+        for &w in &info.ptr_words {
+            let off = elem + w * 8;
+            if off + 8 > limit {
+                return;
+            }
+            f(off);
+        }
+        elem += info.size;
+    }
+}
+
+/// The `heapArena` holding `addr`, through `mheap_.arenas` (`[1 << arenaL1Bits]*[1 << arenaL2Bits]*heapArena`).
+fn arena_of(rt: &Rt<'_>, p: &HeapParams, arenas: u64, addr: u64, cache: &mut HashMap<u64, u64>) -> Option<u64> {
+    let idx = addr.wrapping_sub(p.arena_base_offset) / p.heap_arena_bytes;
+    if let Some(&a) = cache.get(&idx) {
+        return Some(a);
+    }
+    let l1 = idx >> p.arena_l2_bits;
+    let l2 = idx & ((1u64 << p.arena_l2_bits) - 1);
+    let l2_array = rt.mem.u64(arenas + 8 * l1).ok()?;
+    if l2_array == 0 {
+        return None;
+    }
+    let a = rt.mem.u64(l2_array + 8 * l2).ok()?;
+    if a == 0 {
+        return None;
+    }
+    cache.insert(idx, a);
+    Some(a)
+}

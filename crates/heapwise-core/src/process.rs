@@ -1,0 +1,156 @@
+//! A loaded process: the core's address space with the executable's file-backed pages
+//! filled in, the executable's DWARF, and the checks that the two belong together.
+
+use std::rc::Rc;
+
+use crate::elfcore::{Arch, CoreFile, AT_ENTRY};
+use crate::error::SUPPORTED_GO;
+use crate::exe::{parse_go_version, Executable};
+use crate::memory::Memory;
+use crate::rt::Rt;
+use crate::source::ByteSource;
+use crate::Error;
+
+const PF_W: u32 = 2;
+/// Go releases heapwise decodes, as (major, minor) bounds.
+const MIN_GO: (u32, u32) = (1, 24);
+const MAX_GO: (u32, u32) = (1, 27);
+
+pub struct Process {
+    pub core: CoreFile,
+    pub exe: Executable,
+    pub mem: Memory,
+    pub bias: u64,
+    pub arch: Arch,
+    pub go_version: String,
+    pub warnings: Vec<String>,
+}
+
+impl Process {
+    /// Loads a core and its executable.
+    pub fn open(core_src: Rc<dyn ByteSource>, exe_src: Rc<dyn ByteSource>) -> Result<Process, Error> {
+        let core = CoreFile::parse(&*core_src)?;
+        let exe = match exe_src.as_slice() {
+            Some(s) => Executable::parse(s)?,
+            None => {
+                let size = exe_src.size();
+                if size > 4 << 30 {
+                    return Err(Error::Unsupported(format!("the executable is {size} bytes; over 4 GiB is not supported")));
+                }
+                let data = exe_src.read_vec(0, size as usize)?;
+                Executable::parse(&data)?
+            }
+        };
+        let exe_arch = crate::elfcore::arch_of(
+            &crate::elfcore::ElfHeader { e_type: 0, machine: exe.machine, entry: 0, phoff: 0, phentsize: 0, phnum: 0 },
+            "the executable",
+        )?;
+        if exe_arch != core.arch {
+            return Err(Error::ExeMismatch(format!(
+                "the core is {} but the executable is {}",
+                core.arch.go_name(),
+                exe_arch.go_name()
+            )));
+        }
+        let at_entry = core.auxv_value(AT_ENTRY);
+        let bias = match (exe.is_pie, at_entry) {
+            (true, Some(e)) => e.wrapping_sub(exe.entry),
+            (true, None) => {
+                return Err(Error::Malformed("the core has no auxiliary vector (NT_AUXV): cannot locate a PIE executable".into()))
+            }
+            (false, Some(e)) if e != exe.entry => {
+                return Err(Error::ExeMismatch(format!(
+                    "the process's entry point was {e:#x} but this executable's is {:#x}",
+                    exe.entry
+                )))
+            }
+            (false, _) => 0,
+        };
+        let mut warnings = core.warnings.clone();
+        let truncated: Vec<(u64, u64)> = core
+            .segments
+            .iter()
+            .filter(|s| s.filesz < s.memsz && core.truncated_bytes > 0)
+            .map(|s| (s.vaddr + s.filesz, s.vaddr + s.memsz))
+            .collect();
+        // Only segments cut by truncation are "missing"; a kernel core's unsaved file-backed
+        // pages are filled from the executable or read as zeros.
+        let truncated = if core.truncated_bytes > 0 { last_truncated(&core, &*core_src, truncated) } else { Vec::new() };
+        let mem = Memory::new(core_src.clone(), exe_src.clone(), &core.segments, &truncated, &exe.load_segments, bias);
+        check_segments_match(&core, &*core_src, &*exe_src, &exe, bias)?;
+
+        let exe_version = exe.go_version.clone();
+        let rt = Rt { mem: &mem, dwarf: &exe.dwarf, bias };
+        let core_version = rt
+            .global("runtime.buildVersion")
+            .ok()
+            .and_then(|a| rt.string(a, 64).ok())
+            .filter(|s| s.starts_with("go") || s.starts_with("devel"));
+        let go_version = match (&core_version, &exe_version) {
+            (Some(c), Some(e)) if c != e && !e.starts_with(c.as_str()) => {
+                return Err(Error::ExeMismatch(format!("the core was made by a {c} program, the executable was built with {e}")))
+            }
+            (Some(c), _) => c.clone(),
+            (None, Some(e)) => e.clone(),
+            (None, None) => {
+                return Err(Error::NotGo("neither the executable nor the core records a Go version".into()));
+            }
+        };
+        if core_version.is_none() && rt.global("runtime.buildVersion").is_err() {
+            return Err(Error::NotGo("the executable's DWARF has no runtime.buildVersion".into()));
+        }
+        match parse_go_version(&go_version) {
+            Some(v) if v >= MIN_GO && v <= MAX_GO => {}
+            _ => return Err(Error::UnsupportedGoVersion { found: go_version, supported: SUPPORTED_GO }),
+        }
+        if core.threads.is_empty() {
+            warnings.push("the core has no thread register notes (NT_PRSTATUS)".into());
+        }
+        Ok(Process { arch: core.arch, core, exe, mem, bias, go_version, warnings })
+    }
+
+    pub fn rt(&self) -> Rt<'_> {
+        Rt { mem: &self.mem, dwarf: &self.exe.dwarf, bias: self.bias }
+    }
+}
+
+fn last_truncated(core: &CoreFile, src: &dyn ByteSource, candidates: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    let size = src.size();
+    core.segments
+        .iter()
+        .filter(|s| s.offset + s.filesz >= size && s.filesz < s.memsz)
+        .map(|s| (s.vaddr + s.filesz, s.vaddr + s.memsz))
+        .chain(candidates.into_iter().filter(|_| false))
+        .chain(core.segments.iter().filter(|s| s.offset >= size && s.memsz > 0).map(|s| (s.vaddr, s.vaddr + s.memsz)))
+        .collect()
+}
+
+/// Compares the read-only segments the core holds with the executable's bytes: a different
+/// build of the same program differs in its text.
+fn check_segments_match(
+    core: &CoreFile,
+    core_src: &dyn ByteSource,
+    exe_src: &dyn ByteSource,
+    exe: &Executable,
+    bias: u64,
+) -> Result<(), Error> {
+    let mut compared = 0;
+    for ph in exe.load_segments.iter().filter(|p| p.flags & PF_W == 0 && p.filesz > 0) {
+        let start = ph.vaddr.wrapping_add(bias);
+        let Some(seg) = core.segments.iter().find(|s| s.vaddr <= start && start < s.vaddr + s.filesz) else { continue };
+        let n = (seg.vaddr + seg.filesz - start).min(ph.filesz).min(64 * 1024) as usize;
+        let mut a = vec![0u8; n];
+        let mut b = vec![0u8; n];
+        if core_src.read_at(seg.offset + (start - seg.vaddr), &mut a).is_err() || exe_src.read_at(ph.offset, &mut b).is_err() {
+            continue;
+        }
+        compared += 1;
+        if a != b {
+            return Err(Error::ExeMismatch(format!(
+                "the code at {start:#x} differs between the core and the executable (a different build?)"
+            )));
+        }
+    }
+    let _ = compared;
+    Ok(())
+}

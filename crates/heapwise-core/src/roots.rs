@@ -1,0 +1,171 @@
+//! GC roots other than goroutine stacks: data and bss words per the module's GC masks
+//! (`runtime/symtab.go`: `moduledata.gcdatamask`, `gcbssmask`; `runtime/mgcmark.go`:
+//! `markrootBlock`) named by DWARF globals, and span specials (`runtime/mheap.go`:
+//! `special`, `specialfinalizer`, `specialCleanup`, `specialWeakHandle`; `mgcmark.go`:
+//! `markrootSpans`): a finalized object's referents and its finalizer func are roots, the
+//! object itself is not; a cleanup's func and argument are roots; a weak handle is a root.
+//! Go 1.24 to 1.27.
+
+use crate::heap::Heap;
+use crate::rt::Rt;
+use crate::types::dwarf_ptr_words;
+use crate::Error;
+
+/// What kind of root a root is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RootKind {
+    Global,
+    Stack,
+    Finalizer,
+    Cleanup,
+    WeakHandle,
+}
+
+impl RootKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RootKind::Global => "global",
+            RootKind::Stack => "stack",
+            RootKind::Finalizer => "finalizer",
+            RootKind::Cleanup => "cleanup",
+            RootKind::WeakHandle => "weak-handle",
+        }
+    }
+}
+
+/// One root pointer word.
+#[derive(Debug, Clone)]
+pub struct Root {
+    pub kind: RootKind,
+    /// `main.cache`, `main.cache.items[3]`, `goroutine 7 main.worker buf`, `finalizer of 0x...`.
+    pub name: String,
+    /// Address of the word holding the pointer (0 for finalizer object scans).
+    pub slot_addr: u64,
+    /// The pointer value.
+    pub value: u64,
+    /// DWARF type of the pointed-to value, when the root's declared type says it.
+    pub pointee_type: Option<crate::dwarf::TypeId>,
+    /// Goroutine id for stack roots.
+    pub goroutine: Option<u64>,
+}
+
+/// Reads data/bss roots of `runtime.firstmoduledata`.
+pub fn global_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>) -> Result<(), Error> {
+    let md = rt.global("runtime.firstmoduledata")?;
+    for (start, end, mask) in [("data", "edata", "gcdatamask"), ("bss", "ebss", "gcbssmask")] {
+        let lo = rt.u64_field(md, "runtime.moduledata", start)?;
+        let hi = rt.u64_field(md, "runtime.moduledata", end)?;
+        let mask_at = md + rt.off("runtime.moduledata", mask)?;
+        let n = rt.uint_field(mask_at, "runtime.bitvector", "n")? as u64;
+        let bits_ptr = rt.u64_field(mask_at, "runtime.bitvector", "bytedata")?;
+        let words = ((hi.saturating_sub(lo)) / 8).min(n);
+        if words > 1 << 28 {
+            return Err(Error::Malformed(format!("{start} segment of {words} words")));
+        }
+        let bits = rt.mem.bytes(bits_ptr, words.div_ceil(8) as usize)?;
+        let seg = rt.mem.bytes(lo, (words * 8) as usize)?;
+        for w in 0..words {
+            if bits[(w / 8) as usize] & (1 << (w % 8)) == 0 {
+                continue;
+            }
+            let value = crate::bytes::u64_at(&seg, (w * 8) as usize).unwrap_or(0);
+            if value == 0 || heap.find(value).is_none() {
+                continue;
+            }
+            let addr = lo + w * 8;
+            let (name, pointee_type) = name_global_word(rt, addr);
+            out.push(Root { kind: RootKind::Global, name, slot_addr: addr, value, pointee_type, goroutine: None });
+        }
+    }
+    Ok(())
+}
+
+/// `main.cache.items` for a word inside a DWARF global, with the pointee type when the
+/// word is a typed pointer.
+fn name_global_word(rt: &Rt<'_>, addr: u64) -> (String, Option<crate::dwarf::TypeId>) {
+    match rt.dwarf.global_at(addr.wrapping_sub(rt.bias)) {
+        Some(g) => {
+            let off = addr.wrapping_sub(rt.bias) - g.addr;
+            let path = rt.dwarf.field_path(g.ty, off);
+            let name = if off == 0 && path.starts_with('+') { g.name.clone() } else { format!("{}.{}", g.name, path) };
+            let name = name.replace(".+0x0", "");
+            (name, crate::typing::pointee_at(rt.dwarf, g.ty, off))
+        }
+        None => (format!("global@{addr:#x}"), None),
+    }
+}
+
+/// Reads every span's specials list.
+pub fn special_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, warnings: &mut Vec<String>) -> Result<(), Error> {
+    let o_specials = rt.off("runtime.mspan", "specials")?;
+    let o_next = rt.off("runtime.special", "next")?;
+    let o_offset = rt.off("runtime.special", "offset")?;
+    let o_kind = rt.off("runtime.special", "kind")?;
+    let k_fin = rt.dwarf.constant("runtime._KindSpecialFinalizer");
+    let k_weak = rt.dwarf.constant("runtime._KindSpecialWeakHandle");
+    let k_cleanup = rt.dwarf.constant("runtime._KindSpecialCleanup");
+    let field_words = |sname: &str, fields: &[&str]| -> Vec<(u64, &'static str)> {
+        for f in fields {
+            if let Some((off, ty)) = rt.dwarf.field(sname, f) {
+                let mut v: Vec<u64> = dwarf_ptr_words(rt.dwarf, ty).into_iter().map(|w| off + w * 8).collect();
+                if v.is_empty() {
+                    v.push(off);
+                }
+                return v.into_iter().map(|o| (o, "")).collect();
+            }
+        }
+        Vec::new()
+    };
+    let fin_words = field_words("runtime.specialfinalizer", &["fn"]);
+    let cleanup_words = field_words("runtime.specialCleanup", &["cleanup", "fn"]);
+    let weak_words = field_words("runtime.specialWeakHandle", &["handle"]);
+    for span in &heap.spans {
+        let mut sp = rt.mem.u64(span.mspan + o_specials).unwrap_or(0);
+        let mut guard = 0;
+        while sp != 0 && guard < 1 << 20 {
+            guard += 1;
+            let kind = rt.mem.u8(sp + o_kind).unwrap_or(0) as i64;
+            let offset = rt.mem.u64(sp + o_offset).unwrap_or(0);
+            let obj = span.base + offset / span.elemsize * span.elemsize;
+            let (rk, words) = if Some(kind) == k_fin {
+                (RootKind::Finalizer, &fin_words)
+            } else if Some(kind) == k_cleanup {
+                (RootKind::Cleanup, &cleanup_words)
+            } else if Some(kind) == k_weak {
+                (RootKind::WeakHandle, &weak_words)
+            } else {
+                sp = rt.mem.u64(sp + o_next).unwrap_or(0);
+                continue;
+            };
+            for &(w, _) in words.iter() {
+                let value = rt.mem.u64(sp + w).unwrap_or(0);
+                if value != 0 && heap.find(value).is_some() {
+                    out.push(Root {
+                        kind: rk,
+                        name: format!("{} of {obj:#x}", rk.as_str()),
+                        slot_addr: sp + w,
+                        value,
+                        pointee_type: None,
+                        goroutine: None,
+                    });
+                }
+            }
+            if rk == RootKind::Finalizer {
+                // The finalized object's referents are roots; the object itself is not.
+                out.push(Root {
+                    kind: RootKind::Finalizer,
+                    name: format!("finalizer of {obj:#x}"),
+                    slot_addr: 0,
+                    value: obj,
+                    pointee_type: None,
+                    goroutine: None,
+                });
+            }
+            sp = rt.mem.u64(sp + o_next).unwrap_or(0);
+        }
+        if guard >= 1 << 20 {
+            warnings.push(format!("specials list of span {:#x} does not end", span.base));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,731 @@
+//! Goroutines and their stacks: every live `g` in `runtime.allgs`, unwound with the
+//! pclntab the way the runtime's unwinder does (`runtime/traceback.go`), and each frame's
+//! live pointer slots found the way the garbage collector finds them
+//! (`runtime.scanframeworker`: locals and args stack maps, stack objects, conservative
+//! scanning of frames interrupted by async preemption). Slots are named after DWARF locals.
+
+use std::collections::HashMap;
+
+use crate::dwarf::TypeId;
+use crate::elfcore::Arch;
+use crate::pclntab::{FuncInfo, InlineFrame, Pclntab, ARGS_SIZE_UNKNOWN, FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME};
+use crate::process::Process;
+use crate::rt::Rt;
+use crate::Error;
+
+/// Frames past this many on one stack are not read.
+pub const MAX_FRAMES: usize = 100_000;
+const PTR: u64 = 8;
+/// A frame larger than this is not believed.
+const MAX_FRAME_BYTES: u64 = 64 << 20;
+/// Stack objects per frame past this are not believed.
+const MAX_STACK_OBJECTS: u64 = 1 << 16;
+
+/// One goroutine.
+#[derive(Debug, Clone)]
+pub struct Goroutine {
+    pub id: u64,
+    /// Address of the runtime `g`.
+    pub g_addr: u64,
+    /// `"waiting"`, `"runnable"`, `"running"`, `"syscall"`, ... (the `_G*` constant's name,
+    /// without the `_Gscan` bit).
+    pub status: String,
+    /// The runtime's description of `g.waitreason` (`"chan receive"`), empty if none.
+    pub wait_reason: String,
+    /// Innermost first.
+    pub frames: Vec<Frame>,
+    pub stack_lo: u64,
+    pub stack_hi: u64,
+}
+
+/// One physical stack frame.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// The physical function.
+    pub function: String,
+    /// Position in the physical function: the call (or, for inlined code, the call site of
+    /// the outermost inlined call).
+    pub file: String,
+    pub line: u32,
+    /// The frame's pc (a return address except in the innermost frame).
+    pub pc: u64,
+    pub sp: u64,
+    pub slots: Vec<StackSlot>,
+    /// Functions inlined into this frame at `pc`, innermost first (the physical function
+    /// itself is not repeated here). Go's own tracebacks print these as separate frames.
+    pub inlined: Vec<InlineFrame>,
+}
+
+/// A stack word that may hold a pointer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackSlot {
+    /// Address of the stack word.
+    pub addr: u64,
+    /// The value it holds.
+    pub value: u64,
+    /// DWARF local name and field path (`buf`, `it.next`, `s.array`), or `local+0x18`
+    /// (offset from the frame's sp) / `arg+0x8` (offset from its argument pointer).
+    pub name: String,
+    /// DWARF type of the variable the word belongs to, if known.
+    pub ty: Option<TypeId>,
+    /// Byte offset of the word inside that variable.
+    pub var_offset: u64,
+    /// Found by conservative scanning: the word may not be a pointer at all.
+    pub conservative: bool,
+}
+
+/// Field offsets of the runtime structures the walk reads.
+struct Layout {
+    g_stack_lo: u64,
+    g_stack_hi: u64,
+    g_sched_sp: u64,
+    g_sched_pc: u64,
+    g_sched_lr: Option<u64>,
+    g_syscallsp: u64,
+    g_syscallpc: u64,
+    g_status: u64,
+    g_goid: u64,
+    g_waitreason: Option<(u64, u64)>,
+    g_m: u64,
+    m_procid: Option<u64>,
+    stackmap_n: u64,
+    stackmap_nbit: u64,
+    stackmap_bytedata: u64,
+    sor_size: u64,
+    sor_off: u64,
+    sor_ptr_bytes: u64,
+    sor_gcdataoff: u64,
+}
+
+impl Layout {
+    fn read(rt: &Rt<'_>) -> Result<Layout, Error> {
+        const G: &str = "runtime.g";
+        let stack = rt.off(G, "stack")?;
+        let sched = rt.off(G, "sched")?;
+        let status = rt.off(G, "atomicstatus")?;
+        // atomic.Uint32 wraps its value in a struct.
+        let status_inner = rt
+            .dwarf
+            .field(G, "atomicstatus")
+            .map(|(_, t)| rt.dwarf.ty(t).name.clone())
+            .and_then(|n| rt.off_opt(&n, "value"))
+            .unwrap_or(0);
+        let waitreason = rt.dwarf.field(G, "waitreason").map(|(o, t)| (o, rt.dwarf.ty(rt.dwarf.underlying(t)).size.max(1)));
+        let sm = |f: &str, d: u64| rt.off_opt("runtime.stackmap", f).unwrap_or(d);
+        let so = |f: &str, d: u64| rt.off_opt("runtime.stackObjectRecord", f).unwrap_or(d);
+        Ok(Layout {
+            g_stack_lo: stack + rt.off_opt("runtime.stack", "lo").unwrap_or(0),
+            g_stack_hi: stack + rt.off_opt("runtime.stack", "hi").unwrap_or(8),
+            g_sched_sp: sched + rt.off("runtime.gobuf", "sp")?,
+            g_sched_pc: sched + rt.off("runtime.gobuf", "pc")?,
+            g_sched_lr: rt.off_opt("runtime.gobuf", "lr").map(|o| sched + o),
+            g_syscallsp: rt.off(G, "syscallsp")?,
+            g_syscallpc: rt.off(G, "syscallpc")?,
+            g_status: status + status_inner,
+            g_goid: rt.off(G, "goid")?,
+            g_waitreason: waitreason,
+            g_m: rt.off(G, "m")?,
+            m_procid: rt.off_opt("runtime.m", "procid"),
+            stackmap_n: sm("n", 0),
+            stackmap_nbit: sm("nbit", 4),
+            stackmap_bytedata: sm("bytedata", 8),
+            sor_size: rt.dwarf.size_of("runtime.stackObjectRecord").filter(|&s| s >= 16).unwrap_or(16),
+            sor_off: so("off", 0),
+            sor_ptr_bytes: so("ptrBytes", 8),
+            sor_gcdataoff: so("gcdataoff", 12),
+        })
+    }
+}
+
+/// The goroutine statuses, by value (`runtime._G*` constants, with the long-standing
+/// values as fallback).
+const STATUSES: &[(&str, Option<u64>)] = &[
+    ("idle", Some(0)),
+    ("runnable", Some(1)),
+    ("running", Some(2)),
+    ("syscall", Some(3)),
+    ("waiting", Some(4)),
+    ("dead", Some(6)),
+    ("copystack", Some(8)),
+    ("preempted", Some(9)),
+    ("leaked", None),
+    ("deadextra", None),
+];
+
+/// Names of the `_G*` status values, by value, and the `_Gscan` bit.
+fn status_names(rt: &Rt<'_>) -> (HashMap<u64, String>, u64) {
+    let mut names: HashMap<u64, String> = HashMap::new();
+    for &(name, fallback) in STATUSES {
+        if let Some(v) = rt.dwarf.constant(&format!("runtime._G{name}")).map(|v| v as u64).or(fallback) {
+            names.entry(v).or_insert_with(|| name.to_string());
+        }
+    }
+    let gscan = rt.constant(&["runtime._Gscan"]).unwrap_or(0x1000) as u64;
+    (names, gscan)
+}
+
+/// Per-architecture unwinding rules.
+#[derive(Clone, Copy)]
+struct ArchRules {
+    uses_lr: bool,
+    /// `sys.MinFrameSize`: words reserved at the bottom of each frame (the saved LR).
+    min_frame: u64,
+    /// Smallest locals area that has a stack map (`getStackMap`'s `minsize`).
+    min_locals: u64,
+}
+
+impl ArchRules {
+    fn of(arch: Arch) -> ArchRules {
+        match arch {
+            Arch::Amd64 => ArchRules { uses_lr: false, min_frame: 0, min_locals: 0 },
+            Arch::Arm64 => ArchRules { uses_lr: true, min_frame: 8, min_locals: 16 },
+        }
+    }
+}
+
+struct Walker<'a> {
+    rt: Rt<'a>,
+    p: &'a Process,
+    pcln: &'a Pclntab,
+    lay: Layout,
+    arch: ArchRules,
+}
+
+/// Where the walk of one goroutine starts.
+struct Start {
+    pc: u64,
+    sp: u64,
+    lr: u64,
+    /// From thread registers: the innermost pc is the exact instruction, not a return address.
+    from_regs: bool,
+    is_syscall: bool,
+}
+
+/// Reads every goroutine that is not dead, with its frames and pointer slots.
+/// Problems with single goroutines become warnings; a missing runtime structure ends the
+/// read with a warning and no goroutines.
+pub fn read_goroutines(p: &Process, pcln: &Pclntab) -> (Vec<Goroutine>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let rt = p.rt();
+    let lay = match Layout::read(&rt) {
+        Ok(l) => l,
+        Err(e) => {
+            warnings.push(format!("cannot read goroutines: {e}"));
+            return (Vec::new(), warnings);
+        }
+    };
+    let w = Walker { rt: p.rt(), p, pcln, lay, arch: ArchRules::of(p.arch) };
+    let gs = match w.all_gs() {
+        Ok(gs) => gs,
+        Err(e) => {
+            warnings.push(format!("cannot read runtime.allgs: {e}"));
+            return (Vec::new(), warnings);
+        }
+    };
+    let (names, gscan) = status_names(&rt);
+    let dead: Vec<u64> = ["runtime._Gdead", "runtime._Gdeadextra"].iter().filter_map(|n| rt.dwarf.constant(n)).map(|v| v as u64).collect();
+    let dead = if dead.is_empty() { vec![6] } else { dead };
+    let running = rt.constant(&["runtime._Grunning"]).unwrap_or(2) as u64;
+    let syscall = rt.constant(&["runtime._Gsyscall"]).unwrap_or(3) as u64;
+    let reasons = wait_reason_strings(&rt);
+    let mut out = Vec::new();
+    for g in gs {
+        if g == 0 {
+            continue;
+        }
+        let raw = match rt.mem.u32(g + w.lay.g_status) {
+            Ok(s) => s as u64,
+            Err(e) => {
+                warnings.push(format!("goroutine at {g:#x}: cannot read its status: {e}"));
+                continue;
+            }
+        };
+        let st = raw & !gscan;
+        if dead.contains(&st) {
+            continue;
+        }
+        match w.goroutine(g, st, st == running, st == syscall, &names, &reasons, &mut warnings) {
+            Ok(gr) => out.push(gr),
+            Err(e) => warnings.push(format!("goroutine at {g:#x}: {e}")),
+        }
+    }
+    (out, warnings)
+}
+
+/// `runtime.waitReasonStrings`, read from memory.
+fn wait_reason_strings(rt: &Rt<'_>) -> Vec<String> {
+    let Some(gl) = rt.dwarf.globals.iter().find(|g| g.name == "runtime.waitReasonStrings") else { return Vec::new() };
+    let ty = rt.dwarf.ty(rt.dwarf.underlying(gl.ty));
+    let n = match ty.shape {
+        crate::dwarf::Shape::Array { len, .. } => len.min(1024),
+        _ => ty.size / 16,
+    };
+    let base = gl.addr.wrapping_add(rt.bias);
+    (0..n).map(|i| rt.string(base + 16 * i, 256).unwrap_or_default()).collect()
+}
+
+impl<'a> Walker<'a> {
+    fn all_gs(&self) -> Result<Vec<u64>, Error> {
+        let (ptr, len, _) = self.rt.slice(self.rt.global("runtime.allgs")?)?;
+        if len > 1 << 26 {
+            return Err(Error::Malformed(format!("runtime.allgs has {len} entries")));
+        }
+        let b = self.rt.mem.bytes(ptr, (len * PTR) as usize)?;
+        Ok(b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn goroutine(
+        &self,
+        g: u64,
+        st: u64,
+        running: bool,
+        in_syscall: bool,
+        names: &HashMap<u64, String>,
+        reasons: &[String],
+        warnings: &mut Vec<String>,
+    ) -> Result<Goroutine, Error> {
+        let mem = self.rt.mem;
+        let l = &self.lay;
+        let id = mem.u64(g + l.g_goid)?;
+        let stack_lo = mem.u64(g + l.g_stack_lo)?;
+        let stack_hi = mem.u64(g + l.g_stack_hi)?;
+        let wait_reason = match l.g_waitreason {
+            Some((off, size)) => {
+                let r = mem.uint(g + off, size)? as usize;
+                if r == 0 {
+                    String::new()
+                } else {
+                    reasons.get(r).cloned().unwrap_or_else(|| format!("wait reason {r}"))
+                }
+            }
+            None => String::new(),
+        };
+        let status = names.get(&st).cloned().unwrap_or_else(|| format!("status {st}"));
+        let mut gr = Goroutine { id, g_addr: g, status, wait_reason, frames: Vec::new(), stack_lo, stack_hi };
+        let in_stack = |sp: u64| stack_lo <= sp && sp < stack_hi;
+        let sched_sp = mem.u64(g + l.g_sched_sp)?;
+        let sched = Start {
+            pc: mem.u64(g + l.g_sched_pc)?,
+            sp: sched_sp,
+            lr: match l.g_sched_lr {
+                Some(o) if self.arch.uses_lr => mem.u64(g + o)?,
+                _ => 0,
+            },
+            from_regs: false,
+            is_syscall: false,
+        };
+        let syscallsp = mem.u64(g + l.g_syscallsp)?;
+        let start = if running {
+            let thread = self.thread_of(g);
+            match thread {
+                Some(t) if in_stack(t.sp) => Some(Start { pc: t.pc, sp: t.sp, lr: t.lr, from_regs: true, is_syscall: false }),
+                // On the system stack (systemstack, a signal handler): the switch saved
+                // the goroutine's position in g.sched.
+                _ if sched_sp != 0 && in_stack(sched_sp) => Some(sched),
+                Some(_) => {
+                    warnings.push(format!(
+                        "goroutine {id} is running on a thread whose stack pointer is outside its stack, and has no saved context: frames not read"
+                    ));
+                    None
+                }
+                None => {
+                    warnings.push(format!("goroutine {id} is running but no thread of the core runs it: frames not read"));
+                    None
+                }
+            }
+        } else if syscallsp != 0 {
+            Some(Start { pc: mem.u64(g + l.g_syscallpc)?, sp: syscallsp, lr: 0, from_regs: false, is_syscall: true })
+        } else {
+            Some(sched)
+        };
+        let _ = in_syscall;
+        if let Some(s) = start {
+            if stack_lo == 0 || stack_hi <= stack_lo {
+                warnings.push(format!("goroutine {id} has no stack"));
+            } else if !in_stack(s.sp) && s.sp != stack_hi {
+                warnings.push(format!(
+                    "goroutine {id}: saved sp {:#x} is outside its stack [{stack_lo:#x}, {stack_hi:#x}): frames not read",
+                    s.sp
+                ));
+            } else {
+                gr.frames = self.unwind(&gr, s, warnings);
+            }
+        }
+        Ok(gr)
+    }
+
+    /// The registers of the thread running goroutine `g` (`g.m.procid` = thread id).
+    fn thread_of(&self, g: u64) -> Option<crate::elfcore::ThreadRegs> {
+        let m = self.rt.mem.u64(g + self.lay.g_m).ok().filter(|&m| m != 0)?;
+        let procid = self.rt.mem.u64(m + self.lay.m_procid?).ok()?;
+        self.p.core.threads.iter().find(|t| t.tid as u64 == procid).copied()
+    }
+
+    fn is(&self, f: &FuncInfo, id: Option<u8>) -> bool {
+        id == Some(f.funcid)
+    }
+
+    fn is_injected(&self, f: &FuncInfo) -> bool {
+        let c = &self.pcln.consts;
+        self.is(f, c.funcid_sigpanic) || self.is(f, c.funcid_async_preempt) || self.is(f, c.funcid_debug_call_v2)
+    }
+
+    fn unwind(&self, gr: &Goroutine, s: Start, warnings: &mut Vec<String>) -> Vec<Frame> {
+        let mem = self.rt.mem;
+        let pcln = self.pcln;
+        let c = &pcln.consts;
+        let arch = self.arch;
+        let mut frames = Vec::new();
+        let (mut pc, mut sp, mut lr) = (s.pc, s.sp, s.lr);
+        // A zero pc is likely a call through a nil func: start in the caller.
+        if pc == 0 {
+            match mem.u64(sp) {
+                Ok(v) => {
+                    pc = v;
+                    if arch.uses_lr {
+                        lr = 0;
+                    } else {
+                        sp += PTR;
+                    }
+                }
+                Err(_) => return frames,
+            }
+        }
+        let mut innermost = true;
+        let mut callee: Option<FuncInfo> = None;
+        let mut conservative = false;
+        let id = gr.id;
+        loop {
+            if frames.len() >= MAX_FRAMES {
+                warnings.push(format!("goroutine {id}: stopped after {MAX_FRAMES} frames"));
+                break;
+            }
+            let Some(f) = pcln.find_func(pc) else {
+                if !innermost || pc != 0 {
+                    warnings.push(format!("goroutine {id}: no function at pc {pc:#x} (sp {sp:#x})"));
+                }
+                break;
+            };
+            if f.pcsp == 0 {
+                // No frame information: an external function.
+                break;
+            }
+            let mut flag = f.flag;
+            if self.is(&f, c.funcid_cgocallback) || (innermost && s.is_syscall) {
+                flag &= !FUNC_FLAG_SPWRITE;
+            }
+            let Some(spdelta) = pcln.sp_delta(&f, pc).filter(|&d| d >= 0 && (d as u64) < MAX_FRAME_BYTES) else {
+                warnings.push(format!("goroutine {id}: no frame size for {} at pc {pc:#x}", f.name));
+                break;
+            };
+            let mut fp = sp + spdelta as u64;
+            if !arch.uses_lr {
+                fp += PTR;
+            }
+            // The caller's pc.
+            let mut stop = false;
+            let ret = if flag & FUNC_FLAG_TOP_FRAME != 0 {
+                0
+            } else if flag & FUNC_FLAG_SPWRITE != 0 && !innermost {
+                // Writes SP in ways the tables cannot follow (a stack switch): stop here.
+                stop = true;
+                0
+            } else if arch.uses_lr {
+                if (innermost && sp < fp) || lr == 0 {
+                    mem.u64(sp).unwrap_or(0)
+                } else {
+                    lr
+                }
+            } else {
+                mem.u64(fp - PTR).unwrap_or(0)
+            };
+            let mut varp = fp;
+            if !arch.uses_lr {
+                varp -= PTR;
+            }
+            // The saved frame pointer sits just below the return address.
+            if varp > sp {
+                varp -= PTR;
+            }
+            let argp = fp + arch.min_frame;
+            // Continuation pc: where liveness is looked up.
+            let mut continpc = pc;
+            if let Some(cf) = &callee {
+                if self.is(cf, c.funcid_sigpanic) {
+                    continpc = if f.deferreturn != 0 { f.entry + f.deferreturn as u64 + 1 } else { 0 };
+                }
+            }
+            let trapped = callee.as_ref().is_some_and(|cf| self.is_injected(cf));
+            // The pc whose source position this frame shows: the call instruction.
+            let sym_pc = if trapped || pc == f.entry || (innermost && s.from_regs) { pc } else { pc - 1 };
+            let mut logical = pcln.inline_frames(mem, &f, sym_pc);
+            let phys = logical.pop();
+            let (file, line) = phys.map(|p| (p.file, p.line)).unwrap_or_else(|| ("?".into(), 0));
+
+            let is_async = self.is(&f, c.funcid_async_preempt) || self.is(&f, c.funcid_debug_call_v2);
+            let scan_conservatively = conservative || is_async || (innermost && s.from_regs);
+            let frame_info = FrameGeom { sp, fp, varp, argp, continpc, sym_pc };
+            let slots = if scan_conservatively {
+                let is_sigpanic = self.is(&f, c.funcid_sigpanic);
+                self.conservative_slots(&f, &frame_info, arch.uses_lr && (is_sigpanic || is_async))
+            } else {
+                self.precise_slots(&f, &frame_info, id, warnings)
+            };
+            conservative = is_async;
+            frames.push(Frame { function: f.name.clone(), file, line, pc, sp, slots, inlined: logical });
+
+            if ret == 0 || stop {
+                break;
+            }
+            // Next frame.
+            let injected = self.is_injected(&f);
+            let (npc, mut nsp) = (ret, fp);
+            lr = 0;
+            if arch.uses_lr && injected {
+                // The signal handler saved LR on the stack before faking the call.
+                let x = mem.u64(nsp).unwrap_or(0);
+                nsp += 16;
+                match pcln.find_func(npc) {
+                    None => pc = x,
+                    Some(nf) => {
+                        pc = npc;
+                        if pcln.sp_delta(&nf, npc) == Some(0) {
+                            lr = x;
+                        }
+                    }
+                }
+            } else {
+                pc = npc;
+            }
+            if nsp <= sp && pc == frames.last().map(|f| f.pc).unwrap_or(0) {
+                warnings.push(format!("goroutine {id}: unwinding stuck at pc {pc:#x} sp {sp:#x}"));
+                break;
+            }
+            sp = nsp;
+            if sp < gr.stack_lo || sp > gr.stack_hi {
+                warnings.push(format!("goroutine {id}: unwinding left the stack at sp {sp:#x} (pc {pc:#x})"));
+                break;
+            }
+            callee = Some(f);
+            innermost = false;
+        }
+        frames
+    }
+
+    /// Every non-zero word of the frame (`scanConservative`): locals and outgoing args
+    /// `[sp, varp)` and the incoming args.
+    fn conservative_slots(&self, f: &FuncInfo, g: &FrameGeom, lr_bump: bool) -> Vec<StackSlot> {
+        let mut out = Vec::new();
+        let namer = SlotNamer::new(self, g);
+        let mut size = g.varp.saturating_sub(g.sp);
+        if lr_bump {
+            size += 16;
+        }
+        self.scan_words(g.sp, size.min(MAX_FRAME_BYTES), None, true, &namer, &mut out);
+        let args = if f.args != ARGS_SIZE_UNKNOWN && f.args > 0 { f.args as u64 } else { 0 };
+        if args > 0 {
+            self.scan_words(g.argp, args.min(MAX_FRAME_BYTES), None, true, &namer, &mut out);
+        }
+        out
+    }
+
+    /// Reads `[base, base+size)` and records the words whose bit is set in `mask` (all
+    /// words when `None`) and whose value is not zero.
+    fn scan_words(&self, base: u64, size: u64, mask: Option<&[u8]>, conservative: bool, namer: &SlotNamer, out: &mut Vec<StackSlot>) {
+        let n = size / PTR;
+        if n == 0 {
+            return;
+        }
+        let Ok(bytes) = self.rt.mem.bytes(base, (n * PTR) as usize) else { return };
+        for i in 0..n as usize {
+            if let Some(m) = mask {
+                match m.get(i / 8) {
+                    Some(b) if b >> (i % 8) & 1 != 0 => {}
+                    _ => continue,
+                }
+            }
+            let value = u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+            if value == 0 {
+                continue;
+            }
+            let addr = base + i as u64 * PTR;
+            out.push(namer.slot(addr, value, conservative));
+        }
+    }
+
+    /// Reads a `runtime.stackmap` at `addr` and returns bitmap `idx` as (nbit, bytes);
+    /// `Err` when there is no usable map.
+    fn stackmap(&self, addr: u64, idx: i32) -> Result<(u64, Vec<u8>), ()> {
+        let mem = self.rt.mem;
+        let l = &self.lay;
+        let n = mem.u32(addr + l.stackmap_n).map_err(|_| ())? as i32;
+        let nbit = mem.u32(addr + l.stackmap_nbit).map_err(|_| ())? as i32;
+        if n <= 0 || nbit < 0 {
+            return Err(());
+        }
+        if nbit == 0 {
+            return Ok((0, Vec::new()));
+        }
+        if idx < 0 || idx >= n || nbit as u64 * PTR > MAX_FRAME_BYTES {
+            return Err(());
+        }
+        let row = (nbit as u64).div_ceil(8);
+        let b = mem.bytes(addr + l.stackmap_bytedata + idx as u64 * row, row as usize).map_err(|_| ())?;
+        Ok((nbit as u64, b.into_owned()))
+    }
+
+    /// The live pointer slots of a frame at a safe point (`scanframeworker`).
+    fn precise_slots(&self, f: &FuncInfo, g: &FrameGeom, id: u64, warnings: &mut Vec<String>) -> Vec<StackSlot> {
+        let mut out = Vec::new();
+        if g.continpc == 0 {
+            return out; // a dead frame
+        }
+        let pcln = self.pcln;
+        let c = &pcln.consts;
+        let namer = SlotNamer::new(self, g);
+        let mut targetpc = g.continpc;
+        let mut idx = -1;
+        if targetpc != f.entry {
+            targetpc -= 1;
+            idx = pcln.pcdata(f, c.pcdata_stack_map_index, targetpc).unwrap_or(-1);
+        }
+        if idx == -1 {
+            // In the prologue: the entry map.
+            idx = 0;
+        }
+        let mut fallback = false;
+        // Locals.
+        let size = g.varp.saturating_sub(g.sp);
+        if size > self.arch.min_locals {
+            match pcln.funcdata(f, c.funcdata_locals_pointer_maps).map(|a| self.stackmap(a, idx)) {
+                Some(Ok((nbit, mask))) if nbit > 0 => {
+                    let len = nbit * PTR;
+                    self.scan_words(g.varp - len, len, Some(&mask), false, &namer, &mut out);
+                }
+                Some(Ok(_)) => {}
+                _ => {
+                    fallback = true;
+                    self.scan_words(g.sp, size.min(MAX_FRAME_BYTES), None, true, &namer, &mut out);
+                }
+            }
+        }
+        // Arguments.
+        if f.args == ARGS_SIZE_UNKNOWN {
+            // reflect.makeFuncStub / methodValueCall: their argument maps are dynamic.
+            fallback = true;
+        } else if f.args as u64 >= PTR {
+            match pcln.funcdata(f, c.funcdata_args_pointer_maps).map(|a| self.stackmap(a, idx)) {
+                Some(Ok((nbit, mask))) if nbit > 0 => {
+                    self.scan_words(g.argp, nbit * PTR, Some(&mask), false, &namer, &mut out);
+                }
+                Some(Ok(_)) => {}
+                _ => {
+                    fallback = true;
+                    self.scan_words(g.argp, (f.args as u64).min(MAX_FRAME_BYTES), None, true, &namer, &mut out);
+                }
+            }
+        }
+        if fallback {
+            warnings.push(format!(
+                "goroutine {id}: {} at pc {:#x} has no usable stack map (index {idx}): scanned conservatively",
+                f.name, g.continpc
+            ));
+        }
+        // Stack objects: address-taken locals with their own pointer masks. Liveness is
+        // decided by the runtime through pointers from live slots; all are reported here.
+        if let Some(p) = pcln.funcdata(f, c.funcdata_stack_objects) {
+            self.stack_objects(p, g, &namer, &mut out);
+        }
+        out.sort_by_key(|s| s.addr);
+        out.dedup_by_key(|s| s.addr);
+        out
+    }
+
+    fn stack_objects(&self, p: u64, g: &FrameGeom, namer: &SlotNamer, out: &mut Vec<StackSlot>) {
+        let mem = self.rt.mem;
+        let l = &self.lay;
+        let Ok(n) = mem.u64(p) else { return };
+        if n > MAX_STACK_OBJECTS {
+            return;
+        }
+        for i in 0..n {
+            let r = p + PTR + i * l.sor_size;
+            let (Ok(off), Ok(ptr_bytes), Ok(gcoff)) =
+                (mem.u32(r + l.sor_off), mem.u32(r + l.sor_ptr_bytes), mem.u32(r + l.sor_gcdataoff))
+            else {
+                continue;
+            };
+            let off = off as i32;
+            let ptr_bytes = ptr_bytes as i32;
+            if ptr_bytes <= 0 || ptr_bytes as u64 > MAX_FRAME_BYTES {
+                continue;
+            }
+            let base = if off < 0 { g.varp } else { g.argp };
+            let addr = base.wrapping_add(off as i64 as u64);
+            if addr < g.sp {
+                continue; // not allocated yet
+            }
+            let words = ptr_bytes as u64 / PTR;
+            let Ok(mask) = mem.bytes(self.pcln.rodata.wrapping_add(gcoff as u64), words.div_ceil(8) as usize) else { continue };
+            self.scan_words(addr, words * PTR, Some(&mask), false, namer, out);
+        }
+    }
+}
+
+/// Where a frame lies.
+struct FrameGeom {
+    sp: u64,
+    /// The caller's sp: the DWARF CFA.
+    fp: u64,
+    varp: u64,
+    argp: u64,
+    continpc: u64,
+    /// The pc used for source positions and DWARF location ranges.
+    sym_pc: u64,
+}
+
+/// Maps stack addresses of one frame to DWARF locals.
+struct SlotNamer<'a> {
+    dwarf: &'a crate::dwarf::Dwarf,
+    /// (address, size, name, type)
+    vars: Vec<(u64, u64, &'a str, TypeId)>,
+    sp: u64,
+    argp: u64,
+}
+
+impl<'a> SlotNamer<'a> {
+    fn new(w: &Walker<'a>, g: &FrameGeom) -> SlotNamer<'a> {
+        let dwarf = w.rt.dwarf;
+        let mut vars = Vec::new();
+        let dpc = g.sym_pc.wrapping_sub(w.rt.bias);
+        if let Some(func) = dwarf.function_at(dpc) {
+            for l in &func.locals {
+                let Some(&(_, _, off)) = l.ranges.iter().find(|&&(lo, hi, _)| lo <= dpc && dpc < hi) else { continue };
+                let size = dwarf.ty(l.ty).size;
+                if size == 0 {
+                    continue;
+                }
+                vars.push((g.fp.wrapping_add(off as u64), size, l.name.as_str(), l.ty));
+            }
+        }
+        SlotNamer { dwarf, vars, sp: g.sp, argp: g.argp }
+    }
+
+    fn slot(&self, addr: u64, value: u64, conservative: bool) -> StackSlot {
+        if let Some(&(start, _, name, ty)) = self.vars.iter().find(|&&(s, size, _, _)| s <= addr && addr < s + size) {
+            let off = addr - start;
+            let path = self.dwarf.field_path(ty, off);
+            let name = if off == 0 && path.starts_with('+') {
+                name.to_string()
+            } else if path.starts_with('+') || path.starts_with('[') {
+                format!("{name}{path}")
+            } else {
+                format!("{name}.{path}")
+            };
+            return StackSlot { addr, value, name, ty: Some(ty), var_offset: off, conservative };
+        }
+        let name = if addr >= self.argp { format!("arg+{:#x}", addr - self.argp) } else { format!("local+{:#x}", addr - self.sp) };
+        StackSlot { addr, value, name, ty: None, var_offset: 0, conservative }
+    }
+}

@@ -1,0 +1,497 @@
+//! Naming heap objects. Objects with an allocation header or a large-span `largeType`
+//! name themselves; every other object is named by propagating DWARF types from typed
+//! roots (globals, stack variables) through typed pointers, structs, arrays, slices,
+//! strings, interfaces (itab and type words, direct and boxed values), channel buffers
+//! (`runtime/chan.go`: `hchan.buf`), closures (`DW_AT_go_closure_offset`) and Swiss-table
+//! maps (`internal/runtime/maps`: `Map.dirPtr/dirLen`, `table.groups`; Go 1.24+).
+//! Objects that stay unnamed are labelled by size and pointer shape.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::dwarf::{kind, Dwarf, Shape, TypeId};
+use crate::heap::{Heap, PtrLayout, SlotId};
+use crate::rt::Rt;
+use crate::types::RtypeCache;
+
+/// No type assigned.
+pub const UNTYPED: u32 = u32::MAX;
+
+/// One entry of the type table: what the histogram groups by.
+#[derive(Debug, Clone)]
+pub struct TypeEntry {
+    pub name: String,
+    /// The DWARF type of one element.
+    pub dwarf: Option<TypeId>,
+    /// Element count when the object is an array of `dwarf` (1 for a single value).
+    pub count: u64,
+}
+
+/// Per-slot type assignment.
+pub struct Typing {
+    pub slot_type: Vec<u32>,
+    pub entries: Vec<TypeEntry>,
+    index: HashMap<(String, Option<TypeId>, u64), u32>,
+}
+
+impl Typing {
+    fn intern(&mut self, name: String, dwarf: Option<TypeId>, count: u64) -> u32 {
+        let key = (name, dwarf, count);
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        let i = self.entries.len() as u32;
+        self.entries.push(TypeEntry { name: key.0.clone(), dwarf, count });
+        self.index.insert(key, i);
+        i
+    }
+
+    /// The entry of `slot`, if typed.
+    pub fn of(&self, slot: SlotId) -> Option<&TypeEntry> {
+        match self.slot_type[slot as usize] {
+            UNTYPED => None,
+            i => Some(&self.entries[i as usize]),
+        }
+    }
+}
+
+/// Display name of a DWARF type, as Go prints it.
+pub fn display_name(dwarf: &Dwarf, ty: TypeId) -> String {
+    let n = &dwarf.ty(ty).name;
+    let n = n.strip_prefix("noalg.").unwrap_or(n);
+    if n.is_empty() {
+        "<anonymous>".to_string()
+    } else {
+        n.to_string()
+    }
+}
+
+fn array_name(elem: &str, count: u64) -> String {
+    if count == 1 {
+        elem.to_string()
+    } else {
+        format!("[{count}]{elem}")
+    }
+}
+
+/// The pointee type of the pointer word at `offset` inside a value of type `ty`.
+pub fn pointee_at(dwarf: &Dwarf, ty: TypeId, offset: u64) -> Option<TypeId> {
+    let mut cur = ty;
+    let mut off = offset;
+    for _ in 0..64 {
+        let u = dwarf.underlying(cur);
+        match &dwarf.ty(u).shape {
+            Shape::Pointer(p) if off == 0 => return *p,
+            Shape::Struct(fields) => {
+                let f = fields.iter().rev().find(|f| f.offset <= off && off < f.offset + dwarf.ty(f.ty).size.max(1))?;
+                off -= f.offset;
+                cur = f.ty;
+            }
+            Shape::Array { elem, .. } => {
+                let es = dwarf.ty(*elem).size.max(1);
+                off %= es;
+                cur = *elem;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// How a pointer-carrying word (or word pair) inside a value is interpreted.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// `*T` (T = None for unsafe.Pointer).
+    Ptr(Option<TypeId>),
+    /// Slice header; element type.
+    Slice(TypeId),
+    String,
+    /// `interface{}`: type word then data word.
+    Eface,
+    /// Non-empty interface: itab word then data word.
+    Iface,
+    /// A map value: the typedef (with key/elem).
+    Map(TypeId),
+    /// A chan value: the typedef (with elem).
+    Chan(TypeId),
+    Func,
+}
+
+/// Flattened pointer-carrying parts of a type: (offset, interpretation).
+type Flat = Rc<Vec<(u64, Slot)>>;
+
+const MAX_FLAT: usize = 1 << 16;
+
+struct Namer<'a, 'r> {
+    rt: &'a Rt<'r>,
+    heap: &'a Heap,
+    rtypes: &'a mut RtypeCache,
+    typing: Typing,
+    flat: HashMap<TypeId, Flat>,
+    walked: crate::bitset::BitSet,
+    queue: Vec<(u64, TypeId, u64)>,
+    itab_type_off: Option<u64>,
+    slice_elem_cache: HashMap<TypeId, Option<TypeId>>,
+    group_by_map: HashMap<TypeId, Option<TypeId>>,
+    closure_names: HashMap<u64, Option<(u32, Vec<(TypeId, u64)>)>>,
+}
+
+impl<'a, 'r> Namer<'a, 'r> {
+    fn flatten(&mut self, ty: TypeId) -> Flat {
+        if let Some(f) = self.flat.get(&ty) {
+            return f.clone();
+        }
+        let mut out = Vec::new();
+        self.flatten_into(ty, 0, &mut out, 0);
+        let f = Rc::new(out);
+        self.flat.insert(ty, f.clone());
+        f
+    }
+
+    fn flatten_into(&mut self, ty: TypeId, base: u64, out: &mut Vec<(u64, Slot)>, depth: u32) {
+        if depth > 48 || out.len() > MAX_FLAT {
+            return;
+        }
+        let dwarf = self.rt.dwarf;
+        let t = dwarf.ty(ty);
+        match t.go_kind {
+            kind::MAP => return out.push((base, Slot::Map(ty))),
+            kind::CHAN => return out.push((base, Slot::Chan(ty))),
+            kind::FUNC => return out.push((base, Slot::Func)),
+            kind::STRING => return out.push((base, Slot::String)),
+            kind::SLICE => {
+                if let Some(e) = self.slice_elem(ty) {
+                    out.push((base, Slot::Slice(e)));
+                }
+                return;
+            }
+            kind::INTERFACE => {
+                let u = dwarf.underlying(ty);
+                let is_eface = dwarf.ty(u).name == "runtime.eface";
+                return out.push((base, if is_eface { Slot::Eface } else { Slot::Iface }));
+            }
+            _ => {}
+        }
+        let u = dwarf.underlying(ty);
+        match &dwarf.ty(u).shape {
+            Shape::Pointer(p) => out.push((base, Slot::Ptr(*p))),
+            Shape::Func => out.push((base, Slot::Func)),
+            Shape::Struct(fields) => {
+                for f in fields.clone() {
+                    self.flatten_into(f.ty, base + f.offset, out, depth + 1);
+                }
+            }
+            Shape::Array { elem, len } => {
+                let es = dwarf.ty(*elem).size;
+                if es == 0 {
+                    return;
+                }
+                let mut one = Vec::new();
+                self.flatten_into(*elem, 0, &mut one, depth + 1);
+                if one.is_empty() {
+                    return;
+                }
+                for i in 0..*len {
+                    if out.len() > MAX_FLAT {
+                        break;
+                    }
+                    out.extend(one.iter().map(|&(o, s)| (base + i * es + o, s)));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn slice_elem(&mut self, slice_ty: TypeId) -> Option<TypeId> {
+        if let Some(e) = self.slice_elem_cache.get(&slice_ty) {
+            return *e;
+        }
+        let dwarf = self.rt.dwarf;
+        let u = dwarf.underlying(slice_ty);
+        let e = dwarf.ty(slice_ty).elem.or(dwarf.ty(u).elem).or_else(|| match &dwarf.ty(u).shape {
+            Shape::Struct(f) => f.iter().find(|f| f.name == "array").and_then(|f| match dwarf.ty(dwarf.underlying(f.ty)).shape {
+                Shape::Pointer(p) => p,
+                _ => None,
+            }),
+            _ => None,
+        });
+        self.slice_elem_cache.insert(slice_ty, e);
+        e
+    }
+
+    /// Names the object at `addr` as `count` × `ty` if it starts there and has no name yet;
+    /// then queues its contents for walking.
+    fn reach(&mut self, addr: u64, ty: TypeId, count: u64) {
+        let Some(t) = self.heap.find(addr) else { return };
+        let dwarf = self.rt.dwarf;
+        if t.offset == 0 && self.typing.slot_type[t.slot as usize] == UNTYPED {
+            let name = array_name(&display_name(dwarf, ty), count);
+            let e = self.typing.intern(name, Some(ty), count);
+            self.typing.slot_type[t.slot as usize] = e;
+        }
+        if self.walked.insert(t.slot as usize) {
+            self.queue.push((addr, ty, count));
+        }
+    }
+
+    /// Names an object with a label that has no DWARF type (runtime-internal parts).
+    fn reach_named(&mut self, addr: u64, name: String) {
+        let Some(t) = self.heap.find(addr) else { return };
+        if t.offset == 0 && self.typing.slot_type[t.slot as usize] == UNTYPED {
+            let e = self.typing.intern(name, None, 1);
+            self.typing.slot_type[t.slot as usize] = e;
+        }
+    }
+
+    /// Walks `count` values of `ty` at `addr`, following every pointer-carrying part.
+    fn walk(&mut self, addr: u64, ty: TypeId, count: u64) {
+        let flat = self.flatten(ty);
+        if flat.is_empty() {
+            return;
+        }
+        let size = self.rt.dwarf.ty(ty).size.max(1);
+        let count = count.min((1 << 26) / size.max(8)).max(1);
+        for i in 0..count {
+            let base = addr + i * size;
+            for &(off, slot) in flat.iter() {
+                self.follow(base + off, slot);
+            }
+        }
+    }
+
+    fn word(&self, addr: u64) -> u64 {
+        self.rt.mem.u64(addr).unwrap_or(0)
+    }
+
+    fn follow(&mut self, at: u64, slot: Slot) {
+        let v = self.word(at);
+        if v == 0 {
+            return;
+        }
+        let dwarf = self.rt.dwarf;
+        match slot {
+            Slot::Ptr(Some(p)) => self.reach(v, p, 1),
+            Slot::Ptr(None) => {}
+            Slot::Slice(e) => {
+                let cap = self.word(at + 16);
+                if cap > 0 && cap < 1 << 40 {
+                    self.reach(v, e, cap);
+                }
+            }
+            Slot::String => {
+                if let Some(t) = self.heap.find(v) {
+                    let span = self.heap.span_of_slot(t.slot);
+                    if span.layout == PtrLayout::NoScan && t.offset == 0 {
+                        self.reach_named(v, "string".to_string());
+                    }
+                }
+            }
+            Slot::Eface | Slot::Iface => {
+                let mut tw = v;
+                if matches!(slot, Slot::Iface) {
+                    let Some(off) = self.itab_type_off else { return };
+                    tw = self.word(v + off);
+                }
+                let data = self.word(at + 8);
+                if tw == 0 || data == 0 {
+                    return;
+                }
+                let Some(info) = self.rtypes.get(self.rt, tw) else { return };
+                let Some(dt) = info.dwarf else { return };
+                let direct = info.size == 8 && info.ptr_bytes == 8;
+                if direct {
+                    // The data word is the value itself: a pointer-shaped type.
+                    let mut tmp = Vec::new();
+                    self.flatten_into(dt, 0, &mut tmp, 0);
+                    if let Some(&(0, s)) = tmp.first() {
+                        self.follow_value(data, s);
+                    }
+                } else {
+                    self.reach(data, dt, 1);
+                }
+            }
+            Slot::Map(m) => self.follow_map(v, m),
+            Slot::Chan(c) => self.follow_chan(v, c),
+            Slot::Func => self.follow_closure(v),
+        }
+        let _ = dwarf;
+    }
+
+    /// Like `follow` for a value already loaded (the data word of a direct interface).
+    fn follow_value(&mut self, v: u64, slot: Slot) {
+        match slot {
+            Slot::Ptr(Some(p)) => self.reach(v, p, 1),
+            Slot::Map(m) => self.follow_map(v, m),
+            Slot::Chan(c) => self.follow_chan(v, c),
+            Slot::Func => self.follow_closure(v),
+            _ => {}
+        }
+    }
+
+    fn follow_chan(&mut self, hchan: u64, chan_ty: TypeId) {
+        let rt = self.rt;
+        self.reach_named(hchan, "runtime.hchan".to_string());
+        let Some(elem) = rt.dwarf.ty(chan_ty).elem else { return };
+        let (Ok(buf_off), Ok(size_off)) = (rt.off("runtime.hchan", "buf"), rt.off("runtime.hchan", "dataqsiz")) else { return };
+        let buf = self.word(hchan + buf_off);
+        let n = self.word(hchan + size_off);
+        if buf != 0 && n > 0 && n < 1 << 32 {
+            self.reach(buf, elem, n);
+            // Small pointer-free buffers share the hchan's allocation: walk them anyway.
+            if let Some(t) = self.heap.find(buf) {
+                if t.offset != 0 {
+                    self.walk(buf, elem, n);
+                }
+            }
+        }
+    }
+
+    fn follow_closure(&mut self, fv: u64) {
+        if self.heap.find(fv).is_none() {
+            return;
+        }
+        let pc = self.word(fv);
+        let entry = match self.closure_names.get(&pc) {
+            Some(e) => e.clone(),
+            None => {
+                let e = self.rt.dwarf.function_at(pc.wrapping_sub(self.rt.bias)).map(|f| {
+                    let name = format!("closure {}", f.name);
+                    let vars: Vec<(TypeId, u64)> = f.closure_vars.iter().map(|(_, t, o)| (*t, *o)).collect();
+                    (self.typing.intern(name, None, 1), vars)
+                });
+                self.closure_names.insert(pc, e.clone());
+                e
+            }
+        };
+        let Some((e, vars)) = entry else { return };
+        let Some(t) = self.heap.find(fv) else { return };
+        if t.offset == 0 && self.typing.slot_type[t.slot as usize] == UNTYPED {
+            self.typing.slot_type[t.slot as usize] = e;
+        }
+        if self.walked.insert(t.slot as usize) {
+            for (ty, off) in vars {
+                let flat = self.flatten(ty);
+                for &(o, s) in flat.iter() {
+                    self.follow(fv + off + o, s);
+                }
+            }
+        }
+    }
+
+    /// The DWARF group type `noalg.map.group[K]V` of a map typedef.
+    fn map_group(&mut self, map_ty: TypeId) -> Option<TypeId> {
+        if let Some(g) = self.group_by_map.get(&map_ty) {
+            return *g;
+        }
+        let dwarf = self.rt.dwarf;
+        let name = &dwarf.ty(map_ty).name;
+        let g = name.strip_prefix("map").and_then(|rest| {
+            dwarf.type_by_name(&format!("noalg.map.group{rest}")).or_else(|| dwarf.type_by_name(&format!("map.group{rest}")))
+        });
+        self.group_by_map.insert(map_ty, g);
+        g
+    }
+
+    fn follow_map(&mut self, m: u64, map_ty: TypeId) {
+        let rt = self.rt;
+        let s = "internal/runtime/maps.Map";
+        let (Ok(o_dir), Ok(o_dirlen)) = (rt.off(s, "dirPtr"), rt.off(s, "dirLen")) else { return };
+        let Some(t) = self.heap.find(m) else { return };
+        if !self.walked.insert(t.slot as usize) {
+            return;
+        }
+        self.reach_named(m, s.to_string());
+        let group = self.map_group(map_ty);
+        let dir = self.word(m + o_dir);
+        let dirlen = self.word(m + o_dirlen);
+        if dir == 0 {
+            return;
+        }
+        let Some(group) = group else { return };
+        if dirlen == 0 {
+            self.reach(dir, group, 1);
+            return;
+        }
+        let (Ok(o_groups), Ok(o_data), Ok(o_mask)) = (
+            rt.off("internal/runtime/maps.table", "groups"),
+            rt.off("internal/runtime/maps.groupsReference", "data"),
+            rt.off("internal/runtime/maps.groupsReference", "lengthMask"),
+        ) else {
+            return;
+        };
+        self.reach_named(dir, format!("[{dirlen}]*internal/runtime/maps.table"));
+        let mut last = 0;
+        for i in 0..dirlen.min(1 << 20) {
+            let table = self.word(dir + 8 * i);
+            if table == 0 || table == last {
+                continue;
+            }
+            last = table;
+            self.reach_named(table, "internal/runtime/maps.table".to_string());
+            let data = self.word(table + o_groups + o_data);
+            let n = self.word(table + o_groups + o_mask).wrapping_add(1);
+            if data != 0 && n > 0 && n < 1 << 32 {
+                self.reach(data, group, n);
+            }
+        }
+    }
+}
+
+/// Assigns a type to every object that can be named. `seeds` are typed values outside the
+/// heap (globals and stack variables): (address, DWARF type).
+pub fn assign_types(rt: &Rt<'_>, heap: &Heap, rtypes: &mut RtypeCache, seeds: &[(u64, TypeId)]) -> Typing {
+    let n = heap.slot_count as usize;
+    let typing = Typing { slot_type: vec![UNTYPED; n], entries: Vec::new(), index: HashMap::new() };
+    let itab_type_off = rt.off_opt("internal/abi.ITab", "Type").or_else(|| rt.off_opt("runtime.itab", "_type"));
+    let mut namer = Namer {
+        rt,
+        heap,
+        rtypes,
+        typing,
+        flat: HashMap::new(),
+        walked: crate::bitset::BitSet::new(n),
+        queue: Vec::new(),
+        itab_type_off,
+        slice_elem_cache: HashMap::new(),
+        group_by_map: HashMap::new(),
+        closure_names: HashMap::new(),
+    };
+    // Objects that carry their own type.
+    let hs = heap.params.malloc_header_size;
+    for span in &heap.spans {
+        let (rtype_of, data_off): (Box<dyn Fn(u64) -> u64>, u64) = match span.layout {
+            PtrLayout::Header => (Box::new(|obj| rt.mem.u64(obj).unwrap_or(0)), hs),
+            PtrLayout::Large { rtype } => (Box::new(move |_| rtype), 0),
+            _ => continue,
+        };
+        for k in 0..span.nelems {
+            let slot = span.first_slot + k;
+            if !heap.allocated.get(slot as usize) {
+                continue;
+            }
+            let obj = span.base + k as u64 * span.elemsize;
+            let tw = rtype_of(obj);
+            if tw == 0 {
+                continue;
+            }
+            let Some(info) = namer.rtypes.get(rt, tw) else { continue };
+            let count = if info.size > 0 { ((span.elemsize - data_off) / info.size).max(1) } else { 1 };
+            let count = if count >= 2 { count } else { 1 };
+            let elem_name = info.dwarf.map(|d| display_name(rt.dwarf, d)).unwrap_or_else(|| info.name.clone());
+            let e = namer.typing.intern(array_name(&elem_name, count), info.dwarf, count);
+            namer.typing.slot_type[slot as usize] = e;
+            if let Some(d) = info.dwarf {
+                if namer.walked.insert(slot as usize) {
+                    namer.queue.push((obj + data_off, d, count));
+                }
+            }
+        }
+    }
+    for &(addr, ty) in seeds {
+        namer.walk(addr, ty, 1);
+    }
+    while let Some((addr, ty, count)) = namer.queue.pop() {
+        namer.walk(addr, ty, count);
+    }
+    namer.typing
+}
