@@ -96,11 +96,12 @@ func newWorker(id int, r *Request) *Worker {
 	return &Worker{id: id, inflight: r}
 }
 
-// worker holds its Worker (and through it the in-flight request) in a
-// local only.
-func worker(id int, r *Request, started chan<- uintptr) {
-	w := newWorker(id, r)
-	started <- truth.Addr(w)
+// worker makes the request it works on and holds it, through its Worker,
+// in a local only (the go statement passes no Request, so no wrapper
+// closure refers to it).
+func worker(id int, s *Session, started chan<- [2]uintptr) {
+	w := newWorker(id, newRequest(nRequests+id, s))
+	started <- [2]uintptr{truth.Addr(w), truth.Addr(w.inflight)}
 	select {
 	case <-jobs:
 	case <-quit:
@@ -109,8 +110,8 @@ func worker(id int, r *Request, started chan<- uintptr) {
 	runtime.KeepAlive(w)
 }
 
-func janitor(started chan<- uintptr) {
-	started <- 0
+func janitor(started chan<- [2]uintptr) {
+	started <- [2]uintptr{}
 	<-quit
 }
 
@@ -139,14 +140,13 @@ func main() {
 
 	jobs = make(chan *Request)
 	quit = make(chan struct{})
-	started := make(chan uintptr)
+	started := make(chan [2]uintptr)
 	var workers [nWorkers]uintptr
 	var inflight [nWorkers]uintptr
 	for i := 0; i < nWorkers; i++ {
-		r := newRequest(nRequests+i, sessions[i])
-		inflight[i] = truth.Addr(r)
-		go worker(i, r, started)
-		workers[i] = <-started
+		go worker(i, sessions[i], started)
+		a := <-started
+		workers[i], inflight[i] = a[0], a[1]
 	}
 	go janitor(started)
 	<-started
