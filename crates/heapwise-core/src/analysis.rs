@@ -63,7 +63,8 @@ impl Analysis {
         let (goroutines, stack_roots, stack_seeds, gw) = crate::goroutines::collect(&process, &heap);
         warnings.extend(gw);
         roots.extend(stack_roots);
-        if let Err(e) = special_roots(&rt, &heap, &mut roots, &mut warnings) {
+        let mut hints = crate::roots::SpecialTypeHints::default();
+        if let Err(e) = special_roots(&rt, &heap, &mut roots, &mut hints, &mut warnings) {
             warnings.push(format!("finalizer and cleanup roots incomplete: {e}"));
         }
         if !progress("marking", 0.0) {
@@ -76,7 +77,7 @@ impl Analysis {
         let mut seeds: Vec<(u64, TypeId)> =
             rt.dwarf.globals.iter().map(|g| (g.addr.wrapping_add(rt.bias), g.ty)).collect();
         seeds.extend(stack_seeds);
-        let typing = assign_types(&rt, &heap, &mut rtypes, &seeds);
+        let typing = assign_types(&rt, &heap, &mut rtypes, &seeds, &hints);
         progress("done", 1.0);
         Ok(Analysis {
             process,

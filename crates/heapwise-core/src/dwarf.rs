@@ -70,7 +70,8 @@ pub struct Type {
     pub size: u64,
     /// `DW_AT_go_kind` (0 when absent).
     pub go_kind: u8,
-    /// Address of the matching `abi.Type` in the executable (unrelocated), 0 when absent.
+    /// `DW_AT_go_runtime_type`: offset of the matching `abi.Type` from the start of the
+    /// module's types section (`moduledata.types`), 0 when absent.
     pub runtime_type: u64,
     /// Map key type (`DW_AT_go_key`).
     pub key: Option<TypeId>,
@@ -105,6 +106,8 @@ pub struct Function {
     pub locals: Vec<Local>,
     /// Captured variables of a closure: (name, type, offset in the closure context).
     pub closure_vars: Vec<(String, TypeId, u64)>,
+    /// Input parameters in declaration order: (name, type).
+    pub params: Vec<(String, TypeId)>,
 }
 
 /// Everything heapwise reads from DWARF.
@@ -202,6 +205,7 @@ impl Dwarf {
         let mut raw_globals: Vec<(String, u64, RawRef)> = Vec::new();
         let mut raw_funcs: Vec<(String, u64, u64, Vec<(String, RawRef, Vec<(u64, u64, i64)>)>)> = Vec::new();
         let mut raw_closure_vars: Vec<(usize, String, RawRef, u64)> = Vec::new();
+        let mut raw_params: Vec<(usize, String, RawRef)> = Vec::new();
 
         let mut units = dwarf.units();
         while let Some(header) = units.next()? {
@@ -286,6 +290,13 @@ impl Dwarf {
                             continue;
                         }
                         let ty = ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header);
+                        if let (gimli::DW_TAG_formal_parameter, Some((d, f))) = (tag, func) {
+                            let is_result = matches!(entry.attr_value(gimli::DW_AT_variable_parameter), Some(AttributeValue::Flag(true)))
+                                || udata(entry.attr_value(gimli::DW_AT_variable_parameter)).unwrap_or(0) != 0;
+                            if depth == d + 1 && !is_result {
+                                raw_params.push((f, name.clone(), ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header)));
+                            }
+                        }
                         if let (Some(off), Some((_, f))) = (udata(entry.attr_value(DW_AT_GO_CLOSURE_OFFSET)), func) {
                             raw_closure_vars.push((f, name.clone(), ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header), off));
                         }
@@ -425,10 +436,17 @@ impl Dwarf {
                 closure_vars[f].push((name, t, off));
             }
         }
+        let mut params: Vec<Vec<(String, TypeId)>> = vec![Vec::new(); raw_funcs.len()];
+        for (f, name, r) in raw_params {
+            if let Some(t) = resolve(&r) {
+                params[f].push((name, t));
+            }
+        }
         out.functions = raw_funcs
             .into_iter()
             .zip(closure_vars)
-            .map(|((name, low_pc, high_pc, locals), closure_vars)| Function {
+            .zip(params)
+            .map(|(((name, low_pc, high_pc, locals), closure_vars), params)| Function {
                 name,
                 low_pc,
                 high_pc,
@@ -437,6 +455,7 @@ impl Dwarf {
                     .filter_map(|(name, r, ranges)| Some(Local { name, ty: resolve(&r)?, ranges }))
                     .collect(),
                 closure_vars,
+                params,
             })
             .collect();
         out.functions.sort_by_key(|f| f.low_pc);
@@ -451,7 +470,7 @@ impl Dwarf {
         self.by_name.get(name).copied()
     }
 
-    /// The DWARF type whose `DW_AT_go_runtime_type` is `addr` (unrelocated).
+    /// The DWARF type whose `DW_AT_go_runtime_type` is `addr` (an offset into the types section).
     pub fn type_by_runtime_addr(&self, addr: u64) -> Option<TypeId> {
         self.by_runtime_type.get(&addr).copied()
     }

@@ -95,8 +95,30 @@ fn name_global_word(rt: &Rt<'_>, addr: u64) -> (String, Option<crate::dwarf::Typ
     }
 }
 
+/// Type evidence found in specials, for naming: a finalizer records the object's pointer
+/// type (`specialfinalizer.ot`); a cleanup records the user's function and its argument.
+#[derive(Debug, Clone, Default)]
+pub struct SpecialTypeHints {
+    /// (finalized object, address of its `*T` runtime type).
+    pub finalized: Vec<(u64, u64)>,
+    /// Go 1.26+: (user cleanup funcval, pointer to the boxed argument).
+    pub cleanup_boxed: Vec<(u64, u64)>,
+    /// Go 1.24-1.25: the `AddCleanup` closure holding `cleanup` and `arg`.
+    pub cleanup_closures: Vec<u64>,
+}
+
 /// Reads every span's specials list.
-pub fn special_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, warnings: &mut Vec<String>) -> Result<(), Error> {
+pub fn special_roots(
+    rt: &Rt<'_>,
+    heap: &Heap,
+    out: &mut Vec<Root>,
+    hints: &mut SpecialTypeHints,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    let o_fin_ot = rt.off_opt("runtime.specialfinalizer", "ot");
+    let cleanup_fn = rt.off_opt("runtime.specialCleanup", "cleanup");
+    let (o_cfn_fn, o_cfn_arg) = (rt.off_opt("runtime.cleanupFn", "fn"), rt.off_opt("runtime.cleanupFn", "arg"));
+    let o_cleanup_closure = rt.off_opt("runtime.specialCleanup", "fn");
     let o_specials = rt.off("runtime.mspan", "specials")?;
     let o_next = rt.off("runtime.special", "next")?;
     let o_offset = rt.off("runtime.special", "offset")?;
@@ -149,6 +171,21 @@ pub fn special_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, warnings: &m
                         goroutine: None,
                     });
                 }
+            }
+            match rk {
+                RootKind::Finalizer => {
+                    if let Some(o) = o_fin_ot {
+                        hints.finalized.push((obj, rt.mem.u64(sp + o).unwrap_or(0)));
+                    }
+                }
+                RootKind::Cleanup => match (cleanup_fn, o_cfn_fn, o_cfn_arg, o_cleanup_closure) {
+                    (Some(c), Some(f), Some(a), _) => hints
+                        .cleanup_boxed
+                        .push((rt.mem.u64(sp + c + f).unwrap_or(0), rt.mem.u64(sp + c + a).unwrap_or(0))),
+                    (_, _, _, Some(f)) => hints.cleanup_closures.push(rt.mem.u64(sp + f).unwrap_or(0)),
+                    _ => {}
+                },
+                _ => {}
             }
             if rk == RootKind::Finalizer {
                 // The finalized object's referents are roots; the object itself is not.

@@ -290,8 +290,10 @@ impl<'a> Walker<'a> {
         let id = mem.u64(g + l.g_goid)?;
         let stack_lo = mem.u64(g + l.g_stack_lo)?;
         let stack_hi = mem.u64(g + l.g_stack_hi)?;
+        let status = names.get(&st).cloned().unwrap_or_else(|| format!("status {st}"));
+        // The runtime leaves a stale reason behind once the goroutine runs again.
         let wait_reason = match l.g_waitreason {
-            Some((off, size)) => {
+            Some((off, size)) if status == "waiting" || status == "leaked" => {
                 let r = mem.uint(g + off, size)? as usize;
                 if r == 0 {
                     String::new()
@@ -299,9 +301,8 @@ impl<'a> Walker<'a> {
                     reasons.get(r).cloned().unwrap_or_else(|| format!("wait reason {r}"))
                 }
             }
-            None => String::new(),
+            _ => String::new(),
         };
-        let status = names.get(&st).cloned().unwrap_or_else(|| format!("status {st}"));
         let mut gr = Goroutine { id, g_addr: g, status, wait_reason, frames: Vec::new(), stack_lo, stack_hi };
         let in_stack = |sp: u64| stack_lo <= sp && sp < stack_hi;
         let sched_sp = mem.u64(g + l.g_sched_sp)?;
@@ -318,10 +319,13 @@ impl<'a> Walker<'a> {
         let syscallsp = mem.u64(g + l.g_syscallsp)?;
         let start = if running {
             let thread = self.thread_of(g);
+            let interrupted = thread.and_then(|t| self.signal_context(t)).filter(|s| in_stack(s.sp));
             match thread {
                 Some(t) if in_stack(t.sp) => Some(Start { pc: t.pc, sp: t.sp, lr: t.lr, from_regs: true, is_syscall: false }),
-                // On the system stack (systemstack, a signal handler): the switch saved
-                // the goroutine's position in g.sched.
+                // In a signal handler (GOTRACEBACK=crash cores): the kernel saved the
+                // interrupted registers in the signal frame.
+                _ if interrupted.is_some() => interrupted,
+                // On the system stack: the switch saved the goroutine's position in g.sched.
                 _ if sched_sp != 0 && in_stack(sched_sp) => Some(sched),
                 Some(_) => {
                     warnings.push(format!(
@@ -360,6 +364,58 @@ impl<'a> Walker<'a> {
         let m = self.rt.mem.u64(g + self.lay.g_m).ok().filter(|&m| m != 0)?;
         let procid = self.rt.mem.u64(m + self.lay.m_procid?).ok()?;
         self.p.core.threads.iter().find(|t| t.tid as u64 == procid).copied()
+    }
+
+    /// When the thread is in a Go signal handler, the registers the signal interrupted:
+    /// walks the signal stack up to `runtime.sigtramp`, whose caller's sp is the kernel's
+    /// signal frame (`rt_sigframe`), and reads the `ucontext` there.
+    fn signal_context(&self, t: crate::elfcore::ThreadRegs) -> Option<Start> {
+        let mem = self.rt.mem;
+        let pcln = self.pcln;
+        let (mut pc, mut sp, mut lr) = (t.pc, t.sp, t.lr);
+        for i in 0..256 {
+            let f = pcln.find_func(pc)?;
+            let spdelta = pcln.sp_delta(&f, pc).filter(|&d| d >= 0)? as u64;
+            let fp = sp + spdelta + if self.arch.uses_lr { 0 } else { PTR };
+            if f.name == "runtime.sigtramp" {
+                // struct rt_sigframe: amd64 { pretcode; ucontext; siginfo },
+                // arm64 { siginfo (128 bytes); ucontext }; ucontext.uc_mcontext is at 40
+                // on amd64 and 176 on arm64 (linux/include/uapi/asm/{sigcontext,ucontext}.h).
+                return Some(if self.arch.uses_lr {
+                    let mc = fp + 128 + 176;
+                    let regs = mc + 8;
+                    Start {
+                        lr: mem.u64(regs + 30 * 8).ok()?,
+                        sp: mem.u64(regs + 31 * 8).ok()?,
+                        pc: mem.u64(regs + 32 * 8).ok()?,
+                        from_regs: true,
+                        is_syscall: false,
+                    }
+                } else {
+                    let mc = fp + 40;
+                    Start { sp: mem.u64(mc + 15 * 8).ok()?, pc: mem.u64(mc + 16 * 8).ok()?, lr: 0, from_regs: true, is_syscall: false }
+                });
+            }
+            if f.flag & FUNC_FLAG_TOP_FRAME != 0 {
+                return None;
+            }
+            let ret = if self.arch.uses_lr {
+                if (i == 0 && sp < fp) || lr == 0 {
+                    mem.u64(sp).ok()?
+                } else {
+                    lr
+                }
+            } else {
+                mem.u64(fp - PTR).ok()?
+            };
+            if fp <= sp && ret == pc {
+                return None;
+            }
+            pc = ret;
+            sp = fp;
+            lr = 0;
+        }
+        None
     }
 
     fn is(&self, f: &FuncInfo, id: Option<u8>) -> bool {

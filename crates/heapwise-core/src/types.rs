@@ -105,7 +105,12 @@ impl RtypeCache {
         if ptr_bytes > size || size > 1 << 40 {
             return None;
         }
-        let dwarf = rt.dwarf.type_by_runtime_addr(addr.wrapping_sub(rt.bias));
+        // DW_AT_go_runtime_type is an offset from the module's types section in the Go
+        // releases heapwise reads; older linkers wrote the absolute address.
+        let dwarf = (self.types_base != 0 && addr >= self.types_base && addr < self.types_end)
+            .then(|| rt.dwarf.type_by_runtime_addr(addr - self.types_base))
+            .flatten()
+            .or_else(|| rt.dwarf.type_by_runtime_addr(addr.wrapping_sub(rt.bias)));
         let name = self.read_name(rt, name_off, tflag).unwrap_or_else(|| format!("type@{addr:#x}"));
         let nwords = ptr_bytes / 8;
         let mut mask_addr = gcdata;

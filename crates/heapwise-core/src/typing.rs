@@ -153,6 +153,14 @@ impl<'a, 'r> Namer<'a, 'r> {
             return;
         }
         let dwarf = self.rt.dwarf;
+        // Aliases are typedefs without a kind: use the first type in the chain that has one.
+        let mut ty = ty;
+        for _ in 0..16 {
+            match dwarf.ty(ty).shape {
+                Shape::Typedef(next) if dwarf.ty(ty).go_kind == 0 => ty = next,
+                _ => break,
+            }
+        }
         let t = dwarf.ty(ty);
         match t.go_kind {
             kind::MAP => return out.push((base, Slot::Map(ty))),
@@ -219,13 +227,24 @@ impl<'a, 'r> Namer<'a, 'r> {
         e
     }
 
-    /// Names the object at `addr` as `count` × `ty` if it starts there and has no name yet;
-    /// then queues its contents for walking.
+    /// Names the object at `addr` as `count` × `ty` if it starts there and has no name yet
+    /// (or was named from a malloc header with a different array length: a slice's cap is
+    /// exact where the header only bounds it); then queues its contents for walking.
     fn reach(&mut self, addr: u64, ty: TypeId, count: u64) {
         let Some(t) = self.heap.find(addr) else { return };
         let dwarf = self.rt.dwarf;
-        if t.offset == 0 && self.typing.slot_type[t.slot as usize] == UNTYPED {
-            let name = array_name(&display_name(dwarf, ty), count);
+        let elem_name = display_name(dwarf, ty);
+        if elem_name.contains("go.shape.") {
+            // Generic shape types erase the real type: naming by them would mislead.
+            return;
+        }
+        let current = self.typing.slot_type[t.slot as usize];
+        let rename = current != UNTYPED && count > 1 && {
+            let e = &self.typing.entries[current as usize];
+            e.dwarf == Some(ty) && e.count != count && e.count > count
+        };
+        if t.offset == 0 && (current == UNTYPED || rename) {
+            let name = array_name(&elem_name, count);
             let e = self.typing.intern(name, Some(ty), count);
             self.typing.slot_type[t.slot as usize] = e;
         }
@@ -435,11 +454,57 @@ impl<'a, 'r> Namer<'a, 'r> {
             }
         }
     }
+
+    /// The type of the first parameter of the function a funcval calls.
+    fn first_param_type(&self, fv: u64) -> Option<TypeId> {
+        let pc = self.word(fv);
+        let f = self.rt.dwarf.function_at(pc.wrapping_sub(self.rt.bias))?;
+        f.params.first().map(|p| p.1)
+    }
+
+    fn apply_hints(&mut self, hints: &crate::roots::SpecialTypeHints) {
+        for &(obj, ot) in &hints.finalized {
+            let Some(info) = self.rtypes.get(self.rt, ot) else { continue };
+            let Some(d) = info.dwarf else { continue };
+            if let Shape::Pointer(Some(p)) = self.rt.dwarf.ty(self.rt.dwarf.underlying(d)).shape {
+                self.reach(obj, p, 1);
+            }
+        }
+        for &(user_fn, boxed) in &hints.cleanup_boxed {
+            if let Some(p) = self.first_param_type(user_fn) {
+                self.reach(boxed, p, 1);
+            }
+        }
+        for &closure in &hints.cleanup_closures {
+            let pc = self.word(closure);
+            let Some(f) = self.rt.dwarf.function_at(pc.wrapping_sub(self.rt.bias)) else { continue };
+            let var = |n: &str| f.closure_vars.iter().find(|v| v.0 == n).map(|v| v.2);
+            let user_fn = match (var("cleanup"), var("&cleanup")) {
+                (Some(c), _) => self.word(closure + c),
+                (None, Some(c)) => self.word(self.word(closure + c)),
+                _ => continue,
+            };
+            let Some(p) = self.first_param_type(user_fn) else { continue };
+            if let Some(a) = var("arg") {
+                self.walk(closure + a, p, 1);
+            } else if let Some(a) = var("&arg") {
+                // Captured by reference: the closure holds a pointer to a box of one S.
+                let boxed = self.word(closure + a);
+                self.reach(boxed, p, 1);
+            }
+        }
+    }
 }
 
 /// Assigns a type to every object that can be named. `seeds` are typed values outside the
 /// heap (globals and stack variables): (address, DWARF type).
-pub fn assign_types(rt: &Rt<'_>, heap: &Heap, rtypes: &mut RtypeCache, seeds: &[(u64, TypeId)]) -> Typing {
+pub fn assign_types(
+    rt: &Rt<'_>,
+    heap: &Heap,
+    rtypes: &mut RtypeCache,
+    seeds: &[(u64, TypeId)],
+    hints: &crate::roots::SpecialTypeHints,
+) -> Typing {
     let n = heap.slot_count as usize;
     let typing = Typing { slot_type: vec![UNTYPED; n], entries: Vec::new(), index: HashMap::new() };
     let itab_type_off = rt.off_opt("internal/abi.ITab", "Type").or_else(|| rt.off_opt("runtime.itab", "_type"));
@@ -490,6 +555,7 @@ pub fn assign_types(rt: &Rt<'_>, heap: &Heap, rtypes: &mut RtypeCache, seeds: &[
     for &(addr, ty) in seeds {
         namer.walk(addr, ty, 1);
     }
+    namer.apply_hints(hints);
     while let Some((addr, ty, count)) = namer.queue.pop() {
         namer.walk(addr, ty, count);
     }
