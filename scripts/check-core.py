@@ -174,7 +174,7 @@ def main():
         check(g64("main.weakTarget") == obj["weak_target"], "weakTarget")
         mv = obj["map_val_0042"]
         check(core.u64(mv) == 42 and core.gostring(mv + 8) == "key-0042", "MapVal 42")
-        check(core.read(obj["garbage_0"], 1) == b"\0" and core.read(obj["garbage_199"], 1) == bytes([199]), "garbage bytes")
+        check(core.read(obj["garbage_0"] + 8, 1) == b"\0" and core.read(obj["garbage_199"] + 8, 1) == bytes([199]), "garbage bytes")
         strs, n, _ = core.words(glob("main.strs"), 3)
         check(n == 50 and all(core.words(strs + 16 * i, 2)[1] == 20 + i for i in range(n)), "string lengths")
     elif prog == "deeplist":

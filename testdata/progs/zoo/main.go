@@ -156,8 +156,11 @@ type WeakTarget struct { // 128, noscan
 	pad [15]int
 }
 
-type Garbage struct { // 1024, noscan
-	data [1024]byte
+// Garbage has a pointer and is > 512 bytes, so each object carries a malloc
+// header naming its type: unreachable objects can still be typed exactly.
+type Garbage struct { // 1024
+	next *Garbage // always nil
+	data [1016]byte
 }
 
 const (
