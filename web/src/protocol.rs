@@ -1,0 +1,102 @@
+//! Messages between the page and the worker: plain serde types sent with `serde-wasm-bindgen`.
+//!
+//! Enums are externally tagged (`{"Open": {...}}`, `"Ready"`), which keeps `File` handles
+//! (passed through as JS values) and `u64` addresses (sent as BigInt) intact.
+
+use heapwise_core::report::{
+    Breakdown, GoroutineInfo, HistogramRow, ObjectDetail, ObjectRow, Overview, RootPath,
+};
+use serde::{Deserialize, Serialize};
+
+/// Page -> worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// Analyze a dropped core (plain ELF or zstd-compressed) with its executable.
+    Open {
+        #[serde(with = "opt_file")]
+        core: Option<web_sys::File>,
+        #[serde(with = "opt_file")]
+        exe: Option<web_sys::File>,
+    },
+    /// Fetch and analyze `./demo/demo.core.zst` + `./demo/demo.exe`.
+    OpenDemo,
+    Overview,
+    Histogram,
+    Objects { type_regex: Option<String> },
+    Object { addr: u64 },
+    Path { addr: u64 },
+    Goroutines,
+    Breakdown,
+    /// Drop the loaded analysis. (An analysis in progress is stopped by terminating the
+    /// worker: the worker is busy and reads no message until it finishes.)
+    Cancel,
+}
+
+/// Worker -> page.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Response {
+    /// The worker's wasm has loaded; the page may send requests.
+    Ready,
+    Progress { phase: String, fraction: f64 },
+    /// `request` names the request that failed (`open`, `object`, ...); `fatal` means the
+    /// worker crashed and must be restarted.
+    Error { request: String, message: String, fatal: bool },
+    Opened { core_name: String, exe_name: String, overview: Overview },
+    Overview { overview: Overview },
+    Histogram { rows: Vec<HistogramRow> },
+    Objects { type_regex: Option<String>, rows: Vec<ObjectRow> },
+    Object { addr: u64, detail: Option<ObjectDetail> },
+    Path { addr: u64, path: Option<RootPath> },
+    Goroutines { goroutines: Vec<GoroutineInfo> },
+    Breakdown { breakdown: Breakdown },
+    Cancelled,
+}
+
+impl Request {
+    /// Short name used in error messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Open { .. } | Request::OpenDemo => "open",
+            Request::Overview => "overview",
+            Request::Histogram => "histogram",
+            Request::Objects { .. } => "objects",
+            Request::Object { .. } => "object",
+            Request::Path { .. } => "path",
+            Request::Goroutines => "goroutines",
+            Request::Breakdown => "breakdown",
+            Request::Cancel => "cancel",
+        }
+    }
+}
+
+/// The serializer both sides use: `u64` as BigInt so no address loses bits.
+pub const SERIALIZER: serde_wasm_bindgen::Serializer =
+    serde_wasm_bindgen::Serializer::new().serialize_large_number_types_as_bigints(true);
+
+pub fn to_js<T: Serialize>(v: &T) -> Result<wasm_bindgen::JsValue, String> {
+    v.serialize(&SERIALIZER).map_err(|e| e.to_string())
+}
+
+pub fn from_js<T: for<'de> Deserialize<'de>>(v: wasm_bindgen::JsValue) -> Result<T, String> {
+    serde_wasm_bindgen::from_value(v).map_err(|e| e.to_string())
+}
+
+/// `Option<File>` passed through as the JS object itself (structured clone keeps it a File).
+mod opt_file {
+    use serde::de::Error as _;
+    use serde::{Deserializer, Serializer};
+    use wasm_bindgen::{JsCast, JsValue};
+
+    pub fn serialize<S: Serializer>(v: &Option<web_sys::File>, s: S) -> Result<S::Ok, S::Error> {
+        let js: JsValue = v.as_ref().map(|f| f.clone().into()).unwrap_or(JsValue::NULL);
+        serde_wasm_bindgen::preserve::serialize(&js, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<web_sys::File>, D::Error> {
+        let js: JsValue = serde_wasm_bindgen::preserve::deserialize(d)?;
+        if js.is_null() || js.is_undefined() {
+            return Ok(None);
+        }
+        js.dyn_into::<web_sys::File>().map(Some).map_err(|_| D::Error::custom("expected a File"))
+    }
+}

@@ -1,0 +1,192 @@
+//! The analysis worker: receives [`Request`]s, runs the engine, posts [`Response`]s.
+//!
+//! The engine is synchronous: while it works the worker reads no message. Cancelling an
+//! analysis therefore means terminating the worker (the page does that and starts a new one).
+
+use std::cell::RefCell;
+
+use heapwise_core::source::ByteSource;
+use js_sys::{Date, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent, Response as FetchResponse};
+
+use crate::blob::open_blob;
+use crate::engine::Engine;
+use crate::protocol::{from_js, to_js, Request, Response};
+
+pub const DEMO_CORE: &str = "./demo/demo.core.zst";
+pub const DEMO_EXE: &str = "./demo/demo.exe";
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+pub fn post(msg: &Response) {
+    match to_js(msg) {
+        Ok(v) => {
+            if let Err(e) = scope().post_message(&v) {
+                web_sys::console::error_2(&"heapwise worker: postMessage failed".into(), &e);
+            }
+        }
+        Err(e) => {
+            let fallback = Response::Error {
+                request: "internal".into(),
+                message: format!("could not encode the answer: {e}"),
+                fatal: false,
+            };
+            if let Ok(v) = to_js(&fallback) {
+                let _ = scope().post_message(&v);
+            }
+        }
+    }
+}
+
+fn error(request: &str, message: impl Into<String>) {
+    post(&Response::Error { request: request.into(), message: message.into(), fatal: false });
+}
+
+/// Entry point of the worker binary.
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        // Best effort: tell the page in words before the wasm instance traps.
+        post(&Response::Error {
+            request: "internal".into(),
+            message: format!("the analysis crashed: {info}"),
+            fatal: true,
+        });
+    }));
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
+        match from_js::<Request>(ev.data()) {
+            Ok(req) => handle(req),
+            Err(e) => error("internal", format!("unreadable request: {e}")),
+        }
+    });
+    scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    post(&Response::Ready);
+}
+
+/// Posts progress at most every 1% or 150 ms per phase.
+struct Throttle {
+    phase: String,
+    fraction: f64,
+    at: f64,
+}
+
+impl Throttle {
+    fn new() -> Self {
+        Throttle { phase: String::new(), fraction: -1.0, at: 0.0 }
+    }
+    fn report(&mut self, phase: &str, fraction: f64) -> bool {
+        let now = Date::now();
+        if phase != self.phase || fraction - self.fraction >= 0.01 || now - self.at >= 150.0 || fraction >= 1.0 {
+            self.phase = phase.to_string();
+            self.fraction = fraction;
+            self.at = now;
+            post(&Response::Progress { phase: phase.into(), fraction: fraction.clamp(0.0, 1.0) });
+        }
+        true
+    }
+}
+
+fn handle(req: Request) {
+    let name = req.name();
+    match req {
+        Request::Open { core, exe } => {
+            let Some(core) = core else { return error(name, "no core file was given") };
+            let Some(exe) = exe else {
+                return error(name, "the executable is missing: drop the program that produced the core together with it")
+            };
+            let (core_name, exe_name) = (core.name(), exe.name());
+            open(core.into(), exe.into(), core_name, exe_name);
+        }
+        Request::OpenDemo => wasm_bindgen_futures::spawn_local(async {
+            match fetch_demo().await {
+                Ok((core, exe)) => open(core, exe, "demo.core.zst".into(), "demo.exe".into()),
+                Err(e) => error("open", e),
+            }
+        }),
+        Request::Cancel => {
+            ENGINE.with(|e| e.borrow_mut().take());
+            post(&Response::Cancelled);
+        }
+        other => ENGINE.with(|cell| {
+            let guard = cell.borrow();
+            let Some(engine) = guard.as_ref() else {
+                return error(name, "no core is loaded: open a core and its executable first");
+            };
+            let resp = match other {
+                Request::Overview => Response::Overview { overview: engine.overview() },
+                Request::Histogram => Response::Histogram { rows: engine.histogram() },
+                Request::Objects { type_regex } => match engine.objects(type_regex.as_deref()) {
+                    Ok(rows) => Response::Objects { type_regex, rows },
+                    Err(e) => return error(name, e),
+                },
+                Request::Object { addr } => match engine.object(addr) {
+                    Ok(detail) => Response::Object { addr, detail },
+                    Err(e) => return error(name, e),
+                },
+                Request::Path { addr } => match engine.path(addr) {
+                    Ok(path) => Response::Path { addr, path },
+                    Err(e) => return error(name, e),
+                },
+                Request::Goroutines => Response::Goroutines { goroutines: engine.goroutines() },
+                Request::Breakdown => Response::Breakdown { breakdown: engine.breakdown() },
+                Request::Open { .. } | Request::OpenDemo | Request::Cancel => unreachable!(),
+            };
+            post(&resp);
+        }),
+    }
+}
+
+fn open(core: Blob, exe: Blob, core_name: String, exe_name: String) {
+    ENGINE.with(|e| e.borrow_mut().take());
+    let mut t = Throttle::new();
+    let core_src = match open_blob(core, &mut |f| t.report("decompressing the core", f)) {
+        Ok(s) => s,
+        Err(e) => return error("open", format!("{core_name}: {e}")),
+    };
+    let exe_src: Box<dyn ByteSource> = match open_blob(exe, &mut |f| t.report("decompressing the executable", f)) {
+        Ok(s) => s,
+        Err(e) => return error("open", format!("{exe_name}: {e}")),
+    };
+    match Engine::open(core_src, exe_src, &mut |phase, f| t.report(phase, f)) {
+        Ok(engine) => {
+            let overview = engine.overview();
+            ENGINE.with(|e| *e.borrow_mut() = Some(engine));
+            post(&Response::Opened { core_name, exe_name, overview });
+        }
+        Err(e) => error("open", e),
+    }
+}
+
+async fn fetch_blob(url: &str) -> Result<Blob, String> {
+    let resp = JsFuture::from(scope().fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {e:?}"))?;
+    let resp: FetchResponse = resp.unchecked_into();
+    if !resp.ok() {
+        return Err(format!(
+            "the demo is not part of this build: {url} answered HTTP {} (run scripts/make-demo.sh, then rebuild)",
+            resp.status()
+        ));
+    }
+    let p: Promise = resp.blob().map_err(|e| format!("{url}: {e:?}"))?;
+    let b = JsFuture::from(p).await.map_err(|e| format!("{url}: {e:?}"))?;
+    Ok(b.unchecked_into())
+}
+
+async fn fetch_demo() -> Result<(Blob, Blob), String> {
+    post(&Response::Progress { phase: "downloading the demo".into(), fraction: 0.0 });
+    let core = fetch_blob(DEMO_CORE).await?;
+    post(&Response::Progress { phase: "downloading the demo".into(), fraction: 0.5 });
+    let exe = fetch_blob(DEMO_EXE).await?;
+    Ok((core, exe))
+}
