@@ -293,11 +293,11 @@ impl Pclntab {
             func,
             inl,
         };
-        t.consts = t.read_consts(rt)?;
+        t.consts = t.read_consts(rt);
         Ok(t)
     }
 
-    fn read_consts(&self, rt: &Rt<'_>) -> Result<AbiConsts, Error> {
+    fn read_consts(&self, rt: &Rt<'_>) -> AbiConsts {
         let c = |name: &str, default: i64| -> i64 {
             rt.constant(&[&format!("internal/abi.{name}"), &format!("runtime.{name}"), &format!("runtime._{name}")])
                 .unwrap_or(default)
@@ -323,8 +323,7 @@ impl Pclntab {
             .map(|(n, _)| rt.constant(&[&format!("internal/abi.FuncID_{n}")]).ok().map(|v| v as u8))
             .collect();
         if ids.iter().any(|i| i.is_none()) {
-            for (i, f) in self.ftab.iter().enumerate() {
-                let _ = f;
+            for i in 0..self.ftab.len() {
                 let Some(fi) = self.func_at_index(i) else { continue };
                 if let Some(k) = names.iter().position(|(_, full)| *full == fi.name) {
                     if ids[k].is_none() {
@@ -333,7 +332,7 @@ impl Pclntab {
                 }
             }
         }
-        Ok(AbiConsts {
+        AbiConsts {
             pcdata_stack_map_index: c("PCDATA_StackMapIndex", 1) as u32,
             pcdata_inl_tree_index: c("PCDATA_InlTreeIndex", 2) as u32,
             funcdata_args_pointer_maps: c("FUNCDATA_ArgsPointerMaps", 0) as u8,
@@ -352,7 +351,7 @@ impl Pclntab {
             funcid_mcall: ids[9],
             funcid_gogo: ids[10],
             funcid_cgocallback: ids[11],
-        })
+        }
     }
 
     /// Number of functions.

@@ -88,6 +88,8 @@ struct Layout {
     g_waitreason: Option<(u64, u64)>,
     g_m: u64,
     m_procid: Option<u64>,
+    m_vdso_sp: Option<u64>,
+    m_vdso_pc: Option<u64>,
     stackmap_n: u64,
     stackmap_nbit: u64,
     stackmap_bytedata: u64,
@@ -126,6 +128,8 @@ impl Layout {
             g_waitreason: waitreason,
             g_m: rt.off(G, "m")?,
             m_procid: rt.off_opt("runtime.m", "procid"),
+            m_vdso_sp: rt.off_opt("runtime.m", "vdsoSP"),
+            m_vdso_pc: rt.off_opt("runtime.m", "vdsoPC"),
             stackmap_n: sm("n", 0),
             stackmap_nbit: sm("nbit", 4),
             stackmap_bytedata: sm("bytedata", 8),
@@ -226,7 +230,6 @@ pub fn read_goroutines(p: &Process, pcln: &Pclntab) -> (Vec<Goroutine>, Vec<Stri
     let dead: Vec<u64> = ["runtime._Gdead", "runtime._Gdeadextra"].iter().filter_map(|n| rt.dwarf.constant(n)).map(|v| v as u64).collect();
     let dead = if dead.is_empty() { vec![6] } else { dead };
     let running = rt.constant(&["runtime._Grunning"]).unwrap_or(2) as u64;
-    let syscall = rt.constant(&["runtime._Gsyscall"]).unwrap_or(3) as u64;
     let reasons = wait_reason_strings(&rt);
     let mut out = Vec::new();
     for g in gs {
@@ -244,7 +247,7 @@ pub fn read_goroutines(p: &Process, pcln: &Pclntab) -> (Vec<Goroutine>, Vec<Stri
         if dead.contains(&st) {
             continue;
         }
-        match w.goroutine(g, st, st == running, st == syscall, &names, &reasons, &mut warnings) {
+        match w.goroutine(g, st, st == running, &names, &reasons, &mut warnings) {
             Ok(gr) => out.push(gr),
             Err(e) => warnings.push(format!("goroutine at {g:#x}: {e}")),
         }
@@ -274,13 +277,11 @@ impl<'a> Walker<'a> {
         Ok(b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn goroutine(
         &self,
         g: u64,
         st: u64,
         running: bool,
-        in_syscall: bool,
         names: &HashMap<u64, String>,
         reasons: &[String],
         warnings: &mut Vec<String>,
@@ -319,12 +320,15 @@ impl<'a> Walker<'a> {
         let syscallsp = mem.u64(g + l.g_syscallsp)?;
         let start = if running {
             let thread = self.thread_of(g);
-            let interrupted = thread.and_then(|t| self.signal_context(t)).filter(|s| in_stack(s.sp));
+            let interrupted = thread.and_then(|t| self.signal_context(t, &in_stack));
+            let vdso = self.vdso_context(g);
             match thread {
                 Some(t) if in_stack(t.sp) => Some(Start { pc: t.pc, sp: t.sp, lr: t.lr, from_regs: true, is_syscall: false }),
                 // In a signal handler (GOTRACEBACK=crash cores): the kernel saved the
                 // interrupted registers in the signal frame.
                 _ if interrupted.is_some() => interrupted,
+                // In a VDSO call, on the system stack: the runtime saved the caller's pc/sp.
+                _ if vdso.as_ref().is_some_and(|v| in_stack(v.sp)) => vdso,
                 // On the system stack: the switch saved the goroutine's position in g.sched.
                 _ if sched_sp != 0 && in_stack(sched_sp) => Some(sched),
                 Some(_) => {
@@ -343,7 +347,6 @@ impl<'a> Walker<'a> {
         } else {
             Some(sched)
         };
-        let _ = in_syscall;
         if let Some(s) = start {
             if stack_lo == 0 || stack_hi <= stack_lo {
                 warnings.push(format!("goroutine {id} has no stack"));
@@ -359,6 +362,15 @@ impl<'a> Walker<'a> {
         Ok(gr)
     }
 
+    /// `m.vdsoPC`/`m.vdsoSP` of the goroutine's thread while it is in a VDSO call.
+    fn vdso_context(&self, g: u64) -> Option<Start> {
+        let mem = self.rt.mem;
+        let m = mem.u64(g + self.lay.g_m).ok().filter(|&m| m != 0)?;
+        let sp = mem.u64(m + self.lay.m_vdso_sp?).ok().filter(|&sp| sp != 0)?;
+        let pc = mem.u64(m + self.lay.m_vdso_pc?).ok()?;
+        Some(Start { pc, sp, lr: 0, from_regs: false, is_syscall: false })
+    }
+
     /// The registers of the thread running goroutine `g` (`g.m.procid` = thread id).
     fn thread_of(&self, g: u64) -> Option<crate::elfcore::ThreadRegs> {
         let m = self.rt.mem.u64(g + self.lay.g_m).ok().filter(|&m| m != 0)?;
@@ -366,14 +378,16 @@ impl<'a> Walker<'a> {
         self.p.core.threads.iter().find(|t| t.tid as u64 == procid).copied()
     }
 
-    /// When the thread is in a Go signal handler, the registers the signal interrupted:
-    /// walks the signal stack up to `runtime.sigtramp`, whose caller's sp is the kernel's
-    /// signal frame (`rt_sigframe`), and reads the `ucontext` there.
-    fn signal_context(&self, t: crate::elfcore::ThreadRegs) -> Option<Start> {
+    /// When the thread is in a Go signal handler, the registers the signal interrupted on
+    /// the goroutine's stack: walks the signal stack up to `runtime.sigtramp`, whose
+    /// caller's sp is the kernel's signal frame (`rt_sigframe`), and reads the `ucontext`
+    /// there. Nested signals (a crash raising SIGABRT inside a handler) are followed.
+    fn signal_context(&self, t: crate::elfcore::ThreadRegs, in_stack: &dyn Fn(u64) -> bool) -> Option<Start> {
         let mem = self.rt.mem;
         let pcln = self.pcln;
         let (mut pc, mut sp, mut lr) = (t.pc, t.sp, t.lr);
-        for i in 0..256 {
+        let mut innermost = true;
+        for _ in 0..512 {
             let f = pcln.find_func(pc)?;
             let spdelta = pcln.sp_delta(&f, pc).filter(|&d| d >= 0)? as u64;
             let fp = sp + spdelta + if self.arch.uses_lr { 0 } else { PTR };
@@ -381,9 +395,8 @@ impl<'a> Walker<'a> {
                 // struct rt_sigframe: amd64 { pretcode; ucontext; siginfo },
                 // arm64 { siginfo (128 bytes); ucontext }; ucontext.uc_mcontext is at 40
                 // on amd64 and 176 on arm64 (linux/include/uapi/asm/{sigcontext,ucontext}.h).
-                return Some(if self.arch.uses_lr {
-                    let mc = fp + 128 + 176;
-                    let regs = mc + 8;
+                let s = if self.arch.uses_lr {
+                    let regs = fp + 128 + 176 + 8;
                     Start {
                         lr: mem.u64(regs + 30 * 8).ok()?,
                         sp: mem.u64(regs + 31 * 8).ok()?,
@@ -394,13 +407,20 @@ impl<'a> Walker<'a> {
                 } else {
                     let mc = fp + 40;
                     Start { sp: mem.u64(mc + 15 * 8).ok()?, pc: mem.u64(mc + 16 * 8).ok()?, lr: 0, from_regs: true, is_syscall: false }
-                });
+                };
+                if in_stack(s.sp) {
+                    return Some(s);
+                }
+                // Interrupted elsewhere (another handler, the system stack): keep walking there.
+                (pc, sp, lr) = (s.pc, s.sp, s.lr);
+                innermost = true;
+                continue;
             }
             if f.flag & FUNC_FLAG_TOP_FRAME != 0 {
                 return None;
             }
             let ret = if self.arch.uses_lr {
-                if (i == 0 && sp < fp) || lr == 0 {
+                if (innermost && sp < fp) || lr == 0 {
                     mem.u64(sp).ok()?
                 } else {
                     lr
@@ -414,6 +434,7 @@ impl<'a> Walker<'a> {
             pc = ret;
             sp = fp;
             lr = 0;
+            innermost = false;
         }
         None
     }
@@ -554,7 +575,7 @@ impl<'a> Walker<'a> {
             } else {
                 pc = npc;
             }
-            if nsp <= sp && pc == frames.last().map(|f| f.pc).unwrap_or(0) {
+            if nsp < sp || (nsp == sp && pc == frames.last().map(|f| f.pc).unwrap_or(0)) {
                 warnings.push(format!("goroutine {id}: unwinding stuck at pc {pc:#x} sp {sp:#x}"));
                 break;
             }

@@ -1,0 +1,207 @@
+//! Goroutine unwinding and stack slots on real cores. Each test skips (prints "skipped: no
+//! core") when its cores are absent: /tmp/gt (a hand-made core) and the corpus under
+//! $HEAPWISE_CORES or ~/.cache/heapwise-tools/cores/<goversion>/zoo (scripts/make-cores.sh).
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use heapwise_core::pclntab::Pclntab;
+use heapwise_core::process::Process;
+use heapwise_core::source::ByteSource;
+use heapwise_core::stacks::{read_goroutines, Goroutine};
+
+fn open(core: &Path, exe: &Path) -> Process {
+    let c: Rc<dyn ByteSource> = Rc::new(std::fs::read(core).expect("read core"));
+    let e: Rc<dyn ByteSource> = Rc::new(std::fs::read(exe).expect("read exe"));
+    Process::open(c, e).unwrap_or_else(|e| panic!("open {}: {e}", core.display()))
+}
+
+fn goroutines(p: &Process) -> (Vec<Goroutine>, Vec<String>) {
+    let pcln = Pclntab::new(&p.rt()).expect("pclntab");
+    read_goroutines(p, &pcln)
+}
+
+fn corpus_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("HEAPWISE_CORES") {
+        return Some(PathBuf::from(d));
+    }
+    let home = std::env::var_os("HOME")?;
+    Some(PathBuf::from(home).join(".cache/heapwise-tools/cores"))
+}
+
+/// `<corpus>/<version>/<prog>` directories that exist, sorted.
+fn corpus_progs(prog: &str) -> Vec<PathBuf> {
+    let Some(root) = corpus_dir() else { return Vec::new() };
+    let Ok(rd) = std::fs::read_dir(&root) else { return Vec::new() };
+    let mut out: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path().join(prog)).filter(|p| p.join("exe").exists()).collect();
+    out.sort();
+    out
+}
+
+/// The function names of every frame, inlined ones included.
+fn all_functions(g: &Goroutine) -> Vec<&str> {
+    g.frames
+        .iter()
+        .flat_map(|f| f.inlined.iter().map(|i| i.function.as_str()).chain(std::iter::once(f.function.as_str())))
+        .collect()
+}
+
+/// Minimal reading of truth.json (no JSON dependency here): the string list under `key`.
+fn json_strings(text: &str, key: &str) -> Vec<String> {
+    let Some(start) = text.find(&format!("\"{key}\"")) else { return Vec::new() };
+    let rest = &text[start..];
+    let (Some(open), Some(close)) = (rest.find('['), rest.find(']')) else { return Vec::new() };
+    rest[open + 1..close].split(',').map(|s| s.trim().trim_matches('"').to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+/// Addresses of truth objects whose label starts with `prefix`.
+fn truth_objects(text: &str, prefix: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("\"label\"") {
+        rest = &rest[i + 7..];
+        let label = rest.split('"').nth(1).unwrap_or("").to_string();
+        let Some(a) = rest.find("\"addr\"") else { break };
+        let addr = rest[a + 6..].split('"').nth(1).unwrap_or("");
+        if label.starts_with(prefix) {
+            if let Ok(v) = u64::from_str_radix(addr.trim_start_matches("0x"), 16) {
+                out.push((label, v));
+            }
+        }
+    }
+    out
+}
+
+/// Checks every goroutine has frames and main.main is in goroutine 1 at a main.go line.
+fn check_basics(gs: &[Goroutine], what: &str) {
+    assert!(!gs.is_empty(), "{what}: no goroutines");
+    for g in gs {
+        assert!(!g.frames.is_empty(), "{what}: goroutine {} ({}) has no frames", g.id, g.status);
+        assert!(!g.status.is_empty() && !g.status.starts_with("status "), "{what}: goroutine {} status {}", g.id, g.status);
+        for f in &g.frames {
+            assert!(f.sp >= g.stack_lo && f.sp <= g.stack_hi, "{what}: goroutine {} frame {} sp outside the stack", g.id, f.function);
+        }
+    }
+    let g1 = gs.iter().find(|g| g.id == 1).unwrap_or_else(|| panic!("{what}: no goroutine 1"));
+    let main = g1.frames.iter().find(|f| f.function == "main.main").unwrap_or_else(|| panic!("{what}: main.main not in goroutine 1: {:?}", all_functions(g1)));
+    assert!(main.file.ends_with("main.go"), "{what}: main.main in {}", main.file);
+    assert!(main.line > 0 && main.line < 100_000, "{what}: main.main at line {}", main.line);
+    assert_eq!(g1.frames.last().map(|f| f.function.as_str()), Some("runtime.goexit"), "{what}: goroutine 1 does not end at goexit");
+}
+
+#[test]
+fn handmade_core() {
+    let (core, exe) = (Path::new("/tmp/gt/core.8368"), Path::new("/tmp/gt/prog"));
+    if !core.exists() || !exe.exists() {
+        println!("skipped: no core");
+        return;
+    }
+    let p = open(core, exe);
+    let (gs, warnings) = goroutines(&p);
+    check_basics(&gs, "/tmp/gt");
+    assert!(warnings.is_empty(), "warnings: {warnings:?}");
+}
+
+fn check_zoo(dir: &Path, core_name: &str, truth_name: &str) -> bool {
+    let (core, exe, truth) = (dir.join(core_name), dir.join("exe"), dir.join(truth_name));
+    if !core.exists() || !truth.exists() {
+        return false;
+    }
+    let what = core.display().to_string();
+    let p = open(&core, &exe);
+    let (gs, warnings) = goroutines(&p);
+    assert!(warnings.is_empty(), "{what}: warnings {warnings:?}");
+    check_basics(&gs, &what);
+    let truth = std::fs::read_to_string(&truth).expect("truth");
+    for func in json_strings(&truth, "goroutine_funcs") {
+        assert!(gs.iter().any(|g| all_functions(g).contains(&func.as_str())), "{what}: no goroutine runs {func}");
+    }
+    // StackOnly lists are held only by a local of main.stackHolder.
+    let heads = truth_objects(&truth, "stack_only_head_");
+    assert!(!heads.is_empty(), "{what}: truth has no stack_only_head objects");
+    for (label, addr) in heads {
+        let found = gs.iter().flat_map(|g| &g.frames).filter(|f| f.function == "main.stackHolder").flat_map(|f| &f.slots).find(|s| s.value == addr);
+        let slot = found.unwrap_or_else(|| panic!("{what}: {label} ({addr:#x}) is in no stackHolder slot"));
+        assert!(!slot.conservative, "{what}: {label} found only conservatively");
+        assert_eq!(slot.name, "head", "{what}: {label} slot name");
+        assert!(slot.ty.is_some(), "{what}: {label} slot has no type");
+        assert!(p.mem.is_mapped(slot.value));
+    }
+    true
+}
+
+fn run_corpus(prog: &str, core_name: &str, truth_name: &str) {
+    let mut n = 0;
+    for dir in corpus_progs(prog) {
+        if check_zoo(&dir, core_name, truth_name) {
+            n += 1;
+        }
+    }
+    if n == 0 {
+        println!("skipped: no core");
+    }
+}
+
+#[test]
+fn corpus_zoo_kernel() {
+    run_corpus("zoo", "core.kernel", "truth-kernel.json");
+}
+
+#[test]
+fn corpus_zoo_gcore() {
+    run_corpus("zoo", "core.gcore", "truth.json");
+}
+
+#[test]
+fn corpus_zoo_pie_gcore() {
+    run_corpus("zoo-pie", "core.gcore", "truth.json");
+}
+
+#[test]
+fn corpus_other_programs() {
+    let mut n = 0;
+    for prog in ["deeplist", "demo"] {
+        for dir in corpus_progs(prog) {
+            for name in ["core.kernel"] {
+                let core = dir.join(name);
+                if !core.exists() {
+                    continue;
+                }
+                let p = open(&core, &dir.join("exe"));
+                let (gs, warnings) = goroutines(&p);
+                assert!(warnings.is_empty(), "{}: warnings {warnings:?}", core.display());
+                check_basics(&gs, &core.display().to_string());
+                n += 1;
+            }
+        }
+    }
+    if n == 0 {
+        println!("skipped: no core");
+    }
+}
+
+#[test]
+fn pclntab_lookups() {
+    let Some(dir) = corpus_progs("zoo").into_iter().next() else {
+        println!("skipped: no core");
+        return;
+    };
+    let core = dir.join("core.kernel");
+    if !core.exists() {
+        println!("skipped: no core");
+        return;
+    }
+    let p = open(&core, &dir.join("exe"));
+    let pcln = Pclntab::new(&p.rt()).unwrap();
+    let f = pcln.func_by_name("main.stackHolder").expect("main.stackHolder");
+    assert_eq!(pcln.find_func(f.entry), Some(f.clone()));
+    assert_eq!(pcln.find_func(f.entry + 1).map(|g| g.name), Some(f.name.clone()));
+    assert_eq!(pcln.sp_delta(&f, f.entry), Some(0));
+    let (file, line) = pcln.file_line(&f, f.entry);
+    assert!(file.ends_with("zoo/main.go"), "{file}");
+    assert_eq!(line as i32, f.start_line);
+    assert!(pcln.find_func(pcln.maxpc).is_none());
+    assert!(pcln.find_func(0).is_none());
+    let goexit = pcln.func_by_name("runtime.goexit").unwrap();
+    assert_eq!(pcln.consts.funcid_goexit, Some(goexit.funcid));
+}
