@@ -1,0 +1,205 @@
+// End-to-end test of the built page (dist/) in headless Chromium, driven by playwright-core.
+//
+//   node --test tests/e2e/e2e.test.mjs          (scripts/test-web.sh builds dist/ first)
+//
+// Env: HEAPWISE_DIST (default <repo>/dist); HEAPWISE_E2E_CORE / HEAPWISE_E2E_EXE /
+// HEAPWISE_E2E_TRUTH: a core, its executable and its truth JSON to load through the file input
+// (default: the bundled demo, web/demo/). CHROMIUM (default /usr/bin/chromium).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from './serve.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+const DIST = process.env.HEAPWISE_DIST || path.join(ROOT, 'dist');
+const OUT = path.join(HERE, 'out');
+const CORE = process.env.HEAPWISE_E2E_CORE || path.join(ROOT, 'web', 'demo', 'demo.core.zst');
+const EXE = process.env.HEAPWISE_E2E_EXE || path.join(ROOT, 'web', 'demo', 'demo.exe');
+const TRUTH = process.env.HEAPWISE_E2E_TRUTH || path.join(ROOT, 'web', 'demo', 'truth.json');
+const DEMO_TRUTH = path.join(ROOT, 'web', 'demo', 'truth.json');
+const ANALYSIS_TIMEOUT = Number(process.env.HEAPWISE_E2E_TIMEOUT_MS || 180_000);
+const FLAGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+];
+
+let server, baseUrl, context, page, userDir;
+const requests = [];
+const consoleErrors = [];
+const pageErrors = [];
+
+/** The main.* type with the most instances in a truth file: [name, count]. */
+function pickType(truthPath) {
+  const truth = JSON.parse(fs.readFileSync(truthPath, 'utf8'));
+  const entries = Object.entries(truth.types || {}).filter(([t, v]) => t.startsWith('main.') && v.count > 0);
+  assert.ok(entries.length > 0, `no main.* type in ${truthPath}`);
+  entries.sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0]));
+  return { truth, type: entries[0][0], count: entries[0][1].count };
+}
+
+async function waitLoaded() {
+  // The nav appears once an analysis is loaded; errors appear in .errors.
+  await page.waitForFunction(
+    () => document.querySelector('nav a[href="#/histogram"]') || document.querySelector('.errors'),
+    null,
+    { timeout: ANALYSIS_TIMEOUT },
+  );
+  const err = await page.locator('.errors').count();
+  if (err) {
+    assert.fail(`the page reported: ${await page.locator('.errors').innerText()}`);
+  }
+}
+
+async function histogramCount(type) {
+  await page.locator('nav a[href="#/histogram"]').click();
+  await page.waitForSelector('table#histogram tr.hist-row', { timeout: 60_000 });
+  const row = page.locator(`tr.hist-row[data-type="${type}"]`);
+  assert.equal(await row.count(), 1, `no histogram row for ${type}`);
+  return Number(await row.locator('td.count').innerText());
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(DIST, 'index.html')), `${DIST}/index.html missing: run trunk build first`);
+  fs.mkdirSync(OUT, { recursive: true });
+  ({ server, url: baseUrl } = await startServer(DIST, 0));
+  userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heapwise-e2e-'));
+  context = await chromium.launchPersistentContext(userDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+  });
+  context.on('request', (r) => requests.push(r.url()));
+  page = context.pages()[0] || (await context.newPage());
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.setDefaultTimeout(30_000);
+});
+
+after(async () => {
+  if (context) await context.close();
+  if (server) server.close();
+  if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+});
+
+test('the page loads with no console error', async () => {
+  await page.goto(baseUrl);
+  await page.waitForSelector('#demo');
+  await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
+  assert.deepEqual(pageErrors, []);
+});
+
+test('open the demo: histogram has the demo types', { timeout: ANALYSIS_TIMEOUT + 60_000 }, async () => {
+  const t0 = Date.now();
+  await page.locator('#demo').click();
+  await waitLoaded();
+  console.log(`# demo analyzed in ${Date.now() - t0} ms`);
+  const overview = await page.locator('#overview').innerText();
+  assert.match(overview, /Go version\s+go1\.\d+/);
+  await page.waitForSelector('svg#breakdown rect');
+  await page.screenshot({ path: path.join(OUT, 'overview.png'), fullPage: true });
+  const { type, count } = pickType(DEMO_TRUTH);
+  assert.equal(await histogramCount(type), count, `${type} count`);
+});
+
+test('load a core + executable with the file input: exact count, object page, root path', { timeout: ANALYSIS_TIMEOUT + 120_000 }, async () => {
+  const { truth, type, count } = pickType(TRUTH);
+  await page.goto(baseUrl + '#/');
+  await page.reload();
+  await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
+  // The executable first, then the core: either order works.
+  await page.setInputFiles('#files', [EXE]);
+  await page.waitForSelector('.notice:has-text("core is missing")');
+  await page.setInputFiles('#files', [CORE]);
+  await waitLoaded();
+  assert.equal(await histogramCount(type), count, `histogram count of ${type} (truth: ${TRUTH})`);
+
+  // Sorting and filtering.
+  await page.locator('#filter').fill(type);
+  assert.ok((await page.locator('tr.hist-row').count()) >= 1);
+  await page.locator('#filter-regex').check();
+  await page.locator('#filter').fill('^main\\.');
+  const types = await page.locator('tr.hist-row td.type').allInnerTexts();
+  assert.ok(types.length > 0 && types.every((t) => t.startsWith('main.')), types.join(','));
+  await page.locator('#filter').fill('(');
+  await page.waitForSelector('.filter .bad');
+  await page.locator('#filter').fill('');
+
+  // A type opens its instances; an instance opens its object page.
+  await page.locator(`tr.hist-row[data-type="${type}"] td.type a`).click();
+  await page.waitForSelector('#object-list tr.object-row');
+  assert.equal(await page.locator('#object-list tr.object-row').count(), Math.min(count, 2000));
+  const first = page.locator('#object-list tr.object-row a.addr').first();
+  const addr = await first.innerText();
+  await first.click();
+  await page.waitForSelector('#object h2 .addr');
+  assert.equal(await page.locator('#object h2 .addr').innerText(), addr);
+  assert.equal(await page.locator('#object h2 .type').innerText(), type);
+  assert.match(page.url(), new RegExp(`#/object/${addr}$`));
+  await page.waitForSelector('#path li');
+  await page.waitForSelector('#hex .hexrow');
+
+  // A known object from the truth file, by its address: type and a root path.
+  const known = (truth.objects || []).find((o) => o.type === type) || (truth.objects || [])[0];
+  if (known) {
+    await page.goto(`${baseUrl}#/object/${known.addr}`);
+    await page.waitForSelector('#object h2 .type');
+    assert.equal(await page.locator('#object h2 .type').innerText(), known.type, `type of ${known.label}`);
+    await page.goto(`${baseUrl}#/path/${known.addr}`);
+    await page.waitForSelector('#path-page ol#path li.root');
+    const hops = await page.locator('#path-page ol#path li').count();
+    assert.ok(hops >= 2, 'a root and at least the object');
+    const last = await page.locator('#path-page ol#path li a.addr').last().innerText();
+    assert.equal(BigInt(last), BigInt(known.addr), 'the path ends at the object');
+    await page.screenshot({ path: path.join(OUT, 'path.png'), fullPage: true });
+    // Back goes to the object page again (hash routing).
+    await page.goBack();
+    await page.waitForSelector('#object h2 .addr');
+  }
+
+  // Object page screenshot (the one in the report).
+  await page.goto(`${baseUrl}#/object/${addr}`);
+  await page.waitForSelector('#path li');
+  await page.screenshot({ path: path.join(OUT, 'object.png'), fullPage: true });
+
+  // Goroutines with frames.
+  await page.locator('nav a[href="#/goroutines"]').click();
+  await page.waitForSelector('#goroutines details.goroutine');
+  assert.ok((await page.locator('#goroutines .frames li').count()) > 0);
+  await page.screenshot({ path: path.join(OUT, 'goroutines.png'), fullPage: true });
+});
+
+test('bad input is reported in words, and Cancel restarts the worker', async () => {
+  const junk = path.join(os.tmpdir(), `heapwise-junk-${process.pid}.txt`);
+  fs.writeFileSync(junk, 'this is not a core');
+  await page.setInputFiles('#files', [junk]);
+  await page.waitForSelector('.errors');
+  assert.match(await page.locator('.errors').innerText(), /neither an ELF core/);
+  fs.rmSync(junk);
+  await page.locator('.errors button:has-text("Dismiss")').click();
+
+  // Start the demo again and cancel it at once: the page comes back usable.
+  await page.locator('#demo').click();
+  await page.locator('#cancel').click({ timeout: 10_000 }).catch(() => {});
+  await page.waitForSelector('#demo:not([disabled])');
+  await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
+  await page.locator('#demo').click();
+  await waitLoaded();
+});
+
+test('nothing left 127.0.0.1 and no console errors', async () => {
+  await page.screenshot({ path: path.join(OUT, 'final.png'), fullPage: true });
+  const foreign = requests.filter((u) => !u.startsWith('http://127.0.0.1:') && !u.startsWith('data:') && !u.startsWith('blob:'));
+  assert.deepEqual(foreign, [], 'requests that left the machine');
+  assert.ok(requests.some((u) => u.endsWith('worker_bg.wasm')), 'the worker wasm was loaded');
+  console.log(`# ${requests.length} requests, all to 127.0.0.1`);
+  assert.deepEqual(pageErrors, [], 'uncaught page errors');
+  assert.deepEqual(consoleErrors, [], 'console errors');
+});
