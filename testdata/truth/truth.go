@@ -8,11 +8,13 @@
 package truth
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"time"
 	"unsafe"
 )
@@ -51,6 +53,18 @@ type Truth struct {
 	Objects        []Object             `json:"objects"`
 	Paths          []Path               `json:"paths"`
 	GoroutineFuncs []string             `json:"goroutine_funcs"`
+
+	// garbage is held only while Finish measures HeapAlloc, then dropped.
+	garbage      any
+	garbageBytes uint64
+}
+
+// HoldGarbage keeps v (a chain of objects the program will drop) alive while
+// Finish measures the live heap; bytes is their exact total slot size, which
+// Finish subtracts. Finish then drops v, so the objects are garbage in the core.
+func (t *Truth) HoldGarbage(v any, bytes uint64) {
+	t.garbage = v
+	t.garbageBytes = bytes
 }
 
 // New starts the truth of program prog.
@@ -110,18 +124,58 @@ func (t *Truth) Settle() {
 	debug.SetGCPercent(-1)
 }
 
+// heapAllocPlaceholder is patched in the marshalled JSON once HeapAlloc is
+// known; JSON allows the leading spaces that pad the real figure to its width.
+const heapAllocPlaceholder = 999999999999999999
+
+// retained keeps what Finish allocated before measuring HeapAlloc alive until
+// the core is taken, so the runtime's figure and the core agree on it.
+var retained []any
+
 // Finish writes the truth to $HEAPWISE_TRUTH (if set), then crashes when
 // HEAPWISE_CRASH=1, else prints READY and blocks forever. It never returns.
 // It must be called from main.main so that main.main stays on the stack.
+//
+// heap_alloc is measured last, after two more collections: everything the
+// truth itself allocated (its maps, the JSON, encoder pools) is either still
+// live (and so counted by the runtime and by heapwise alike) or collected.
+// Nothing is allocated between the measurement and the core.
 func (t *Truth) Finish() {
 	if path := os.Getenv("HEAPWISE_TRUTH"); path != "" {
+		t.HeapAlloc = heapAllocPlaceholder
 		data, err := json.MarshalIndent(t, "", "  ")
 		if err != nil {
 			fail(err)
 		}
 		data = append(data, '\n')
+		placeholder := []byte(strconv.FormatUint(heapAllocPlaceholder, 10))
+		at := bytes.Index(data, placeholder)
 		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		f, err := os.Create(tmp)
+		if err != nil {
+			fail(err)
+		}
+		digits := make([]byte, 0, len(placeholder))
+		retained = append(make([]any, 0, 8), t, data, f, placeholder, digits)
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		t.garbage = nil
+		live := ms.HeapAlloc - t.garbageBytes
+		digits = strconv.AppendUint(digits, live, 10)
+		pad := len(placeholder) - len(digits)
+		for i := range placeholder {
+			if i < pad {
+				data[at+i] = ' '
+			} else {
+				data[at+i] = digits[i-pad]
+			}
+		}
+		if _, err := f.Write(data); err != nil {
+			fail(err)
+		}
+		if err := f.Close(); err != nil {
 			fail(err)
 		}
 		if err := os.Rename(tmp, path); err != nil {

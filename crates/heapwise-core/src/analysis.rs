@@ -28,7 +28,7 @@ pub struct Analysis {
     pub roots: Vec<Root>,
     pub reach: Reachability,
     pub typing: Typing,
-    pub goroutines: Vec<GoroutineInfo>,
+    pub goroutines: Vec<crate::stacks::Goroutine>,
     pub warnings: Vec<String>,
     rtypes: RefCell<RtypeCache>,
     reverse: OnceCell<Graph>,
@@ -154,6 +154,20 @@ impl Analysis {
         n.get(l[s as usize] as usize).cloned().unwrap_or_else(|| "?".into())
     }
 
+    /// Bytes before an object's data: the malloc header of spans that have one.
+    pub fn data_offset(&self, s: SlotId) -> u64 {
+        if self.heap.span_of_slot(s).layout == PtrLayout::Header {
+            self.heap.params.malloc_header_size
+        } else {
+            0
+        }
+    }
+
+    /// The object's address as Go code sees it: past the malloc header, if any.
+    pub fn object_addr(&self, s: SlotId) -> u64 {
+        self.heap.slot_addr(s) + self.data_offset(s)
+    }
+
     pub fn slot_size(&self, s: SlotId) -> u64 {
         self.heap.span_of_slot(s).elemsize
     }
@@ -231,16 +245,17 @@ impl Analysis {
         Ok(self
             .allocated_slots()
             .filter(|&s| self.is_live(s) && matches[labels[s as usize] as usize])
-            .map(|s| ObjectRow { addr: self.heap.slot_addr(s), type_name: names[labels[s as usize] as usize].clone(), size: self.slot_size(s) })
+            .map(|s| ObjectRow { addr: self.object_addr(s), type_name: names[labels[s as usize] as usize].clone(), size: self.slot_size(s) })
             .collect())
     }
 
+    /// The slot holding `addr` and its object address (past any malloc header).
     fn slot_at(&self, addr: u64) -> Result<(SlotId, u64), Error> {
         let t = self
             .heap
             .find(addr)
             .ok_or_else(|| Error::NotFound(format!("no allocated heap object at {addr:#x}")))?;
-        Ok((t.slot, self.heap.slot_addr(t.slot)))
+        Ok((t.slot, self.object_addr(t.slot)))
     }
 
     /// Pointer words of a slot as (offset, value, target slot).
@@ -294,15 +309,21 @@ impl Analysis {
         let rt = self.rt();
         let span = self.heap.span_of_slot(s);
         let size = span.elemsize;
-        let bytes = rt.mem.bytes(base, (size as usize).min(MAX_OBJECT_BYTES)).map(|b| b.into_owned()).unwrap_or_default();
+        let hdr = self.data_offset(s);
+        let bytes = rt.mem.bytes(base, ((size - hdr) as usize).min(MAX_OBJECT_BYTES)).map(|b| b.into_owned()).unwrap_or_default();
         let ptrs = self.pointers_of(s);
         let outbound = ptrs
             .iter()
-            .filter_map(|&(o, _v, t)| {
+            .filter_map(|&(o, v, t)| {
                 let t = t?;
-                let v = rt.mem.u64(base + o).ok()?;
-                let tb = self.heap.slot_addr(t);
-                Some(PointerRef { addr: tb, type_name: self.type_name(t), field: self.field_name(s, o), offset: o, target_offset: v - tb })
+                let tb = self.object_addr(t);
+                Some(PointerRef {
+                    addr: tb,
+                    type_name: self.type_name(t),
+                    field: self.field_name(s, o),
+                    offset: o - hdr,
+                    target_offset: v.wrapping_sub(tb),
+                })
             })
             .collect();
         let mut inbound = Vec::new();
@@ -311,10 +332,17 @@ impl Analysis {
             if !seen.insert(src) {
                 continue;
             }
-            let sb = self.heap.slot_addr(src);
+            let sb = self.object_addr(src);
+            let src_hdr = self.data_offset(src);
             for (o, v, t) in self.pointers_of(src) {
                 if t == Some(s) {
-                    inbound.push(PointerRef { addr: sb, type_name: self.type_name(src), field: self.field_name(src, o), offset: o, target_offset: v - base });
+                    inbound.push(PointerRef {
+                        addr: sb,
+                        type_name: self.type_name(src),
+                        field: self.field_name(src, o),
+                        offset: o - src_hdr,
+                        target_offset: v.wrapping_sub(base),
+                    });
                 }
             }
         }
@@ -326,15 +354,14 @@ impl Analysis {
             .collect();
         let fields = match self.typing.of(s).and_then(|e| e.dwarf.map(|d| (d, e.count))) {
             Some((d, count)) => {
-                let data_off = if span.layout == PtrLayout::Header { self.heap.params.malloc_header_size } else { 0 };
                 let mut budget = MAX_FIELDS;
                 if count > 1 {
                     let es = rt.dwarf.ty(d).size;
                     (0..count.min(256))
-                        .map(|i| self.field_tree(format!("[{i}]"), d, base + data_off + i * es, data_off + i * es, &mut budget, 0))
+                        .map(|i| self.field_tree(format!("[{i}]"), d, base + i * es, i * es, &mut budget, 0))
                         .collect()
                 } else {
-                    vec![self.field_tree(String::new(), d, base + data_off, data_off, &mut budget, 0)]
+                    vec![self.field_tree(String::new(), d, base, 0, &mut budget, 0)]
                         .into_iter()
                         .flat_map(|f| if f.children.is_empty() { vec![f] } else { f.children })
                         .collect()
@@ -350,7 +377,7 @@ impl Analysis {
             live: self.is_live(s),
             fields,
             bytes,
-            pointer_offsets: ptrs.iter().map(|p| p.0).collect(),
+            pointer_offsets: ptrs.iter().map(|p| p.0 - hdr).collect(),
             outbound,
             inbound,
             root_refs,
@@ -384,7 +411,7 @@ impl Analysis {
                     Err(_) => "<unreadable>".into(),
                 };
                 let p = rt.mem.u64(addr).unwrap_or(0);
-                fv.points_to = self.heap.find(p).map(|t| self.heap.slot_addr(t.slot));
+                fv.points_to = self.heap.find(p).map(|t| self.object_addr(t.slot));
             }
             (Shape::Struct(fields), _) if depth < 8 => {
                 for f in fields.clone() {
@@ -400,7 +427,7 @@ impl Analysis {
             (Shape::Pointer(_), _) | (Shape::Func, _) => {
                 let p = rt.mem.u64(addr).unwrap_or(0);
                 fv.value = format!("{p:#x}");
-                fv.points_to = self.heap.find(p).map(|t| self.heap.slot_addr(t.slot));
+                fv.points_to = self.heap.find(p).map(|t| self.object_addr(t.slot));
             }
             (Shape::Base(enc), _) => {
                 let v = rt.mem.uint(addr, t.size.min(8)).unwrap_or(0);
@@ -460,13 +487,48 @@ impl Analysis {
                 let prev = chain[i - 1];
                 self.pointers_of(prev).into_iter().find(|p| p.2 == Some(c)).map(|p| self.field_name(prev, p.0)).unwrap_or_default()
             };
-            hops.push(PathHop { addr: self.heap.slot_addr(c), type_name: self.type_name(c), field });
+            hops.push(PathHop { addr: self.object_addr(c), type_name: self.type_name(c), field });
         }
         Ok(RootPath { root: self.root_info(root), hops })
     }
 
+    /// Goroutines with their frames (inlined calls expanded, as Go's tracebacks show them)
+    /// and the heap objects each frame's live slots point to.
     pub fn goroutines(&self) -> Vec<GoroutineInfo> {
-        self.goroutines.clone()
+        self.goroutines
+            .iter()
+            .map(|g| {
+                let mut frames = Vec::new();
+                for f in &g.frames {
+                    for i in &f.inlined {
+                        frames.push(FrameInfo {
+                            function: i.function.clone(),
+                            file: i.file.clone(),
+                            line: i.line,
+                            pc: f.pc,
+                            sp: f.sp,
+                            locals: Vec::new(),
+                        });
+                    }
+                    let locals = f
+                        .slots
+                        .iter()
+                        .filter_map(|s| {
+                            let t = self.heap.find(s.value)?;
+                            Some(LocalPointer { name: s.name.clone(), addr: self.object_addr(t.slot), type_name: self.type_name(t.slot) })
+                        })
+                        .collect();
+                    frames.push(FrameInfo { function: f.function.clone(), file: f.file.clone(), line: f.line, pc: f.pc, sp: f.sp, locals });
+                }
+                GoroutineInfo {
+                    id: g.id,
+                    status: g.status.clone(),
+                    wait_reason: g.wait_reason.clone(),
+                    frames,
+                    stack_bytes: g.stack_hi.saturating_sub(g.stack_lo),
+                }
+            })
+            .collect()
     }
 
     /// Where the process's memory goes.
@@ -506,7 +568,7 @@ impl Analysis {
             let name = if k.starts_with("manual") { "stacks-and-runtime-spans".to_string() } else { format!("heap/{k}-spans (free or released)") };
             entries.push(BreakdownEntry { name, bytes: *v });
         }
-        let stack_bytes: u64 = self.goroutines.iter().map(|g| g.stack_bytes).sum();
+        let stack_bytes: u64 = self.goroutines.iter().map(|g| g.stack_hi.saturating_sub(g.stack_lo)).sum();
         entries.push(BreakdownEntry { name: "stacks/goroutines".into(), bytes: stack_bytes });
         let core_data: u64 = self.process.core.segments.iter().map(|s| s.memsz).sum();
         entries.push(BreakdownEntry { name: "mapped/total".into(), bytes: core_data });

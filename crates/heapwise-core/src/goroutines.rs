@@ -1,14 +1,77 @@
-//! Goroutines as the report shows them, and their stacks as GC roots and typing seeds.
-//! Unwinding itself lives in `stacks` (pclntab, stack maps).
+//! Goroutines as GC roots and typing seeds. Unwinding lives in [`crate::stacks`] (pclntab,
+//! stack maps, DWARF locals); this module turns live stack slots into [`Root`]s and typed
+//! stack variables into seeds for naming.
+
+use std::collections::HashSet;
 
 use crate::dwarf::TypeId;
 use crate::heap::Heap;
+use crate::pclntab::Pclntab;
 use crate::process::Process;
-use crate::report::GoroutineInfo;
-use crate::roots::Root;
+use crate::roots::{Root, RootKind};
+use crate::stacks::{read_goroutines, Goroutine};
 
-/// Reads every goroutine: (report rows, stack roots, typed stack variables as
+/// Reads every goroutine: (goroutines, stack roots, typed stack variables as
 /// (address, type) seeds for naming, warnings).
-pub fn collect(_process: &Process, _heap: &Heap) -> (Vec<GoroutineInfo>, Vec<Root>, Vec<(u64, TypeId)>, Vec<String>) {
-    (Vec::new(), Vec::new(), Vec::new(), vec!["goroutine stacks are not scanned yet".to_string()])
+pub fn collect(process: &Process, heap: &Heap) -> (Vec<Goroutine>, Vec<Root>, Vec<(u64, TypeId)>, Vec<String>) {
+    let rt = process.rt();
+    let pcln = match Pclntab::new(&rt) {
+        Ok(p) => p,
+        Err(e) => return (Vec::new(), Vec::new(), Vec::new(), vec![format!("goroutine stacks not scanned: {e}")]),
+    };
+    let (goroutines, warnings) = read_goroutines(process, &pcln);
+    let mut roots = Vec::new();
+    let mut seeds = Vec::new();
+    let mut seen_vars: HashSet<(u64, TypeId)> = HashSet::new();
+    for g in &goroutines {
+        let live_objects = live_stack_objects(g);
+        for f in &g.frames {
+            for s in f.slots.iter().filter(|s| s.stack_object.is_none_or(|o| live_objects.contains(&o.0))) {
+                if s.value == 0 || heap.find(s.value).is_none() {
+                    continue;
+                }
+                roots.push(Root {
+                    kind: RootKind::Stack,
+                    name: format!("goroutine {} {} {}", g.id, f.function, s.name),
+                    slot_addr: s.addr,
+                    value: s.value,
+                    pointee_type: None,
+                    goroutine: Some(g.id),
+                });
+                if let (Some(ty), false) = (s.ty, s.conservative) {
+                    let var = s.addr - s.var_offset;
+                    if seen_vars.insert((var, ty)) {
+                        seeds.push((var, ty));
+                    }
+                }
+            }
+        }
+    }
+    (goroutines, roots, seeds, warnings)
+}
+
+/// The stack objects the GC would scan (`runtime.scanstack`): those a live slot points
+/// into, then those a scanned stack object points into, to a fixpoint.
+fn live_stack_objects(g: &Goroutine) -> HashSet<u64> {
+    let slots: Vec<_> = g.frames.iter().flat_map(|f| f.slots.iter()).collect();
+    let mut objects: Vec<(u64, u64)> = slots.iter().filter_map(|s| s.stack_object).collect();
+    objects.sort_unstable();
+    objects.dedup();
+    let find = |p: u64| -> Option<(u64, u64)> {
+        let i = objects.partition_point(|o| o.0 <= p).checked_sub(1)?;
+        let o = objects[i];
+        (p < o.0 + o.1).then_some(o)
+    };
+    let mut live = HashSet::new();
+    let mut work: Vec<u64> = slots.iter().filter(|s| s.stack_object.is_none()).map(|s| s.value).collect();
+    while let Some(p) = work.pop() {
+        if p < g.stack_lo || p >= g.stack_hi {
+            continue;
+        }
+        let Some(o) = find(p) else { continue };
+        if live.insert(o.0) {
+            work.extend(slots.iter().filter(|s| s.stack_object.is_some_and(|x| x.0 == o.0)).map(|s| s.value));
+        }
+    }
+    live
 }

@@ -159,12 +159,25 @@ pub fn special_roots(
                 sp = rt.mem.u64(sp + o_next).unwrap_or(0);
                 continue;
             };
+            let func = match rk {
+                RootKind::Finalizer => fin_words.first().and_then(|&(w, _)| funcval_name(rt, rt.mem.u64(sp + w).unwrap_or(0))),
+                RootKind::Cleanup => match (cleanup_fn, o_cfn_fn, o_cleanup_closure) {
+                    (Some(c), Some(f), _) => funcval_name(rt, rt.mem.u64(sp + c + f).unwrap_or(0)),
+                    (_, _, Some(f)) => cleanup_closure_target(rt, rt.mem.u64(sp + f).unwrap_or(0)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let label = match &func {
+                Some(f) => format!("{} {f} of {obj:#x}", rk.as_str()),
+                None => format!("{} of {obj:#x}", rk.as_str()),
+            };
             for &(w, _) in words.iter() {
                 let value = rt.mem.u64(sp + w).unwrap_or(0);
                 if value != 0 && heap.find(value).is_some() {
                     out.push(Root {
                         kind: rk,
-                        name: format!("{} of {obj:#x}", rk.as_str()),
+                        name: label.clone(),
                         slot_addr: sp + w,
                         value,
                         pointee_type: None,
@@ -191,7 +204,7 @@ pub fn special_roots(
                 // The finalized object's referents are roots; the object itself is not.
                 out.push(Root {
                     kind: RootKind::Finalizer,
-                    name: format!("finalizer of {obj:#x}"),
+                    name: label.clone(),
                     slot_addr: 0,
                     value: obj,
                     pointee_type: None,
@@ -205,4 +218,27 @@ pub fn special_roots(
         }
     }
     Ok(())
+}
+
+/// Name of the function a `funcval` calls.
+pub fn funcval_name(rt: &Rt<'_>, fv: u64) -> Option<String> {
+    if fv == 0 {
+        return None;
+    }
+    let pc = rt.mem.u64(fv).ok()?;
+    rt.dwarf.function_at(pc.wrapping_sub(rt.bias)).map(|f| f.name.clone())
+}
+
+/// The user's cleanup function inside Go 1.24-1.25's `AddCleanup` wrapper closure, whose
+/// captured `cleanup` (or `&cleanup`) variable holds it.
+pub fn cleanup_closure_target(rt: &Rt<'_>, closure: u64) -> Option<String> {
+    let pc = rt.mem.u64(closure).ok()?;
+    let f = rt.dwarf.function_at(pc.wrapping_sub(rt.bias))?;
+    let var = |n: &str| f.closure_vars.iter().find(|v| v.0 == n).map(|v| v.2);
+    let user = match (var("cleanup"), var("&cleanup")) {
+        (Some(c), _) => rt.mem.u64(closure + c).ok()?,
+        (None, Some(c)) => rt.mem.u64(rt.mem.u64(closure + c).ok()?).ok()?,
+        _ => return None,
+    };
+    funcval_name(rt, user)
 }

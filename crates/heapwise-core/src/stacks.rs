@@ -72,6 +72,9 @@ pub struct StackSlot {
     pub var_offset: u64,
     /// Found by conservative scanning: the word may not be a pointer at all.
     pub conservative: bool,
+    /// Set for words of an address-taken stack object: (object address, size). The GC
+    /// scans such an object only if a live slot (or a live stack object) points into it.
+    pub stack_object: Option<(u64, u64)>,
 }
 
 /// Field offsets of the runtime structures the walk reads.
@@ -96,6 +99,7 @@ struct Layout {
     sor_size: u64,
     sor_off: u64,
     sor_ptr_bytes: u64,
+    sor_obj_size: u64,
     sor_gcdataoff: u64,
 }
 
@@ -136,6 +140,7 @@ impl Layout {
             sor_size: rt.dwarf.size_of("runtime.stackObjectRecord").filter(|&s| s >= 16).unwrap_or(16),
             sor_off: so("off", 0),
             sor_ptr_bytes: so("ptrBytes", 8),
+            sor_obj_size: so("size", 4),
             sor_gcdataoff: so("gcdataoff", 12),
         })
     }
@@ -745,7 +750,12 @@ impl<'a> Walker<'a> {
             }
             let words = ptr_bytes as u64 / PTR;
             let Ok(mask) = mem.bytes(self.pcln.rodata.wrapping_add(gcoff as u64), words.div_ceil(8) as usize) else { continue };
+            let size = mem.u32(r + l.sor_obj_size).map(|s| s as u64).unwrap_or(ptr_bytes as u64).max(ptr_bytes as u64);
+            let first = out.len();
             self.scan_words(addr, words * PTR, Some(&mask), false, namer, out);
+            for s in &mut out[first..] {
+                s.stack_object = Some((addr, size));
+            }
         }
     }
 }
@@ -800,9 +810,9 @@ impl<'a> SlotNamer<'a> {
             } else {
                 format!("{name}.{path}")
             };
-            return StackSlot { addr, value, name, ty: Some(ty), var_offset: off, conservative };
+            return StackSlot { addr, value, name, ty: Some(ty), var_offset: off, conservative, stack_object: None };
         }
         let name = if addr >= self.argp { format!("arg+{:#x}", addr - self.argp) } else { format!("local+{:#x}", addr - self.sp) };
-        StackSlot { addr, value, name, ty: None, var_offset: 0, conservative }
+        StackSlot { addr, value, name, ty: None, var_offset: 0, conservative, stack_object: None }
     }
 }

@@ -316,8 +316,17 @@ impl<'a, 'r> Namer<'a, 'r> {
                     return;
                 }
                 let Some(info) = self.rtypes.get(self.rt, tw) else { return };
-                let Some(dt) = info.dwarf else { return };
                 let direct = info.size == 8 && info.ptr_bytes == 8;
+                let Some(dt) = info.dwarf else {
+                    // The linker omits DWARF for types only ever converted to interfaces
+                    // (seen in Go 1.24): find the pointer inside through the descriptor.
+                    if direct {
+                        if let Some(p) = self.rtype_pointee(tw) {
+                            self.reach(data, p, 1);
+                        }
+                    }
+                    return;
+                };
                 if direct {
                     // The data word is the value itself: a pointer-shaped type.
                     let mut tmp = Vec::new();
@@ -453,6 +462,36 @@ impl<'a, 'r> Namer<'a, 'r> {
                 self.reach(data, group, n);
             }
         }
+    }
+
+    /// For a pointer-shaped runtime type (a pointer, or a struct or array whose only word
+    /// is one), the DWARF type its pointer points to, read through `abi.PtrType.Elem`,
+    /// `abi.StructType.Fields[0].Typ` and `abi.ArrayType.Elem`.
+    fn rtype_pointee(&mut self, mut tw: u64) -> Option<TypeId> {
+        let rt = self.rt;
+        let k = |n: &str, d: i64| rt.dwarf.constant(n).unwrap_or(d) as u8;
+        let (k_ptr, k_struct, k_array) = (k("internal/abi.Pointer", 22), k("internal/abi.Struct", 25), k("internal/abi.Array", 17));
+        for _ in 0..8 {
+            let info = self.rtypes.get(rt, tw)?;
+            if info.kind == k_ptr {
+                if let Some(d) = info.dwarf {
+                    if let Shape::Pointer(p) = rt.dwarf.ty(rt.dwarf.underlying(d)).shape {
+                        return p;
+                    }
+                }
+                let elem = self.word(tw + rt.off_opt("internal/abi.PtrType", "Elem")?);
+                return self.rtypes.get(rt, elem)?.dwarf;
+            } else if info.kind == k_struct {
+                let fields = tw + rt.off_opt("internal/abi.StructType", "Fields")?;
+                let first = self.word(fields);
+                tw = self.word(first + rt.off_opt("internal/abi.StructField", "Typ")?);
+            } else if info.kind == k_array {
+                tw = self.word(tw + rt.off_opt("internal/abi.ArrayType", "Elem")?);
+            } else {
+                return None;
+            }
+        }
+        None
     }
 
     /// The type of the first parameter of the function a funcval calls.

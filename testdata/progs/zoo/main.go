@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"unsafe"
 	"weak"
 
@@ -158,9 +159,10 @@ type WeakTarget struct { // 128, noscan
 
 // Garbage has a pointer and is > 512 bytes, so each object carries a malloc
 // header naming its type: unreachable objects can still be typed exactly.
-type Garbage struct { // 1024
-	next *Garbage // always nil
-	data [1016]byte
+// 1016 bytes + the 8-byte header fill the 1024-byte size class exactly.
+type Garbage struct { // 1016
+	next *Garbage // the previous garbage object: one chain, dropped whole
+	data [1008]byte
 }
 
 const (
@@ -253,10 +255,24 @@ func makeCycle() (uintptr, uintptr) {
 	return truth.Addr(a), truth.Addr(b)
 }
 
+// goMinor is the minor release of the running Go (25 for go1.25.5).
+func goMinor() int {
+	v := strings.TrimPrefix(runtime.Version(), "go1.")
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
 //go:noinline
-func allocGarbage(i int) *Garbage {
+func allocGarbage(i int, prev *Garbage) *Garbage {
 	g := new(Garbage)
 	g.data[0] = byte(i)
+	g.next = prev
 	return g
 }
 
@@ -412,10 +428,13 @@ func main() {
 		os.Exit(3)
 	}
 
-	// Garbage: allocated after the last GC and dropped at once.
+	// Garbage: allocated after the last GC as one chain, held only while
+	// Finish measures the live heap, then dropped.
 	var garbage [2]uintptr
+	var chain *Garbage
 	for i := 0; i < nGarbage; i++ {
-		a := truth.Addr(allocGarbage(i))
+		chain = allocGarbage(i, chain)
+		a := truth.Addr(chain)
 		if i == 0 {
 			garbage[0] = a
 		}
@@ -451,6 +470,8 @@ func main() {
 	truth.Type[WithString](t, "main.WithString", 1)
 	truth.Type[WeakTarget](t, "main.WeakTarget", 1)
 	truth.Garbage[Garbage](t, "main.Garbage", nGarbage)
+	t.HoldGarbage(chain, nGarbage*1024)
+	chain = nil
 
 	// Chosen objects.
 	big2 := bigs[nBigs-1]
@@ -527,9 +548,15 @@ func main() {
 	// without marking it, so its referents are at length 1.
 	t.Path("cycle_b", cycleB, "finalizer", "main.finalizeCycle", 1)
 	t.Path("cycle_a", cycleA, "finalizer", "main.finalizeCycle", 2)
-	// Cleanup roots: the special holds the cleanup's closure (Go <= 1.25) or
-	// a box for the argument (Go >= 1.26); either is one heap object.
-	t.Path("cleanup_arg_0", firstCleanupArg, "cleanup", "main.cleanupFn", 2)
+	// Cleanup roots: Go >= 1.26 keeps a box holding the argument (one heap
+	// object before it). Go <= 1.25 keeps the wrapper closure, which captures
+	// arg by reference (AddCleanup takes &arg) through a second box: two heap
+	// objects before the argument.
+	cleanupLen := 2
+	if goMinor() <= 25 {
+		cleanupLen = 3
+	}
+	t.Path("cleanup_arg_0", firstCleanupArg, "cleanup", "main.cleanupFn", cleanupLen)
 
 	t.Funcs("main.stackHolder", "main.main")
 	t.Finish()

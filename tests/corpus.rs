@@ -1,0 +1,161 @@
+//! Ground-truth tests: real cores of the `testdata/` programs, made by real Go toolchains
+//! (scripts/make-cores.sh), checked against what each program reported about its own heap.
+//!
+//! Cores live in `$HEAPWISE_CORES` (default `~/.cache/heapwise-tools/cores`), one directory
+//! per Go version and program. With `HEAPWISE_REQUIRE_CORES=1` (set by the project's test
+//! command) a missing core is a failure, not a skip.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn cores_dir() -> PathBuf {
+    match std::env::var_os("HEAPWISE_CORES") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/heapwise-tools/cores"),
+    }
+}
+
+fn require_cores() -> bool {
+    std::env::var("HEAPWISE_REQUIRE_CORES").is_ok_and(|v| v == "1")
+}
+
+fn heapwise(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_heapwise")).args(args).output().expect("run heapwise");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn json(args: &[&str]) -> Value {
+    let mut a = args.to_vec();
+    a.push("--json");
+    let (ok, out, err) = heapwise(&a);
+    assert!(ok, "heapwise {args:?} failed: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("heapwise {args:?} printed bad JSON ({e}): {out}"))
+}
+
+/// One core to check: (directory, core file name, truth file name).
+fn case(version: &str, prog: &str, kind: &str) -> Option<(PathBuf, PathBuf, Value)> {
+    let dir = cores_dir().join(version).join(prog);
+    let (core, truth) = match kind {
+        "gcore" => (dir.join("core.gcore"), dir.join("truth.json")),
+        _ => (dir.join("core.kernel"), dir.join("truth-kernel.json")),
+    };
+    if !core.exists() || !truth.exists() {
+        assert!(!require_cores(), "missing core {} (run scripts/make-cores.sh)", core.display());
+        eprintln!("skipped: no core at {}", core.display());
+        return None;
+    }
+    let t: Value = serde_json::from_str(&std::fs::read_to_string(&truth).unwrap()).unwrap();
+    Some((dir.join("exe"), core, t))
+}
+
+fn histogram(core: &Path, exe: &Path, cmd: &str) -> BTreeMap<String, (u64, u64)> {
+    let v = json(&[cmd, core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["type"].as_str().unwrap().to_string(), (r["count"].as_u64().unwrap(), r["bytes"].as_u64().unwrap())))
+        .collect()
+}
+
+/// Exact count of every main.* type the program reports, live and garbage; live bytes
+/// within 1% of the runtime's HeapAlloc after two GCs; root paths; goroutine functions.
+fn check(version: &str, prog: &str, kind: &str) {
+    let Some((exe, core, truth)) = case(version, prog, kind) else { return };
+    let label = format!("{version} {prog} {kind}");
+    let live = histogram(&core, &exe, "histogram");
+    let mut errors = Vec::new();
+    for (name, want) in truth["types"].as_object().unwrap() {
+        let want = want["count"].as_u64().unwrap();
+        let got = live.get(name).map(|r| r.0).unwrap_or(0);
+        if got != want {
+            errors.push(format!("{name}: {got} live, truth {want}"));
+        }
+    }
+    if let Some(g) = truth["garbage_types"].as_object() {
+        let garbage = histogram(&core, &exe, "garbage");
+        for (name, want) in g {
+            let want = want["count"].as_u64().unwrap();
+            let got = garbage.get(name).map(|r| r.0).unwrap_or(0);
+            if got != want {
+                errors.push(format!("garbage {name}: {got}, truth {want}"));
+            }
+        }
+    }
+    let live_bytes: u64 = live.values().map(|r| r.1).sum();
+    let heap_alloc = truth["heap_alloc"].as_u64().unwrap();
+    let ratio = live_bytes as f64 / heap_alloc as f64;
+    eprintln!("{label}: live bytes {live_bytes}, runtime HeapAlloc {heap_alloc}, ratio {ratio:.4}");
+    if (ratio - 1.0).abs() > 0.01 {
+        errors.push(format!("live bytes {live_bytes} vs HeapAlloc {heap_alloc}: ratio {ratio:.4}, outside 1%"));
+    }
+    for p in truth["paths"].as_array().into_iter().flatten() {
+        let addr = p["addr"].as_str().unwrap();
+        let (ok, out, err) = heapwise(&["path", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), addr, "--json"]);
+        if !ok {
+            errors.push(format!("path {} ({addr}): {err}", p["label"]));
+            continue;
+        }
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let hops = v["hops"].as_array().unwrap();
+        let want_len = p["length"].as_u64().unwrap();
+        if v["root"]["kind"] != p["root_kind"] || hops.len() as u64 != want_len {
+            errors.push(format!(
+                "path {}: root {} {} with {} hops, truth {} {} with {}",
+                p["label"], v["root"]["kind"], v["root"]["name"], hops.len(), p["root_kind"], p["root_name"], want_len
+            ));
+            continue;
+        }
+        let root_name = v["root"]["name"].as_str().unwrap_or("");
+        let want_name = p["root_name"].as_str().unwrap_or("");
+        if !root_name.starts_with(want_name) && !root_name.contains(want_name) {
+            errors.push(format!("path {}: root named {root_name}, truth {want_name}", p["label"]));
+        }
+        if hops.last().and_then(|h| h["addr"].as_u64()) != u64::from_str_radix(addr.trim_start_matches("0x"), 16).ok() {
+            errors.push(format!("path {}: does not end at {addr}", p["label"]));
+        }
+    }
+    if let Some(funcs) = truth["goroutine_funcs"].as_array() {
+        let gs = json(&["goroutines", core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
+        let seen: Vec<&str> =
+            gs.as_array().unwrap().iter().flat_map(|g| g["frames"].as_array().unwrap()).filter_map(|f| f["function"].as_str()).collect();
+        for f in funcs {
+            let f = f.as_str().unwrap();
+            if !seen.contains(&f) {
+                errors.push(format!("goroutine function {f} not found in any stack"));
+            }
+        }
+    }
+    assert!(errors.is_empty(), "{label}: {} mismatches:\n  {}", errors.len(), errors.join("\n  "));
+}
+
+macro_rules! corpus_tests {
+    ($($name:ident: $ver:literal, $prog:literal, $kind:literal;)*) => {
+        $( #[test] fn $name() { check($ver, $prog, $kind); } )*
+    };
+}
+
+corpus_tests! {
+    zoo_go1_24_gcore: "1.24.11", "zoo", "gcore";
+    zoo_go1_24_kernel: "1.24.11", "zoo", "kernel";
+    zoo_go1_25_gcore: "1.25.5", "zoo", "gcore";
+    zoo_go1_25_kernel: "1.25.5", "zoo", "kernel";
+    zoo_go1_26_gcore: "1.26.6", "zoo", "gcore";
+    zoo_go1_26_kernel: "1.26.6", "zoo", "kernel";
+    zoo_go1_27_gcore: "1.27.3", "zoo", "gcore";
+    zoo_go1_27_kernel: "1.27.3", "zoo", "kernel";
+    zoo_pie_go1_24: "1.24.11", "zoo-pie", "gcore";
+    zoo_pie_go1_25: "1.25.5", "zoo-pie", "gcore";
+    zoo_pie_go1_26: "1.26.6", "zoo-pie", "gcore";
+    zoo_pie_go1_27: "1.27.3", "zoo-pie", "gcore";
+    deeplist_go1_24: "1.24.11", "deeplist", "gcore";
+    deeplist_go1_25: "1.25.5", "deeplist", "gcore";
+    deeplist_go1_26: "1.26.6", "deeplist", "gcore";
+    deeplist_go1_27: "1.27.3", "deeplist", "gcore";
+    demo_go1_24: "1.24.11", "demo", "gcore";
+    demo_go1_25: "1.25.5", "demo", "gcore";
+    demo_go1_26: "1.26.6", "demo", "gcore";
+    demo_go1_27: "1.27.3", "demo", "gcore";
+}
