@@ -1016,31 +1016,40 @@ fn hex_dump(d: &ObjectDetail) -> Html {
 }
 
 fn breakdown_chart(b: &Breakdown) -> Html {
-    if b.entries.is_empty() {
+    // Totals (`mapped/total`, ...) would dwarf the parts: they go in the caption instead.
+    let (totals, parts): (Vec<_>, Vec<_>) = b.entries.iter().partition(|e| e.name.ends_with("total"));
+    if parts.is_empty() {
         return html! { <p class="empty">{"No breakdown."}</p> };
     }
-    let max = b.entries.iter().map(|e| e.bytes).max().unwrap_or(1).max(1) as f64;
-    let total: u64 = b.entries.iter().map(|e| e.bytes).sum();
+    let max = parts.iter().map(|e| e.bytes).max().unwrap_or(1).max(1) as f64;
     let row_h = 26.0;
-    let height = row_h * b.entries.len() as f64;
+    let (label_w, bar_w) = (330.0, 300.0);
+    let height = row_h * parts.len() as f64;
+    let caption = if totals.is_empty() {
+        format!("Sum of the parts: {}", fmt_bytes(parts.iter().map(|e| e.bytes).sum()))
+    } else {
+        totals.iter().map(|e| format!("{}: {}", e.name, fmt_bytes(e.bytes))).collect::<Vec<_>>().join(" · ")
+    };
     // SVG attributes, not style attributes: the page's CSP has no 'unsafe-inline'.
     html! {
         <figure class="breakdown">
-            <svg id="breakdown" viewBox={format!("0 0 720 {height}")} width="720" height={height.to_string()} role="img">
-            { for b.entries.iter().enumerate().map(|(i, e)| {
+            <svg id="breakdown" viewBox={format!("0 0 {} {height}", label_w + bar_w + 110.0)}
+                 width={(label_w + bar_w + 110.0).to_string()} height={height.to_string()} role="img">
+            { for parts.iter().enumerate().map(|(i, e)| {
                 let y = i as f64 * row_h;
-                let w = (e.bytes as f64 / max * 360.0).max(1.0);
+                let w = (e.bytes as f64 / max * bar_w).max(1.0);
                 let cat = e.name.split('/').next().unwrap_or("").to_string();
                 html! {
                     <g class={classes!("bar", cat)}>
+                        <title>{format!("{}: {} bytes", e.name, e.bytes)}</title>
                         <text x="0" y={(y + 17.0).to_string()}>{e.name.clone()}</text>
-                        <rect x="200" y={(y + 4.0).to_string()} width={w.to_string()} height="18" rx="2"></rect>
-                        <text x={(205.0 + w).to_string()} y={(y + 17.0).to_string()} class="val">{fmt_bytes(e.bytes)}</text>
+                        <rect x={label_w.to_string()} y={(y + 4.0).to_string()} width={w.to_string()} height="18" rx="2"></rect>
+                        <text x={(label_w + 6.0 + w).to_string()} y={(y + 17.0).to_string()} class="val">{fmt_bytes(e.bytes)}</text>
                     </g>
                 }
             }) }
             </svg>
-            <figcaption>{format!("Total {}", fmt_bytes(total))}</figcaption>
+            <figcaption>{caption}</figcaption>
         </figure>
     }
 }

@@ -58,7 +58,7 @@ pub fn start() {
         // Best effort: tell the page in words before the wasm instance traps.
         post(&Response::Error {
             request: "internal".into(),
-            message: format!("the analysis crashed: {info}"),
+            message: format!("The analysis crashed: {info}"),
             fatal: true,
         });
     }));
@@ -71,6 +71,13 @@ pub fn start() {
     scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     post(&Response::Ready);
+}
+
+/// Panics on purpose: lets the end-to-end test check that a crash of the analysis is reported
+/// and that the page recovers (`wasm_bindgen.heapwiseSelfTestPanic()` in the worker).
+#[wasm_bindgen(js_name = heapwiseSelfTestPanic)]
+pub fn self_test_panic() {
+    panic!("self-test panic requested by the test suite");
 }
 
 /// Posts progress at most every 1% or 150 ms per phase.
