@@ -211,6 +211,8 @@ fn run() -> Result<(), String> {
         }
         _ => unreachable!("checked above"),
     }
+    print_stats();
+    drop(analysis);
     Ok(())
 }
 
@@ -238,6 +240,18 @@ fn print_object(d: &ObjectDetail) {
     }
     for r in &d.root_refs {
         println!("  root {} {}", r.kind, r.name);
+    }
+}
+
+/// With HEAPWISE_STATS=1, prints this process's memory figures (Linux) to stderr: peak
+/// RSS includes the mapped core's resident pages, RssAnon is the analysis's own memory.
+fn print_stats() {
+    if std::env::var("HEAPWISE_STATS").is_ok_and(|v| v == "1") {
+        if let Ok(s) = std::fs::read_to_string("/proc/self/status") {
+            for l in s.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("RssAnon") || l.starts_with("RssFile")) {
+                eprintln!("stats: {}", l.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+        }
     }
 }
 

@@ -73,6 +73,56 @@ pub struct Heap {
     /// Spans in other states, for the memory breakdown: (state name, bytes).
     pub other_span_bytes: HashMap<String, u64>,
     pub warnings: Vec<String>,
+    page_table: PageTable,
+}
+
+/// Page → span index, per 64 MiB arena, like the runtime's `heapArena.spans`: pointer
+/// lookups are the hot path of graph building and typing.
+struct PageTable {
+    page_shift: u32,
+    pages_per_arena: u64,
+    /// Arena index of `arenas[0]`.
+    first_arena: u64,
+    arenas: Vec<Option<Box<[u32]>>>,
+}
+
+const NO_SPAN: u32 = u32::MAX;
+
+impl PageTable {
+    fn build(spans: &[Span], page_size: u64, arena_bytes: u64) -> PageTable {
+        let page_shift = page_size.trailing_zeros();
+        let pages_per_arena = arena_bytes / page_size;
+        let arena_of = |a: u64| a / arena_bytes;
+        let (lo, hi) = spans.iter().fold((u64::MAX, 0u64), |(lo, hi), s| {
+            (lo.min(arena_of(s.base)), hi.max(arena_of(s.base + s.npages * page_size - 1)))
+        });
+        let mut t = PageTable { page_shift, pages_per_arena, first_arena: lo, arenas: Vec::new() };
+        if spans.is_empty() || hi - lo > 1 << 22 {
+            return t;
+        }
+        t.arenas = (lo..=hi).map(|_| None).collect();
+        for (i, s) in spans.iter().enumerate() {
+            for p in 0..s.npages {
+                let page = (s.base >> page_shift) + p;
+                let arena = page / pages_per_arena;
+                let slot = t.arenas[(arena - lo) as usize]
+                    .get_or_insert_with(|| vec![NO_SPAN; pages_per_arena as usize].into_boxed_slice());
+                slot[(page % pages_per_arena) as usize] = i as u32;
+            }
+        }
+        t
+    }
+
+    #[inline]
+    fn span(&self, addr: u64) -> Option<usize> {
+        let page = addr >> self.page_shift;
+        let arena = (page / self.pages_per_arena).wrapping_sub(self.first_arena);
+        let pages = self.arenas.get(arena as usize)?.as_ref()?;
+        match pages[(page % self.pages_per_arena) as usize] {
+            NO_SPAN => None,
+            i => Some(i as usize),
+        }
+    }
 }
 
 /// Where a pointer lands: the slot and the offset inside it.
@@ -234,17 +284,23 @@ impl Heap {
                 }
             }
         }
-        Ok(Heap { params, spans: sorted, allocated, slot_count, other_span_bytes, warnings })
+        let page_table = PageTable::build(&sorted, params.page_size, params.heap_arena_bytes);
+        Ok(Heap { params, spans: sorted, allocated, slot_count, other_span_bytes, warnings, page_table })
     }
 
     /// The span containing `addr`.
+    #[inline]
     pub fn span_index(&self, addr: u64) -> Option<usize> {
-        let i = self.spans.partition_point(|s| s.base <= addr).checked_sub(1)?;
+        let i = self.page_table.span(addr)?;
         let s = &self.spans[i];
+        if addr < s.base {
+            return None;
+        }
         (addr < s.base + s.elemsize * s.nelems as u64).then_some(i)
     }
 
     /// The allocated object `addr` points into.
+    #[inline]
     pub fn find(&self, addr: u64) -> Option<Target> {
         let s = &self.spans[self.span_index(addr)?];
         let off = addr - s.base;

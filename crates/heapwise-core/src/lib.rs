@@ -9,6 +9,7 @@ pub mod dwarf;
 pub mod elfcore;
 pub mod error;
 pub mod exe;
+pub mod fasthash;
 pub mod goroutines;
 pub mod graph;
 pub mod heap;

@@ -4,7 +4,6 @@
 //! `MaxPtrmaskBytes`) `GCData` points to a slot holding a lazily built mask, nil until the
 //! runtime needed it: then the layout is derived from the DWARF type instead.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::dwarf::{Dwarf, Shape, TypeId};
@@ -40,7 +39,7 @@ struct AbiTypeLayout {
 /// Decodes and caches runtime type descriptors by address.
 pub struct RtypeCache {
     layout: Option<AbiTypeLayout>,
-    by_addr: HashMap<u64, Option<Rc<RtypeInfo>>>,
+    by_addr: crate::fasthash::FastMap<u64, Option<Rc<RtypeInfo>>>,
     /// `firstmoduledata.types`: base of name offsets.
     pub types_base: u64,
     pub types_end: u64,
@@ -74,7 +73,7 @@ impl RtypeCache {
         let c = |n: &str, d: i64| rt.dwarf.constant(n).unwrap_or(d) as u8;
         RtypeCache {
             layout,
-            by_addr: HashMap::new(),
+            by_addr: Default::default(),
             types_base,
             types_end,
             tflag_extra_star: c("internal/abi.TFlagExtraStar", 2),

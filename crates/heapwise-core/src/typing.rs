@@ -127,13 +127,14 @@ struct Namer<'a, 'r> {
     heap: &'a Heap,
     rtypes: &'a mut RtypeCache,
     typing: Typing,
-    flat: HashMap<TypeId, Flat>,
+    flat: crate::fasthash::FastMap<TypeId, Flat>,
     walked: crate::bitset::BitSet,
     queue: Vec<(u64, TypeId, u64)>,
     itab_type_off: Option<u64>,
     slice_elem_cache: HashMap<TypeId, Option<TypeId>>,
     group_by_map: HashMap<TypeId, Option<TypeId>>,
     closure_names: HashMap<u64, Option<(u32, Vec<(TypeId, u64)>)>>,
+    entry_cache: crate::fasthash::FastMap<(TypeId, u64), Option<u32>>,
 }
 
 impl<'a, 'r> Namer<'a, 'r> {
@@ -232,20 +233,27 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// exact where the header only bounds it); then queues its contents for walking.
     fn reach(&mut self, addr: u64, ty: TypeId, count: u64) {
         let Some(t) = self.heap.find(addr) else { return };
-        let dwarf = self.rt.dwarf;
-        let elem_name = display_name(dwarf, ty);
-        if elem_name.contains("go.shape.") {
-            // Generic shape types erase the real type: naming by them would mislead.
-            return;
-        }
         let current = self.typing.slot_type[t.slot as usize];
         let rename = current != UNTYPED && count > 1 && {
             let e = &self.typing.entries[current as usize];
             e.dwarf == Some(ty) && e.count != count && e.count > count
         };
         if t.offset == 0 && (current == UNTYPED || rename) {
-            let name = array_name(&elem_name, count);
-            let e = self.typing.intern(name, Some(ty), count);
+            let entry = match self.entry_cache.get(&(ty, count)) {
+                Some(&e) => e,
+                None => {
+                    let elem_name = display_name(self.rt.dwarf, ty);
+                    // Generic shape types erase the real type: naming by them would mislead.
+                    let e = if elem_name.contains("go.shape.") {
+                        None
+                    } else {
+                        Some(self.typing.intern(array_name(&elem_name, count), Some(ty), count))
+                    };
+                    self.entry_cache.insert((ty, count), e);
+                    e
+                }
+            };
+            let Some(e) = entry else { return };
             self.typing.slot_type[t.slot as usize] = e;
         }
         if self.walked.insert(t.slot as usize) {
@@ -552,13 +560,14 @@ pub fn assign_types(
         heap,
         rtypes,
         typing,
-        flat: HashMap::new(),
+        flat: Default::default(),
         walked: crate::bitset::BitSet::new(n),
         queue: Vec::new(),
         itab_type_off,
         slice_elem_cache: HashMap::new(),
         group_by_map: HashMap::new(),
         closure_names: HashMap::new(),
+        entry_cache: Default::default(),
     };
     // Objects that carry their own type.
     let hs = heap.params.malloc_header_size;
