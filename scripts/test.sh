@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Sets up and runs every test of heapwise (the command CI runs through .ci/run).
+#   1. installs what is missing: Debian gdb + zstd (gcore, zstd cores), the four Go toolchains
+#      (scripts/tools.sh), the web toolchain (scripts/web-tools.sh, from test-web.sh);
+#   2. builds the test cores with real Go toolchains (scripts/make-cores.sh; cached);
+#   3. native tests: unit tests, the ground-truth corpus over Go 1.24-1.27 (gcore, kernel, PIE
+#      cores), bad-input CLI tests; the analysis crates must build for wasm32;
+#   4. browser tests: wasm-bindgen tests in headless Chromium and the playwright e2e suite.
+# Options: --no-web skips 4. Ends with one "N passed, M failed" line over all suites.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+web=1
+for a in "$@"; do
+    case "$a" in
+        --no-web) web=0 ;;
+        *) echo "usage: scripts/test.sh [--no-web]" >&2; exit 2 ;;
+    esac
+done
+LOG="$(mktemp -d)/test.log"
+failed_steps=()
+step() { # step NAME CMD...: runs CMD, tees output into the log, records failure
+    local name="$1"; shift
+    echo "== $name"
+    local start=$(date +%s)
+    if "$@" 2>&1 | tee -a "$LOG"; then
+        echo "== $name: ok ($(( $(date +%s) - start )) s)"
+    else
+        echo "== $name: FAILED ($(( $(date +%s) - start )) s)"
+        failed_steps+=("$name")
+    fi
+}
+
+need_apt=()
+command -v gcore >/dev/null || need_apt+=(gdb)
+command -v zstd >/dev/null || need_apt+=(zstd)
+command -v /usr/bin/time >/dev/null || need_apt+=(time)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "== installing ${need_apt[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}") >/dev/null
+fi
+step "Go toolchains" bash scripts/tools.sh
+step "test cores (real Go 1.24-1.27 programs)" bash scripts/make-cores.sh
+export HEAPWISE_REQUIRE_CORES=1
+export RUST_BACKTRACE=0
+step "cargo build (release)" cargo build --release --workspace --quiet
+step "cargo test (unit, corpus, bad input)" cargo test --release --quiet
+step "analysis crates build for wasm32" cargo build --quiet --target wasm32-unknown-unknown -p heapwise-core -p heapwise-sources
+if [ -x scripts/fuzz.sh ]; then
+    step "fuzz seed corpus replay" bash scripts/fuzz.sh --replay
+fi
+if [ "$web" = 1 ]; then
+    # The e2e suite also loads a freshly made core and executable (zoo, Go 1.26) with exact counts.
+    export HEAPWISE_E2E_CORE="${HEAPWISE_E2E_CORE:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/core.kernel}"
+    export HEAPWISE_E2E_EXE="${HEAPWISE_E2E_EXE:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/exe}"
+    export HEAPWISE_E2E_TRUTH="${HEAPWISE_E2E_TRUTH:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/truth-kernel.json}"
+    step "browser tests (wasm-bindgen in Chromium, playwright e2e)" bash scripts/test-web.sh
+fi
+
+# One closing line over every suite: cargo's "test result:" lines and node's "# pass/# fail".
+read -r passed failed < <(awk '
+    /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+    /^# pass / { p += $3 } /^# fail / { f += $3 }
+    /^ℹ pass / { p += $3 } /^ℹ fail / { f += $3 }
+    END { print p + 0, f + 0 }' "$LOG")
+if [ ${#failed_steps[@]} -gt 0 ]; then
+    echo "failed steps: ${failed_steps[*]}"
+    [ "$failed" -gt 0 ] || failed=${#failed_steps[@]}
+fi
+echo "heapwise: $passed passed, $failed failed"
+[ ${#failed_steps[@]} -eq 0 ] && [ "$failed" -eq 0 ]
