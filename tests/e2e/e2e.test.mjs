@@ -120,11 +120,21 @@ test('load a core + executable with the file input: exact count, object page, ro
   // The executable first, then the core: either order works.
   await page.setInputFiles('#files', [EXE]);
   await page.waitForSelector('.notice:has-text("core is missing")');
+  const t0 = Date.now();
   await page.setInputFiles('#files', [CORE]);
   await waitLoaded();
+  console.log(`# ${path.basename(CORE)} (${fs.statSync(CORE).size} bytes) analyzed in ${Date.now() - t0} ms`);
   assert.equal(await histogramCount(type), count, `histogram count of ${type} (truth: ${TRUTH})`);
 
-  // Sorting and filtering.
+  // Sorting: by count, descending then ascending.
+  await page.locator('button.sort[data-key="count"]').click();
+  let counts = (await page.locator('tr.hist-row td.count').allInnerTexts()).map(Number);
+  assert.deepEqual(counts, [...counts].sort((a, b) => b - a), 'sorted by count, descending');
+  await page.locator('button.sort[data-key="count"]').click();
+  counts = (await page.locator('tr.hist-row td.count').allInnerTexts()).map(Number);
+  assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'sorted by count, ascending');
+
+  // Filtering.
   await page.locator('#filter').fill(type);
   assert.ok((await page.locator('tr.hist-row').count()) >= 1);
   await page.locator('#filter-regex').check();
@@ -179,6 +189,25 @@ test('load a core + executable with the file input: exact count, object page, ro
   await page.screenshot({ path: path.join(OUT, 'goroutines.png'), fullPage: true });
 });
 
+test('files dropped anywhere on the page are opened', { timeout: ANALYSIS_TIMEOUT + 60_000 }, async () => {
+  await page.goto(baseUrl + '#/');
+  await page.reload();
+  await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
+  // Build File objects in the page (from the bundled demo) and drop them on the page.
+  const dt = await page.evaluateHandle(async () => {
+    const dt = new DataTransfer();
+    for (const name of ['demo.exe', 'demo.core.zst']) {
+      const blob = await (await fetch(`./demo/${name}`)).blob();
+      dt.items.add(new File([blob], name));
+    }
+    return dt;
+  });
+  await page.dispatchEvent('.app', 'dragover', { dataTransfer: dt });
+  await page.dispatchEvent('.app', 'drop', { dataTransfer: dt });
+  await waitLoaded();
+  assert.match(await page.locator('.loaded').innerText(), /demo\.core\.zst \+ demo\.exe/);
+});
+
 test('bad input is reported in words, and Cancel restarts the worker', async () => {
   const junk = path.join(os.tmpdir(), `heapwise-junk-${process.pid}.txt`);
   fs.writeFileSync(junk, 'this is not a core');
@@ -188,10 +217,11 @@ test('bad input is reported in words, and Cancel restarts the worker', async () 
   fs.rmSync(junk);
   await page.locator('.errors button:has-text("Dismiss")').click();
 
-  // Start the demo again and cancel it at once: the page comes back usable.
-  await page.locator('#demo').click();
-  await page.locator('#cancel').click({ timeout: 10_000 }).catch(() => {});
-  await page.waitForSelector('#demo:not([disabled])');
+  // Start an analysis and cancel it while it runs: the worker is replaced, the page stays usable.
+  await page.setInputFiles('#files', [CORE, EXE]);
+  await page.locator('#cancel').click({ timeout: 10_000 });
+  await page.waitForSelector('.notice:has-text("Cancelled.")');
+  assert.equal(await page.locator('#progress').count(), 0);
   await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
   await page.locator('#demo').click();
   await waitLoaded();

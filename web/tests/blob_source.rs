@@ -49,15 +49,17 @@ fn blob_source_reads_ranges() {
     assert!(src.as_slice().is_none());
 }
 
-/// A 512 MiB blob (held by the browser, not by wasm) read at random through the page cache:
-/// the bytes are right and wasm memory stays far below the blob's size.
+/// A 200 MiB blob (held by the browser, not by wasm) read at random through the page cache:
+/// the bytes are right and wasm memory stays far below the blob's size. (Much larger blobs
+/// built in memory can make Chromium spill them to disk and fail reading them back in this
+/// sandbox; the e2e suite reads multi-GB files from disk.)
 #[wasm_bindgen_test]
 fn page_cache_over_a_large_blob() {
     let chunk = pattern(1 << 20, 3);
-    let parts: Vec<&[u8]> = (0..512).map(|_| &chunk[..]).collect();
+    let parts: Vec<&[u8]> = (0..200).map(|_| &chunk[..]).collect();
     let blob = blob_of_parts(&parts);
     let cache = PageCache::new(BlobSource::new(blob).unwrap());
-    assert_eq!(cache.size(), 512 << 20);
+    assert_eq!(cache.size(), 200 << 20);
     let mut seed = 12345u64;
     for _ in 0..3000 {
         let off = rng(&mut seed) % cache.size();
@@ -78,7 +80,7 @@ fn page_cache_over_a_large_blob() {
     assert!(after.resident_pages * PAGE_SIZE <= 64 << 20, "{after:?}");
     let wasm_mem = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer();
     let bytes = wasm_mem.unchecked_into::<js_sys::ArrayBuffer>().byte_length();
-    assert!(bytes < 160 << 20, "wasm memory grew to {bytes} bytes");
+    assert!(bytes < 100 << 20, "wasm memory grew to {bytes} bytes");
 }
 
 use wasm_bindgen::JsCast;
