@@ -202,7 +202,8 @@ pub struct App {
     overview: Option<Overview>,
     breakdown: Option<Breakdown>,
     histogram: Option<Vec<HistogramRow>>,
-    objects: HashMap<String, Vec<ObjectRow>>,
+    /// Per type: (first rows, total count, total bytes).
+    objects: HashMap<String, (Vec<ObjectRow>, u64, u64)>,
     object: HashMap<u64, Option<ObjectDetail>>,
     paths: HashMap<u64, Option<RootPath>>,
     goroutines: Option<Vec<GoroutineInfo>>,
@@ -540,7 +541,7 @@ impl App {
                 self.in_flight.remove("histogram");
                 self.histogram = Some(rows);
             }
-            Response::Objects { type_regex, rows } => {
+            Response::Objects { type_regex, rows, total, total_bytes } => {
                 // Keyed by the type name the page asked for.
                 let key = self
                     .in_flight
@@ -549,7 +550,7 @@ impl App {
                     .cloned();
                 if let Some(k) = key {
                     self.in_flight.remove(&k);
-                    self.objects.insert(k["objects:".len()..].to_string(), rows);
+                    self.objects.insert(k["objects:".len()..].to_string(), (rows, total, total_bytes));
                 }
             }
             Response::Object { addr, detail } => {
@@ -811,12 +812,14 @@ impl App {
     }
 
     fn view_objects(&self, t: &str) -> Html {
-        let Some(rows) = self.objects.get(t) else { return Self::loading(&format!("the objects of type {t}")) };
-        let bytes: u64 = rows.iter().map(|r| r.size).sum();
+        let Some((rows, total, bytes)) = self.objects.get(t) else {
+            return Self::loading(&format!("the objects of type {t}"));
+        };
+        let (total, bytes) = (*total, *bytes);
         html! {
             <section id="objects">
                 <h2>{format!("{t}")}</h2>
-                <p class="summary">{format!("{} live objects, {}", rows.len(), fmt_bytes(bytes))}</p>
+                <p class="summary">{format!("{total} live objects, {}", fmt_bytes(bytes))}</p>
                 <table class="grid" id="object-list">
                     <thead><tr><th>{"Address"}</th><th>{"Type"}</th><th>{"Size"}</th></tr></thead>
                     <tbody>
@@ -829,7 +832,9 @@ impl App {
                     }) }
                     </tbody>
                 </table>
-                if rows.len() > MAX_ROWS { <p class="more">{format!("{} more objects not shown.", rows.len() - MAX_ROWS)}</p> }
+                if total as usize > MAX_ROWS.min(rows.len()) {
+                    <p class="more">{format!("Showing the first {} of {total}.", MAX_ROWS.min(rows.len()))}</p>
+                }
             </section>
         }
     }

@@ -8,6 +8,9 @@ use heapwise_core::report::{
 };
 use serde::{Deserialize, Serialize};
 
+/// Most rows an `Objects` answer carries (a type can have millions of instances).
+pub const MAX_OBJECT_ROWS: usize = 10_000;
+
 /// Page -> worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Request {
@@ -44,7 +47,8 @@ pub enum Response {
     Opened { core_name: String, exe_name: String, overview: Overview },
     Overview { overview: Overview },
     Histogram { rows: Vec<HistogramRow> },
-    Objects { type_regex: Option<String>, rows: Vec<ObjectRow> },
+    /// The first [`MAX_OBJECT_ROWS`] matching objects; `total` and `total_bytes` count them all.
+    Objects { type_regex: Option<String>, rows: Vec<ObjectRow>, total: u64, total_bytes: u64 },
     Object { addr: u64, detail: Option<ObjectDetail> },
     Path { addr: u64, path: Option<RootPath> },
     Goroutines { goroutines: Vec<GoroutineInfo> },

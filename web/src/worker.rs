@@ -133,7 +133,12 @@ fn handle(req: Request) {
                 Request::Overview => Response::Overview { overview: engine.overview() },
                 Request::Histogram => Response::Histogram { rows: engine.histogram() },
                 Request::Objects { type_regex } => match engine.objects(type_regex.as_deref()) {
-                    Ok(rows) => Response::Objects { type_regex, rows },
+                    Ok(mut rows) => {
+                        let total = rows.len() as u64;
+                        let total_bytes = rows.iter().map(|r| r.size).sum();
+                        rows.truncate(crate::protocol::MAX_OBJECT_ROWS);
+                        Response::Objects { type_regex, rows, total, total_bytes }
+                    }
                     Err(e) => return error(name, e),
                 },
                 Request::Object { addr } => match engine.object(addr) {
