@@ -34,6 +34,7 @@ pub struct Analysis {
     reverse: OnceCell<Graph>,
     labels: OnceCell<Vec<u32>>,
     label_names: OnceCell<Vec<String>>,
+    retained: OnceCell<crate::retained::Retained>,
 }
 
 /// Cap on the bytes and fields an object page shows.
@@ -92,6 +93,7 @@ impl Analysis {
             reverse: OnceCell::new(),
             labels: OnceCell::new(),
             label_names: OnceCell::new(),
+            retained: OnceCell::new(),
         })
     }
 
@@ -218,7 +220,7 @@ impl Analysis {
         }
         let mut out: Vec<HistogramRow> = rows
             .into_iter()
-            .map(|(l, (count, bytes))| HistogramRow { type_name: names[l as usize].clone(), count, bytes })
+            .map(|(l, (count, bytes))| HistogramRow { type_name: names[l as usize].clone(), count, bytes, retained: None })
             .collect();
         out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(b.count.cmp(&a.count)).then(a.type_name.cmp(&b.type_name)));
         out
@@ -381,7 +383,202 @@ impl Analysis {
             outbound,
             inbound,
             root_refs,
+            retained: self.dom().retained[s as usize],
+            dominators: self.dom().chain(s).into_iter().map(|d| self.dom_ref(d)).collect(),
         })
+    }
+
+    /// The dominator tree and retained sizes, computed on first use.
+    pub fn dom(&self) -> &crate::retained::Retained {
+        self.retained.get_or_init(|| crate::retained::Retained::build(&self.heap, &self.graph, &self.roots, &self.reach.live))
+    }
+
+    fn dom_ref(&self, s: SlotId) -> DominatorRef {
+        DominatorRef { addr: self.object_addr(s), type_name: self.type_name(s), retained: self.dom().retained[s as usize] }
+    }
+
+    /// Live histogram with each type's retained bytes.
+    pub fn histogram_retained(&self) -> Vec<HistogramRow> {
+        let (labels, names) = self.labels();
+        let by_label = self.dom().by_label(labels, names.len());
+        // Labels use the first entry of a name (several DWARF types can print alike).
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for (i, n) in names.iter().enumerate() {
+            index.entry(n.as_str()).or_insert(i);
+        }
+        let mut rows = self.histogram();
+        for r in &mut rows {
+            r.retained = index.get(r.type_name.as_str()).map(|&i| by_label[i]);
+        }
+        rows.sort_by(|a, b| b.retained.cmp(&a.retained).then(b.bytes.cmp(&a.bytes)).then(a.type_name.cmp(&b.type_name)));
+        rows
+    }
+
+    fn dom_node(&self, s: SlotId, depth: u32, width: usize) -> DominatorNode {
+        let d = self.dom();
+        let mut kids: Vec<SlotId> = d.children_of(Some(s)).collect();
+        let child_count = kids.len() as u64;
+        let children = if depth == 0 {
+            Vec::new()
+        } else {
+            kids.sort_by_key(|&c| std::cmp::Reverse(d.retained[c as usize]));
+            kids.truncate(width);
+            kids.into_iter().map(|c| self.dom_node(c, depth - 1, width)).collect()
+        };
+        DominatorNode {
+            addr: self.object_addr(s),
+            type_name: self.type_name(s),
+            size: self.slot_size(s),
+            retained: d.retained[s as usize],
+            child_count,
+            children,
+        }
+    }
+
+    /// The top of the dominator tree: objects directly under the roots, largest retained
+    /// first, `depth` levels deep, at most `width` children per node.
+    pub fn dominator_tree(&self, depth: u32, width: usize) -> Vec<DominatorNode> {
+        let d = self.dom();
+        let mut top: Vec<SlotId> = d.children_of(None).collect();
+        top.sort_by_key(|&c| std::cmp::Reverse(d.retained[c as usize]));
+        top.truncate(width);
+        top.into_iter().map(|c| self.dom_node(c, depth.saturating_sub(1), width)).collect()
+    }
+
+    /// Children of one object in the dominator tree, largest retained first.
+    pub fn dominator_children(&self, addr: u64, width: usize) -> Result<Vec<DominatorNode>, Error> {
+        let (s, _) = self.slot_at(addr)?;
+        let d = self.dom();
+        let mut kids: Vec<SlotId> = d.children_of(Some(s)).collect();
+        kids.sort_by_key(|&c| std::cmp::Reverse(d.retained[c as usize]));
+        kids.truncate(width);
+        Ok(kids.into_iter().map(|c| self.dom_node(c, 0, width)).collect())
+    }
+
+    /// Leak suspects: objects and types retaining at least `threshold` (0.10 = 10%) of
+    /// the live heap, each with its accumulation point and a path from a root.
+    pub fn suspects(&self, threshold: f64) -> Vec<Suspect> {
+        let d = self.dom();
+        let total = d.total_live.max(1);
+        let limit = (total as f64 * threshold) as u64;
+        let mut out = Vec::new();
+        let mut covered: Vec<SlotId> = Vec::new();
+        let mut objects: Vec<SlotId> = d.preorder().iter().copied().filter(|&s| d.retained[s as usize] >= limit).collect();
+        // Keep the topmost suspects: an object inside another suspect's subtree adds nothing.
+        objects.sort_by_key(|&s| (std::cmp::Reverse(d.retained[s as usize]), d.enter_time(s)));
+        for s in objects {
+            if covered.iter().any(|&a| d.dominates(a, s)) {
+                continue;
+            }
+            covered.push(s);
+            let (acc, kids) = d.accumulation_point(s);
+            out.push(Suspect {
+                kind: "object".into(),
+                name: self.type_name(s),
+                addr: self.object_addr(s),
+                retained: d.retained[s as usize],
+                percent: 100.0 * d.retained[s as usize] as f64 / total as f64,
+                instances: 1,
+                accumulation: Some(self.dom_ref(acc)),
+                accumulation_children: kids,
+                path: self.path(self.object_addr(s)).ok(),
+            });
+        }
+        let (labels, names) = self.labels();
+        let by_label = d.by_label(labels, names.len());
+        let mut counts = vec![0u64; names.len()];
+        let mut largest: Vec<Option<SlotId>> = vec![None; names.len()];
+        for &s in d.preorder() {
+            let l = labels[s as usize] as usize;
+            counts[l] += 1;
+            if largest[l].is_none_or(|b| d.retained[s as usize] > d.retained[b as usize]) {
+                largest[l] = Some(s);
+            }
+        }
+        for (l, &r) in by_label.iter().enumerate() {
+            // Many small instances adding up: a type is a suspect on its own only when no
+            // single instance already is.
+            if r < limit || counts[l] < 2 {
+                continue;
+            }
+            let Some(big) = largest[l] else { continue };
+            if d.retained[big as usize] >= limit {
+                continue;
+            }
+            let common = self.common_dominator(labels, l as u32);
+            let (acc, kids) = match common {
+                Some(c) => d.accumulation_point(c),
+                None => (big, 0),
+            };
+            out.push(Suspect {
+                kind: "type".into(),
+                name: names[l].clone(),
+                addr: self.object_addr(big),
+                retained: r,
+                percent: 100.0 * r as f64 / total as f64,
+                instances: counts[l],
+                accumulation: common.map(|_| self.dom_ref(acc)),
+                accumulation_children: kids,
+                path: self.path(self.object_addr(common.unwrap_or(big))).ok(),
+            });
+        }
+        out.sort_by(|a, b| b.retained.cmp(&a.retained));
+        out
+    }
+
+    /// The deepest object that dominates every instance of label `l`, if any: the common
+    /// dominator of the instances first and last in dominator-tree order.
+    fn common_dominator(&self, labels: &[u32], l: u32) -> Option<SlotId> {
+        let d = self.dom();
+        let instances = d.preorder().iter().copied().filter(|&s| labels[s as usize] == l);
+        let (first, last) = instances.fold((None::<SlotId>, None::<SlotId>), |(lo, hi), s| {
+            let t = d.enter_time(s);
+            (
+                Some(lo.map_or(s, |x| if d.enter_time(x) <= t { x } else { s })),
+                Some(hi.map_or(s, |x| if d.enter_time(x) >= t { x } else { s })),
+            )
+        });
+        d.common_dominator(first?, last?)
+    }
+
+    /// What becomes garbage if the object at `addr` were unreachable, or, with `field`,
+    /// if that pointer field of it were nil.
+    pub fn whatif(&self, addr: u64, field: Option<&str>) -> Result<WhatIf, Error> {
+        let (s, base) = self.slot_at(addr)?;
+        if !self.is_live(s) {
+            return Err(Error::NotFound(format!("object {addr:#x} is already garbage")));
+        }
+        let cut = match field {
+            None => None,
+            Some(f) => {
+                let ptrs: Vec<(u64, u64, Option<SlotId>)> = self.pointers_of(s).into_iter().filter(|p| p.2.is_some()).collect();
+                let k = ptrs
+                    .iter()
+                    .position(|p| self.field_name(s, p.0) == f)
+                    .ok_or_else(|| Error::NotFound(format!("object {addr:#x} has no heap pointer field named {f}")))?;
+                Some((s, k))
+            }
+        };
+        let live = crate::retained::mark_without(&self.heap, &self.graph, &self.roots, cut, if field.is_none() { Some(s) } else { None });
+        let (labels, names) = self.labels();
+        let mut rows: HashMap<u32, (u64, u64)> = HashMap::new();
+        let (mut objects, mut bytes) = (0, 0);
+        for x in self.reach.live.iter_ones() {
+            if !live.get(x) {
+                let size = self.slot_size(x as SlotId);
+                objects += 1;
+                bytes += size;
+                let r = rows.entry(labels[x]).or_default();
+                r.0 += 1;
+                r.1 += size;
+            }
+        }
+        let mut freed_types: Vec<HistogramRow> = rows
+            .into_iter()
+            .map(|(l, (count, b))| HistogramRow { type_name: names[l as usize].clone(), count, bytes: b, retained: None })
+            .collect();
+        freed_types.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.type_name.cmp(&b.type_name)));
+        Ok(WhatIf { addr: base, field: field.unwrap_or("").to_string(), freed_objects: objects, freed_bytes: bytes, freed_types })
     }
 
     fn field_tree(&self, name: String, ty: TypeId, addr: u64, offset: u64, budget: &mut usize, depth: u32) -> FieldValue {

@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod bitset;
 pub mod bytes;
+pub mod dominators;
 pub mod dwarf;
 pub mod elfcore;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod memory;
 pub mod pclntab;
 pub mod process;
 pub mod report;
+pub mod retained;
 pub mod roots;
 pub mod rt;
 pub mod source;

@@ -26,6 +26,10 @@ pub struct HistogramRow {
     pub count: u64,
     /// Sum of the objects' slot sizes (size class), not their type sizes.
     pub bytes: u64,
+    /// Bytes freed if every instance went away (instances dominated by another instance of
+    /// the same type are not counted twice). Only with `histogram --retained`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub retained: Option<u64>,
 }
 
 /// One line of `objects`.
@@ -86,6 +90,63 @@ pub struct ObjectDetail {
     pub inbound: Vec<PointerRef>,
     /// Inbound references from roots.
     pub root_refs: Vec<RootInfo>,
+    /// Bytes freed if this object became unreachable (its dominator subtree).
+    pub retained: u64,
+    /// Immediate dominator first, up to the object directly under the roots.
+    pub dominators: Vec<DominatorRef>,
+}
+
+/// One object on a dominator chain.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DominatorRef {
+    pub addr: u64,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub retained: u64,
+}
+
+/// A node of the dominator tree (the super-root's children are the top).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DominatorNode {
+    pub addr: u64,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub size: u64,
+    pub retained: u64,
+    /// Number of objects it dominates directly.
+    pub child_count: u64,
+    pub children: Vec<DominatorNode>,
+}
+
+/// A leak suspect: an object or type retaining a large share of the live heap.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Suspect {
+    /// `object` or `type`.
+    pub kind: String,
+    /// The type name (for `object`, the object's type).
+    pub name: String,
+    /// The object (for `type`, its largest instance).
+    pub addr: u64,
+    pub retained: u64,
+    /// Share of live heap bytes, 0-100.
+    pub percent: f64,
+    pub instances: u64,
+    /// Where the retained memory fans out into many children.
+    pub accumulation: Option<DominatorRef>,
+    pub accumulation_children: u64,
+    pub path: Option<RootPath>,
+}
+
+/// `whatif`: the effect of cutting a pointer or making an object unreachable.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WhatIf {
+    pub addr: u64,
+    /// The pointer field set to nil; empty when the whole object goes away.
+    pub field: String,
+    pub freed_objects: u64,
+    pub freed_bytes: u64,
+    /// Types freed, largest first.
+    pub freed_types: Vec<HistogramRow>,
 }
 
 /// What a root is.

@@ -87,7 +87,13 @@ fn name_global_word(rt: &Rt<'_>, addr: u64) -> (String, Option<crate::dwarf::Typ
         Some(g) => {
             let off = addr.wrapping_sub(rt.bias) - g.addr;
             let path = rt.dwarf.field_path(g.ty, off);
-            let name = if off == 0 && path.starts_with('+') { g.name.clone() } else { format!("{}.{}", g.name, path) };
+            let name = if off == 0 && path.starts_with('+') {
+                g.name.clone()
+            } else if path.starts_with('[') {
+                format!("{}{}", g.name, path)
+            } else {
+                format!("{}.{}", g.name, path)
+            };
             let name = name.replace(".+0x0", "");
             (name, crate::typing::pointee_at(rt.dwarf, g.ty, off))
         }
