@@ -440,7 +440,7 @@ impl Read for SourceReader<'_> {
         }
         self.src
             .read_at(self.pos, &mut buf[..n])
-            .map_err(|e| io::Error::new(io::ErrorKind::Other, e.to_string()))?;
+            .map_err(|e| io::Error::other(e.to_string()))?;
         self.pos += n as u64;
         Ok(n)
     }
