@@ -32,6 +32,17 @@ export PATH="$NODE_TOOLS/node_modules/.bin:$CARGO_BIN:$PATH"
 if [ "${1:-}" = "env" ]; then path_line; exit 0; fi
 case "${1:-}" in -h|--help|help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
 
+APT_UPDATED=0
+apt_install() { # apt_install PKG...: Debian packages, `apt-get update` once per run
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    if [ "$APT_UPDATED" = 0 ]; then
+        $sudo apt-get update -q
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "$@"
+}
+
 has_version() { # has_version CMD WANTED
     command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q " $2\b"
 }
@@ -52,25 +63,28 @@ if ! has_version trunk "$TRUNK_VERSION"; then
     cargo install trunk --version "$TRUNK_VERSION" --locked --force
 fi
 
-# 3. wasm-opt from npm binaryen (Debian's binaryen is too old for wasm-bindgen output)
+# 3. node + npm (wasm-opt and the e2e driver come from npm)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    log "installing nodejs npm (apt-get)"
+    apt_install nodejs npm
+fi
+
+# 4. wasm-opt from npm binaryen (Debian's binaryen is too old for wasm-bindgen output)
 if ! [ -x "$NODE_TOOLS/node_modules/.bin/wasm-opt" ] || \
    ! "$NODE_TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}\b"; then
-    command -v npm >/dev/null 2>&1 || die "npm not found (apt-get install -y nodejs npm)"
     log "installing binaryen@$BINARYEN_VERSION into $NODE_TOOLS"
     mkdir -p "$NODE_TOOLS"
     [ -f "$NODE_TOOLS/package.json" ] || echo '{"name":"heapwise-tools","private":true}' >"$NODE_TOOLS/package.json"
     (cd "$NODE_TOOLS" && npm install --no-audit --no-fund --save-exact "binaryen@$BINARYEN_VERSION" >/dev/null)
 fi
 
-# 4. chromium + chromedriver
+# 5. chromium + chromedriver
 if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     log "installing chromium chromium-driver (apt-get)"
-    $SUDO apt-get update
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium chromium-driver
+    apt_install chromium chromium-driver
 fi
 
-# 5. playwright-core for the e2e suite (pinned in tests/e2e/package.json + package-lock.json)
+# 6. playwright-core for the e2e suite (pinned in tests/e2e/package.json + package-lock.json)
 if [ -f "$ROOT/tests/e2e/package.json" ]; then
     want="$(node -p "require('$ROOT/tests/e2e/package.json').devDependencies['playwright-core']")"
     have="$(node -p "try{require('$ROOT/tests/e2e/node_modules/playwright-core/package.json').version}catch(e){''}")"
