@@ -9,7 +9,7 @@
 #   trunk 0.21.14                  cargo install --locked          (~8 min on 2 cores)
 #   wasm-bindgen-cli 0.2.130       cargo install (NOT --locked)    (~3 min)
 #   binaryen 132 (wasm-opt)        npm, in ${HEAPWISE_TOOLS:-$HOME/.cache/heapwise-tools}/node
-#   chromium + chromium-driver     apt-get (Debian), when /usr/bin/chromium is missing
+#   nodejs+npm, chromium, chromium-driver    apt-get (Debian), when missing
 #   playwright-core (exact pin)    npm ci in tests/e2e
 set -euo pipefail
 
@@ -30,7 +30,7 @@ path_line() {
 export PATH="$NODE_TOOLS/node_modules/.bin:$CARGO_BIN:$PATH"
 
 if [ "${1:-}" = "env" ]; then path_line; exit 0; fi
-case "${1:-}" in -h|--help|help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
+case "${1:-}" in -h|--help|help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
 
 APT_UPDATED=0
 apt_install() { # apt_install PKG...: Debian packages, `apt-get update` once per run
