@@ -117,6 +117,21 @@ fn check(version: &str, prog: &str, kind: &str) {
             errors.push(format!("path {}: does not end at {addr}", p["label"]));
         }
     }
+    // Retained sizes: exact, from programs whose types are whole size classes.
+    for r in truth["retained"].as_array().into_iter().flatten() {
+        let addr = r["addr"].as_str().unwrap();
+        let want = r["bytes"].as_u64().unwrap();
+        let (ok, out, err) = heapwise(&["object", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), addr, "--json"]);
+        if !ok {
+            errors.push(format!("retained {} ({addr}): {err}", r["label"]));
+            continue;
+        }
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let got = v["retained"].as_u64().unwrap_or(0);
+        if got != want {
+            errors.push(format!("retained {} ({addr}): {got} bytes, truth {want}", r["label"]));
+        }
+    }
     if let Some(funcs) = truth["goroutine_funcs"].as_array() {
         let gs = json(&["goroutines", core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
         let seen: Vec<&str> =

@@ -124,7 +124,7 @@ mod fake {
                         r.count += 1;
                         r.bytes += s
                     }
-                    None => rows.push(HistogramRow { type_name: t.to_string(), count: 1, bytes: *s, retained: None }),
+                    None => rows.push(HistogramRow { type_name: t.to_string(), count: 1, bytes: *s, retained: None, rounding_waste: None, padding: None }),
                 }
             }
             rows

@@ -85,6 +85,7 @@ struct Args {
     type_regex: Option<String>,
     addr: Option<u64>,
     retained: bool,
+    cost: bool,
     depth: u32,
     field: Option<String>,
 }
@@ -102,6 +103,7 @@ fn parse_args() -> Result<Args, String> {
     let mut no_mmap = std::env::var("HEAPWISE_NO_MMAP").is_ok_and(|v| v == "1");
     let mut type_regex = None;
     let mut retained = false;
+    let mut cost = false;
     let mut depth = 3;
     let mut field = None;
     while let Some(a) = it.next() {
@@ -111,6 +113,7 @@ fn parse_args() -> Result<Args, String> {
             "--no-mmap" => no_mmap = true,
             "--type" => type_regex = Some(it.next().ok_or("--type needs a pattern")?),
             "--retained" => retained = true,
+            "--cost" => cost = true,
             "--field" => field = Some(it.next().ok_or("--field needs a field name")?),
             "--depth" => {
                 let d = it.next().ok_or("--depth needs a number")?;
@@ -130,7 +133,7 @@ fn parse_args() -> Result<Args, String> {
         "object" | "path" | "whatif" => Some(parse_addr(positional.get(2).ok_or(format!("{command} needs an address"))?)?),
         _ => None,
     };
-    Ok(Args { command, core, exe, json, no_mmap, type_regex, addr, retained, depth, field })
+    Ok(Args { command, core, exe, json, no_mmap, type_regex, addr, retained, cost, depth, field })
 }
 
 /// The executable named in the core's NT_FILE note, when the user gave none.
@@ -195,13 +198,19 @@ fn run() -> Result<(), String> {
             }
         }
         "histogram" | "garbage" => {
-            let rows = match (args.command.as_str(), args.retained) {
-                ("histogram", true) => analysis.histogram_retained(),
-                ("histogram", false) => analysis.histogram(),
+            let rows = match (args.command.as_str(), args.retained, args.cost) {
+                ("histogram", true, _) => analysis.histogram_retained(),
+                ("histogram", false, true) => analysis.histogram_cost(),
+                ("histogram", false, false) => analysis.histogram(),
                 _ => analysis.garbage_histogram(),
             };
             if args.json {
                 print_json(&rows);
+            } else if args.cost {
+                println!("{:>12} {:>14} {:>14} {:>12}  type", "count", "bytes", "rounding", "padding");
+                for r in rows {
+                    println!("{:>12} {:>14} {:>14} {:>12}  {}", r.count, r.bytes, r.rounding_waste.unwrap_or(0), r.padding.unwrap_or(0), r.type_name);
+                }
             } else if args.retained {
                 println!("{:>12} {:>14} {:>14}  type", "count", "bytes", "retained");
                 for r in rows {
@@ -343,6 +352,7 @@ fn print_fields(fields: &[FieldValue], indent: usize) {
 
 fn print_object(d: &ObjectDetail) {
     println!("{:#x} {} ({} bytes, size class {}, {})", d.addr, d.type_name, d.size, d.size_class, if d.live { "live" } else { "garbage" });
+    println!("requested {} bytes: {} lost to size-class rounding, {} of struct padding", d.requested, d.rounding_waste, d.padding);
     if d.live {
         println!("retained {} bytes", d.retained);
         if !d.dominators.is_empty() {

@@ -220,7 +220,7 @@ impl Analysis {
         }
         let mut out: Vec<HistogramRow> = rows
             .into_iter()
-            .map(|(l, (count, bytes))| HistogramRow { type_name: names[l as usize].clone(), count, bytes, retained: None })
+            .map(|(l, (count, bytes))| HistogramRow { type_name: names[l as usize].clone(), count, bytes, retained: None, rounding_waste: None, padding: None })
             .collect();
         out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(b.count.cmp(&a.count)).then(a.type_name.cmp(&b.type_name)));
         out
@@ -384,8 +384,48 @@ impl Analysis {
             inbound,
             root_refs,
             retained: self.dom().retained[s as usize],
+            requested: self.cost(s).0,
+            rounding_waste: size - self.cost(s).0,
+            padding: self.cost(s).1,
             dominators: self.dom().chain(s).into_iter().map(|d| self.dom_ref(d)).collect(),
         })
+    }
+
+    /// (requested bytes, padding bytes) of a slot: type size × count plus the malloc
+    /// header; the slot size (and no padding) when the type is unknown.
+    pub fn cost(&self, s: SlotId) -> (u64, u64) {
+        let size = self.slot_size(s);
+        match self.typing.of(s).and_then(|e| e.dwarf.map(|d| (d, e.count))) {
+            Some((d, count)) => {
+                let dw = self.rt().dwarf;
+                let requested = (dw.ty(d).size.saturating_mul(count) + self.data_offset(s)).min(size);
+                (requested, dw.padding(d).saturating_mul(count))
+            }
+            None => (size, 0),
+        }
+    }
+
+    /// Live histogram with size-class rounding waste and struct padding per type.
+    pub fn histogram_cost(&self) -> Vec<HistogramRow> {
+        let (labels, names) = self.labels();
+        let mut per: HashMap<u32, (u64, u64)> = HashMap::new();
+        for s in self.reach.live.iter_ones() {
+            let (req, pad) = self.cost(s as SlotId);
+            let e = per.entry(labels[s]).or_default();
+            e.0 += self.slot_size(s as SlotId) - req;
+            e.1 += pad;
+        }
+        let mut index: HashMap<&str, u32> = HashMap::new();
+        for (i, n) in names.iter().enumerate() {
+            index.entry(n.as_str()).or_insert(i as u32);
+        }
+        let mut rows = self.histogram();
+        for r in &mut rows {
+            let c = index.get(r.type_name.as_str()).and_then(|i| per.get(i)).copied().unwrap_or_default();
+            r.rounding_waste = Some(c.0);
+            r.padding = Some(c.1);
+        }
+        rows
     }
 
     /// The dominator tree and retained sizes, computed on first use.
@@ -575,7 +615,7 @@ impl Analysis {
         }
         let mut freed_types: Vec<HistogramRow> = rows
             .into_iter()
-            .map(|(l, (count, b))| HistogramRow { type_name: names[l as usize].clone(), count, bytes: b, retained: None })
+            .map(|(l, (count, b))| HistogramRow { type_name: names[l as usize].clone(), count, bytes: b, retained: None, rounding_waste: None, padding: None })
             .collect();
         freed_types.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.type_name.cmp(&b.type_name)));
         Ok(WhatIf { addr: base, field: field.unwrap_or("").to_string(), freed_objects: objects, freed_bytes: bytes, freed_types })

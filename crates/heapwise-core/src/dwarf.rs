@@ -519,6 +519,35 @@ impl Dwarf {
         (pc < f.high_pc).then_some(f)
     }
 
+    /// Bytes of padding inside a value of type `ty`: gaps between struct fields and after
+    /// the last one, in nested structs and array elements too.
+    pub fn padding(&self, ty: TypeId) -> u64 {
+        self.padding_depth(ty, 0)
+    }
+
+    fn padding_depth(&self, ty: TypeId, depth: u32) -> u64 {
+        if depth > 32 {
+            return 0;
+        }
+        let u = self.underlying(ty);
+        let t = &self.types[u as usize];
+        match &t.shape {
+            Shape::Struct(fields) => {
+                let mut pad = 0;
+                let mut end = 0;
+                for f in fields {
+                    pad += f.offset.saturating_sub(end);
+                    let fs = self.types[f.ty as usize].size;
+                    pad += self.padding_depth(f.ty, depth + 1);
+                    end = end.max(f.offset + fs);
+                }
+                pad + t.size.saturating_sub(end)
+            }
+            Shape::Array { elem, len } => len.saturating_mul(self.padding_depth(*elem, depth + 1)),
+            _ => 0,
+        }
+    }
+
     /// Names the field of type `ty` at byte `offset` (`next`, `items[3].p`, `+0x18`).
     pub fn field_path(&self, ty: TypeId, offset: u64) -> String {
         let mut out = String::new();

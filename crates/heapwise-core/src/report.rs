@@ -30,6 +30,13 @@ pub struct HistogramRow {
     /// the same type are not counted twice). Only with `histogram --retained`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub retained: Option<u64>,
+    /// Bytes lost to size-class rounding (slot size minus requested size, summed), with
+    /// `histogram --cost`; only for objects whose type is known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rounding_waste: Option<u64>,
+    /// Bytes of struct padding inside the objects (from the DWARF layout), with `--cost`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub padding: Option<u64>,
 }
 
 /// One line of `objects`.
@@ -92,6 +99,13 @@ pub struct ObjectDetail {
     pub root_refs: Vec<RootInfo>,
     /// Bytes freed if this object became unreachable (its dominator subtree).
     pub retained: u64,
+    /// Bytes the program asked for (type size × count, plus the malloc header); equals
+    /// `size` when the type is unknown.
+    pub requested: u64,
+    /// `size - requested`: lost to size-class rounding.
+    pub rounding_waste: u64,
+    /// Struct padding inside the object, from the DWARF layout.
+    pub padding: u64,
     /// Immediate dominator first, up to the object directly under the roots.
     pub dominators: Vec<DominatorRef>,
 }

@@ -36,6 +36,9 @@ func main() {
 	t.Obj("deep_mid", mid, "main.DeepNode")
 	t.Obj("deep_tail", tail, "main.DeepNode")
 	t.Path("deep_head", truth.Addr(deepHead), "global", "main.deepHead", 1)
+	// DeepNode is 16 bytes, exactly a size class: the head alone owns the list.
+	t.Retain("deep_head", truth.Addr(deepHead), nNodes*16)
+	t.Retain("deep_mid", mid, (nNodes/2+1)*16) // mid and every node after it
 	// mid has id nNodes/2, so it is node nNodes-1-nNodes/2 from the head.
 	t.Path("deep_mid", mid, "global", "main.deepHead", nNodes-nNodes/2)
 	t.Path("deep_tail", tail, "global", "main.deepHead", nNodes)

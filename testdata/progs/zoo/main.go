@@ -255,6 +255,27 @@ func makeCycle() (uintptr, uintptr) {
 	return truth.Addr(a), truth.Addr(b)
 }
 
+// Owner and its buffers test retained sizes: two owners share one leaf, so
+// neither retains it; the array holding both does. 16, 48 and 112 bytes are
+// exact size classes, so every retained size is known to the byte.
+type Owner struct { // 16
+	leaf *SharedLeaf
+	own  *OwnBuf
+}
+
+type SharedLeaf struct{ data [48]byte } // 48, noscan
+
+type OwnBuf struct{ data [112]byte } // 112, noscan
+
+var owners []*Owner
+
+// ballast makes the heap ~1.5 MB. The runtime may start a thread (a runtime.m,
+// its g0 and signal stack: ~5 KB of heap) between measuring heap_alloc and the
+// core; on a 400 KB heap that alone is over 1%, the tolerance the tests allow.
+var ballast []*Ballast
+
+type Ballast struct{ data [4096]byte } // 4096, noscan
+
 // goMinor is the minor release of the running Go (25 for go1.25.5).
 func goMinor() int {
 	v := strings.TrimPrefix(runtime.Version(), "go1.")
@@ -414,6 +435,18 @@ func main() {
 	}
 	withString = &WithString{s: strs[7], n: len(strs[7])}
 
+	ballast = make([]*Ballast, 256)
+	for i := range ballast {
+		ballast[i] = &Ballast{}
+	}
+
+	// Two owners sharing one leaf (retained sizes).
+	leaf := &SharedLeaf{}
+	owners = make([]*Owner, 2)
+	for i := range owners {
+		owners[i] = &Owner{leaf: leaf, own: &OwnBuf{}}
+	}
+
 	// Weak pointer to an object that a global also holds.
 	weakTarget = &WeakTarget{id: 1}
 	weakPtr = weak.Make(weakTarget)
@@ -486,6 +519,13 @@ func main() {
 	boxedStringer := ifaceData(unsafe.Pointer(&stringers[nStringer]))
 
 	t.Obj("list_head", truth.Addr(listHead), "main.ListNode")
+	truth.Type[Ballast](t, "main.Ballast", len(ballast))
+	// ListNode is 16 bytes (a size class): the head alone keeps the whole list.
+	t.Retain("list_head", truth.Addr(listHead), nList*16)
+	t.Retain("owner_0", truth.Addr(owners[0]), 16+112)
+	t.Retain("owner_1", truth.Addr(owners[1]), 16+112)
+	// The owners' backing array ([2]*Owner, 16 bytes) retains both owners and the leaf.
+	t.Retain("owners_array", truth.Addr(&owners[0]), 16+2*(16+112)+48)
 	t.Obj("list_tail", listTail, "main.ListNode")
 	t.Obj("map_val_0042", truth.Addr(mapVals["key-0042"]), "main.MapVal")
 	t.Obj("elem_0", truth.Addr(elems[0]), "main.Elem")
