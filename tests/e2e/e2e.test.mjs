@@ -217,6 +217,17 @@ test('bad input is reported in words, and Cancel restarts the worker', async () 
   fs.rmSync(junk);
   await page.locator('.errors button:has-text("Dismiss")').click();
 
+  // An engine error (a truncated executable) comes back in words and the page stays usable.
+  const cut = path.join(os.tmpdir(), `heapwise-cut-${process.pid}.exe`);
+  fs.writeFileSync(cut, fs.readFileSync(EXE).subarray(0, 64 * 1024));
+  await page.setInputFiles('#files', [CORE, cut]);
+  await page.waitForSelector('.errors', { timeout: ANALYSIS_TIMEOUT });
+  const msg = await page.locator('.errors').innerText();
+  console.log(`# truncated executable: ${msg.split('\n')[0]}`);
+  assert.match(msg, /Could not open the files: \S+/);
+  fs.rmSync(cut);
+  await page.locator('.errors button:has-text("Dismiss")').click();
+
   // Start an analysis and cancel it while it runs: the worker is replaced, the page stays usable.
   await page.setInputFiles('#files', [CORE, EXE]);
   await page.locator('#cancel').click({ timeout: 10_000 });
