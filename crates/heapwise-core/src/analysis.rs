@@ -30,11 +30,11 @@ pub struct Analysis {
     pub typing: Typing,
     pub goroutines: Vec<crate::stacks::Goroutine>,
     pub warnings: Vec<String>,
-    rtypes: RefCell<RtypeCache>,
-    reverse: OnceCell<Graph>,
-    labels: OnceCell<Vec<u32>>,
-    label_names: OnceCell<Vec<String>>,
-    retained: OnceCell<crate::retained::Retained>,
+    pub(crate) rtypes: RefCell<RtypeCache>,
+    pub(crate) reverse: OnceCell<Graph>,
+    pub(crate) labels: OnceCell<Vec<u32>>,
+    pub(crate) label_names: OnceCell<Vec<String>>,
+    pub(crate) retained: OnceCell<crate::retained::Retained>,
 }
 
 /// Cap on the bytes and fields an object page shows.
