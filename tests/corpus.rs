@@ -85,6 +85,17 @@ fn check(version: &str, prog: &str, kind: &str) {
         }
     }
     let live_bytes: u64 = live.values().map(|r| r.1).sum();
+    // overview and breakdown agree with the histogram.
+    let ov = json(&["overview", core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
+    let live_count: u64 = live.values().map(|r| r.0).sum();
+    if ov["live_bytes"].as_u64() != Some(live_bytes) || ov["live_objects"].as_u64() != Some(live_count) {
+        errors.push(format!("overview live {} objects {} bytes, histogram {live_count} / {live_bytes}", ov["live_objects"], ov["live_bytes"]));
+    }
+    let bd = json(&["breakdown", core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
+    let bd_live = bd["entries"].as_array().unwrap().iter().find(|e| e["name"] == "heap/live").and_then(|e| e["bytes"].as_u64());
+    if bd_live != Some(live_bytes) {
+        errors.push(format!("breakdown heap/live {bd_live:?}, histogram {live_bytes}"));
+    }
     let heap_alloc = truth["heap_alloc"].as_u64().unwrap();
     let ratio = live_bytes as f64 / heap_alloc as f64;
     eprintln!("{label}: live bytes {live_bytes}, runtime HeapAlloc {heap_alloc}, ratio {ratio:.4}");

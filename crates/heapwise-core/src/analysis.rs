@@ -807,6 +807,24 @@ impl Analysis {
         }
         let stack_bytes: u64 = self.goroutines.iter().map(|g| g.stack_hi.saturating_sub(g.stack_lo)).sum();
         entries.push(BreakdownEntry { name: "stacks/goroutines".into(), bytes: stack_bytes });
+        // runtime/mstats.go: the runtime's own accounting of off-heap memory it obtained.
+        let rt = self.rt();
+        if let Ok(ms) = rt.global("runtime.memstats") {
+            for (field, name) in [
+                ("stacks_sys", "stacks/obtained-from-os"),
+                ("mspan_sys", "runtime-metadata/mspan"),
+                ("mcache_sys", "runtime-metadata/mcache"),
+                ("buckhash_sys", "runtime-metadata/profiling-buckets"),
+                ("gcMiscSys", "runtime-metadata/gc"),
+                ("other_sys", "runtime-metadata/other"),
+            ] {
+                if let Some(off) = rt.off_opt("runtime.mstats", field) {
+                    if let Ok(v) = rt.mem.u64(ms + off) {
+                        entries.push(BreakdownEntry { name: name.into(), bytes: v });
+                    }
+                }
+            }
+        }
         let core_data: u64 = self.process.core.segments.iter().map(|s| s.memsz).sum();
         entries.push(BreakdownEntry { name: "mapped/total".into(), bytes: core_data });
         Breakdown { entries }
