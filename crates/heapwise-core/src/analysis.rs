@@ -158,7 +158,7 @@ impl Analysis {
 
     /// Bytes before an object's data: the malloc header of spans that have one.
     pub fn data_offset(&self, s: SlotId) -> u64 {
-        if self.heap.span_of_slot(s).layout == PtrLayout::Header {
+        if self.heap.span_of_slot(s).layout.has_malloc_header() {
             self.heap.params.malloc_header_size
         } else {
             0
@@ -279,7 +279,7 @@ impl Analysis {
     fn field_name(&self, s: SlotId, offset: u64) -> String {
         match self.typing.of(s).and_then(|e| e.dwarf.map(|d| (d, e))) {
             Some((d, e)) => {
-                let data_off = if self.heap.span_of_slot(s).layout == PtrLayout::Header { self.heap.params.malloc_header_size } else { 0 };
+                let data_off = if self.heap.span_of_slot(s).layout.has_malloc_header() { self.heap.params.malloc_header_size } else { 0 };
                 if offset < data_off {
                     return "<malloc header>".into();
                 }
@@ -784,7 +784,7 @@ impl Analysis {
                 } else if self.is_live(s) {
                     if let Some(e) = self.typing.of(s) {
                         if let Some(d) = e.dwarf {
-                            let hdr = if span.layout == PtrLayout::Header { self.heap.params.malloc_header_size } else { 0 };
+                            let hdr = if span.layout.has_malloc_header() { self.heap.params.malloc_header_size } else { 0 };
                             let used = self.rt().dwarf.ty(d).size * e.count + hdr;
                             rounding += span.elemsize.saturating_sub(used);
                         }

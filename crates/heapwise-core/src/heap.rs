@@ -27,6 +27,33 @@ pub enum PtrLayout {
     Header,
     /// One large object; its type is `mspan.largeType` (0 when not yet set).
     Large { rtype: u64 },
+    /// Pointer offsets listed per object in [`Heap::explicit`] (a heap dump's field
+    /// lists); `header` when each object starts with an 8-byte `*abi.Type` malloc header.
+    Explicit { header: bool },
+}
+
+impl PtrLayout {
+    /// Whether objects start with an 8-byte `*abi.Type` malloc header.
+    pub fn has_malloc_header(self) -> bool {
+        matches!(self, PtrLayout::Header | PtrLayout::Explicit { header: true })
+    }
+}
+
+/// Per-slot pointer word lists for [`PtrLayout::Explicit`] spans, as compact arrays:
+/// slot `s` has the word indices `words[starts[s]..starts[s + 1]]`.
+#[derive(Debug, Clone, Default)]
+pub struct ExplicitPtrs {
+    pub starts: Vec<u32>,
+    pub words: Vec<u32>,
+}
+
+impl ExplicitPtrs {
+    pub fn words_of(&self, slot: SlotId) -> &[u32] {
+        match (self.starts.get(slot as usize), self.starts.get(slot as usize + 1)) {
+            (Some(&a), Some(&b)) => self.words.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
 }
 
 /// One in-use heap span.
@@ -73,6 +100,8 @@ pub struct Heap {
     /// Spans in other states, for the memory breakdown: (state name, bytes).
     pub other_span_bytes: HashMap<String, u64>,
     pub warnings: Vec<String>,
+    /// Pointer words of [`PtrLayout::Explicit`] spans (empty for cores).
+    pub explicit: ExplicitPtrs,
     page_table: PageTable,
 }
 
@@ -285,7 +314,15 @@ impl Heap {
             }
         }
         let page_table = PageTable::build(&sorted, params.page_size, params.heap_arena_bytes);
-        Ok(Heap { params, spans: sorted, allocated, slot_count, other_span_bytes, warnings, page_table })
+        Ok(Heap { params, spans: sorted, allocated, slot_count, other_span_bytes, warnings, explicit: ExplicitPtrs::default(), page_table })
+    }
+
+    /// A heap from spans built elsewhere (a heap dump's objects): `spans` sorted by base,
+    /// not sharing pages, slots numbered in order.
+    pub fn from_parts(params: HeapParams, spans: Vec<Span>, allocated: BitSet, explicit: ExplicitPtrs, warnings: Vec<String>) -> Heap {
+        let slot_count = spans.last().map(|s| s.first_slot + s.nelems).unwrap_or(0);
+        let page_table = PageTable::build(&spans, params.page_size, params.heap_arena_bytes);
+        Heap { params, spans, allocated, slot_count, other_span_bytes: HashMap::new(), warnings, explicit, page_table }
     }
 
     /// The span containing `addr`.
@@ -377,6 +414,11 @@ impl Heap {
                 }
                 if let Some(info) = rtypes.get(rt, rtype) {
                     tile_mask(&info, 0, span.elemsize, &mut f);
+                }
+            }
+            PtrLayout::Explicit { .. } => {
+                for &w in self.explicit.words_of(span.first_slot + index) {
+                    f(w as u64 * 8);
                 }
             }
         }

@@ -14,6 +14,8 @@ pub mod fasthash;
 pub mod goroutines;
 pub mod graph;
 pub mod heap;
+pub mod heapdump;
+pub mod heapdump_analysis;
 pub mod memory;
 pub mod pclntab;
 pub mod process;

@@ -19,6 +19,8 @@ pub enum RootKind {
     Finalizer,
     Cleanup,
     WeakHandle,
+    /// A heap dump's "other root" record (`runtime/heapdump.go`: `dumpotherroot`).
+    Other,
 }
 
 impl RootKind {
@@ -29,6 +31,7 @@ impl RootKind {
             RootKind::Finalizer => "finalizer",
             RootKind::Cleanup => "cleanup",
             RootKind::WeakHandle => "weak-handle",
+            RootKind::Other => "other",
         }
     }
 }
@@ -82,7 +85,7 @@ pub fn global_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>) -> Result<(),
 
 /// `main.cache.items` for a word inside a DWARF global, with the pointee type when the
 /// word is a typed pointer.
-fn name_global_word(rt: &Rt<'_>, addr: u64) -> (String, Option<crate::dwarf::TypeId>) {
+pub(crate) fn name_global_word(rt: &Rt<'_>, addr: u64) -> (String, Option<crate::dwarf::TypeId>) {
     match rt.dwarf.global_at(addr.wrapping_sub(rt.bias)) {
         Some(g) => {
             let off = addr.wrapping_sub(rt.bias) - g.addr;

@@ -573,7 +573,7 @@ pub fn assign_types(
     let hs = heap.params.malloc_header_size;
     for span in &heap.spans {
         let (rtype_of, data_off): (Box<dyn Fn(u64) -> u64>, u64) = match span.layout {
-            PtrLayout::Header => (Box::new(|obj| rt.mem.u64(obj).unwrap_or(0)), hs),
+            PtrLayout::Header | PtrLayout::Explicit { header: true } => (Box::new(|obj| rt.mem.u64(obj).unwrap_or(0)), hs),
             PtrLayout::Large { rtype } => (Box::new(move |_| rtype), 0),
             _ => continue,
         };

@@ -1,0 +1,762 @@
+//! A heap dump (`runtime/debug.WriteHeapDump`, see [`crate::heapdump`]) as an
+//! [`Analysis`]: the same graph model, queries and views as a core.
+//!
+//! - Objects become pseudo-spans: runs of same-size objects on one address grid are merged
+//!   into one [`Span`] whose pointer words are the dump's own field lists
+//!   ([`PtrLayout::Explicit`], per-object word offsets in [`ExplicitPtrs`]). Object
+//!   contents stay in the dump file: the [`Memory`] maps each object, frame and the
+//!   data/bss segments to their byte range in the dump, so they are read lazily.
+//! - `dumpobjs` (`runtime/heapdump.go`) writes every slot index up to
+//!   `npages*pageSize/elemsize`, past `mspan.nelems`: the slots over the in-span heap bits
+//!   and Green Tea inline mark bits (`runtime/mheap.go`: `initSpan`) are not objects and
+//!   are dropped.
+//! - Roots: the pointer fields of the data and bss records (`gcdatamask`, `gcbssmask`),
+//!   of every stack frame record (its stack maps), registered finalizers (the object's
+//!   referents and the funcval, as `markrootSpans`), queued finalizers (the object) and
+//!   "other root" records.
+//! - With the executable: its PT_LOAD segments fill what the dump lacks (type descriptors,
+//!   pclntab), objects with a malloc header (over 512 bytes with pointers, at most 32 KiB)
+//!   name themselves through their `*abi.Type`, globals are named and typed by DWARF and
+//!   types propagate from them and from stack variables as for cores.
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use crate::analysis::{Analysis, Progress};
+use crate::bitset::BitSet;
+use crate::dwarf::TypeId;
+use crate::elfcore::{Arch, CoreFile, CoreSegment, ThreadRegs};
+use crate::exe::{parse_go_version, Executable};
+use crate::graph::{mark, Graph};
+use crate::heap::{ExplicitPtrs, Heap, HeapParams, PtrLayout, Span};
+use crate::heapdump::{Contents, DumpError, FinalizerRec, FrameRec, GoroutineRec, Params, Reader, Record};
+use crate::memory::Memory;
+use crate::process::Process;
+use crate::roots::{Root, RootKind};
+use crate::source::ByteSource;
+use crate::stacks::{Frame, Goroutine, StackSlot};
+use crate::types::RtypeCache;
+use crate::typing::assign_types;
+use crate::Error;
+
+const PAGE: u64 = 8192;
+/// `minSizeForMallocHeader` on 64-bit platforms.
+const MIN_SIZE_FOR_MALLOC_HEADER: u64 = 512;
+/// `maxSmallSize`: larger objects have their own span and no header.
+const MAX_SMALL_SIZE: u64 = 32768;
+/// `unsafe.Sizeof(spanInlineMarkBits{})` (Green Tea GC).
+const INLINE_MARK_BITS: u64 = 128;
+/// `class_to_size` / `gc.SizeClassToSize`, Go 1.24 to 1.27.
+const SIZE_CLASSES: [u16; 68] = [
+    0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384, 416, 448,
+    480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096,
+    4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072,
+    20480, 21760, 24576, 27264, 28672, 32768,
+];
+const MIN_GO: (u32, u32) = (1, 24);
+const MAX_GO: (u32, u32) = (1, 27);
+
+/// One object record, as indexed.
+#[derive(Debug, Clone, Copy)]
+struct Obj {
+    addr: u64,
+    offset: u64,
+    len: u64,
+    ptr_start: u32,
+    nptrs: u32,
+}
+
+/// A goroutine record and its frame records.
+#[derive(Debug, Clone, Default)]
+pub struct DumpGoroutine {
+    pub g: GoroutineRec,
+    pub frames: Vec<FrameRec>,
+}
+
+/// Everything of a dump but the object contents, read in one pass.
+#[derive(Debug, Default)]
+pub struct DumpIndex {
+    pub params: Option<Params>,
+    objects: Vec<Obj>,
+    ptr_words: Vec<u32>,
+    pub goroutines: Vec<DumpGoroutine>,
+    pub finalizers: Vec<FinalizerRec>,
+    pub queued_finalizers: Vec<FinalizerRec>,
+    pub other_roots: Vec<(String, u64)>,
+    pub data: Option<(u64, Contents, Vec<u64>)>,
+    pub bss: Option<(u64, Contents, Vec<u64>)>,
+    /// (m, id, procid).
+    pub threads: Vec<(u64, u64, u64)>,
+    pub memstats: Option<Vec<u64>>,
+    /// (type address, size, name) from type records (the types of itabs).
+    pub types: Vec<(u64, u64, String)>,
+    pub records: u64,
+    /// Set when the file ended before the EOF record, or a record was malformed.
+    pub stopped: Option<DumpError>,
+}
+
+impl DumpIndex {
+    /// Reads every record. A truncated or malformed tail stops the read with
+    /// [`DumpIndex::stopped`] set: what came before is kept.
+    pub fn read(src: &dyn ByteSource, progress: &mut dyn FnMut(f64) -> bool) -> Result<DumpIndex, Error> {
+        let mut rd = Reader::new(src)?;
+        let size = src.size().max(1);
+        let mut ix = DumpIndex::default();
+        loop {
+            if ix.records % 65536 == 0 && !progress(rd.offset() as f64 / size as f64) {
+                return Err(Error::Cancelled);
+            }
+            let rec = match rd.next_record() {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e @ DumpError::Io(_)) => return Err(e.into()),
+                Err(e) => {
+                    ix.stopped = Some(e);
+                    break;
+                }
+            };
+            ix.records += 1;
+            match rec {
+                Record::Eof => break,
+                Record::Object { addr, contents, ptrs } => {
+                    let ptr_start = ix.ptr_words.len();
+                    if ptr_start + ptrs.len() >= u32::MAX as usize {
+                        return Err(Error::Unsupported("more than 4 billion pointer fields".into()));
+                    }
+                    ix.ptr_words.extend(ptrs.iter().filter(|&&o| o % 8 == 0 && o + 8 <= contents.len).map(|&o| (o / 8) as u32));
+                    let nptrs = (ix.ptr_words.len() - ptr_start) as u32;
+                    ix.objects.push(Obj { addr, offset: contents.offset, len: contents.len, ptr_start: ptr_start as u32, nptrs });
+                }
+                Record::Params(p) => {
+                    if ix.params.is_none() {
+                        ix.params = Some(p);
+                    }
+                }
+                Record::Goroutine(g) => ix.goroutines.push(DumpGoroutine { g, frames: Vec::new() }),
+                Record::StackFrame(f) => match ix.goroutines.last_mut() {
+                    Some(g) => g.frames.push(f),
+                    None => ix.goroutines.push(DumpGoroutine { g: GoroutineRec::default(), frames: vec![f] }),
+                },
+                Record::Finalizer(f) => ix.finalizers.push(f),
+                Record::QueuedFinalizer(f) => ix.queued_finalizers.push(f),
+                Record::OtherRoot { description, to } => ix.other_roots.push((description, to)),
+                Record::Data { addr, contents, ptrs } => ix.data = Some((addr, contents, ptrs)),
+                Record::Bss { addr, contents, ptrs } => ix.bss = Some((addr, contents, ptrs)),
+                Record::OsThread { m, id, procid } => ix.threads.push((m, id, procid)),
+                Record::MemStats { values, .. } => ix.memstats = Some(values),
+                Record::Type { addr, size, name, .. } => ix.types.push((addr, size, name)),
+                _ => {}
+            }
+        }
+        progress(1.0);
+        Ok(ix)
+    }
+
+    fn ptrs_of(&self, o: &Obj) -> &[u32] {
+        &self.ptr_words[o.ptr_start as usize..(o.ptr_start + o.nptrs) as usize]
+    }
+
+    /// `runtime.MemStats.HeapAlloc` at the time of the dump.
+    pub fn heap_alloc(&self) -> Option<u64> {
+        self.memstats.as_ref().and_then(|v| v.get(6)).copied()
+    }
+}
+
+/// Whether the Go release uses the Green Tea collector's inline mark bits in small spans.
+fn green_tea(version: &str) -> bool {
+    if version.contains("nogreenteagc") {
+        return false;
+    }
+    if version.contains("greenteagc") {
+        return true;
+    }
+    parse_go_version(version).is_some_and(|v| v >= (1, 26))
+}
+
+/// Drops the slots `dumpobjs` writes past `mspan.nelems` of single-page small-object
+/// spans: they lie over the span's heap bitmap and inline mark bits.
+fn drop_tail_slots(objects: &mut Vec<Obj>, version: &str) -> usize {
+    let gt = green_tea(version);
+    // A page holds one span's objects: scan span when any object there has pointers.
+    let mut scan_pages: HashSet<(u64, u64)> = HashSet::new();
+    for o in objects.iter() {
+        if o.len <= MIN_SIZE_FOR_MALLOC_HEADER && o.nptrs > 0 {
+            scan_pages.insert((o.addr / PAGE, o.len));
+        }
+    }
+    let before = objects.len();
+    objects.retain(|o| {
+        let size = o.len;
+        if size == 0 || size > MIN_SIZE_FOR_MALLOC_HEADER {
+            return true;
+        }
+        let scan = scan_pages.contains(&(o.addr / PAGE, size));
+        let mut reserve = 0;
+        if gt && size >= 16 {
+            reserve += INLINE_MARK_BITS;
+        }
+        if scan {
+            reserve += PAGE / 8 / 8;
+        }
+        let nelems = (PAGE - reserve) / size;
+        (o.addr % PAGE) / size < nelems
+    });
+    before - objects.len()
+}
+
+fn size_class(size: u64) -> u8 {
+    SIZE_CLASSES.iter().position(|&s| s as u64 == size).unwrap_or(0) as u8
+}
+
+fn has_header(o: &Obj) -> bool {
+    o.len > MIN_SIZE_FOR_MALLOC_HEADER && o.len <= MAX_SMALL_SIZE && o.nptrs > 0
+}
+
+/// Spans, allocation bits and pointer words from address-sorted objects.
+fn build_spans(objects: &[Obj], ix: &DumpIndex) -> Result<(Vec<Span>, BitSet, ExplicitPtrs), Error> {
+    let mut spans: Vec<Span> = Vec::new();
+    // (span index, slot-in-span) per object.
+    let mut placed: Vec<(u32, u32)> = Vec::with_capacity(objects.len());
+    let mut last_end = 0u64;
+    for o in objects {
+        let size = o.len;
+        let header = has_header(o);
+        let layout = PtrLayout::Explicit { header };
+        let extend = spans.last().is_some_and(|s| {
+            s.elemsize == size
+                && s.layout == layout
+                && (o.addr - s.base) % size == 0
+                && o.addr >= last_end
+                && o.addr - last_end < 4 * PAGE
+        });
+        if !extend {
+            // Start on the grid, as low in the object's first page as the grid allows.
+            let floor = o.addr / PAGE * PAGE;
+            let floor = floor.max(last_end);
+            let k = (o.addr - floor) / size;
+            let base = o.addr - k * size;
+            spans.push(Span {
+                mspan: 0,
+                base,
+                npages: 0,
+                elemsize: size,
+                nelems: 0,
+                first_slot: 0,
+                sizeclass: size_class(size),
+                layout,
+                inline_mark_bits: false,
+            });
+        }
+        let si = spans.len() - 1;
+        let s = &spans[si];
+        let idx = (o.addr - s.base) / size;
+        if idx >= u32::MAX as u64 / 2 {
+            return Err(Error::Unsupported("a heap dump span with more than 2^31 slots".into()));
+        }
+        placed.push((si as u32, idx as u32));
+        last_end = o.addr + size;
+        let s = &mut spans[si];
+        s.nelems = idx as u32 + 1;
+    }
+    // Close each span: to the end of its last page, without reaching the next span.
+    let mut next_slot: u64 = 0;
+    for i in 0..spans.len() {
+        let next_base = spans.get(i + 1).map(|n| n.base).unwrap_or(u64::MAX);
+        let s = &mut spans[i];
+        let end = s.base + s.nelems as u64 * s.elemsize;
+        let page_end = end.div_ceil(PAGE) * PAGE;
+        let limit = page_end.min(next_base);
+        let extra = (limit.saturating_sub(end)) / s.elemsize;
+        s.nelems += extra as u32;
+        let first_page = s.base / PAGE;
+        s.npages = (s.base + s.nelems as u64 * s.elemsize).div_ceil(PAGE) - first_page;
+        s.first_slot = next_slot as u32;
+        next_slot += s.nelems as u64;
+        if next_slot >= 1 << 31 {
+            return Err(Error::Unsupported(format!("{next_slot} object slots: more than heapwise's 2^31 limit")));
+        }
+    }
+    let n = next_slot as usize;
+    let mut allocated = BitSet::new(n);
+    let mut starts = vec![0u32; n + 1];
+    for (o, &(si, k)) in objects.iter().zip(&placed) {
+        let slot = spans[si as usize].first_slot + k;
+        allocated.set(slot as usize);
+        starts[slot as usize + 1] = o.nptrs;
+    }
+    for i in 0..n {
+        starts[i + 1] += starts[i];
+    }
+    let mut words = vec![0u32; starts[n] as usize];
+    for (o, &(si, k)) in objects.iter().zip(&placed) {
+        let slot = (spans[si as usize].first_slot + k) as usize;
+        words[starts[slot] as usize..starts[slot + 1] as usize].copy_from_slice(ix.ptrs_of(o));
+    }
+    Ok((spans, allocated, ExplicitPtrs { starts, words }))
+}
+
+fn status_name(status: u64) -> String {
+    let s = status & !0x1000;
+    match s {
+        0 => "idle",
+        1 => "runnable",
+        2 => "running",
+        3 => "syscall",
+        4 => "waiting",
+        6 => "dead",
+        8 => "copystack",
+        9 => "preempted",
+        _ => return format!("status {status}"),
+    }
+    .to_string()
+}
+
+/// The executable's parsed form and the pieces the dump needs from it.
+struct ExeInfo {
+    exe: Executable,
+    src: Rc<dyn ByteSource>,
+    data_section: Option<(u64, u64)>,
+    bss_section: Option<(u64, u64)>,
+}
+
+fn load_exe(src: Rc<dyn ByteSource>) -> Result<ExeInfo, Error> {
+    let owned;
+    let data: &[u8] = match src.as_slice() {
+        Some(s) => s,
+        None => {
+            let size = src.size();
+            if size > 4 << 30 {
+                return Err(Error::Unsupported(format!("the executable is {size} bytes; over 4 GiB is not supported")));
+            }
+            owned = src.read_vec(0, size as usize)?;
+            &owned
+        }
+    };
+    if crate::heapdump::is_heapdump(&data) {
+        return Err(Error::NotExecutable("the file given as the executable is a heap dump (swapped arguments?)".into()));
+    }
+    let exe = Executable::parse(data)?;
+    let section = |name: &str| -> Option<(u64, u64)> {
+        use object::{Object, ObjectSection};
+        let f = object::File::parse(data).ok()?;
+        let s = f.section_by_name(name)?;
+        Some((s.address(), s.size()))
+    };
+    let data_section = section(".data");
+    let bss_section = section(".bss");
+    Ok(ExeInfo { exe, src: src.clone(), data_section, bss_section })
+}
+
+impl Analysis {
+    /// Loads and analyzes a heap dump, with the executable that wrote it when given.
+    pub fn open_heapdump(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress: Progress<'_>) -> Result<Analysis, Error> {
+        if !progress("reading the heap dump", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        let mut ix = DumpIndex::read(&*dump, &mut |f| progress("reading the heap dump", f))?;
+        let mut warnings = Vec::new();
+        if let Some(e) = &ix.stopped {
+            let at = match e {
+                DumpError::Truncated { offset, .. } | DumpError::Malformed { offset, .. } => *offset,
+                _ => 0,
+            };
+            warnings.push(format!(
+                "{e}; analyzed the {} records before byte {at} ({:.0}% of the file): objects, roots and goroutines after it are missing",
+                ix.records,
+                100.0 * at as f64 / dump.size().max(1) as f64
+            ));
+        }
+        let params = ix.params.clone().ok_or_else(|| Error::Malformed("the heap dump has no parameters record".into()))?;
+        if params.big_endian || params.ptr_size != 8 {
+            return Err(Error::Unsupported(format!(
+                "a heap dump of a {}-bit {}-endian process; heapwise reads 64-bit little-endian ones",
+                params.ptr_size * 8,
+                if params.big_endian { "big" } else { "little" }
+            )));
+        }
+        let arch = match params.arch.as_str() {
+            "amd64" => Arch::Amd64,
+            "arm64" => Arch::Arm64,
+            a => return Err(Error::Unsupported(format!("a heap dump of a GOARCH={a} process; heapwise reads amd64 and arm64"))),
+        };
+        let go_version = params.go_version.clone();
+        match parse_go_version(&go_version) {
+            Some(v) if v >= MIN_GO && v <= MAX_GO => {}
+            _ => return Err(Error::UnsupportedGoVersion { found: go_version, supported: crate::error::SUPPORTED_GO }),
+        }
+
+        // The executable: same Go version, same data and bss segments.
+        let exe = match exe {
+            Some(src) => Some(load_exe(src)?),
+            None => None,
+        };
+        let mut bias = 0u64;
+        if let Some(e) = &exe {
+            if let Some(v) = &e.exe.go_version {
+                if v != &go_version && !v.starts_with(go_version.as_str()) && !go_version.starts_with(v.as_str()) {
+                    return Err(Error::ExeMismatch(format!(
+                        "the heap dump was written by a {go_version} program, the executable was built with {v}"
+                    )));
+                }
+            }
+            if let (Some((daddr, dc, _)), Some((saddr, ssize))) = (&ix.data, e.data_section) {
+                bias = daddr.wrapping_sub(saddr);
+                if (!e.exe.is_pie && bias != 0) || bias % 4096 != 0 || dc.len != ssize {
+                    return Err(Error::ExeMismatch(format!(
+                        "the dump's data segment is {} bytes at {daddr:#x}, the executable's .data is {ssize} bytes at {saddr:#x} (a different program or build?)",
+                        dc.len
+                    )));
+                }
+            }
+            if let (Some((baddr, _, _)), Some((saddr, _))) = (&ix.bss, e.bss_section) {
+                if baddr.wrapping_sub(saddr) != bias {
+                    return Err(Error::ExeMismatch(format!(
+                        "the dump's bss segment is at {baddr:#x}, the executable's at {:#x} (a different program or build?)",
+                        saddr.wrapping_add(bias)
+                    )));
+                }
+            }
+        }
+
+        // Objects: drop the slots past nelems, sort by address, drop overlaps.
+        if !progress("building spans", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        let mut objects = std::mem::take(&mut ix.objects);
+        let dropped = drop_tail_slots(&mut objects, &go_version);
+        objects.sort_unstable_by_key(|o| o.addr);
+        let mut end = 0u64;
+        let mut overlaps = 0;
+        objects.retain(|o| {
+            let keep = o.len > 0 && o.addr >= end && o.addr.checked_add(o.len).is_some();
+            if keep {
+                end = o.addr + o.len;
+            } else {
+                overlaps += 1;
+            }
+            keep
+        });
+        if overlaps > 0 {
+            warnings.push(format!("{overlaps} object records overlap others or are empty; ignored"));
+        }
+        let _ = dropped;
+        let (spans, allocated, explicit) = build_spans(&objects, &ix)?;
+
+        // Memory: objects, data, bss and frames from the dump; the executable below.
+        let mut segs: Vec<CoreSegment> = Vec::with_capacity(objects.len() + 64);
+        let seg = |addr: u64, c: &Contents| CoreSegment { vaddr: addr, memsz: c.len, offset: c.offset, filesz: c.len, flags: 6 };
+        for o in &objects {
+            segs.push(seg(o.addr, &Contents { offset: o.offset, len: o.len }));
+        }
+        drop(objects);
+        if let Some((a, c, _)) = &ix.data {
+            segs.push(seg(*a, c));
+        }
+        if let Some((a, c, _)) = &ix.bss {
+            segs.push(seg(*a, c));
+        }
+        for g in &ix.goroutines {
+            for f in &g.frames {
+                segs.push(seg(f.sp, &f.contents));
+            }
+        }
+        segs.sort_unstable_by_key(|s| s.vaddr);
+        let mut end = 0u64;
+        segs.retain(|s| {
+            let keep = s.filesz > 0 && s.vaddr >= end;
+            if keep {
+                end = s.vaddr + s.filesz;
+            }
+            keep
+        });
+        let (exe_src, exe_segments): (Rc<dyn ByteSource>, Vec<crate::elfcore::ProgramHeader>) = match &exe {
+            Some(e) => (e.src.clone(), e.exe.load_segments.clone()),
+            None => (Rc::new(Vec::<u8>::new()), Vec::new()),
+        };
+        let mem = Memory::new(dump.clone(), exe_src, &segs, &[], &exe_segments, bias);
+        drop(segs);
+        let executable = match exe {
+            Some(e) => e.exe,
+            None => Executable {
+                entry: 0,
+                is_pie: false,
+                machine: if arch == Arch::Amd64 { 62 } else { 183 },
+                load_segments: Vec::new(),
+                go_version: Some(go_version.clone()),
+                build_id: None,
+                dwarf: Default::default(),
+            },
+        };
+        let has_exe = !executable.load_segments.is_empty();
+        let core = CoreFile {
+            arch,
+            segments: Vec::new(),
+            threads: ix.threads.iter().map(|&(_, _, procid)| ThreadRegs { tid: procid as u32, ..Default::default() }).collect(),
+            mapped_files: Vec::new(),
+            auxv: Vec::new(),
+            truncated_bytes: 0,
+            warnings: Vec::new(),
+        };
+        let process = Process { core, exe: executable, mem, bias, arch, go_version: go_version.clone(), warnings: Vec::new() };
+        let rt = process.rt();
+        let params_h = HeapParams {
+            page_size: PAGE,
+            min_size_for_malloc_header: MIN_SIZE_FOR_MALLOC_HEADER,
+            malloc_header_size: 8,
+            inline_mark_bits_size: 0,
+            heap_arena_bytes: 64 << 20,
+            arena_l2_bits: 22,
+            arena_base_offset: 0,
+        };
+        let heap = Heap::from_parts(params_h, spans, allocated, explicit, Vec::new());
+        let mut rtypes = RtypeCache::new(&rt);
+        let graph = Graph::build(&rt, &heap, &mut rtypes, &mut |f| progress("scanning objects", f))?;
+        if !progress("finding roots", 0.0) {
+            return Err(Error::Cancelled);
+        }
+
+        // Roots.
+        let mut roots: Vec<Root> = Vec::new();
+        for (seg_name, seg) in [("data", &ix.data), ("bss", &ix.bss)] {
+            let Some((addr, _, ptrs)) = seg else { continue };
+            for &off in ptrs {
+                let slot_addr = addr + off;
+                let value = rt.mem.u64(slot_addr).unwrap_or(0);
+                if value == 0 || heap.find(value).is_none() {
+                    continue;
+                }
+                let (name, pointee_type) = if has_exe {
+                    crate::roots::name_global_word(&rt, slot_addr)
+                } else {
+                    (format!("{seg_name}+{off:#x}"), None)
+                };
+                roots.push(Root { kind: RootKind::Global, name, slot_addr, value, pointee_type, goroutine: None });
+            }
+        }
+        let func_name = |pc: u64| -> Option<String> {
+            rt.dwarf.function_at(pc.wrapping_sub(bias)).map(|f| f.name.clone())
+        };
+        for f in &ix.finalizers {
+            let label = match func_name(f.fn_pc) {
+                Some(n) => format!("finalizer {n} of {:#x}", f.obj),
+                None => format!("finalizer of {:#x}", f.obj),
+            };
+            if heap.find(f.fn_val).is_some() {
+                roots.push(Root { kind: RootKind::Finalizer, name: label.clone(), slot_addr: 1, value: f.fn_val, pointee_type: None, goroutine: None });
+            }
+            roots.push(Root { kind: RootKind::Finalizer, name: label, slot_addr: 0, value: f.obj, pointee_type: None, goroutine: None });
+        }
+        for f in &ix.queued_finalizers {
+            let label = match func_name(f.fn_pc) {
+                Some(n) => format!("queued finalizer {n} of {:#x}", f.obj),
+                None => format!("queued finalizer of {:#x}", f.obj),
+            };
+            for v in [f.obj, f.fn_val] {
+                if heap.find(v).is_some() {
+                    roots.push(Root { kind: RootKind::Finalizer, name: label.clone(), slot_addr: 1, value: v, pointee_type: None, goroutine: None });
+                }
+            }
+        }
+        for (d, to) in &ix.other_roots {
+            if heap.find(*to).is_some() {
+                roots.push(Root { kind: RootKind::Other, name: d.clone(), slot_addr: 1, value: *to, pointee_type: None, goroutine: None });
+            }
+        }
+        // Goroutines and their frames.
+        let pcln = if has_exe { crate::pclntab::Pclntab::new(&rt).ok() } else { None };
+        let mut goroutines = Vec::new();
+        let mut seeds: Vec<(u64, TypeId)> = Vec::new();
+        let mut seen_vars: HashSet<(u64, TypeId)> = HashSet::new();
+        for dg in &ix.goroutines {
+            let g = &dg.g;
+            let mut frames = Vec::new();
+            let (mut lo, mut hi) = (u64::MAX, 0u64);
+            let live_words: HashSet<u64> = dg.frames.iter().flat_map(|f| f.ptrs.iter().map(move |&o| f.sp + o)).collect();
+            for fr in &dg.frames {
+                lo = lo.min(fr.sp);
+                hi = hi.max(fr.sp + fr.contents.len);
+                let mut slots = Vec::new();
+                for &off in &fr.ptrs {
+                    let addr = fr.sp + off;
+                    let value = rt.mem.u64(addr).unwrap_or(0);
+                    if value == 0 || heap.find(value).is_none() {
+                        continue;
+                    }
+                    roots.push(Root {
+                        kind: RootKind::Stack,
+                        name: format!("goroutine {} {}", g.goid, fr.name),
+                        slot_addr: addr,
+                        value,
+                        pointee_type: None,
+                        goroutine: Some(g.goid),
+                    });
+                    slots.push(StackSlot {
+                        addr,
+                        value,
+                        name: format!("local+{off:#x}"),
+                        ty: None,
+                        var_offset: 0,
+                        conservative: false,
+                        stack_object: None,
+                    });
+                }
+                let sym_pc = if fr.pc > fr.entry { fr.pc - 1 } else { fr.pc };
+                let (mut file, mut line, mut inlined) = (String::new(), 0, Vec::new());
+                if let Some(p) = &pcln {
+                    if let Some(fi) = p.find_func(fr.pc) {
+                        let mut logical = p.inline_frames(rt.mem, &fi, sym_pc);
+                        if let Some(phys) = logical.pop() {
+                            file = phys.file;
+                            line = phys.line;
+                        }
+                        inlined = logical;
+                    }
+                }
+                // Typed stack variables whose pointer words the stack map says are live.
+                if has_exe {
+                    let fp = fr.sp + fr.contents.len;
+                    if let Some(func) = rt.dwarf.function_at(sym_pc.wrapping_sub(bias)) {
+                        let dpc = sym_pc.wrapping_sub(bias);
+                        for l in &func.locals {
+                            let Some(&(_, _, cfa_off)) = l.ranges.iter().find(|r| r.0 <= dpc && dpc < r.1) else { continue };
+                            let var = fp.wrapping_add(cfa_off as u64);
+                            let words = crate::types::dwarf_ptr_words(rt.dwarf, l.ty);
+                            if words.iter().any(|w| live_words.contains(&(var + w * 8))) && seen_vars.insert((var, l.ty)) {
+                                seeds.push((var, l.ty));
+                            }
+                        }
+                    }
+                }
+                frames.push(Frame { function: fr.name.clone(), file, line, pc: fr.pc, sp: fr.sp, slots, inlined });
+            }
+            if lo == u64::MAX {
+                lo = g.sp;
+                hi = g.sp;
+            }
+            goroutines.push(Goroutine {
+                id: g.goid,
+                g_addr: g.g,
+                status: status_name(g.status),
+                wait_reason: g.wait_reason.clone(),
+                frames,
+                stack_lo: lo,
+                stack_hi: hi,
+            });
+        }
+
+        if !progress("marking", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        let reach = mark(&heap, &graph, &roots);
+        if !progress("naming types", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        let mut all_seeds: Vec<(u64, TypeId)> = if has_exe {
+            rt.dwarf.globals.iter().map(|g| (g.addr.wrapping_add(bias), g.ty)).filter(|&(a, _)| rt.mem.is_mapped(a)).collect()
+        } else {
+            Vec::new()
+        };
+        all_seeds.extend(seeds);
+        let hints = crate::roots::SpecialTypeHints {
+            finalized: ix.finalizers.iter().map(|f| (f.obj, f.ot)).collect(),
+            ..Default::default()
+        };
+        let typing = assign_types(&rt, &heap, &mut rtypes, &all_seeds, &hints);
+        if !has_exe {
+            warnings.push("no executable: objects are named by size and pointer layout only (give --exe for types)".into());
+        }
+        progress("done", 1.0);
+        drop(rt);
+        Ok(Analysis {
+            process,
+            heap,
+            graph,
+            roots,
+            reach,
+            typing,
+            goroutines,
+            warnings,
+            rtypes: RefCell::new(rtypes),
+            reverse: OnceCell::new(),
+            labels: OnceCell::new(),
+            label_names: OnceCell::new(),
+            retained: OnceCell::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heapdump::tests::Writer;
+    use crate::heapdump::*;
+
+    fn obj(w: &mut Writer, addr: u64, words: &[u64], ptrs: &[u64]) {
+        let mut b = Vec::new();
+        for v in words {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        w.int(TAG_OBJECT).int(addr).bytes(&b).fields(ptrs);
+    }
+
+    /// A synthetic dump: a global points to A, A to B; C is garbage; D is kept only by a
+    /// stack frame.
+    #[test]
+    fn synthetic_dump_graph() {
+        let base = 0xc000010000u64;
+        let mut w = Writer::new();
+        w.int(TAG_PARAMS).int(0).int(8).int(0xc000000000).int(0xc004000000).bytes(b"amd64").bytes(b"go1.24.11").int(2);
+        obj(&mut w, base, &[base + 16, 0], &[0]); // A -> B
+        obj(&mut w, base + 16, &[0, 7], &[0]); // B
+        obj(&mut w, base + 32, &[base, 0], &[0]); // C -> A (garbage)
+        obj(&mut w, base + 0x2000, &[1, 2, 3, 4], &[]); // D, 32 bytes noscan
+        w.int(TAG_GOROUTINE).int(0xc000002000).int(0xc000100f00).int(1).int(0x401000).int(4).int(0).int(0).int(0).bytes(b"sleep").int(0).int(0).int(0).int(0);
+        let mut frame = vec![0u8; 16];
+        frame[8..].copy_from_slice(&(base + 0x2000).to_le_bytes());
+        w.int(TAG_STACK_FRAME).int(0xc000100f00).int(0).int(0).bytes(&frame).int(0x401000).int(0x401010).int(0x401010).bytes(b"main.main").fields(&[8]);
+        let mut data = vec![0u8; 16];
+        data[..8].copy_from_slice(&base.to_le_bytes());
+        w.int(TAG_DATA).int(0x500000).bytes(&data).fields(&[0]);
+        w.int(TAG_BSS).int(0x510000).bytes(&[0; 8]).fields(&[]);
+        w.int(TAG_EOF);
+        let src: Rc<dyn ByteSource> = Rc::new(w.out.clone());
+        let a = Analysis::open_heapdump(src, None, &mut |_, _| true).unwrap();
+        let ov = a.overview();
+        assert_eq!((ov.live_objects, ov.garbage_objects), (3, 1), "{ov:?}");
+        assert_eq!(a.heap.find(base + 16).map(|t| a.reach.live.get(t.slot as usize)), Some(true));
+        assert_eq!(a.heap.find(base + 32).map(|t| a.reach.live.get(t.slot as usize)), Some(false));
+        let p = a.path(base + 16).unwrap();
+        assert_eq!(p.root.name, "data+0x0");
+        assert_eq!(p.hops.len(), 2);
+        let p = a.path(base + 0x2000).unwrap();
+        assert_eq!(p.root.name, "goroutine 1 main.main");
+        let gs = a.goroutines();
+        assert_eq!(gs[0].frames[0].function, "main.main");
+        assert_eq!(gs[0].frames[0].locals.len(), 1);
+
+        // Cut at every byte: never a panic; past the params record, an analysis.
+        let full = w.out.clone();
+        for cut in 17..full.len() {
+            let src: Rc<dyn ByteSource> = Rc::new(full[..cut].to_vec());
+            if let Ok(a) = Analysis::open_heapdump(src, None, &mut |_, _| true) {
+                assert!(a.warnings.iter().any(|w| w.contains("truncated")), "cut {cut}: {:?}", a.warnings);
+            }
+        }
+    }
+
+    #[test]
+    fn tail_slots_dropped() {
+        let mk = |addr: u64, len: u64, nptrs: u32| Obj { addr, offset: 0, len, ptr_start: 0, nptrs };
+        // 16-byte scan span: 1.24 reserves the 128-byte bitmap (504 objects).
+        let mut v = vec![mk(0x10000, 16, 1), mk(0x10000 + 503 * 16, 16, 1), mk(0x10000 + 504 * 16, 16, 0)];
+        assert_eq!(drop_tail_slots(&mut v, "go1.24.11"), 1);
+        // 1.26 (Green Tea): 128 more for inline mark bits (496 objects).
+        let mut v = vec![mk(0x10000, 16, 1), mk(0x10000 + 495 * 16, 16, 1), mk(0x10000 + 496 * 16, 16, 0)];
+        assert_eq!(drop_tail_slots(&mut v, "go1.26.6"), 1);
+        // noscan: all 512 in 1.24, 504 with inline mark bits.
+        let mut v = vec![mk(0x10000 + 511 * 16, 16, 0)];
+        assert_eq!(drop_tail_slots(&mut v, "go1.24.11"), 0);
+        assert_eq!(drop_tail_slots(&mut v, "go1.26.6"), 1);
+    }
+}
