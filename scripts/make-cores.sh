@@ -13,10 +13,12 @@
 #     truth-kernel.json   ground truth of the crashing run     (kind kernel)
 #     core.kernel         kernel core of GOTRACEBACK=crash     (kind kernel)
 #     stderr-kernel.txt   the crash traceback                  (kind kernel)
+#     truth-dump.json     ground truth of the heap-dump run    (kind dump)
+#     heap.dump           runtime/debug.WriteHeapDump of it    (kind dump)
 # VER is the bare version (1.26.6). Cores are kept sparse.
 #
 # Defaults: all versions, programs zoo deeplist demo, both kinds, plus the
-# PIE variant zoo-pie (gcore only). A program named NAME-pie, or --pie (which
+# PIE variant zoo-pie (gcore only) and heap dumps of zoo and demo (kind dump). A program named NAME-pie, or --pie (which
 # adds NAME-pie for every selected program), builds with -buildmode=pie into
 # VER/NAME-pie/. scale (~1 GiB heap) is made only when asked:
 #   scripts/make-cores.sh --progs scale --kinds gcore
@@ -63,13 +65,13 @@ for p in $progs; do
     fi
 done
 if [ "$defaults" = 1 ] && [ "$pie" = 0 ]; then
-    jobs+=("zoo-pie gcore")
+    jobs+=("zoo-pie gcore" "zoo dump" "demo dump")
 fi
 for j in "${jobs[@]}"; do
     set -- $j
     base="${1%-pie}"
     [ -f "$TESTDATA/progs/$base/main.go" ] || die "no program testdata/progs/$base"
-    case "$2" in gcore|kernel) ;; *) die "unknown kind '$2' (gcore or kernel)" ;; esac
+    case "$2" in gcore|kernel|dump) ;; *) die "unknown kind '$2' (gcore, kernel or dump)" ;; esac
 done
 
 # Tools we rely on.
@@ -188,7 +190,7 @@ build() {
     local goroot flags=()
     goroot="$("$ROOT/scripts/tools.sh" go "$ver")"
     [[ "$variant" == *-pie ]] && flags+=(-buildmode=pie)
-    rm -f "$dir/.stamp-exe" "$dir/.stamp-gcore" "$dir/.stamp-kernel"
+    rm -f "$dir/.stamp-exe" "$dir/.stamp-gcore" "$dir/.stamp-kernel" "$dir/.stamp-dump"
     (
         cd "$TESTDATA"
         export GOROOT="$goroot" GOTOOLCHAIN=local GOPROXY=off GOSUMDB=off GOFLAGS=-mod=mod \
@@ -270,6 +272,22 @@ capture_kernel() {
     rm -rf "$tmp"
 }
 
+# capture_dump VER VARIANT DIR: runtime/debug.WriteHeapDump right after heap_alloc is measured.
+capture_dump() {
+    local ver="$1" variant="$2" dir="$3"
+    local tmp="$dir/.tmp-dump.$$"
+    rm -rf "$tmp"; mkdir -p "$tmp"; tmpdirs+=("$tmp")
+    local rc=0
+    HEAPWISE_TRUTH="$tmp/truth-dump.json" HEAPWISE_HEAPDUMP="$tmp/heap.dump" GOTRACEBACK=single \
+        timeout "$READY_TIMEOUT" "$dir/exe" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null || rc=$?
+    [ "$rc" = 0 ] && grep -qx DUMPED "$tmp/stdout" || { tail -5 "$tmp/stderr" >&2 || true; die "go $ver: $variant exited $rc without writing a heap dump"; }
+    [ "$(head -c 16 "$tmp/heap.dump")" = "go1.7 heap dump" ] || die "go $ver: $variant wrote no heap dump header"
+    check_truth "$tmp/truth-dump.json" "$variant" "$ver" || die "go $ver: bad truth for $variant"
+    mv -f "$tmp/heap.dump" "$dir/heap.dump"
+    mv -f "$tmp/truth-dump.json" "$dir/truth-dump.json"
+    rm -rf "$tmp"
+}
+
 total_start="$(now)"
 made=0; skipped=0
 for ver in $versions; do
@@ -280,7 +298,11 @@ for ver in $versions; do
         dir="$CORES/$ver/$variant"
         mkdir -p "$dir"
         hash="$(source_hash "$variant")"
-        if [ "$kind" = gcore ]; then outs=("$dir/core.gcore" "$dir/truth.json"); else outs=("$dir/core.kernel" "$dir/truth-kernel.json"); fi
+        case "$kind" in
+            gcore) outs=("$dir/core.gcore" "$dir/truth.json") ;;
+            dump) outs=("$dir/heap.dump" "$dir/truth-dump.json") ;;
+            *) outs=("$dir/core.kernel" "$dir/truth-kernel.json") ;;
+        esac
         fresh=1
         [ "$force" = 0 ] || fresh=0
         [ "$(cat "$dir/.stamp-$kind" 2>/dev/null)" = "$hash" ] || fresh=0

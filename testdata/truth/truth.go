@@ -149,6 +149,8 @@ var retained []any
 
 // Finish writes the truth to $HEAPWISE_TRUTH (if set), then crashes when
 // HEAPWISE_CRASH=1, else prints READY and blocks forever. It never returns.
+// With HEAPWISE_HEAPDUMP=PATH it also writes runtime/debug.WriteHeapDump to
+// PATH after heap_alloc is measured (the file is opened before), then exits 0.
 // It must be called from main.main so that main.main stays on the stack.
 //
 // heap_alloc is measured last, after two more collections: everything the
@@ -171,7 +173,13 @@ func (t *Truth) Finish() {
 			fail(err)
 		}
 		digits := make([]byte, 0, len(placeholder))
-		retained = append(make([]any, 0, 8), t, data, f, placeholder, digits)
+		var dump *os.File
+		if dp := os.Getenv("HEAPWISE_HEAPDUMP"); dp != "" {
+			if dump, err = os.Create(dp); err != nil {
+				fail(err)
+			}
+		}
+		retained = append(make([]any, 0, 8), t, data, f, placeholder, digits, dump)
 		warmUp(path)
 		runtime.GC()
 		runtime.GC()
@@ -196,6 +204,14 @@ func (t *Truth) Finish() {
 		}
 		if err := os.Rename(tmp, path); err != nil {
 			fail(err)
+		}
+		if dump != nil {
+			debug.WriteHeapDump(dump.Fd())
+			if err := dump.Close(); err != nil {
+				fail(err)
+			}
+			os.Stdout.WriteString("DUMPED\n")
+			os.Exit(0)
 		}
 	}
 	if os.Getenv("HEAPWISE_CRASH") == "1" {

@@ -170,12 +170,20 @@ fn run() -> Result<(), String> {
         Some(p) => p.clone(),
         None => map_file(&args.core, "core")?,
     };
-    let exe_path = match &args.exe {
-        Some(e) => e.clone(),
-        None => exe_from_core(&*core)?,
+    let analysis = if heapwise_core::heapdump::is_heapdump(&*core) {
+        let exe = match &args.exe {
+            Some(p) => Some(if args.no_mmap { read_whole(p, "executable")? } else { map_file(p, "executable")? }),
+            None => None,
+        };
+        Analysis::open_heapdump(core, exe, &mut |_, _| true).map_err(|e| e.to_string())?
+    } else {
+        let exe_path = match &args.exe {
+            Some(e) => e.clone(),
+            None => exe_from_core(&*core)?,
+        };
+        let exe = if args.no_mmap { read_whole(&exe_path, "executable")? } else { map_file(&exe_path, "executable")? };
+        Analysis::open(core, exe, &mut |_, _| true).map_err(|e| e.to_string())?
     };
-    let exe = if args.no_mmap { read_whole(&exe_path, "executable")? } else { map_file(&exe_path, "executable")? };
-    let analysis = Analysis::open(core, exe, &mut |_, _| true).map_err(|e| e.to_string())?;
     if !args.json {
         for w in &analysis.warnings {
             eprintln!("warning: {w}");
