@@ -10,16 +10,22 @@ use heapwise_core::report::*;
 use heapwise_core::source::{ByteSource, SourceError};
 use heapwise_core::Analysis;
 
-const USAGE: &str = "usage: heapwise <command> <core> [--exe <exe>] [--json] [--no-mmap]
+const USAGE: &str = "usage: heapwise <command> <core|heap dump> [--exe <exe>] [--json] [--no-mmap]
+The file is an ELF core or a runtime/debug.WriteHeapDump file (told apart by its first bytes).
 commands:
   overview                 Go version, arch, threads, goroutines, live and garbage totals
   histogram                live objects per type: count and bytes (slot sizes), by bytes
   garbage                  allocated but unreachable objects per type
   objects [--type REGEX]   every live object: address, type, size
-  object <addr>            one object: type, size, fields, pointers out and in
+  object <addr> [--hex]    one object: type, size, fields, pointers out and in; --hex dumps
+                           its bytes with pointer words marked
   path <addr>              a shortest path from a GC root to the object
   goroutines               goroutines with status, wait reason and frames
   breakdown                where the process's memory goes
+  records                  every record of a heap dump, one line each (kind, main fields)
+  anchors <addr>           every root the object is reachable from, nearest first
+  owners <addr> [--depth N|-1]  the objects that refer to it, transitively (-1: no limit)
+  graph <addr> -o out.svg [--depth N|-1]  the owners graph as an SVG picture
 options:
   --no-mmap                read the core with pread through a bounded page cache instead of
                            mapping it (peak RSS stays bounded); also HEAPWISE_NO_MMAP=1";
@@ -87,7 +93,11 @@ struct Args {
     retained: bool,
     cost: bool,
     depth: u32,
+    /// `--depth` as given (-1: unbounded).
+    depth_arg: Option<i64>,
     field: Option<String>,
+    hex: bool,
+    output: Option<String>,
 }
 
 fn parse_addr(s: &str) -> Result<u64, String> {
@@ -105,7 +115,10 @@ fn parse_args() -> Result<Args, String> {
     let mut retained = false;
     let mut cost = false;
     let mut depth = 3;
+    let mut depth_arg = None;
     let mut field = None;
+    let mut hex = false;
+    let mut output = None;
     while let Some(a) = it.next() {
         match a.as_str() {
             "--exe" => exe = Some(it.next().ok_or("--exe needs a path")?),
@@ -117,8 +130,15 @@ fn parse_args() -> Result<Args, String> {
             "--field" => field = Some(it.next().ok_or("--field needs a field name")?),
             "--depth" => {
                 let d = it.next().ok_or("--depth needs a number")?;
-                depth = d.parse().map_err(|_| format!("--depth needs a number, not {d}"))?;
+                let v: i64 = d.parse().map_err(|_| format!("--depth needs a number, not {d}"))?;
+                if v < -1 {
+                    return Err(format!("--depth needs a number of levels or -1, not {d}"));
+                }
+                depth = v.clamp(0, u32::MAX as i64) as u32;
+                depth_arg = Some(v);
             }
+            "--hex" => hex = true,
+            "-o" | "--output" => output = Some(it.next().ok_or("-o needs a file name")?),
             "-h" | "--help" => return Err(USAGE.to_string()),
             _ if a.starts_with("--") => return Err(format!("unknown option {a}\n{USAGE}")),
             _ => positional.push(a),
@@ -130,10 +150,10 @@ fn parse_args() -> Result<Args, String> {
     let command = positional[0].clone();
     let core = positional[1].clone();
     let addr = match command.as_str() {
-        "object" | "path" | "whatif" => Some(parse_addr(positional.get(2).ok_or(format!("{command} needs an address"))?)?),
+        "object" | "path" | "whatif" | "anchors" | "owners" | "graph" => Some(parse_addr(positional.get(2).ok_or(format!("{command} needs an address"))?)?),
         _ => None,
     };
-    Ok(Args { command, core, exe, json, no_mmap, type_regex, addr, retained, cost, depth, field })
+    Ok(Args { command, core, exe, json, no_mmap, type_regex, addr, retained, cost, depth, depth_arg, field, hex, output })
 }
 
 /// The executable named in the core's NT_FILE note, when the user gave none.
@@ -161,6 +181,7 @@ fn run() -> Result<(), String> {
     let args = parse_args()?;
     let known = [
         "overview", "histogram", "garbage", "objects", "object", "path", "goroutines", "breakdown", "dominators", "suspects", "whatif",
+        "records", "anchors", "owners", "graph",
     ];
     if !known.contains(&args.command.as_str()) {
         return Err(format!("unknown command {}\n{USAGE}", args.command));
@@ -170,6 +191,12 @@ fn run() -> Result<(), String> {
         Some(p) => p.clone(),
         None => map_file(&args.core, "core")?,
     };
+    if args.command == "records" {
+        return print_records(&*core, args.json);
+    }
+    if args.command == "graph" && args.output.is_none() {
+        return Err("graph needs an output file: -o out.svg".into());
+    }
     let analysis = if heapwise_core::heapdump::is_heapdump(&*core) {
         let exe = match &args.exe {
             Some(p) => Some(if args.no_mmap { read_whole(p, "executable")? } else { map_file(p, "executable")? }),
@@ -293,7 +320,38 @@ fn run() -> Result<(), String> {
                 print_json(&d);
             } else {
                 print_object(&d);
+                if args.hex {
+                    print_hex(&d);
+                }
             }
+        }
+        "anchors" => {
+            let a = analysis.anchors(args.addr.unwrap_or(0)).map_err(|e| e.to_string())?;
+            if args.json {
+                print_json(&a);
+            } else {
+                println!("{:#x} {}: reachable from {} roots ({} owners visited{})", a.addr, a.type_name, a.anchors.len(), a.owners_visited,
+                    if a.truncated { ", walk truncated" } else { "" });
+                for r in &a.anchors {
+                    println!("  {:>4} hops  {} {} -> {:#x} {}", r.distance, r.kind, r.name, r.target, r.target_type);
+                }
+            }
+        }
+        "owners" => {
+            let depth = args.depth_arg.filter(|&d| d >= 0).map(|d| d as u32);
+            let o = analysis.owners(args.addr.unwrap_or(0), depth).map_err(|e| e.to_string())?;
+            if args.json {
+                print_json(&o);
+            } else {
+                print_owners(&o);
+            }
+        }
+        "graph" => {
+            let depth = args.depth_arg.filter(|&d| d >= 0).map(|d| d as u32);
+            let svg = analysis.owners_svg(args.addr.unwrap_or(0), depth).map_err(|e| e.to_string())?;
+            let out = args.output.as_deref().unwrap_or("owners.svg");
+            std::fs::write(out, svg).map_err(|e| format!("cannot write {out}: {e}"))?;
+            println!("wrote {out}");
         }
         "path" => {
             let p = analysis.path(args.addr.unwrap_or(0)).map_err(|e| e.to_string())?;
@@ -338,6 +396,98 @@ fn run() -> Result<(), String> {
     print_stats(paged.as_deref());
     drop(analysis);
     Ok(())
+}
+
+/// `heapwise records`: every record of a heap dump, one line each, with its file offset.
+fn print_records(src: &dyn ByteSource, json: bool) -> Result<(), String> {
+    use std::io::Write;
+    use heapwise_core::heapdump::{Reader, Record};
+    if !heapwise_core::heapdump::is_heapdump(src) {
+        heapwise_core::heapdump::check_header(src).map_err(|e| format!("records reads heap dumps: {e}"))?;
+    }
+    let mut rd = Reader::new(src).map_err(|e| e.to_string())?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut n = 0u64;
+    loop {
+        match rd.next_record() {
+            Ok(Some(r)) => {
+                n += 1;
+                let at = rd.record_offset();
+                let line = if json {
+                    serde_json::json!({"offset": at, "tag": r.tag(), "kind": r.kind_name(), "text": r.to_string()}).to_string()
+                } else {
+                    format!("{at:>12} {r}")
+                };
+                if writeln!(out, "{line}").is_err() {
+                    return Ok(());
+                }
+                if r == Record::Eof {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = out.flush();
+                eprintln!("warning: {e} (after {n} records)");
+                break;
+            }
+        }
+    }
+    let _ = out.flush();
+    Ok(())
+}
+
+fn print_hex(d: &ObjectDetail) {
+    let ptrs: std::collections::HashSet<u64> = d.pointer_offsets.iter().copied().collect();
+    println!("bytes ({} shown; [..] marks pointer words):", d.bytes.len());
+    for (row, chunk) in d.bytes.chunks(16).enumerate() {
+        let off = row as u64 * 16;
+        let mut line = format!("  {:#010x} +{:<5x}", d.addr + off, off);
+        for (w, word) in chunk.chunks(8).enumerate() {
+            let o = off + w as u64 * 8;
+            let hex: String = word.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+            if ptrs.contains(&o) {
+                line.push_str(&format!(" [{hex}]"));
+            } else {
+                line.push_str(&format!("  {hex} "));
+            }
+        }
+        let ascii: String = chunk.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }).collect();
+        println!("{line}  |{ascii}|");
+    }
+}
+
+fn print_owners(o: &heapwise_core::owners::Owners) {
+    let by_addr: std::collections::HashMap<u64, &heapwise_core::owners::OwnerNode> = o.nodes.iter().map(|n| (n.addr, n)).collect();
+    let mut referrers: std::collections::HashMap<u64, Vec<&heapwise_core::owners::OwnerEdge>> = Default::default();
+    for e in &o.edges {
+        referrers.entry(e.to).or_default().push(e);
+    }
+    // Depth-first, iteratively; an object already printed is referenced, not repeated.
+    let mut printed = std::collections::HashSet::new();
+    let mut stack: Vec<(u64, usize, String)> = vec![(o.addr, 0, String::new())];
+    while let Some((a, indent, field)) = stack.pop() {
+        let Some(n) = by_addr.get(&a) else { continue };
+        let roots = if n.roots.is_empty() { String::new() } else { format!("  <= {}", n.roots.join("; ")) };
+        let fin = if n.finalizer { " [finalizer]" } else { "" };
+        let garbage = if n.live { "" } else { " [garbage]" };
+        let via = if field.is_empty() { String::new() } else { format!(" .{field}") };
+        let arrow = if indent == 0 { "" } else { "<- " };
+        if !printed.insert(a) {
+            println!("{:indent$}{arrow}{a:#x} {}{via} (see above)", "", n.type_name, indent = indent);
+            continue;
+        }
+        println!("{:indent$}{arrow}{a:#x} {} ({} B){via}{fin}{garbage}{roots}", "", n.type_name, n.size, indent = indent);
+        if let Some(rs) = referrers.get(&a) {
+            for e in rs.iter().rev() {
+                stack.push((e.from, indent + 2, e.field.clone()));
+            }
+        }
+    }
+    if o.truncated {
+        println!("(more owners past the depth or node limit)");
+    }
 }
 
 fn print_dominators(nodes: &[DominatorNode], indent: usize) {

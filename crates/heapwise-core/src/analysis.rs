@@ -101,7 +101,7 @@ impl Analysis {
         self.process.rt()
     }
 
-    fn is_live(&self, s: SlotId) -> bool {
+    pub(crate) fn is_live(&self, s: SlotId) -> bool {
         self.reach.live.get(s as usize)
     }
 
@@ -252,7 +252,7 @@ impl Analysis {
     }
 
     /// The slot holding `addr` and its object address (past any malloc header).
-    fn slot_at(&self, addr: u64) -> Result<(SlotId, u64), Error> {
+    pub(crate) fn slot_at(&self, addr: u64) -> Result<(SlotId, u64), Error> {
         let t = self
             .heap
             .find(addr)
@@ -261,7 +261,7 @@ impl Analysis {
     }
 
     /// Pointer words of a slot as (offset, value, target slot).
-    fn pointers_of(&self, s: SlotId) -> Vec<(u64, u64, Option<SlotId>)> {
+    pub(crate) fn pointers_of(&self, s: SlotId) -> Vec<(u64, u64, Option<SlotId>)> {
         let rt = self.rt();
         let span = self.heap.span_of_slot(s);
         let base = self.heap.slot_addr(s);
@@ -276,7 +276,7 @@ impl Analysis {
     }
 
     /// Field name of byte `offset` inside slot `s`.
-    fn field_name(&self, s: SlotId, offset: u64) -> String {
+    pub(crate) fn field_name(&self, s: SlotId, offset: u64) -> String {
         match self.typing.of(s).and_then(|e| e.dwarf.map(|d| (d, e))) {
             Some((d, e)) => {
                 let data_off = if self.heap.span_of_slot(s).layout.has_malloc_header() { self.heap.params.malloc_header_size } else { 0 };
@@ -297,7 +297,7 @@ impl Analysis {
         }
     }
 
-    fn reverse(&self) -> &Graph {
+    pub(crate) fn reverse(&self) -> &Graph {
         self.reverse.get_or_init(|| self.graph.reverse())
     }
 

@@ -17,6 +17,7 @@ pub mod heap;
 pub mod heapdump;
 pub mod heapdump_analysis;
 pub mod memory;
+pub mod owners;
 pub mod pclntab;
 pub mod process;
 pub mod report;
