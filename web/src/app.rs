@@ -450,8 +450,11 @@ impl App {
 
     fn take_files(&mut self, files: Vec<(File, FileKind)>) {
         self.notice = None;
+        // A heap dump is analyzed with or without its executable.
+        let dump = files.iter().any(|(_, k)| *k == FileKind::HeapDump);
         for (f, kind) in files {
             match kind {
+                FileKind::HeapDump => self.pending_core = Some(f),
                 FileKind::Core | FileKind::ZstdCore => self.pending_core = Some(f),
                 FileKind::Executable => self.pending_exe = Some(f),
                 FileKind::OtherElf(t) => self.error(format!(
@@ -465,6 +468,13 @@ impl App {
             }
         }
         match (self.pending_core.take(), self.pending_exe.take()) {
+            (Some(core), None) if dump => {
+                self.reset_data();
+                self.loaded = None;
+                self.errors.clear();
+                self.busy = Some(Busy { what: core.name(), phase: "starting".into(), fraction: 0.0 });
+                self.send(Request::Open { core: Some(core), exe: None });
+            }
             (Some(core), Some(exe)) => {
                 self.reset_data();
                 self.loaded = None;

@@ -34,6 +34,21 @@ impl Engine {
                 e => e.to_string(),
             })
     }
+    /// A `runtime/debug.WriteHeapDump` file, with the executable when given.
+    pub fn open_heapdump(
+        dump: Box<dyn ByteSource>,
+        exe: Option<Box<dyn ByteSource>>,
+        progress: Progress<'_>,
+    ) -> Result<Engine, String> {
+        let dump: std::rc::Rc<dyn ByteSource> = std::rc::Rc::from(dump);
+        let exe: Option<std::rc::Rc<dyn ByteSource>> = exe.map(std::rc::Rc::from);
+        heapwise_core::analysis::Analysis::open_heapdump(dump, exe, progress)
+            .map(|inner| Engine { inner })
+            .map_err(|e| match e {
+                heapwise_core::Error::Cancelled => "cancelled".to_string(),
+                e => e.to_string(),
+            })
+    }
     pub fn overview(&self) -> Overview {
         self.inner.overview()
     }
@@ -102,6 +117,14 @@ mod fake {
             objects.push((0xc000020000, "[]*main.Node", 64));
             objects.push((0xc000030000, "string", 16));
             Ok(Engine { arch: "amd64".into(), objects })
+        }
+        pub fn open_heapdump(
+            dump: Box<dyn ByteSource>,
+            exe: Option<Box<dyn ByteSource>>,
+            progress: Progress<'_>,
+        ) -> Result<Engine, String> {
+            let exe: Box<dyn ByteSource> = exe.unwrap_or_else(|| Box::new(vec![0u8; 4]));
+            Engine::open(dump, exe, progress)
         }
         pub fn overview(&self) -> Overview {
             Overview {

@@ -108,15 +108,12 @@ fn handle(req: Request) {
     match req {
         Request::Open { core, exe } => {
             let Some(core) = core else { return error(name, "no core file was given") };
-            let Some(exe) = exe else {
-                return error(name, "the executable is missing: drop the program that produced the core together with it")
-            };
-            let (core_name, exe_name) = (core.name(), exe.name());
-            open(core.into(), exe.into(), core_name, exe_name);
+            let (core_name, exe_name) = (core.name(), exe.as_ref().map(|e| e.name()).unwrap_or_default());
+            open(core.into(), exe.map(Into::into), core_name, exe_name);
         }
         Request::OpenDemo => wasm_bindgen_futures::spawn_local(async {
             match fetch_demo().await {
-                Ok((core, exe)) => open(core, exe, "demo.core.zst".into(), "demo.exe".into()),
+                Ok((core, exe)) => open(core, Some(exe), "demo.core.zst".into(), "demo.exe".into()),
                 Err(e) => error("open", e),
             }
         }),
@@ -158,18 +155,31 @@ fn handle(req: Request) {
     }
 }
 
-fn open(core: Blob, exe: Blob, core_name: String, exe_name: String) {
+/// Opens a core with its executable, or a heap dump (told by its header, after any zstd
+/// decompression) with or without one.
+fn open(core: Blob, exe: Option<Blob>, core_name: String, exe_name: String) {
     ENGINE.with(|e| e.borrow_mut().take());
     let mut t = Throttle::new();
     let core_src = match open_blob(core, &mut |f| t.report("decompressing the core", f)) {
         Ok(s) => s,
         Err(e) => return error("open", format!("{core_name}: {e}")),
     };
-    let exe_src: Box<dyn ByteSource> = match open_blob(exe, &mut |f| t.report("decompressing the executable", f)) {
-        Ok(s) => s,
-        Err(e) => return error("open", format!("{exe_name}: {e}")),
+    let is_dump = heapwise_core::heapdump::is_heapdump(&*core_src);
+    let exe_src: Option<Box<dyn ByteSource>> = match exe {
+        Some(exe) => match open_blob(exe, &mut |f| t.report("decompressing the executable", f)) {
+            Ok(s) => Some(s),
+            Err(e) => return error("open", format!("{exe_name}: {e}")),
+        },
+        None => None,
     };
-    match Engine::open(core_src, exe_src, &mut |phase, f| t.report(phase, f)) {
+    let opened = match (is_dump, exe_src) {
+        (true, exe_src) => Engine::open_heapdump(core_src, exe_src, &mut |phase, f| t.report(phase, f)),
+        (false, Some(exe_src)) => Engine::open(core_src, exe_src, &mut |phase, f| t.report(phase, f)),
+        (false, None) => {
+            return error("open", "the executable is missing: drop the program that produced the core together with it")
+        }
+    };
+    match opened {
         Ok(engine) => {
             let overview = engine.overview();
             ENGINE.with(|e| *e.borrow_mut() = Some(engine));

@@ -461,6 +461,8 @@ pub enum FileKind {
     Executable,
     /// An ELF file of another type (relocatable object, ...).
     OtherElf(u16),
+    /// A `runtime/debug.WriteHeapDump` file (`go1.7 heap dump` header).
+    HeapDump,
     /// Not ELF, not zstd.
     Unknown,
 }
@@ -469,6 +471,9 @@ pub enum FileKind {
 pub fn classify(head: &[u8]) -> FileKind {
     if head.len() >= 4 && head[..4] == ZSTD_MAGIC {
         return FileKind::ZstdCore;
+    }
+    if head.starts_with(b"go1.7 heap dump\n") {
+        return FileKind::HeapDump;
     }
     if head.len() < 18 || &head[..4] != b"\x7fELF" {
         return FileKind::Unknown;
