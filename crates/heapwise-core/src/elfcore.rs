@@ -139,6 +139,8 @@ pub struct CoreFile {
     pub auxv: Vec<(u64, u64)>,
     /// Bytes of segment data the program headers promise but the file does not hold.
     pub truncated_bytes: u64,
+    /// The address ranges of that missing data.
+    pub truncated: Vec<(u64, u64)>,
     pub warnings: Vec<String>,
 }
 
@@ -164,6 +166,7 @@ impl CoreFile {
         let mut auxv = Vec::new();
         let mut warnings = Vec::new();
         let mut truncated_bytes = 0u64;
+        let mut truncated = Vec::new();
         for ph in &phdrs {
             match ph.p_type {
                 PT_LOAD => {
@@ -177,6 +180,7 @@ impl CoreFile {
                     let available = file_size.saturating_sub(seg.offset);
                     if seg.filesz > available {
                         truncated_bytes += seg.filesz - available;
+                        truncated.push((seg.vaddr + available, seg.vaddr + seg.filesz));
                         seg.filesz = available;
                     }
                     segments.push(seg);
@@ -220,7 +224,7 @@ impl CoreFile {
             ));
         }
         segments.sort_by_key(|s| s.vaddr);
-        Ok(CoreFile { arch, segments, threads, mapped_files, auxv, truncated_bytes, warnings })
+        Ok(CoreFile { arch, segments, threads, mapped_files, auxv, truncated_bytes, truncated, warnings })
     }
 
     pub fn auxv_value(&self, key: u64) -> Option<u64> {

@@ -277,6 +277,9 @@ fn build_spans(objects: &[Obj], ix: &DumpIndex) -> Result<(Vec<Span>, BitSet, Ex
             return Err(Error::Unsupported(format!("{next_slot} object slots: more than heapwise's 2^31 limit")));
         }
     }
+    if next_slot > 1024 * objects.len() as u64 + (1 << 20) {
+        return Err(Error::Malformed(format!("{} heap dump objects scattered over {next_slot} slots", objects.len())));
+    }
     let n = next_slot as usize;
     let mut allocated = BitSet::new(n);
     let mut starts = vec![0u32; n + 1];
@@ -686,6 +689,43 @@ impl Analysis {
     }
 }
 
+/// Fuzzing entry point (fuzz/fuzz_targets/heapdump.rs): lists every record and analyzes
+/// the bytes as a dump without an executable, then runs the queries on a few objects.
+/// Whatever the input, it returns; it never panics.
+pub fn fuzz_one(data: &[u8]) {
+    let bytes: &[u8] = data;
+    if let Ok(rd) = Reader::new(&bytes) {
+        for r in rd.take(1 << 16) {
+            match r {
+                Ok((_, r)) => {
+                    let _ = r.to_string();
+                }
+                Err(e) => {
+                    let _ = e.to_string();
+                    break;
+                }
+            }
+        }
+    }
+    let src: Rc<dyn ByteSource> = Rc::new(data.to_vec());
+    let Ok(a) = Analysis::open_heapdump(src, None, &mut |_, _| true) else { return };
+    let _ = a.overview();
+    let _ = a.histogram();
+    let _ = a.garbage_histogram();
+    let _ = a.goroutines();
+    let _ = a.breakdown();
+    let _ = a.suspects(0.1);
+    let addrs: Vec<u64> = a.heap.allocated.iter_ones().take(4).map(|s| a.object_addr(s as u32)).collect();
+    for addr in addrs {
+        let _ = a.object(addr);
+        let _ = a.path(addr);
+        let _ = a.anchors(addr);
+        let _ = a.owners(addr, None);
+        let _ = a.owners_svg(addr, Some(3));
+        let _ = a.whatif(addr, None);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -743,6 +783,18 @@ mod tests {
                 assert!(a.warnings.iter().any(|w| w.contains("truncated")), "cut {cut}: {:?}", a.warnings);
             }
         }
+    }
+
+    /// The fuzz target's seed corpus (fuzz/corpus/heapdump) replays without a panic.
+    #[test]
+    fn fuzz_seed_corpus() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/heapdump");
+        let mut n = 0;
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            fuzz_one(&std::fs::read(e.path()).unwrap());
+            n += 1;
+        }
+        assert!(n >= 3, "seed corpus {} has {n} files", dir.display());
     }
 
     #[test]

@@ -67,16 +67,9 @@ impl Process {
             (false, _) => 0,
         };
         let mut warnings = core.warnings.clone();
-        let truncated: Vec<(u64, u64)> = core
-            .segments
-            .iter()
-            .filter(|s| s.filesz < s.memsz && core.truncated_bytes > 0)
-            .map(|s| (s.vaddr + s.filesz, s.vaddr + s.memsz))
-            .collect();
-        // Only segments cut by truncation are "missing"; a kernel core's unsaved file-backed
+        // Only data cut off by truncation is "missing"; a kernel core's unsaved file-backed
         // pages are filled from the executable or read as zeros.
-        let truncated = if core.truncated_bytes > 0 { last_truncated(&core, &*core_src, truncated) } else { Vec::new() };
-        let mem = Memory::new(core_src.clone(), exe_src.clone(), &core.segments, &truncated, &exe.load_segments, bias);
+        let mem = Memory::new(core_src.clone(), exe_src.clone(), &core.segments, &core.truncated, &exe.load_segments, bias);
         check_segments_match(&core, &*core_src, &*exe_src, &exe, bias)?;
 
         let exe_version = exe.go_version.clone();
@@ -112,17 +105,6 @@ impl Process {
     pub fn rt(&self) -> Rt<'_> {
         Rt { mem: &self.mem, dwarf: &self.exe.dwarf, bias: self.bias }
     }
-}
-
-fn last_truncated(core: &CoreFile, src: &dyn ByteSource, candidates: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
-    let size = src.size();
-    core.segments
-        .iter()
-        .filter(|s| s.offset + s.filesz >= size && s.filesz < s.memsz)
-        .map(|s| (s.vaddr + s.filesz, s.vaddr + s.memsz))
-        .chain(candidates.into_iter().filter(|_| false))
-        .chain(core.segments.iter().filter(|s| s.offset >= size && s.memsz > 0).map(|s| (s.vaddr, s.vaddr + s.memsz)))
-        .collect()
 }
 
 /// Compares the read-only segments the core holds with the executable's bytes: a different

@@ -1,0 +1,11 @@
+//! Heap dump parser and loader (`heapwise_core::heapdump`, `Analysis::open_heapdump`):
+//! any bytes must give records, an analysis or an error, never a panic.
+//!
+//!     cargo +nightly fuzz run heapdump fuzz/corpus/heapdump
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    heapwise_core::heapdump_analysis::fuzz_one(data);
+});
