@@ -41,6 +41,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 step "Go toolchains" bash scripts/tools.sh
 step "test cores (real Go 1.24-1.27 programs)" bash scripts/make-cores.sh
+step "bad-input cores (Go 1.23, no DWARF, non-Go; scripts/make-bad-cores.sh)" bash scripts/make-bad-cores.sh
 export HEAPWISE_REQUIRE_CORES=1
 export RUST_BACKTRACE=0
 step "cargo build (release)" cargo build --release --workspace --quiet

@@ -140,12 +140,12 @@ fn parse_args() -> Result<Args, String> {
             "--hex" => hex = true,
             "-o" | "--output" => output = Some(it.next().ok_or("-o needs a file name")?),
             "-h" | "--help" => return Err(USAGE.to_string()),
-            _ if a.starts_with("--") => return Err(format!("unknown option {a}\n{USAGE}")),
+            _ if a.starts_with("--") => return Err(format!("unknown option {a} (see heapwise --help)")),
             _ => positional.push(a),
         }
     }
     if positional.len() < 2 {
-        return Err(USAGE.to_string());
+        return Err("usage: heapwise <command> <core> [--exe <exe>] [--json] (heapwise --help lists the commands)".to_string());
     }
     let command = positional[0].clone();
     let core = positional[1].clone();
@@ -184,7 +184,7 @@ fn run() -> Result<(), String> {
         "records", "anchors", "owners", "graph",
     ];
     if !known.contains(&args.command.as_str()) {
-        return Err(format!("unknown command {}\n{USAGE}", args.command));
+        return Err(format!("unknown command '{}'; commands: {} (see heapwise --help)", args.command, known.join(", ")));
     }
     let paged = if args.no_mmap { Some(open_paged(&args.core)?) } else { None };
     let core: Rc<dyn ByteSource> = match &paged {
@@ -560,7 +560,35 @@ fn print_stats(paged: Option<&paged::SetCache<paged::PreadFile>>) {
     }
 }
 
+/// Output cut short by a closed pipe (`heapwise objects core | head`) ends the program
+/// quietly; any other panic, a bug, is reported on one line (the backtrace with
+/// RUST_BACKTRACE set).
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("panic");
+        if msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        if std::env::var_os("RUST_BACKTRACE").is_some() {
+            default(info);
+        }
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("heapwise: internal error: {}{at} (a bug in heapwise: please report it)", msg.replace('\n', " "));
+    }));
+}
+
 fn main() -> ExitCode {
+    install_panic_hook();
+    if std::env::args().skip(1).any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

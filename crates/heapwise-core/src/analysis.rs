@@ -48,6 +48,11 @@ impl Analysis {
             return Err(Error::Cancelled);
         }
         let process = Process::open(core, exe)?;
+        Self::from_process(process, progress)
+    }
+
+    /// Analyzes a loaded process ([`Process::open`], [`Process::open_parsed`]).
+    pub fn from_process(process: Process, progress: Progress<'_>) -> Result<Analysis, Error> {
         let mut warnings = process.warnings.clone();
         let rt = process.rt();
         let heap = Heap::read(&rt, process.arch == crate::elfcore::Arch::Amd64, &mut |f| progress("reading spans", f))?;
@@ -269,7 +274,7 @@ impl Analysis {
         self.heap.for_each_pointer_word(&rt, &mut self.rtypes.borrow_mut(), span, s - span.first_slot, None, |o| offs.push(o));
         offs.into_iter()
             .map(|o| {
-                let v = rt.mem.u64(base + o).unwrap_or(0);
+                let v = rt.mem.u64(base.wrapping_add(o)).unwrap_or(0);
                 (o, v, if v != 0 { self.heap.find(v).map(|t| t.slot) } else { None })
             })
             .collect()
@@ -360,7 +365,7 @@ impl Analysis {
                 if count > 1 {
                     let es = rt.dwarf.ty(d).size;
                     (0..count.min(256))
-                        .map(|i| self.field_tree(format!("[{i}]"), d, base + i * es, i * es, &mut budget, 0))
+                        .map(|i| self.field_tree(format!("[{i}]"), d, base.wrapping_add(i * es), i * es, &mut budget, 0))
                         .collect()
                 } else {
                     vec![self.field_tree(String::new(), d, base, 0, &mut budget, 0)]
@@ -641,7 +646,7 @@ impl Analysis {
         *budget -= 1;
         match (&d.ty(u).shape, t.go_kind) {
             (_, crate::dwarf::kind::STRING) => {
-                let len = rt.mem.u64(addr + 8).unwrap_or(0);
+                let len = rt.mem.u64(addr.wrapping_add(8)).unwrap_or(0);
                 fv.value = match rt.string(addr, 64) {
                     Ok(s) if len > 64 => format!("{s:?}… ({len} bytes)"),
                     Ok(s) => format!("{s:?}"),
@@ -652,13 +657,13 @@ impl Analysis {
             }
             (Shape::Struct(fields), _) if depth < 8 => {
                 for f in fields.clone() {
-                    fv.children.push(self.field_tree(f.name.clone(), f.ty, addr + f.offset, offset + f.offset, budget, depth + 1));
+                    fv.children.push(self.field_tree(f.name.clone(), f.ty, addr.wrapping_add(f.offset), offset.wrapping_add(f.offset), budget, depth + 1));
                 }
             }
             (Shape::Array { elem, len }, _) if depth < 8 => {
                 let es = d.ty(*elem).size;
                 for i in 0..(*len).min(64) {
-                    fv.children.push(self.field_tree(format!("[{i}]"), *elem, addr + i * es, offset + i * es, budget, depth + 1));
+                    fv.children.push(self.field_tree(format!("[{i}]"), *elem, addr.wrapping_add(i * es), offset.wrapping_add(i * es), budget, depth + 1));
                 }
             }
             (Shape::Pointer(_), _) | (Shape::Func, _) => {
@@ -785,7 +790,7 @@ impl Analysis {
                     if let Some(e) = self.typing.of(s) {
                         if let Some(d) = e.dwarf {
                             let hdr = if span.layout.has_malloc_header() { self.heap.params.malloc_header_size } else { 0 };
-                            let used = self.rt().dwarf.ty(d).size * e.count + hdr;
+                            let used = self.rt().dwarf.ty(d).size.saturating_mul(e.count).saturating_add(hdr);
                             rounding += span.elemsize.saturating_sub(used);
                         }
                     }
@@ -805,7 +810,7 @@ impl Analysis {
             let name = if k.starts_with("manual") { "stacks-and-runtime-spans".to_string() } else { format!("heap/{k}-spans (free or released)") };
             entries.push(BreakdownEntry { name, bytes: *v });
         }
-        let stack_bytes: u64 = self.goroutines.iter().map(|g| g.stack_hi.saturating_sub(g.stack_lo)).sum();
+        let stack_bytes: u64 = self.goroutines.iter().map(|g| g.stack_hi.saturating_sub(g.stack_lo)).fold(0, u64::saturating_add);
         entries.push(BreakdownEntry { name: "stacks/goroutines".into(), bytes: stack_bytes });
         // runtime/mstats.go: the runtime's own accounting of off-heap memory it obtained.
         let rt = self.rt();
@@ -819,13 +824,13 @@ impl Analysis {
                 ("other_sys", "runtime-metadata/other"),
             ] {
                 if let Some(off) = rt.off_opt("runtime.mstats", field) {
-                    if let Ok(v) = rt.mem.u64(ms + off) {
+                    if let Ok(v) = rt.mem.u64(ms.wrapping_add(off)) {
                         entries.push(BreakdownEntry { name: name.into(), bytes: v });
                     }
                 }
             }
         }
-        let core_data: u64 = self.process.core.segments.iter().map(|s| s.memsz).sum();
+        let core_data: u64 = self.process.core.segments.iter().map(|s| s.memsz).fold(0, u64::saturating_add);
         entries.push(BreakdownEntry { name: "mapped/total".into(), bytes: core_data });
         Breakdown { entries }
     }

@@ -111,7 +111,7 @@ pub struct Function {
 }
 
 /// Everything heapwise reads from DWARF.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Dwarf {
     pub types: Vec<Type>,
     by_name: HashMap<String, TypeId>,
@@ -273,7 +273,7 @@ impl Dwarf {
                     gimli::DW_TAG_subrange_type => {
                         if let Some((_, idx)) = container {
                             let count = udata(entry.attr_value(gimli::DW_AT_count))
-                                .or_else(|| udata(entry.attr_value(gimli::DW_AT_upper_bound)).map(|u| u + 1))
+                                .or_else(|| udata(entry.attr_value(gimli::DW_AT_upper_bound)).map(|u| u.saturating_add(1)))
                                 .unwrap_or(0);
                             pending[idx].array_len = count;
                         }
@@ -335,7 +335,7 @@ impl Dwarf {
                         };
                         let high = match entry.attr_value(gimli::DW_AT_high_pc) {
                             Some(AttributeValue::Addr(a)) => Some(a),
-                            Some(v) => v.udata_value().and_then(|len| low.map(|l| l + len)),
+                            Some(v) => v.udata_value().and_then(|len| low.map(|l| l.saturating_add(len))),
                             None => None,
                         };
                         if let (Some(low), Some(high), Some(name)) = (low, high, name) {
@@ -509,7 +509,7 @@ impl Dwarf {
         let i = self.globals.partition_point(|g| g.addr <= addr).checked_sub(1)?;
         let g = &self.globals[i];
         let size = self.types[g.ty as usize].size.max(1);
-        (addr < g.addr + size).then_some(g)
+        (addr < g.addr.saturating_add(size)).then_some(g)
     }
 
     /// The function whose code contains `pc`.
@@ -558,7 +558,7 @@ impl Dwarf {
             let t = &self.types[u as usize];
             match &t.shape {
                 Shape::Struct(fields) => {
-                    let f = fields.iter().rev().find(|f| f.offset <= off && off < f.offset + self.types[f.ty as usize].size.max(1));
+                    let f = fields.iter().rev().find(|f| f.offset <= off && off < f.offset.saturating_add(self.types[f.ty as usize].size.max(1)));
                     match f {
                         Some(f) => {
                             if !out.is_empty() {

@@ -29,7 +29,8 @@ pub const AT_ENTRY: u64 = 9;
 /// Offset of `pr_reg` in `struct elf_prstatus` on 64-bit Linux.
 const PRSTATUS_REG_OFFSET: usize = 112;
 const PRSTATUS_PID_OFFSET: usize = 32;
-/// Notes larger than this are not believed (a corrupt header must not make us allocate GBs).
+/// Notes larger than this are not believed (a corrupt header must not make us allocate GBs);
+/// it also bounds the note bytes read over all PT_NOTE segments together.
 const MAX_NOTE_SEGMENT: u64 = 256 << 20;
 
 /// Instruction set of the dumped process.
@@ -167,9 +168,14 @@ impl CoreFile {
         let mut warnings = Vec::new();
         let mut truncated_bytes = 0u64;
         let mut truncated = Vec::new();
+        let mut note_budget = MAX_NOTE_SEGMENT;
         for ph in &phdrs {
             match ph.p_type {
                 PT_LOAD => {
+                    if ph.vaddr.checked_add(ph.memsz).is_none() {
+                        warnings.push(format!("ignored a PT_LOAD segment at {:#x} that runs past the end of the address space", ph.vaddr));
+                        continue;
+                    }
                     let mut seg = CoreSegment {
                         vaddr: ph.vaddr,
                         memsz: ph.memsz,
@@ -179,23 +185,38 @@ impl CoreFile {
                     };
                     let available = file_size.saturating_sub(seg.offset);
                     if seg.filesz > available {
-                        truncated_bytes += seg.filesz - available;
+                        truncated_bytes = truncated_bytes.saturating_add(seg.filesz - available);
                         truncated.push((seg.vaddr + available, seg.vaddr + seg.filesz));
                         seg.filesz = available;
                     }
                     segments.push(seg);
                 }
                 PT_NOTE => {
-                    if ph.filesz > MAX_NOTE_SEGMENT {
+                    if ph.filesz > note_budget {
                         warnings.push(format!("ignored a note segment of {} bytes", ph.filesz));
                         continue;
                     }
                     let len = ph.filesz.min(file_size.saturating_sub(ph.offset));
                     if len < ph.filesz {
-                        warnings.push("the core's notes are cut short: the file is truncated".into());
+                        warnings.push(if len == 0 {
+                            "the core's notes (threads, auxiliary vector, mapped files) were cut off: the file is truncated".into()
+                        } else {
+                            "the core's notes are cut short: the file is truncated".into()
+                        });
                     }
-                    let data = src.read_vec(ph.offset, len as usize)?;
-                    for note in NoteIter::new(&data) {
+                    if len == 0 {
+                        continue;
+                    }
+                    note_budget -= len;
+                    let owned;
+                    let data: &[u8] = match src.as_slice().and_then(|all| all.get(ph.offset as usize..(ph.offset + len) as usize)) {
+                        Some(d) => d,
+                        None => {
+                            owned = src.read_vec(ph.offset, len as usize)?;
+                            &owned
+                        }
+                    };
+                    for note in NoteIter::new(data) {
                         match note.n_type {
                             NT_PRSTATUS => {
                                 if let Some(r) = parse_prstatus(note.desc, arch) {
@@ -216,6 +237,18 @@ impl CoreFile {
                     }
                 }
                 _ => {}
+            }
+        }
+        // Real cores lay segments out one after the other; segments sharing file bytes
+        // would let a small file claim an arbitrarily large address space.
+        let mut by_offset: Vec<&CoreSegment> = segments.iter().filter(|s| s.filesz > 0).collect();
+        by_offset.sort_by_key(|s| s.offset);
+        for w in by_offset.windows(2) {
+            if w[0].offset + w[0].filesz > w[1].offset {
+                return Err(Error::Malformed(format!(
+                    "the core's PT_LOAD segments at {:#x} and {:#x} overlap in the file",
+                    w[0].vaddr, w[1].vaddr
+                )));
             }
         }
         if truncated_bytes > 0 {
@@ -330,4 +363,64 @@ fn parse_nt_file(desc: &[u8]) -> Vec<MappedFile> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A little-endian x86-64 ELF core with the given program headers
+    /// (type, offset, vaddr, filesz, memsz), padded to `len` bytes.
+    fn core(e_type: u16, phdrs: &[(u32, u64, u64, u64, u64)], len: usize) -> Vec<u8> {
+        let mut b = vec![0u8; len.max(64 + 56 * phdrs.len())];
+        b[..4].copy_from_slice(ELF_MAGIC);
+        b[4] = ELFCLASS64;
+        b[5] = ELFDATA2LSB;
+        b[16..18].copy_from_slice(&e_type.to_le_bytes());
+        b[18..20].copy_from_slice(&EM_X86_64.to_le_bytes());
+        b[32..40].copy_from_slice(&64u64.to_le_bytes());
+        b[54..56].copy_from_slice(&56u16.to_le_bytes());
+        b[56..58].copy_from_slice(&(phdrs.len() as u16).to_le_bytes());
+        for (i, &(t, off, va, fs, ms)) in phdrs.iter().enumerate() {
+            let p = 64 + 56 * i;
+            b[p..p + 4].copy_from_slice(&t.to_le_bytes());
+            b[p + 8..p + 16].copy_from_slice(&off.to_le_bytes());
+            b[p + 16..p + 24].copy_from_slice(&va.to_le_bytes());
+            b[p + 32..p + 40].copy_from_slice(&fs.to_le_bytes());
+            b[p + 40..p + 48].copy_from_slice(&ms.to_le_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn notes_cut_off_by_truncation_are_a_warning() {
+        // gcore writes the notes last: a truncated gcore has none.
+        let c = core(ET_CORE, &[(PT_LOAD, 0x1000, 0x40_0000, 0x1000, 0x1000), (PT_NOTE, 0x10_0000, 0, 0x800, 0)], 0x2000);
+        let cf = CoreFile::parse(&c.as_slice()).unwrap();
+        assert!(cf.threads.is_empty());
+        assert!(cf.warnings.iter().any(|w| w.contains("notes") && w.contains("truncated")), "{:?}", cf.warnings);
+    }
+
+    #[test]
+    fn segment_past_the_address_space_is_ignored() {
+        let c = core(ET_CORE, &[(PT_LOAD, 0x1000, u64::MAX - 0xfff, 0x1000, 0x2000)], 0x2000);
+        let cf = CoreFile::parse(&c.as_slice()).unwrap();
+        assert!(cf.segments.is_empty());
+        assert!(cf.warnings.iter().any(|w| w.contains("address space")));
+    }
+
+    #[test]
+    fn segments_sharing_file_bytes_are_malformed() {
+        let c = core(ET_CORE, &[(PT_LOAD, 0x1000, 0x40_0000, 0x1000, 0x1000), (PT_LOAD, 0x1800, 0x80_0000, 0x1000, 0x1000)], 0x3000);
+        assert!(matches!(CoreFile::parse(&c.as_slice()), Err(Error::Malformed(m)) if m.contains("overlap")));
+    }
+
+    #[test]
+    fn executables_and_other_elf_files_are_not_cores() {
+        let c = core(ET_EXEC, &[], 0x100);
+        assert!(matches!(CoreFile::parse(&c.as_slice()), Err(Error::NotCore(m)) if m.contains("swapped arguments")));
+        let c = core(1, &[], 0x100);
+        assert!(matches!(CoreFile::parse(&c.as_slice()), Err(Error::NotCore(_))));
+        assert!(matches!(CoreFile::parse(&b"not an elf file at all, but long enough to have a header........".as_slice()), Err(Error::NotElf(_))));
+    }
 }

@@ -29,6 +29,8 @@ pub enum Error {
     MissingRuntimeInfo(String),
     /// Structurally invalid input.
     Malformed(String),
+    /// The core file is cut short and what is gone is needed (the runtime's span table...).
+    Truncated(String),
     /// No executable was given and none could be found from the core's file mappings.
     NoExecutable(String),
     Memory(MemError),
@@ -55,6 +57,7 @@ impl fmt::Display for Error {
             Error::Dwarf(m) => write!(f, "cannot read the executable's DWARF: {m}"),
             Error::MissingRuntimeInfo(m) => write!(f, "the executable's DWARF lacks runtime information heapwise needs: {m}"),
             Error::Malformed(m) => write!(f, "malformed input: {m}"),
+            Error::Truncated(m) => write!(f, "the core file is truncated: {m}"),
             Error::NoExecutable(m) => f.write_str(m),
             Error::Memory(e) => write!(f, "cannot read process memory: {e}"),
             Error::Source(e) => write!(f, "{e}"),

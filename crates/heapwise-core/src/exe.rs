@@ -13,6 +13,7 @@ use crate::Error;
 const PT_LOAD: u32 = 1;
 
 /// What heapwise keeps of the executable.
+#[derive(Clone)]
 pub struct Executable {
     pub entry: u64,
     pub is_pie: bool,
@@ -60,6 +61,19 @@ impl Executable {
         for s in file.sections() {
             let Ok(name) = s.name() else { continue };
             if name.starts_with(".debug_") || name.starts_with(".zdebug_") {
+                // A compressed section's header says how large it inflates: do not believe
+                // more than zlib's best ratio (about 1032:1) allows.
+                if let Ok(c) = s.compressed_data() {
+                    if c.format != object::CompressionFormat::None
+                        && c.uncompressed_size > (c.data.len() as u64).saturating_mul(1032).max(1 << 20)
+                    {
+                        return Err(Error::Dwarf(format!(
+                            "{name} claims {} bytes once decompressed, from {} compressed bytes",
+                            c.uncompressed_size,
+                            c.data.len()
+                        )));
+                    }
+                }
                 let data = s
                     .uncompressed_data()
                     .map_err(|e| Error::Dwarf(format!("cannot decompress {name}: {e}")))?;

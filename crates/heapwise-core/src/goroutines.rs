@@ -39,7 +39,7 @@ pub fn collect(process: &Process, heap: &Heap) -> (Vec<Goroutine>, Vec<Root>, Ve
                     goroutine: Some(g.id),
                 });
                 if let (Some(ty), false) = (s.ty, s.conservative) {
-                    let var = s.addr - s.var_offset;
+                    let var = s.addr.wrapping_sub(s.var_offset);
                     if seen_vars.insert((var, ty)) {
                         seeds.push((var, ty));
                     }
@@ -60,8 +60,15 @@ fn live_stack_objects(g: &Goroutine) -> HashSet<u64> {
     let find = |p: u64| -> Option<(u64, u64)> {
         let i = objects.partition_point(|o| o.0 <= p).checked_sub(1)?;
         let o = objects[i];
-        (p < o.0 + o.1).then_some(o)
+        (p < o.0.saturating_add(o.1)).then_some(o)
     };
+    // Slot values by the stack object holding them: one lookup per object made live.
+    let mut words_of: std::collections::HashMap<u64, Vec<u64>> = std::collections::HashMap::new();
+    for s in slots.iter() {
+        if let Some(o) = s.stack_object {
+            words_of.entry(o.0).or_default().push(s.value);
+        }
+    }
     let mut live = HashSet::new();
     let mut work: Vec<u64> = slots.iter().filter(|s| s.stack_object.is_none()).map(|s| s.value).collect();
     while let Some(p) = work.pop() {
@@ -70,7 +77,9 @@ fn live_stack_objects(g: &Goroutine) -> HashSet<u64> {
         }
         let Some(o) = find(p) else { continue };
         if live.insert(o.0) {
-            work.extend(slots.iter().filter(|s| s.stack_object.is_some_and(|x| x.0 == o.0)).map(|s| s.value));
+            if let Some(w) = words_of.get(&o.0) {
+                work.extend(w.iter().copied());
+            }
         }
     }
     live

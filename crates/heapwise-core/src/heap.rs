@@ -90,6 +90,30 @@ pub struct HeapParams {
     pub arena_base_offset: u64,
 }
 
+/// A span larger than this is not believed.
+const MAX_SPAN_BYTES: u64 = 1 << 40;
+
+impl HeapParams {
+    /// Rejects constants no Go runtime has (they come from the executable's DWARF).
+    fn check(&self) -> Result<(), Error> {
+        let pow2 = |v: u64| v != 0 && v & (v - 1) == 0;
+        let ok = pow2(self.page_size)
+            && (512..=1 << 20).contains(&self.page_size)
+            && pow2(self.heap_arena_bytes)
+            && self.heap_arena_bytes >= self.page_size
+            && self.heap_arena_bytes <= 1 << 40
+            && self.arena_l2_bits < 48
+            && self.min_size_for_malloc_header <= 1 << 20
+            && self.malloc_header_size <= 64
+            && self.inline_mark_bits_size <= self.page_size / 2;
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Malformed(format!("implausible runtime heap constants in the executable's DWARF: {self:?}")))
+        }
+    }
+}
+
 /// All in-use spans and which of their slots hold allocated objects.
 pub struct Heap {
     pub params: HeapParams,
@@ -126,7 +150,9 @@ impl PageTable {
             (lo.min(arena_of(s.base)), hi.max(arena_of(s.base + s.npages * page_size - 1)))
         });
         let mut t = PageTable { page_shift, pages_per_arena, first_arena: lo, arenas: Vec::new() };
-        if spans.is_empty() || hi - lo > 1 << 22 {
+        // Far-apart spans (a corrupt dump, or an unusual address space) fall back to a
+        // binary search over the spans.
+        if spans.is_empty() || hi - lo > 1 << 20 {
             return t;
         }
         t.arenas = (lo..=hi).map(|_| None).collect();
@@ -164,6 +190,15 @@ pub struct Target {
 impl Heap {
     /// Reads every span from `mheap_.allspans`.
     pub fn read(rt: &Rt<'_>, arch_is_amd64: bool, progress: &mut dyn FnMut(f64) -> bool) -> Result<Heap, Error> {
+        Self::read_spans(rt, arch_is_amd64, progress).map_err(|e| match e {
+            Error::Memory(crate::memory::MemError::Truncated(a)) => {
+                Error::Truncated(format!("runtime data heapwise needs to find the heap (at {a:#x}) was cut off"))
+            }
+            e => e,
+        })
+    }
+
+    fn read_spans(rt: &Rt<'_>, arch_is_amd64: bool, progress: &mut dyn FnMut(f64) -> bool) -> Result<Heap, Error> {
         let params = HeapParams {
             page_size: rt.constant(&["runtime._PageSize", "runtime.pageSize"])? as u64,
             min_size_for_malloc_header: rt.constant(&["runtime.minSizeForMallocHeader", "internal/runtime/gc.MinSizeForMallocHeader"])?
@@ -176,6 +211,7 @@ impl Heap {
             // arm64 (linux); the compiler folds it, so it is not in DWARF.
             arena_base_offset: if arch_is_amd64 { 0xffff_8000_0000_0000 } else { 0 },
         };
+        params.check()?;
         let in_use = rt.constant(&["runtime.mSpanInUse"])? as u64;
         let mheap = rt.global("runtime.mheap_")?;
         let (allspans, nspans, _) = rt.slice(mheap + rt.off("runtime.mheap", "allspans")?)?;
@@ -202,17 +238,46 @@ impl Heap {
         if nspans > 50_000_000 {
             return Err(Error::Malformed(format!("mheap_.allspans claims {nspans} spans")));
         }
+        if mspan_size == 0 || mspan_size > 1 << 16 {
+            return Err(Error::Malformed(format!("runtime.mspan of {mspan_size} bytes")));
+        }
+        // The span table is the runtime's own memory: it must be in the core. Zero fill
+        // would only make heapwise allocate for spans that are not there.
+        let table_len = nspans * 8;
+        match rt.mem.in_core(allspans, table_len) {
+            Some(true) => {}
+            Some(false) => {
+                return Err(Error::Truncated(format!(
+                    "the runtime's span table (mheap_.allspans, {nspans} spans at {allspans:#x}) lies in the part that was cut off; the heap cannot be read"
+                )))
+            }
+            None => {
+                return Err(Error::Malformed(format!(
+                    "mheap_.allspans ({nspans} spans at {allspans:#x}) is not in the core's memory"
+                )))
+            }
+        }
+        let table = rt.mem.bytes(allspans, table_len as usize)?;
         let mut buf = vec![0u8; mspan_size as usize];
+        // Problems with single spans, counted and reported once: (count, first example).
+        let mut unreadable = (0u64, String::new());
+        let mut impossible = (0u64, 0u64);
+        let mut cut_off = (0u64, 0u64);
+        let mut outside = (0u64, 0u64);
+        let mut bad_bits = 0u64;
         for i in 0..nspans {
             if i % 4096 == 0 && !progress(i as f64 / nspans.max(1) as f64) {
                 return Err(Error::Cancelled);
             }
-            let sp = rt.mem.u64(allspans + 8 * i)?;
+            let sp = crate::bytes::u64_at(&table, (8 * i) as usize).unwrap_or(0);
             if sp == 0 {
                 continue;
             }
             if let Err(e) = rt.mem.read(sp, &mut buf) {
-                warnings.push(format!("span descriptor at {sp:#x} unreadable: {e}"));
+                if unreadable.0 == 0 {
+                    unreadable.1 = format!("{sp:#x}: {e}");
+                }
+                unreadable.0 += 1;
                 continue;
             }
             let f = |o: u64, size: u64| crate::bytes::uint_at(&buf, o as usize, size as usize).unwrap_or(0);
@@ -225,7 +290,8 @@ impl Heap {
                     2 => "manual (stacks, runtime)",
                     _ => "other",
                 };
-                *other_span_bytes.entry(name.to_string()).or_default() += npages * params.page_size;
+                let e = other_span_bytes.entry(name.to_string()).or_default();
+                *e = e.saturating_add(npages.saturating_mul(params.page_size));
                 continue;
             }
             let nelems = f(o_nelems, nelems_size) as u32;
@@ -235,18 +301,41 @@ impl Heap {
             let allocbits = f(o_allocbits, 8);
             let sizeclass = spanclass >> 1;
             let noscan = spanclass & 1 == 1;
-            if elemsize == 0 || nelems == 0 || npages == 0 || elemsize * nelems as u64 > npages * params.page_size {
-                warnings.push(format!("span at {base:#x} has an impossible layout; skipped"));
+            let span_bytes = npages.checked_mul(params.page_size).filter(|&b| b <= MAX_SPAN_BYTES && base.checked_add(b).is_some());
+            let Some(span_bytes) = span_bytes.filter(|&b| {
+                // Go's smallest size class is 8 bytes.
+                elemsize >= 8 && nelems != 0 && b != 0 && elemsize.checked_mul(nelems as u64).is_some_and(|n| n <= b)
+            }) else {
+                if impossible.0 == 0 {
+                    impossible.1 = base;
+                }
+                impossible.0 += 1;
                 continue;
+            };
+            // A span's memory is process memory the core holds: spans claimed over zero fill
+            // or unmapped addresses are not believed, spans cut off by truncation are lost.
+            match rt.mem.in_core(base, span_bytes) {
+                Some(true) => {}
+                Some(false) => {
+                    cut_off.0 += 1;
+                    cut_off.1 += span_bytes;
+                    continue;
+                }
+                None => {
+                    if outside.0 == 0 {
+                        outside.1 = base;
+                    }
+                    outside.0 += 1;
+                    continue;
+                }
             }
-            let span_bytes = npages * params.page_size;
             let inline_mark_bits = match o_inline {
                 Some(off) if params.inline_mark_bits_size > 0 && elemsize <= params.min_size_for_malloc_header && elemsize >= 16 => {
                     let arena = arena_of(rt, &params, mheap + arenas_off, base, &mut arena_cache);
                     match arena {
                         Some(a) => {
                             let page_idx = (base / params.page_size) % (params.heap_arena_bytes / params.page_size);
-                            let byte = rt.mem.u8(a + off + page_idx / 8).unwrap_or(0);
+                            let byte = rt.mem.u8(a.wrapping_add(off + page_idx / 8)).unwrap_or(0);
                             byte & (1 << (page_idx % 8)) != 0
                         }
                         None => false,
@@ -260,7 +349,7 @@ impl Heap {
                 let bitmap_size = span_bytes / 8 / 8;
                 let mut bitmap = base + span_bytes - bitmap_size;
                 if inline_mark_bits {
-                    bitmap -= params.inline_mark_bits_size;
+                    bitmap = bitmap.saturating_sub(params.inline_mark_bits_size).max(base);
                 }
                 PtrLayout::InSpanBits { bitmap }
             } else if sizeclass != 0 {
@@ -270,7 +359,7 @@ impl Heap {
             };
             let bits_len = (nelems as usize).div_ceil(8);
             let bits = rt.mem.bytes(allocbits, bits_len).map(|b| b.into_owned()).unwrap_or_else(|_| {
-                warnings.push(format!("allocation bits of span {base:#x} unreadable; assuming slots below freeindex only"));
+                bad_bits += 1;
                 vec![0; bits_len]
             });
             alloc_words.push((spans.len(), bits, freeindex));
@@ -286,10 +375,47 @@ impl Heap {
                 inline_mark_bits,
             });
         }
-        // Sort by address, number slots, and fill the allocated set.
+        if unreadable.0 > 0 {
+            warnings.push(format!("{} span descriptors unreadable (first at {}); their objects are not counted", unreadable.0, unreadable.1));
+        }
+        if impossible.0 > 0 {
+            warnings.push(format!("{} spans have an impossible layout (first at {:#x}); skipped", impossible.0, impossible.1));
+        }
+        if cut_off.0 > 0 {
+            warnings.push(format!(
+                "{} heap spans ({} bytes) lie in the part of the core that was cut off; their objects are not counted",
+                cut_off.0, cut_off.1
+            ));
+        }
+        if outside.0 > 0 {
+            warnings.push(format!("{} spans lie outside the core's memory (first at {:#x}); skipped", outside.0, outside.1));
+        }
+        if bad_bits > 0 {
+            warnings.push(format!("allocation bits of {bad_bits} spans unreadable; assuming slots below freeindex only"));
+        }
+        // Sort by address, drop spans overlapping an earlier one, number slots, and fill the
+        // allocated set.
         let mut order: Vec<usize> = (0..spans.len()).collect();
         order.sort_by_key(|&i| spans[i].base);
-        let mut rank = vec![0usize; spans.len()];
+        let mut kept = Vec::with_capacity(order.len());
+        let mut overlapping = 0u64;
+        let mut last_end = 0u64;
+        for &i in &order {
+            let s = &spans[i];
+            if s.base < last_end {
+                overlapping += 1;
+                continue;
+            }
+            last_end = s.end(params.page_size);
+            kept.push(i);
+        }
+        if overlapping > 0 {
+            warnings.push(format!("{overlapping} spans overlap other spans; skipped"));
+            let keep: std::collections::HashSet<usize> = kept.iter().copied().collect();
+            alloc_words.retain(|(i, _, _)| keep.contains(i));
+        }
+        let order = kept;
+        let mut rank = vec![usize::MAX; spans.len()];
         for (r, &i) in order.iter().enumerate() {
             rank[i] = r;
         }
@@ -328,7 +454,11 @@ impl Heap {
     /// The span containing `addr`.
     #[inline]
     pub fn span_index(&self, addr: u64) -> Option<usize> {
-        let i = self.page_table.span(addr)?;
+        let i = if self.page_table.arenas.is_empty() {
+            self.spans.partition_point(|s| s.base <= addr).checked_sub(1)?
+        } else {
+            self.page_table.span(addr)?
+        };
         let s = &self.spans[i];
         if addr < s.base {
             return None;
@@ -378,7 +508,7 @@ impl Heap {
                 let read_byte = |i: u64| -> u8 {
                     match span_bytes {
                         Some(b) => b.get((bm_off + i) as usize).copied().unwrap_or(0),
-                        None => rt.mem.u8(bitmap + i).unwrap_or(0),
+                        None => rt.mem.u8(bitmap.wrapping_add(i)).unwrap_or(0),
                     }
                 };
                 let mut w = 0;
@@ -398,7 +528,7 @@ impl Heap {
             PtrLayout::Header => {
                 let header = match span_bytes {
                     Some(b) => crate::bytes::u64_at(b, obj_off as usize).unwrap_or(0),
-                    None => rt.mem.u64(span.base + obj_off).unwrap_or(0),
+                    None => rt.mem.u64(span.base.wrapping_add(obj_off)).unwrap_or(0),
                 };
                 if header == 0 {
                     return;
@@ -452,11 +582,11 @@ fn arena_of(rt: &Rt<'_>, p: &HeapParams, arenas: u64, addr: u64, cache: &mut Has
     }
     let l1 = idx >> p.arena_l2_bits;
     let l2 = idx & ((1u64 << p.arena_l2_bits) - 1);
-    let l2_array = rt.mem.u64(arenas + 8 * l1).ok()?;
+    let l2_array = rt.mem.u64(arenas.wrapping_add(l1.wrapping_mul(8))).ok()?;
     if l2_array == 0 {
         return None;
     }
-    let a = rt.mem.u64(l2_array + 8 * l2).ok()?;
+    let a = rt.mem.u64(l2_array.wrapping_add(8 * l2)).ok()?;
     if a == 0 {
         return None;
     }

@@ -98,38 +98,67 @@ impl Memory {
         let mut regions: Vec<Region> = Vec::new();
         for s in core_segments {
             if s.filesz > 0 {
-                regions.push(Region { start: s.vaddr, end: s.vaddr + s.filesz, backing: Backing::Core { offset: s.offset } });
+                if let Some(end) = s.vaddr.checked_add(s.filesz) {
+                    regions.push(Region { start: s.vaddr, end, backing: Backing::Core { offset: s.offset } });
+                }
             }
         }
         regions.sort_by_key(|r| r.start);
-        let add_layer = |regions: &mut Vec<Region>, start: u64, end: u64, backing: Backing| {
+        // Each layer fills only what the layers before it left uncovered. A layer is added in
+        // one pass (not range by range): cores can have tens of thousands of segments.
+        let add_layer = |regions: &mut Vec<Region>, ranges: Vec<(u64, u64, Backing)>| {
             let covered: Vec<(u64, u64)> = regions.iter().map(|r| (r.start, r.end)).collect();
-            for (s, e) in uncovered(start, end, &covered) {
-                let backing = match backing {
-                    Backing::Exe { offset } => Backing::Exe { offset: offset + (s - start) },
-                    b => b,
-                };
-                regions.push(Region { start: s, end: e, backing });
+            let mut pieces: Vec<Region> = Vec::new();
+            for (start, end, backing) in ranges {
+                for (s, e) in uncovered(start, end, &covered) {
+                    let backing = match backing {
+                        Backing::Exe { offset } => Backing::Exe { offset: offset.saturating_add(s - start) },
+                        b => b,
+                    };
+                    pieces.push(Region { start: s, end: e, backing });
+                }
+            }
+            // Ranges of one layer may overlap each other: the first one listed wins.
+            pieces.sort_by_key(|r| r.start);
+            let mut last_end = 0u64;
+            for mut p in pieces {
+                if p.end <= last_end {
+                    continue;
+                }
+                if p.start < last_end {
+                    if let Backing::Exe { offset } = p.backing {
+                        p.backing = Backing::Exe { offset: offset.saturating_add(last_end - p.start) };
+                    }
+                    p.start = last_end;
+                }
+                last_end = p.end;
+                regions.push(p);
             }
             regions.sort_by_key(|r| r.start);
         };
-        for &(s, e) in truncated {
-            add_layer(&mut regions, s, e, Backing::Missing);
-        }
+        add_layer(&mut regions, truncated.iter().filter(|r| r.0 < r.1).map(|&(s, e)| (s, e, Backing::Missing)).collect());
+        let mut exe_data = Vec::new();
+        let mut exe_bss = Vec::new();
         for ph in exe_segments {
             let start = ph.vaddr.wrapping_add(bias);
+            let (Some(file_end), Some(mem_end)) = (start.checked_add(ph.filesz), start.checked_add(ph.memsz)) else { continue };
             if ph.filesz > 0 {
-                add_layer(&mut regions, start, start + ph.filesz, Backing::Exe { offset: ph.offset });
+                exe_data.push((start, file_end, Backing::Exe { offset: ph.offset }));
             }
-            if ph.memsz > ph.filesz {
-                add_layer(&mut regions, start + ph.filesz, start + ph.memsz, Backing::Zero);
-            }
-        }
-        for s in core_segments {
-            if s.memsz > s.filesz {
-                add_layer(&mut regions, s.vaddr + s.filesz, s.vaddr + s.memsz, Backing::Zero);
+            if mem_end > file_end {
+                exe_bss.push((file_end, mem_end, Backing::Zero));
             }
         }
+        add_layer(&mut regions, exe_data);
+        add_layer(&mut regions, exe_bss);
+        add_layer(
+            &mut regions,
+            core_segments
+                .iter()
+                .filter(|s| s.memsz > s.filesz && s.vaddr.checked_add(s.memsz).is_some())
+                .map(|s| (s.vaddr + s.filesz, s.vaddr + s.memsz, Backing::Zero))
+                .collect(),
+        );
         Memory { core, exe, regions, last: Cell::new(0) }
     }
 
@@ -155,6 +184,38 @@ impl Memory {
         self.region(addr).is_some()
     }
 
+    /// Whether every byte of `addr..addr+len` comes from the core or executable file (not
+    /// zero fill, not cut off, not unmapped). Readers use it to refuse runtime tables that
+    /// would make them allocate memory no file byte stands for.
+    pub fn is_file_backed(&self, mut addr: u64, len: u64) -> bool {
+        let Some(end) = addr.checked_add(len) else { return false };
+        while addr < end {
+            match self.region(addr) {
+                Some(r) if matches!(r.backing, Backing::Core { .. } | Backing::Exe { .. }) => addr = r.end,
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// Whether every byte of `addr..addr+len` lies in the core's own segment data, counting
+    /// the part of a truncated core that was cut off (`Some(false)` then) as the core's.
+    /// `None` when some byte is zero fill, from the executable, or unmapped.
+    pub fn in_core(&self, mut addr: u64, len: u64) -> Option<bool> {
+        let end = addr.checked_add(len)?;
+        let mut complete = true;
+        while addr < end {
+            let r = self.region(addr)?;
+            match r.backing {
+                Backing::Core { .. } => {}
+                Backing::Missing => complete = false,
+                _ => return None,
+            }
+            addr = r.end;
+        }
+        Some(complete)
+    }
+
     /// Fills `buf` with the memory at `addr`.
     pub fn read(&self, mut addr: u64, mut buf: &mut [u8]) -> Result<(), MemError> {
         while !buf.is_empty() {
@@ -162,9 +223,10 @@ impl Memory {
             let n = ((r.end - addr).min(buf.len() as u64)) as usize;
             let (head, tail) = buf.split_at_mut(n);
             let within = addr - r.start;
+            let at = |offset: u64| offset.checked_add(within).unwrap_or(u64::MAX);
             match r.backing {
-                Backing::Core { offset } => self.core.read_at(offset + within, head),
-                Backing::Exe { offset } => self.exe.read_at(offset + within, head),
+                Backing::Core { offset } => self.core.read_at(at(offset), head),
+                Backing::Exe { offset } => self.exe.read_at(at(offset), head),
                 Backing::Zero => {
                     head.fill(0);
                     Ok(())
@@ -185,16 +247,26 @@ impl Memory {
             if addr.checked_add(len as u64).is_some_and(|e| e <= r.end) {
                 let within = (addr - r.start) as usize;
                 let borrowed = match r.backing {
-                    Backing::Core { offset } => self.core.as_slice().map(|s| (s, offset as usize + within)),
-                    Backing::Exe { offset } => self.exe.as_slice().map(|s| (s, offset as usize + within)),
+                    Backing::Core { offset } => self.core.as_slice().map(|s| (s, (offset as usize).checked_add(within))),
+                    Backing::Exe { offset } => self.exe.as_slice().map(|s| (s, (offset as usize).checked_add(within))),
                     _ => None,
                 };
-                if let Some((s, o)) = borrowed {
-                    if let Some(b) = s.get(o..o + len) {
+                if let Some((s, Some(o))) = borrowed {
+                    if let Some(b) = o.checked_add(len).and_then(|e| s.get(o..e)) {
                         return Ok(Cow::Borrowed(b));
                     }
                 }
             }
+        }
+        // Fail before allocating: `len` often comes from the dump itself.
+        let end = addr.checked_add(len as u64).ok_or(MemError::Unmapped(addr))?;
+        let mut a = addr;
+        while a < end {
+            let r = self.region(a).ok_or(MemError::Unmapped(a))?;
+            if r.backing == Backing::Missing {
+                return Err(MemError::Truncated(a));
+            }
+            a = r.end;
         }
         let mut v = vec![0u8; len];
         self.read(addr, &mut v)?;
@@ -261,5 +333,25 @@ mod tests {
         let mut b = [0u8; 4];
         m.read(0x10fe, &mut b).unwrap();
         assert_eq!(b, [1, 1, 2, 2]);
+    }
+
+    #[test]
+    fn many_segments_layer_in_one_pass() {
+        // Tens of thousands of mappings, each partly in the file: one pass per layer, not
+        // one per segment.
+        let n = 60_000u64;
+        let core: Rc<dyn ByteSource> = Rc::new(vec![7u8; (n * 0x10) as usize]);
+        let exe: Rc<dyn ByteSource> = Rc::new(vec![2u8; 0x100]);
+        let segs: Vec<CoreSegment> =
+            (0..n).map(|i| CoreSegment { vaddr: 0x1_0000 * (i + 1), memsz: 0x1000, offset: i * 0x10, filesz: 0x10, flags: 0 }).collect();
+        let start = std::time::Instant::now();
+        let m = Memory::new(core, exe, &segs, &[], &[], 0);
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
+        assert_eq!(m.u8(0x1_0000).unwrap(), 7);
+        assert_eq!(m.u8(0x1_0010).unwrap(), 0);
+        assert!(m.is_file_backed(0x1_0000, 0x10));
+        assert!(!m.is_file_backed(0x1_0000, 0x11));
+        assert_eq!(m.in_core(0x1_0000, 0x10), Some(true));
+        assert_eq!(m.in_core(0x1_0000, 0x20), None);
     }
 }

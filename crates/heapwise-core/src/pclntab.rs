@@ -23,7 +23,7 @@ pub const FUNC_FLAG_ASM: u8 = 4;
 /// `abi.ArgsSizeUnknown`.
 pub const ARGS_SIZE_UNKNOWN: i32 = i32::MIN;
 /// Tables larger than this are not believed (a corrupt moduledata must not allocate GBs).
-const MAX_TABLE: u64 = 1 << 30;
+const MAX_TABLE: u64 = 1 << 28;
 
 /// `runtime._func` field offsets.
 #[derive(Debug, Clone, Copy)]
@@ -197,6 +197,10 @@ pub fn decode_pcvalue(table: &[u8], entry: u64, pc: u64, quantum: u32) -> Option
 fn read_table(rt: &Rt<'_>, ptr: u64, len: u64, what: &str) -> Result<Vec<u8>, Error> {
     if len > MAX_TABLE {
         return Err(Error::Malformed(format!("moduledata.{what} claims {len} bytes")));
+    }
+    // The tables are the executable's bytes (or the core's copy of them), never zero fill.
+    if !rt.mem.is_file_backed(ptr, len) {
+        return Err(Error::Malformed(format!("moduledata.{what} ({len} bytes at {ptr:#x}) is not in the executable or core")));
     }
     Ok(rt.mem.bytes(ptr, len as usize)?.into_owned())
 }
@@ -511,9 +515,9 @@ impl Pclntab {
                 out.push(InlineFrame { function: f.name.clone(), file, line, funcid: f.funcid });
                 return out;
             };
-            let name_off = mem.u32(rec + self.inl.name_off).ok().map(|v| v as i32);
-            let funcid = mem.u8(rec + self.inl.funcid).unwrap_or(0);
-            let parent = mem.u32(rec + self.inl.parent_pc).ok().map(|v| v as i32);
+            let name_off = mem.u32(rec.wrapping_add(self.inl.name_off)).ok().map(|v| v as i32);
+            let funcid = mem.u8(rec.wrapping_add(self.inl.funcid)).unwrap_or(0);
+            let parent = mem.u32(rec.wrapping_add(self.inl.parent_pc)).ok().map(|v| v as i32);
             let function = name_off.and_then(|o| self.name_at(o)).unwrap_or_else(|| "?".into());
             out.push(InlineFrame { function, file, line, funcid });
             match parent {

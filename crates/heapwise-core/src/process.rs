@@ -41,6 +41,24 @@ impl Process {
                 Executable::parse(&data)?
             }
         };
+        Self::from_parts(core_src, core, exe_src, exe)
+    }
+
+    /// [`Process::open`] with the executable already parsed from `exe_src` (the fuzz
+    /// harness parses its fixture executable once).
+    pub fn open_parsed(core_src: Rc<dyn ByteSource>, exe_src: Rc<dyn ByteSource>, exe: Executable) -> Result<Process, Error> {
+        let core = CoreFile::parse(&*core_src)?;
+        Self::from_parts(core_src, core, exe_src, exe)
+    }
+
+    fn from_parts(core_src: Rc<dyn ByteSource>, core: CoreFile, exe_src: Rc<dyn ByteSource>, exe: Executable) -> Result<Process, Error> {
+        // An executable of an unsupported Go release: say so before anything else fails on
+        // runtime layouts heapwise does not know.
+        if let Some(v) = exe.go_version.as_deref() {
+            if parse_go_version(v).is_some_and(|n| n < MIN_GO || n > MAX_GO) {
+                return Err(Error::UnsupportedGoVersion { found: v.to_string(), supported: SUPPORTED_GO });
+            }
+        }
         let exe_arch = crate::elfcore::arch_of(
             &crate::elfcore::ElfHeader { e_type: 0, machine: exe.machine, entry: 0, phoff: 0, phentsize: 0, phnum: 0 },
             "the executable",
@@ -59,10 +77,11 @@ impl Process {
                 return Err(Error::Malformed("the core has no auxiliary vector (NT_AUXV): cannot locate a PIE executable".into()))
             }
             (false, Some(e)) if e != exe.entry => {
+                let built = exe.go_version.as_deref().map(|v| format!(" (built with {v})")).unwrap_or_default();
                 return Err(Error::ExeMismatch(format!(
-                    "the process's entry point was {e:#x} but this executable's is {:#x}",
+                    "the process's entry point was {e:#x} but this executable's{built} is {:#x}: another program, or another build of it",
                     exe.entry
-                )))
+                )));
             }
             (false, _) => 0,
         };
@@ -117,9 +136,12 @@ fn check_segments_match(
     bias: u64,
 ) -> Result<(), Error> {
     let mut compared = 0;
-    for ph in exe.load_segments.iter().filter(|p| p.flags & PF_W == 0 && p.filesz > 0) {
+    // A Go executable has two or three read-only PT_LOADs; more are not compared.
+    for ph in exe.load_segments.iter().filter(|p| p.flags & PF_W == 0 && p.filesz > 0).take(8) {
         let start = ph.vaddr.wrapping_add(bias);
-        let Some(seg) = core.segments.iter().find(|s| s.vaddr <= start && start < s.vaddr + s.filesz) else { continue };
+        // Segments are sorted by address: the last one starting at or below `start`.
+        let i = core.segments.partition_point(|s| s.vaddr <= start);
+        let Some(seg) = i.checked_sub(1).map(|i| &core.segments[i]).filter(|s| start < s.vaddr + s.filesz) else { continue };
         let n = (seg.vaddr + seg.filesz - start).min(ph.filesz).min(64 * 1024) as usize;
         let mut a = vec![0u8; n];
         let mut b = vec![0u8; n];

@@ -62,8 +62,15 @@ pub fn global_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>) -> Result<(),
         let n = rt.uint_field(mask_at, "runtime.bitvector", "n")? as u64;
         let bits_ptr = rt.u64_field(mask_at, "runtime.bitvector", "bytedata")?;
         let words = ((hi.saturating_sub(lo)) / 8).min(n);
-        if words > 1 << 28 {
+        if words > 1 << 25 {
             return Err(Error::Malformed(format!("{start} segment of {words} words")));
+        }
+        // The module's data and bss and their GC masks are the program's own bytes.
+        if !rt.mem.is_file_backed(bits_ptr, words.div_ceil(8)) {
+            if rt.mem.in_core(bits_ptr, words.div_ceil(8)) == Some(false) {
+                return Err(Error::Truncated(format!("the {mask} of {words} words at {bits_ptr:#x} was cut off")));
+            }
+            return Err(Error::Malformed(format!("the {mask} of {words} words at {bits_ptr:#x} is not in the core or executable")));
         }
         let bits = rt.mem.bytes(bits_ptr, words.div_ceil(8) as usize)?;
         let seg = rt.mem.bytes(lo, (words * 8) as usize)?;
@@ -116,6 +123,9 @@ pub struct SpecialTypeHints {
     pub cleanup_closures: Vec<u64>,
 }
 
+/// Specials read over all spans at most.
+const MAX_SPECIALS: u64 = 1 << 24;
+
 /// Reads every span's specials list.
 pub fn special_roots(
     rt: &Rt<'_>,
@@ -150,13 +160,17 @@ pub fn special_roots(
     let fin_words = field_words("runtime.specialfinalizer", &["fn"]);
     let cleanup_words = field_words("runtime.specialCleanup", &["cleanup", "fn"]);
     let weak_words = field_words("runtime.specialWeakHandle", &["handle"]);
+    // Specials over all spans: a corrupt list (a cycle, or one shared by many spans) must
+    // not keep the walk going.
+    let mut budget: u64 = MAX_SPECIALS;
     for span in &heap.spans {
-        let mut sp = rt.mem.u64(span.mspan + o_specials).unwrap_or(0);
+        let mut sp = rt.mem.u64(span.mspan.wrapping_add(o_specials)).unwrap_or(0);
         let mut guard = 0;
-        while sp != 0 && guard < 1 << 20 {
+        while sp != 0 && guard < 1 << 20 && budget > 0 {
             guard += 1;
-            let kind = rt.mem.u8(sp + o_kind).unwrap_or(0) as i64;
-            let offset = rt.mem.u64(sp + o_offset).unwrap_or(0);
+            budget -= 1;
+            let kind = rt.mem.u8(sp.wrapping_add(o_kind)).unwrap_or(0) as i64;
+            let offset = rt.mem.u64(sp.wrapping_add(o_offset)).unwrap_or(0);
             let obj = span.base + offset / span.elemsize * span.elemsize;
             let (rk, words) = if Some(kind) == k_fin {
                 (RootKind::Finalizer, &fin_words)
@@ -165,14 +179,14 @@ pub fn special_roots(
             } else if Some(kind) == k_weak {
                 (RootKind::WeakHandle, &weak_words)
             } else {
-                sp = rt.mem.u64(sp + o_next).unwrap_or(0);
+                sp = rt.mem.u64(sp.wrapping_add(o_next)).unwrap_or(0);
                 continue;
             };
             let func = match rk {
-                RootKind::Finalizer => fin_words.first().and_then(|&(w, _)| funcval_name(rt, rt.mem.u64(sp + w).unwrap_or(0))),
+                RootKind::Finalizer => fin_words.first().and_then(|&(w, _)| funcval_name(rt, rt.mem.u64(sp.wrapping_add(w)).unwrap_or(0))),
                 RootKind::Cleanup => match (cleanup_fn, o_cfn_fn, o_cleanup_closure) {
-                    (Some(c), Some(f), _) => funcval_name(rt, rt.mem.u64(sp + c + f).unwrap_or(0)),
-                    (_, _, Some(f)) => cleanup_closure_target(rt, rt.mem.u64(sp + f).unwrap_or(0)),
+                    (Some(c), Some(f), _) => funcval_name(rt, rt.mem.u64(sp.wrapping_add(c + f)).unwrap_or(0)),
+                    (_, _, Some(f)) => cleanup_closure_target(rt, rt.mem.u64(sp.wrapping_add(f)).unwrap_or(0)),
                     _ => None,
                 },
                 _ => None,
@@ -182,7 +196,7 @@ pub fn special_roots(
                 None => format!("{} of {obj:#x}", rk.as_str()),
             };
             for &(w, _) in words.iter() {
-                let value = rt.mem.u64(sp + w).unwrap_or(0);
+                let value = rt.mem.u64(sp.wrapping_add(w)).unwrap_or(0);
                 if value != 0 && heap.find(value).is_some() {
                     out.push(Root {
                         kind: rk,
@@ -197,14 +211,14 @@ pub fn special_roots(
             match rk {
                 RootKind::Finalizer => {
                     if let Some(o) = o_fin_ot {
-                        hints.finalized.push((obj, rt.mem.u64(sp + o).unwrap_or(0)));
+                        hints.finalized.push((obj, rt.mem.u64(sp.wrapping_add(o)).unwrap_or(0)));
                     }
                 }
                 RootKind::Cleanup => match (cleanup_fn, o_cfn_fn, o_cfn_arg, o_cleanup_closure) {
                     (Some(c), Some(f), Some(a), _) => hints
                         .cleanup_boxed
-                        .push((rt.mem.u64(sp + c + f).unwrap_or(0), rt.mem.u64(sp + c + a).unwrap_or(0))),
-                    (_, _, _, Some(f)) => hints.cleanup_closures.push(rt.mem.u64(sp + f).unwrap_or(0)),
+                        .push((rt.mem.u64(sp.wrapping_add(c + f)).unwrap_or(0), rt.mem.u64(sp.wrapping_add(c + a)).unwrap_or(0))),
+                    (_, _, _, Some(f)) => hints.cleanup_closures.push(rt.mem.u64(sp.wrapping_add(f)).unwrap_or(0)),
                     _ => {}
                 },
                 _ => {}
@@ -220,10 +234,14 @@ pub fn special_roots(
                     goroutine: None,
                 });
             }
-            sp = rt.mem.u64(sp + o_next).unwrap_or(0);
+            sp = rt.mem.u64(sp.wrapping_add(o_next)).unwrap_or(0);
         }
         if guard >= 1 << 20 {
             warnings.push(format!("specials list of span {:#x} does not end", span.base));
+        }
+        if budget == 0 {
+            warnings.push(format!("more than {MAX_SPECIALS} finalizers, cleanups and weak handles: the rest are not read"));
+            break;
         }
     }
     Ok(())
@@ -245,8 +263,8 @@ pub fn cleanup_closure_target(rt: &Rt<'_>, closure: u64) -> Option<String> {
     let f = rt.dwarf.function_at(pc.wrapping_sub(rt.bias))?;
     let var = |n: &str| f.closure_vars.iter().find(|v| v.0 == n).map(|v| v.2);
     let user = match (var("cleanup"), var("&cleanup")) {
-        (Some(c), _) => rt.mem.u64(closure + c).ok()?,
-        (None, Some(c)) => rt.mem.u64(rt.mem.u64(closure + c).ok()?).ok()?,
+        (Some(c), _) => rt.mem.u64(closure.wrapping_add(c)).ok()?,
+        (None, Some(c)) => rt.mem.u64(rt.mem.u64(closure.wrapping_add(c)).ok()?).ok()?,
         _ => return None,
     };
     funcval_name(rt, user)

@@ -57,7 +57,7 @@ impl<'a> Rt<'a> {
     }
 
     pub fn u64_field(&self, base: u64, struct_name: &str, field: &str) -> Result<u64, Error> {
-        Ok(self.mem.u64(base + self.off(struct_name, field)?)?)
+        Ok(self.mem.u64(base.wrapping_add(self.off(struct_name, field)?))?)
     }
 
     /// Reads a field of any integer size per its DWARF type.
@@ -67,18 +67,18 @@ impl<'a> Rt<'a> {
             .field(struct_name, field)
             .ok_or_else(|| Error::MissingRuntimeInfo(format!("field {struct_name}.{field}")))?;
         let size = self.dwarf.ty(self.dwarf.underlying(ty)).size;
-        Ok(self.mem.uint(base + off, size)?)
+        Ok(self.mem.uint(base.wrapping_add(off), size)?)
     }
 
     /// Reads a Go slice header (ptr, len, cap).
     pub fn slice(&self, addr: u64) -> Result<(u64, u64, u64), Error> {
-        Ok((self.mem.u64(addr)?, self.mem.u64(addr + 8)?, self.mem.u64(addr + 16)?))
+        Ok((self.mem.u64(addr)?, self.mem.u64(addr.wrapping_add(8))?, self.mem.u64(addr.wrapping_add(16))?))
     }
 
     /// Reads a Go string header and its contents.
     pub fn string(&self, addr: u64, max: u64) -> Result<String, Error> {
         let ptr = self.mem.u64(addr)?;
-        let len = self.mem.u64(addr + 8)?;
+        let len = self.mem.u64(addr.wrapping_add(8))?;
         if len == 0 {
             return Ok(String::new());
         }

@@ -15,6 +15,10 @@ use crate::Error;
 
 /// Frames past this many on one stack are not read.
 pub const MAX_FRAMES: usize = 100_000;
+/// Frames past this many over all goroutines are not read.
+pub const MAX_TOTAL_FRAMES: u64 = 20_000_000;
+/// Warnings of the stack walk kept at most; the rest are counted.
+const MAX_WARNINGS: usize = 1000;
 const PTR: u64 = 8;
 /// A frame larger than this is not believed.
 const MAX_FRAME_BYTES: u64 = 64 << 20;
@@ -198,6 +202,8 @@ struct Walker<'a> {
     pcln: &'a Pclntab,
     lay: Layout,
     arch: ArchRules,
+    /// Frames still allowed over all goroutines.
+    frame_budget: std::cell::Cell<u64>,
 }
 
 /// Where the walk of one goroutine starts.
@@ -223,7 +229,7 @@ pub fn read_goroutines(p: &Process, pcln: &Pclntab) -> (Vec<Goroutine>, Vec<Stri
             return (Vec::new(), warnings);
         }
     };
-    let w = Walker { rt: p.rt(), p, pcln, lay, arch: ArchRules::of(p.arch) };
+    let w = Walker { rt: p.rt(), p, pcln, lay, arch: ArchRules::of(p.arch), frame_budget: std::cell::Cell::new(MAX_TOTAL_FRAMES) };
     let gs = match w.all_gs() {
         Ok(gs) => gs,
         Err(e) => {
@@ -237,11 +243,17 @@ pub fn read_goroutines(p: &Process, pcln: &Pclntab) -> (Vec<Goroutine>, Vec<Stri
     let running = rt.constant(&["runtime._Grunning"]).unwrap_or(2) as u64;
     let reasons = wait_reason_strings(&rt);
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut suppressed = 0usize;
     for g in gs {
-        if g == 0 {
+        if g == 0 || !seen.insert(g) {
             continue;
         }
-        let raw = match rt.mem.u32(g + w.lay.g_status) {
+        if warnings.len() > MAX_WARNINGS {
+            suppressed += warnings.len() - MAX_WARNINGS;
+            warnings.truncate(MAX_WARNINGS);
+        }
+        let raw = match rt.mem.u32(g.wrapping_add(w.lay.g_status)) {
             Ok(s) => s as u64,
             Err(e) => {
                 warnings.push(format!("goroutine at {g:#x}: cannot read its status: {e}"));
@@ -257,6 +269,16 @@ pub fn read_goroutines(p: &Process, pcln: &Pclntab) -> (Vec<Goroutine>, Vec<Stri
             Err(e) => warnings.push(format!("goroutine at {g:#x}: {e}")),
         }
     }
+    if warnings.len() > MAX_WARNINGS {
+        suppressed += warnings.len() - MAX_WARNINGS;
+        warnings.truncate(MAX_WARNINGS);
+    }
+    if suppressed > 0 {
+        warnings.push(format!("{suppressed} more warnings about goroutine stacks not shown"));
+    }
+    if w.frame_budget.get() == 0 {
+        warnings.push(format!("more than {MAX_TOTAL_FRAMES} stack frames: the rest are not read"));
+    }
     (out, warnings)
 }
 
@@ -269,7 +291,7 @@ fn wait_reason_strings(rt: &Rt<'_>) -> Vec<String> {
         _ => ty.size / 16,
     };
     let base = gl.addr.wrapping_add(rt.bias);
-    (0..n).map(|i| rt.string(base + 16 * i, 256).unwrap_or_default()).collect()
+    (0..n).map(|i| rt.string(base.wrapping_add(16 * i), 256).unwrap_or_default()).collect()
 }
 
 impl<'a> Walker<'a> {
@@ -277,6 +299,12 @@ impl<'a> Walker<'a> {
         let (ptr, len, _) = self.rt.slice(self.rt.global("runtime.allgs")?)?;
         if len > 1 << 26 {
             return Err(Error::Malformed(format!("runtime.allgs has {len} entries")));
+        }
+        // allgs is a heap slice: its entries are in the core or nowhere.
+        match self.rt.mem.in_core(ptr, len * PTR) {
+            Some(true) => {}
+            Some(false) => return Err(Error::Truncated(format!("runtime.allgs ({len} goroutines at {ptr:#x}) was cut off"))),
+            None => return Err(Error::Malformed(format!("runtime.allgs ({len} goroutines at {ptr:#x}) is not in the core's memory"))),
         }
         let b = self.rt.mem.bytes(ptr, (len * PTR) as usize)?;
         Ok(b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect())
@@ -293,14 +321,14 @@ impl<'a> Walker<'a> {
     ) -> Result<Goroutine, Error> {
         let mem = self.rt.mem;
         let l = &self.lay;
-        let id = mem.u64(g + l.g_goid)?;
-        let stack_lo = mem.u64(g + l.g_stack_lo)?;
-        let stack_hi = mem.u64(g + l.g_stack_hi)?;
+        let id = mem.u64(g.wrapping_add(l.g_goid))?;
+        let stack_lo = mem.u64(g.wrapping_add(l.g_stack_lo))?;
+        let stack_hi = mem.u64(g.wrapping_add(l.g_stack_hi))?;
         let status = names.get(&st).cloned().unwrap_or_else(|| format!("status {st}"));
         // The runtime leaves a stale reason behind once the goroutine runs again.
         let wait_reason = match l.g_waitreason {
             Some((off, size)) if status == "waiting" || status == "leaked" => {
-                let r = mem.uint(g + off, size)? as usize;
+                let r = mem.uint(g.wrapping_add(off), size)? as usize;
                 if r == 0 {
                     String::new()
                 } else {
@@ -311,18 +339,18 @@ impl<'a> Walker<'a> {
         };
         let mut gr = Goroutine { id, g_addr: g, status, wait_reason, frames: Vec::new(), stack_lo, stack_hi };
         let in_stack = |sp: u64| stack_lo <= sp && sp < stack_hi;
-        let sched_sp = mem.u64(g + l.g_sched_sp)?;
+        let sched_sp = mem.u64(g.wrapping_add(l.g_sched_sp))?;
         let sched = Start {
-            pc: mem.u64(g + l.g_sched_pc)?,
+            pc: mem.u64(g.wrapping_add(l.g_sched_pc))?,
             sp: sched_sp,
             lr: match l.g_sched_lr {
-                Some(o) if self.arch.uses_lr => mem.u64(g + o)?,
+                Some(o) if self.arch.uses_lr => mem.u64(g.wrapping_add(o))?,
                 _ => 0,
             },
             from_regs: false,
             is_syscall: false,
         };
-        let syscallsp = mem.u64(g + l.g_syscallsp)?;
+        let syscallsp = mem.u64(g.wrapping_add(l.g_syscallsp))?;
         let start = if running {
             let thread = self.thread_of(g);
             let interrupted = thread.and_then(|t| self.signal_context(t, &in_stack));
@@ -348,7 +376,7 @@ impl<'a> Walker<'a> {
                 }
             }
         } else if syscallsp != 0 {
-            Some(Start { pc: mem.u64(g + l.g_syscallpc)?, sp: syscallsp, lr: 0, from_regs: false, is_syscall: true })
+            Some(Start { pc: mem.u64(g.wrapping_add(l.g_syscallpc))?, sp: syscallsp, lr: 0, from_regs: false, is_syscall: true })
         } else {
             Some(sched)
         };
@@ -370,16 +398,16 @@ impl<'a> Walker<'a> {
     /// `m.vdsoPC`/`m.vdsoSP` of the goroutine's thread while it is in a VDSO call.
     fn vdso_context(&self, g: u64) -> Option<Start> {
         let mem = self.rt.mem;
-        let m = mem.u64(g + self.lay.g_m).ok().filter(|&m| m != 0)?;
-        let sp = mem.u64(m + self.lay.m_vdso_sp?).ok().filter(|&sp| sp != 0)?;
-        let pc = mem.u64(m + self.lay.m_vdso_pc?).ok()?;
+        let m = mem.u64(g.wrapping_add(self.lay.g_m)).ok().filter(|&m| m != 0)?;
+        let sp = mem.u64(m.wrapping_add(self.lay.m_vdso_sp?)).ok().filter(|&sp| sp != 0)?;
+        let pc = mem.u64(m.wrapping_add(self.lay.m_vdso_pc?)).ok()?;
         Some(Start { pc, sp, lr: 0, from_regs: false, is_syscall: false })
     }
 
     /// The registers of the thread running goroutine `g` (`g.m.procid` = thread id).
     fn thread_of(&self, g: u64) -> Option<crate::elfcore::ThreadRegs> {
-        let m = self.rt.mem.u64(g + self.lay.g_m).ok().filter(|&m| m != 0)?;
-        let procid = self.rt.mem.u64(m + self.lay.m_procid?).ok()?;
+        let m = self.rt.mem.u64(g.wrapping_add(self.lay.g_m)).ok().filter(|&m| m != 0)?;
+        let procid = self.rt.mem.u64(m.wrapping_add(self.lay.m_procid?)).ok()?;
         self.p.core.threads.iter().find(|t| t.tid as u64 == procid).copied()
     }
 
@@ -395,23 +423,23 @@ impl<'a> Walker<'a> {
         for _ in 0..512 {
             let f = pcln.find_func(pc)?;
             let spdelta = pcln.sp_delta(&f, pc).filter(|&d| d >= 0)? as u64;
-            let fp = sp + spdelta + if self.arch.uses_lr { 0 } else { PTR };
+            let fp = sp.wrapping_add(spdelta).wrapping_add(if self.arch.uses_lr { 0 } else { PTR });
             if f.name == "runtime.sigtramp" {
                 // struct rt_sigframe: amd64 { pretcode; ucontext; siginfo },
                 // arm64 { siginfo (128 bytes); ucontext }; ucontext.uc_mcontext is at 40
                 // on amd64 and 176 on arm64 (linux/include/uapi/asm/{sigcontext,ucontext}.h).
                 let s = if self.arch.uses_lr {
-                    let regs = fp + 128 + 176 + 8;
+                    let regs = fp.wrapping_add(128 + 176 + 8);
                     Start {
-                        lr: mem.u64(regs + 30 * 8).ok()?,
-                        sp: mem.u64(regs + 31 * 8).ok()?,
-                        pc: mem.u64(regs + 32 * 8).ok()?,
+                        lr: mem.u64(regs.wrapping_add(30 * 8)).ok()?,
+                        sp: mem.u64(regs.wrapping_add(31 * 8)).ok()?,
+                        pc: mem.u64(regs.wrapping_add(32 * 8)).ok()?,
                         from_regs: true,
                         is_syscall: false,
                     }
                 } else {
-                    let mc = fp + 40;
-                    Start { sp: mem.u64(mc + 15 * 8).ok()?, pc: mem.u64(mc + 16 * 8).ok()?, lr: 0, from_regs: true, is_syscall: false }
+                    let mc = fp.wrapping_add(40);
+                    Start { sp: mem.u64(mc.wrapping_add(15 * 8)).ok()?, pc: mem.u64(mc.wrapping_add(16 * 8)).ok()?, lr: 0, from_regs: true, is_syscall: false }
                 };
                 if in_stack(s.sp) {
                     return Some(s);
@@ -431,7 +459,7 @@ impl<'a> Walker<'a> {
                     lr
                 }
             } else {
-                mem.u64(fp - PTR).ok()?
+                mem.u64(fp.wrapping_sub(PTR)).ok()?
             };
             if fp <= sp && ret == pc {
                 return None;
@@ -468,7 +496,7 @@ impl<'a> Walker<'a> {
                     if arch.uses_lr {
                         lr = 0;
                     } else {
-                        sp += PTR;
+                        sp = sp.wrapping_add(PTR);
                     }
                 }
                 Err(_) => return frames,
@@ -483,6 +511,11 @@ impl<'a> Walker<'a> {
                 warnings.push(format!("goroutine {id}: stopped after {MAX_FRAMES} frames"));
                 break;
             }
+            let budget = self.frame_budget.get();
+            if budget == 0 {
+                break;
+            }
+            self.frame_budget.set(budget - 1);
             let Some(f) = pcln.find_func(pc) else {
                 if !innermost || pc != 0 {
                     warnings.push(format!("goroutine {id}: no function at pc {pc:#x} (sp {sp:#x})"));
@@ -501,9 +534,9 @@ impl<'a> Walker<'a> {
                 warnings.push(format!("goroutine {id}: no frame size for {} at pc {pc:#x}", f.name));
                 break;
             };
-            let mut fp = sp + spdelta as u64;
+            let mut fp = sp.wrapping_add(spdelta as u64);
             if !arch.uses_lr {
-                fp += PTR;
+                fp = fp.wrapping_add(PTR);
             }
             // The caller's pc.
             let mut stop = false;
@@ -520,27 +553,27 @@ impl<'a> Walker<'a> {
                     lr
                 }
             } else {
-                mem.u64(fp - PTR).unwrap_or(0)
+                mem.u64(fp.wrapping_sub(PTR)).unwrap_or(0)
             };
             let mut varp = fp;
             if !arch.uses_lr {
-                varp -= PTR;
+                varp = varp.wrapping_sub(PTR);
             }
             // The saved frame pointer sits just below the return address.
             if varp > sp {
                 varp -= PTR;
             }
-            let argp = fp + arch.min_frame;
+            let argp = fp.wrapping_add(arch.min_frame);
             // Continuation pc: where liveness is looked up.
             let mut continpc = pc;
             if let Some(cf) = &callee {
                 if self.is(cf, c.funcid_sigpanic) {
-                    continpc = if f.deferreturn != 0 { f.entry + f.deferreturn as u64 + 1 } else { 0 };
+                    continpc = if f.deferreturn != 0 { f.entry.wrapping_add(f.deferreturn as u64 + 1) } else { 0 };
                 }
             }
             let trapped = callee.as_ref().is_some_and(|cf| self.is_injected(cf));
             // The pc whose source position this frame shows: the call instruction.
-            let sym_pc = if trapped || pc == f.entry || (innermost && s.from_regs) { pc } else { pc - 1 };
+            let sym_pc = if trapped || pc == f.entry || (innermost && s.from_regs) { pc } else { pc.wrapping_sub(1) };
             let mut logical = pcln.inline_frames(mem, &f, sym_pc);
             let phys = logical.pop();
             let (file, line) = phys.map(|p| (p.file, p.line)).unwrap_or_else(|| ("?".into(), 0));
@@ -567,7 +600,7 @@ impl<'a> Walker<'a> {
             if arch.uses_lr && injected {
                 // The signal handler saved LR on the stack before faking the call.
                 let x = mem.u64(nsp).unwrap_or(0);
-                nsp += 16;
+                nsp = nsp.wrapping_add(16);
                 match pcln.find_func(npc) {
                     None => pc = x,
                     Some(nf) => {
@@ -641,8 +674,8 @@ impl<'a> Walker<'a> {
     fn stackmap(&self, addr: u64, idx: i32) -> Result<(u64, Vec<u8>), ()> {
         let mem = self.rt.mem;
         let l = &self.lay;
-        let n = mem.u32(addr + l.stackmap_n).map_err(|_| ())? as i32;
-        let nbit = mem.u32(addr + l.stackmap_nbit).map_err(|_| ())? as i32;
+        let n = mem.u32(addr.wrapping_add(l.stackmap_n)).map_err(|_| ())? as i32;
+        let nbit = mem.u32(addr.wrapping_add(l.stackmap_nbit)).map_err(|_| ())? as i32;
         if n <= 0 || nbit < 0 {
             return Err(());
         }
@@ -653,7 +686,7 @@ impl<'a> Walker<'a> {
             return Err(());
         }
         let row = (nbit as u64).div_ceil(8);
-        let b = mem.bytes(addr + l.stackmap_bytedata + idx as u64 * row, row as usize).map_err(|_| ())?;
+        let b = mem.bytes(addr.wrapping_add(l.stackmap_bytedata + idx as u64 * row), row as usize).map_err(|_| ())?;
         Ok((nbit as u64, b.into_owned()))
     }
 
@@ -683,7 +716,7 @@ impl<'a> Walker<'a> {
             match pcln.funcdata(f, c.funcdata_locals_pointer_maps).map(|a| self.stackmap(a, idx)) {
                 Some(Ok((nbit, mask))) if nbit > 0 => {
                     let len = nbit * PTR;
-                    self.scan_words(g.varp - len, len, Some(&mask), false, &namer, &mut out);
+                    self.scan_words(g.varp.wrapping_sub(len), len, Some(&mask), false, &namer, &mut out);
                 }
                 Some(Ok(_)) => {}
                 _ => {
@@ -732,9 +765,9 @@ impl<'a> Walker<'a> {
             return;
         }
         for i in 0..n {
-            let r = p + PTR + i * l.sor_size;
+            let r = p.wrapping_add(PTR + i * l.sor_size);
             let (Ok(off), Ok(ptr_bytes), Ok(gcoff)) =
-                (mem.u32(r + l.sor_off), mem.u32(r + l.sor_ptr_bytes), mem.u32(r + l.sor_gcdataoff))
+                (mem.u32(r.wrapping_add(l.sor_off)), mem.u32(r.wrapping_add(l.sor_ptr_bytes)), mem.u32(r.wrapping_add(l.sor_gcdataoff)))
             else {
                 continue;
             };
@@ -750,7 +783,7 @@ impl<'a> Walker<'a> {
             }
             let words = ptr_bytes as u64 / PTR;
             let Ok(mask) = mem.bytes(self.pcln.rodata.wrapping_add(gcoff as u64), words.div_ceil(8) as usize) else { continue };
-            let size = mem.u32(r + l.sor_obj_size).map(|s| s as u64).unwrap_or(ptr_bytes as u64).max(ptr_bytes as u64);
+            let size = mem.u32(r.wrapping_add(l.sor_obj_size)).map(|s| s as u64).unwrap_or(ptr_bytes as u64).max(ptr_bytes as u64);
             let first = out.len();
             self.scan_words(addr, words * PTR, Some(&mask), false, namer, out);
             for s in &mut out[first..] {
@@ -800,7 +833,7 @@ impl<'a> SlotNamer<'a> {
     }
 
     fn slot(&self, addr: u64, value: u64, conservative: bool) -> StackSlot {
-        if let Some(&(start, _, name, ty)) = self.vars.iter().find(|&&(s, size, _, _)| s <= addr && addr < s + size) {
+        if let Some(&(start, _, name, ty)) = self.vars.iter().find(|&&(s, size, _, _)| s <= addr && addr < s.saturating_add(size)) {
             let off = addr - start;
             let path = self.dwarf.field_path(ty, off);
             let name = if off == 0 && path.starts_with('+') {
@@ -812,7 +845,7 @@ impl<'a> SlotNamer<'a> {
             };
             return StackSlot { addr, value, name, ty: Some(ty), var_offset: off, conservative, stack_object: None };
         }
-        let name = if addr >= self.argp { format!("arg+{:#x}", addr - self.argp) } else { format!("local+{:#x}", addr - self.sp) };
+        let name = if addr >= self.argp { format!("arg+{:#x}", addr - self.argp) } else { format!("local+{:#x}", addr.wrapping_sub(self.sp)) };
         StackSlot { addr, value, name, ty: None, var_offset: 0, conservative, stack_object: None }
     }
 }

@@ -140,7 +140,7 @@ impl RtypeCache {
         if len > 4096 {
             return None;
         }
-        let s = rt.mem.go_string(p + 1 + n as u64, len, 4096).ok()?;
+        let s = rt.mem.go_string(p.wrapping_add(1 + n as u64), len, 4096).ok()?;
         Some(if tflag & self.tflag_extra_star != 0 { s.strip_prefix('*').unwrap_or(&s).to_string() } else { s })
     }
 }
@@ -150,23 +150,37 @@ impl RtypeCache {
 /// strings, slices, interfaces, structs and arrays.
 pub fn dwarf_ptr_words(dwarf: &Dwarf, ty: TypeId) -> Vec<u64> {
     let mut out = Vec::new();
-    walk_ptr_words(dwarf, ty, 0, &mut out, 0);
+    // Words past the type's own size are not its words (an array whose count lies).
+    let mut lim = Limits { visits: MAX_VISITS, words: (dwarf.ty(dwarf.underlying(ty)).size / 8).min(MAX_PTR_WORDS as u64) };
+    walk_ptr_words(dwarf, ty, 0, &mut out, 0, &mut lim);
     out.sort_unstable();
     out.dedup();
     out
 }
 
-fn walk_ptr_words(dwarf: &Dwarf, ty: TypeId, base: u64, out: &mut Vec<u64>, depth: u32) {
-    if depth > 64 || out.len() > 1 << 24 {
+/// Pointer words of one type at most (32 MiB of pointers).
+const MAX_PTR_WORDS: usize = 1 << 22;
+/// Types visited for one layout at most: nested structs of many fields multiply.
+const MAX_VISITS: u32 = 1 << 20;
+
+struct Limits {
+    visits: u32,
+    /// Word indices at or past this are not recorded.
+    words: u64,
+}
+
+fn walk_ptr_words(dwarf: &Dwarf, ty: TypeId, base: u64, out: &mut Vec<u64>, depth: u32, lim: &mut Limits) {
+    if depth > 64 || out.len() > MAX_PTR_WORDS || lim.visits == 0 || base / 8 >= lim.words.max(1) {
         return;
     }
+    lim.visits -= 1;
     let u = dwarf.underlying(ty);
     let t = dwarf.ty(u);
     match &t.shape {
         Shape::Pointer(_) | Shape::Func => out.push(base / 8),
         Shape::Struct(fields) => {
             for f in fields {
-                walk_ptr_words(dwarf, f.ty, base + f.offset, out, depth + 1);
+                walk_ptr_words(dwarf, f.ty, base.wrapping_add(f.offset), out, depth + 1, lim);
             }
         }
         Shape::Array { elem, len } => {
@@ -175,12 +189,19 @@ fn walk_ptr_words(dwarf: &Dwarf, ty: TypeId, base: u64, out: &mut Vec<u64>, dept
                 return;
             }
             let mut one = Vec::new();
-            walk_ptr_words(dwarf, *elem, 0, &mut one, depth + 1);
+            let outer = lim.words;
+            lim.words = (es / 8).max(1);
+            walk_ptr_words(dwarf, *elem, 0, &mut one, depth + 1, lim);
+            lim.words = outer;
             if one.is_empty() {
                 return;
             }
             for i in 0..*len {
-                out.extend(one.iter().map(|w| (base + i * es) / 8 + w));
+                let at = base.wrapping_add(i.wrapping_mul(es));
+                if out.len() > MAX_PTR_WORDS || at / 8 >= lim.words {
+                    break;
+                }
+                out.extend(one.iter().map(|w| at / 8 + w));
             }
         }
         _ => {}

@@ -83,7 +83,7 @@ pub fn pointee_at(dwarf: &Dwarf, ty: TypeId, offset: u64) -> Option<TypeId> {
         match &dwarf.ty(u).shape {
             Shape::Pointer(p) if off == 0 => return *p,
             Shape::Struct(fields) => {
-                let f = fields.iter().rev().find(|f| f.offset <= off && off < f.offset + dwarf.ty(f.ty).size.max(1))?;
+                let f = fields.iter().rev().find(|f| f.offset <= off && off < f.offset.saturating_add(dwarf.ty(f.ty).size.max(1)))?;
                 off -= f.offset;
                 cur = f.ty;
             }
@@ -121,6 +121,8 @@ enum Slot {
 type Flat = Rc<Vec<(u64, Slot)>>;
 
 const MAX_FLAT: usize = 1 << 16;
+/// Types visited to flatten one type at most: nested structs of many fields multiply.
+const MAX_FLAT_VISITS: u32 = 1 << 20;
 
 struct Namer<'a, 'r> {
     rt: &'a Rt<'r>,
@@ -135,6 +137,7 @@ struct Namer<'a, 'r> {
     group_by_map: HashMap<TypeId, Option<TypeId>>,
     closure_names: HashMap<u64, Option<(u32, Vec<(TypeId, u64)>)>>,
     entry_cache: crate::fasthash::FastMap<(TypeId, u64), Option<u32>>,
+    flat_visits: u32,
 }
 
 impl<'a, 'r> Namer<'a, 'r> {
@@ -150,9 +153,13 @@ impl<'a, 'r> Namer<'a, 'r> {
     }
 
     fn flatten_into(&mut self, ty: TypeId, base: u64, out: &mut Vec<(u64, Slot)>, depth: u32) {
-        if depth > 48 || out.len() > MAX_FLAT {
+        if depth == 0 {
+            self.flat_visits = MAX_FLAT_VISITS;
+        }
+        if depth > 48 || out.len() > MAX_FLAT || self.flat_visits == 0 {
             return;
         }
+        self.flat_visits -= 1;
         let dwarf = self.rt.dwarf;
         // Aliases are typedefs without a kind: use the first type in the chain that has one.
         let mut ty = ty;
@@ -187,7 +194,7 @@ impl<'a, 'r> Namer<'a, 'r> {
             Shape::Func => out.push((base, Slot::Func)),
             Shape::Struct(fields) => {
                 for f in fields.clone() {
-                    self.flatten_into(f.ty, base + f.offset, out, depth + 1);
+                    self.flatten_into(f.ty, base.wrapping_add(f.offset), out, depth + 1);
                 }
             }
             Shape::Array { elem, len } => {
@@ -204,7 +211,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                     if out.len() > MAX_FLAT {
                         break;
                     }
-                    out.extend(one.iter().map(|&(o, s)| (base + i * es + o, s)));
+                    out.extend(one.iter().map(|&(o, s)| (base.wrapping_add(i.wrapping_mul(es)).wrapping_add(o), s)));
                 }
             }
             _ => {}
@@ -277,11 +284,18 @@ impl<'a, 'r> Namer<'a, 'r> {
             return;
         }
         let size = self.rt.dwarf.ty(ty).size.max(1);
-        let count = count.min((1 << 26) / size.max(8)).max(1);
+        let mut count = count.min((1 << 26) / size.max(8)).max(1);
+        // A heap value ends with its slot: a claimed length (a slice's cap, a channel's
+        // size) past it is not walked.
+        if let Some(t) = self.heap.find(addr) {
+            let span = self.heap.span_of_slot(t.slot);
+            let room = span.elemsize - t.offset;
+            count = count.min((room / size).max(1));
+        }
         for i in 0..count {
-            let base = addr + i * size;
+            let base = addr.wrapping_add(i * size);
             for &(off, slot) in flat.iter() {
-                self.follow(base + off, slot);
+                self.follow(base.wrapping_add(off), slot);
             }
         }
     }
@@ -300,7 +314,7 @@ impl<'a, 'r> Namer<'a, 'r> {
             Slot::Ptr(Some(p)) => self.reach(v, p, 1),
             Slot::Ptr(None) => {}
             Slot::Slice(e) => {
-                let cap = self.word(at + 16);
+                let cap = self.word(at.wrapping_add(16));
                 if cap > 0 && cap < 1 << 40 {
                     self.reach(v, e, cap);
                 }
@@ -317,9 +331,9 @@ impl<'a, 'r> Namer<'a, 'r> {
                 let mut tw = v;
                 if matches!(slot, Slot::Iface) {
                     let Some(off) = self.itab_type_off else { return };
-                    tw = self.word(v + off);
+                    tw = self.word(v.wrapping_add(off));
                 }
-                let data = self.word(at + 8);
+                let data = self.word(at.wrapping_add(8));
                 if tw == 0 || data == 0 {
                     return;
                 }
@@ -369,8 +383,8 @@ impl<'a, 'r> Namer<'a, 'r> {
         self.reach_named(hchan, "runtime.hchan".to_string());
         let Some(elem) = rt.dwarf.ty(chan_ty).elem else { return };
         let (Ok(buf_off), Ok(size_off)) = (rt.off("runtime.hchan", "buf"), rt.off("runtime.hchan", "dataqsiz")) else { return };
-        let buf = self.word(hchan + buf_off);
-        let n = self.word(hchan + size_off);
+        let buf = self.word(hchan.wrapping_add(buf_off));
+        let n = self.word(hchan.wrapping_add(size_off));
         if buf != 0 && n > 0 && n < 1 << 32 {
             self.reach(buf, elem, n);
             // Small pointer-free buffers share the hchan's allocation: walk them anyway.
@@ -408,7 +422,7 @@ impl<'a, 'r> Namer<'a, 'r> {
             for (ty, off) in vars {
                 let flat = self.flatten(ty);
                 for &(o, s) in flat.iter() {
-                    self.follow(fv + off + o, s);
+                    self.follow(fv.wrapping_add(off).wrapping_add(o), s);
                 }
             }
         }
@@ -438,8 +452,8 @@ impl<'a, 'r> Namer<'a, 'r> {
         }
         self.reach_named(m, s.to_string());
         let group = self.map_group(map_ty);
-        let dir = self.word(m + o_dir);
-        let dirlen = self.word(m + o_dirlen);
+        let dir = self.word(m.wrapping_add(o_dir));
+        let dirlen = self.word(m.wrapping_add(o_dirlen));
         if dir == 0 {
             return;
         }
@@ -458,14 +472,14 @@ impl<'a, 'r> Namer<'a, 'r> {
         self.reach_named(dir, format!("[{dirlen}]*internal/runtime/maps.table"));
         let mut last = 0;
         for i in 0..dirlen.min(1 << 20) {
-            let table = self.word(dir + 8 * i);
+            let table = self.word(dir.wrapping_add(8 * i));
             if table == 0 || table == last {
                 continue;
             }
             last = table;
             self.reach_named(table, "internal/runtime/maps.table".to_string());
-            let data = self.word(table + o_groups + o_data);
-            let n = self.word(table + o_groups + o_mask).wrapping_add(1);
+            let data = self.word(table.wrapping_add(o_groups + o_data));
+            let n = self.word(table.wrapping_add(o_groups + o_mask)).wrapping_add(1);
             if data != 0 && n > 0 && n < 1 << 32 {
                 self.reach(data, group, n);
             }
@@ -487,14 +501,14 @@ impl<'a, 'r> Namer<'a, 'r> {
                         return p;
                     }
                 }
-                let elem = self.word(tw + rt.off_opt("internal/abi.PtrType", "Elem")?);
+                let elem = self.word(tw.wrapping_add(rt.off_opt("internal/abi.PtrType", "Elem")?));
                 return self.rtypes.get(rt, elem)?.dwarf;
             } else if info.kind == k_struct {
-                let fields = tw + rt.off_opt("internal/abi.StructType", "Fields")?;
+                let fields = tw.wrapping_add(rt.off_opt("internal/abi.StructType", "Fields")?);
                 let first = self.word(fields);
-                tw = self.word(first + rt.off_opt("internal/abi.StructField", "Typ")?);
+                tw = self.word(first.wrapping_add(rt.off_opt("internal/abi.StructField", "Typ")?));
             } else if info.kind == k_array {
-                tw = self.word(tw + rt.off_opt("internal/abi.ArrayType", "Elem")?);
+                tw = self.word(tw.wrapping_add(rt.off_opt("internal/abi.ArrayType", "Elem")?));
             } else {
                 return None;
             }
@@ -527,8 +541,8 @@ impl<'a, 'r> Namer<'a, 'r> {
             let Some(f) = self.rt.dwarf.function_at(pc.wrapping_sub(self.rt.bias)) else { continue };
             let var = |n: &str| f.closure_vars.iter().find(|v| v.0 == n).map(|v| v.2);
             let user_fn = match (var("cleanup"), var("&cleanup")) {
-                (Some(c), _) => self.word(closure + c),
-                (None, Some(c)) => self.word(self.word(closure + c)),
+                (Some(c), _) => self.word(closure.wrapping_add(c)),
+                (None, Some(c)) => self.word(self.word(closure.wrapping_add(c))),
                 _ => continue,
             };
             let Some(p) = self.first_param_type(user_fn) else { continue };
@@ -536,7 +550,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                 self.walk(closure + a, p, 1);
             } else if let Some(a) = var("&arg") {
                 // Captured by reference: the closure holds a pointer to a box of one S.
-                let boxed = self.word(closure + a);
+                let boxed = self.word(closure.wrapping_add(a));
                 self.reach(boxed, p, 1);
             }
         }
@@ -568,6 +582,7 @@ pub fn assign_types(
         group_by_map: HashMap::new(),
         closure_names: HashMap::new(),
         entry_cache: Default::default(),
+        flat_visits: 0,
     };
     // Objects that carry their own type.
     let hs = heap.params.malloc_header_size;
