@@ -383,6 +383,8 @@ const CHUNK: usize = 1 << 16;
 /// Reads records one at a time through a small window of the file.
 pub struct Reader<'a> {
     src: &'a dyn ByteSource,
+    /// The whole file when it is memory-resident (mapped): read in place, no copies.
+    whole: Option<&'a [u8]>,
     size: u64,
     pos: u64,
     buf: Vec<u8>,
@@ -405,7 +407,8 @@ impl<'a> Reader<'a> {
     /// Starts after the header, which must be valid.
     pub fn new(src: &'a dyn ByteSource) -> Result<Reader<'a>, DumpError> {
         check_header(src)?;
-        Ok(Reader { src, size: src.size(), pos: HEADER.len() as u64, buf: Vec::new(), buf_start: 0, record_start: 16, done: false })
+        let whole = src.as_slice();
+        Ok(Reader { src, whole, size: src.size(), pos: HEADER.len() as u64, buf: Vec::new(), buf_start: 0, record_start: 16, done: false })
     }
 
     /// File offset of the next record.
@@ -430,6 +433,11 @@ impl<'a> Reader<'a> {
 
     #[inline]
     fn byte(&mut self) -> R<u8> {
+        if let Some(w) = self.whole {
+            let b = *w.get(self.pos as usize).ok_or(Short::End)?;
+            self.pos += 1;
+            return Ok(b);
+        }
         let i = self.pos.wrapping_sub(self.buf_start);
         if i >= self.buf.len() as u64 {
             self.fill()?;
@@ -439,7 +447,29 @@ impl<'a> Reader<'a> {
         Ok(self.buf[i as usize])
     }
 
+    #[inline]
     fn uvarint(&mut self) -> R<u64> {
+        if let Some(w) = self.whole {
+            let mut p = self.pos as usize;
+            let mut v = 0u64;
+            let mut shift = 0u32;
+            loop {
+                let b = *w.get(p).ok_or(Short::End)?;
+                p += 1;
+                if shift == 63 && b > 1 {
+                    return Err(Short::Bad("varint overflows 64 bits".into()));
+                }
+                v |= u64::from(b & 0x7f) << shift;
+                if b & 0x80 == 0 {
+                    self.pos = p as u64;
+                    return Ok(v);
+                }
+                shift += 7;
+                if shift > 63 {
+                    return Err(Short::Bad("varint overflows 64 bits".into()));
+                }
+            }
+        }
         let mut v = 0u64;
         let mut shift = 0u32;
         loop {
@@ -479,6 +509,9 @@ impl<'a> Reader<'a> {
         if c.len > MAX_STRING {
             return Err(Short::Bad(format!("a string of {} bytes", c.len)));
         }
+        if let Some(w) = self.whole {
+            return Ok(String::from_utf8_lossy(&w[c.offset as usize..(c.offset + c.len) as usize]).into_owned());
+        }
         let mut v = vec![0u8; c.len as usize];
         // Usually inside the window already.
         let i = c.offset.wrapping_sub(self.buf_start);
@@ -503,7 +536,7 @@ impl<'a> Reader<'a> {
                 FIELD_PTR => out.push(off),
                 FIELD_IFACE | FIELD_EFACE => {
                     out.push(off);
-                    out.push(off + 8);
+                    out.push(off.wrapping_add(8));
                 }
                 k => return Err(Short::Bad(format!("field kind {k}"))),
             }

@@ -26,7 +26,7 @@ use std::rc::Rc;
 use crate::analysis::{Analysis, Progress};
 use crate::bitset::BitSet;
 use crate::dwarf::TypeId;
-use crate::elfcore::{Arch, CoreFile, CoreSegment, ThreadRegs};
+use crate::elfcore::{Arch, CoreFile, ThreadRegs};
 use crate::exe::{parse_go_version, Executable};
 use crate::graph::{mark, Graph};
 use crate::heap::{ExplicitPtrs, Heap, HeapParams, PtrLayout, Span};
@@ -55,6 +55,8 @@ const SIZE_CLASSES: [u16; 68] = [
     20480, 21760, 24576, 27264, 28672, 32768,
 ];
 const MIN_GO: (u32, u32) = (1, 24);
+/// Addresses past this are not believed (user space is 57 bits at most).
+const MAX_ADDR: u64 = 1 << 57;
 const MAX_GO: (u32, u32) = (1, 27);
 
 /// One object record, as indexed.
@@ -124,7 +126,11 @@ impl DumpIndex {
                     if ptr_start + ptrs.len() >= u32::MAX as usize {
                         return Err(Error::Unsupported("more than 4 billion pointer fields".into()));
                     }
-                    ix.ptr_words.extend(ptrs.iter().filter(|&&o| o % 8 == 0 && o + 8 <= contents.len).map(|&o| (o / 8) as u32));
+                    // An object with a malloc header never lists the header word.
+                    let first = if contents.len > MIN_SIZE_FOR_MALLOC_HEADER && contents.len <= MAX_SMALL_SIZE { 8 } else { 0 };
+                    ix.ptr_words.extend(
+                        ptrs.iter().filter(|&&o| o % 8 == 0 && o >= first && o.checked_add(8).is_some_and(|e| e <= contents.len)).map(|&o| (o / 8) as u32),
+                    );
                     let nptrs = (ix.ptr_words.len() - ptr_start) as u32;
                     ix.objects.push(Obj { addr, offset: contents.offset, len: contents.len, ptr_start: ptr_start as u32, nptrs });
                 }
@@ -175,32 +181,40 @@ fn green_tea(version: &str) -> bool {
 }
 
 /// Drops the slots `dumpobjs` writes past `mspan.nelems` of single-page small-object
-/// spans: they lie over the span's heap bitmap and inline mark bits.
+/// spans: they lie over the span's heap bitmap and inline mark bits. `objects` must be
+/// sorted by address.
 fn drop_tail_slots(objects: &mut Vec<Obj>, version: &str) -> usize {
     let gt = green_tea(version);
-    // A page holds one span's objects: scan span when any object there has pointers.
-    let mut scan_pages: HashSet<(u64, u64)> = HashSet::new();
-    for o in objects.iter() {
-        if o.len <= MIN_SIZE_FOR_MALLOC_HEADER && o.nptrs > 0 {
-            scan_pages.insert((o.addr / PAGE, o.len));
-        }
-    }
     let before = objects.len();
-    objects.retain(|o| {
-        let size = o.len;
-        if size == 0 || size > MIN_SIZE_FOR_MALLOC_HEADER {
-            return true;
+    let mut keep = vec![true; objects.len()];
+    let mut i = 0;
+    while i < objects.len() {
+        // One span: the objects of one page with one size (sizes up to 512 B).
+        let (page, size) = (objects[i].addr / PAGE, objects[i].len);
+        let mut j = i + 1;
+        while j < objects.len() && objects[j].addr / PAGE == page && objects[j].len == size {
+            j += 1;
         }
-        let scan = scan_pages.contains(&(o.addr / PAGE, size));
-        let mut reserve = 0;
-        if gt && size >= 16 {
-            reserve += INLINE_MARK_BITS;
+        if size > 0 && size <= MIN_SIZE_FOR_MALLOC_HEADER {
+            let scan = objects[i..j].iter().any(|o| o.nptrs > 0);
+            let mut reserve = 0;
+            if gt && size >= 16 {
+                reserve += INLINE_MARK_BITS;
+            }
+            if scan {
+                reserve += PAGE / 8 / 8;
+            }
+            let nelems = (PAGE - reserve) / size;
+            for k in i..j {
+                keep[k] = (objects[k].addr % PAGE) / size < nelems;
+            }
         }
-        if scan {
-            reserve += PAGE / 8 / 8;
-        }
-        let nelems = (PAGE - reserve) / size;
-        (o.addr % PAGE) / size < nelems
+        i = j;
+    }
+    let mut k = 0;
+    objects.retain(|_| {
+        k += 1;
+        keep[k - 1]
     });
     before - objects.len()
 }
@@ -374,7 +388,7 @@ impl Analysis {
         if params.big_endian || params.ptr_size != 8 {
             return Err(Error::Unsupported(format!(
                 "a heap dump of a {}-bit {}-endian process; heapwise reads 64-bit little-endian ones",
-                params.ptr_size * 8,
+                params.ptr_size.saturating_mul(8),
                 if params.big_endian { "big" } else { "little" }
             )));
         }
@@ -427,12 +441,12 @@ impl Analysis {
             return Err(Error::Cancelled);
         }
         let mut objects = std::mem::take(&mut ix.objects);
-        let dropped = drop_tail_slots(&mut objects, &go_version);
         objects.sort_unstable_by_key(|o| o.addr);
+        let dropped = drop_tail_slots(&mut objects, &go_version);
         let mut end = 0u64;
         let mut overlaps = 0;
         objects.retain(|o| {
-            let keep = o.len > 0 && o.addr >= end && o.addr.checked_add(o.len).is_some();
+            let keep = o.len > 0 && o.addr >= end && o.addr.checked_add(o.len).is_some_and(|e| e <= MAX_ADDR);
             if keep {
                 end = o.addr + o.len;
             } else {
@@ -446,39 +460,75 @@ impl Analysis {
         let _ = dropped;
         let (spans, allocated, explicit) = build_spans(&objects, &ix)?;
 
-        // Memory: objects, data, bss and frames from the dump; the executable below.
-        let mut segs: Vec<CoreSegment> = Vec::with_capacity(objects.len() + 64);
-        let seg = |addr: u64, c: &Contents| CoreSegment { vaddr: addr, memsz: c.len, offset: c.offset, filesz: c.len, flags: 6 };
-        for o in &objects {
-            segs.push(seg(o.addr, &Contents { offset: o.offset, len: o.len }));
+        // Memory: objects (free slots between them read as zero, so a span reads whole),
+        // data, bss and frames from the dump; the executable's file bytes below.
+        let mut ranges: Vec<(u64, u64, Option<u64>)> = Vec::with_capacity(objects.len() + spans.len() + 64);
+        let mut si = 0usize;
+        let mut cursor = 0u64;
+        let close = |ranges: &mut Vec<(u64, u64, Option<u64>)>, si: usize, cursor: u64| {
+            let s = &spans[si];
+            let limit = (s.base + s.npages * PAGE).min(spans.get(si + 1).map_or(u64::MAX, |n| n.base));
+            if cursor < limit {
+                ranges.push((cursor, limit, None));
+            }
+        };
+        for (i, o) in objects.iter().enumerate() {
+            let first = i == 0 || o.addr >= spans[si].base + spans[si].nelems as u64 * spans[si].elemsize;
+            if first {
+                if i > 0 {
+                    close(&mut ranges, si, cursor);
+                    si += 1;
+                    while o.addr >= spans[si].base + spans[si].nelems as u64 * spans[si].elemsize {
+                        si += 1;
+                    }
+                }
+                cursor = spans[si].base;
+            }
+            if o.addr > cursor {
+                ranges.push((cursor, o.addr, None));
+            }
+            ranges.push((o.addr, o.addr + o.len, Some(o.offset)));
+            cursor = o.addr + o.len;
+        }
+        if !objects.is_empty() {
+            close(&mut ranges, si, cursor);
         }
         drop(objects);
+        let mut others: Vec<(u64, u64, Option<u64>)> = Vec::new();
+        let mut add = |addr: u64, c: &Contents| {
+            if c.len > 0 && addr.checked_add(c.len).is_some_and(|e| e <= MAX_ADDR) {
+                others.push((addr, addr + c.len, Some(c.offset)));
+            }
+        };
         if let Some((a, c, _)) = &ix.data {
-            segs.push(seg(*a, c));
+            add(*a, c);
         }
         if let Some((a, c, _)) = &ix.bss {
-            segs.push(seg(*a, c));
+            add(*a, c);
         }
         for g in &ix.goroutines {
             for f in &g.frames {
-                segs.push(seg(f.sp, &f.contents));
+                add(f.sp, &f.contents);
             }
         }
-        segs.sort_unstable_by_key(|s| s.vaddr);
+        if !others.is_empty() {
+            ranges.extend(others);
+            ranges.sort_by_key(|r| r.0);
+        }
         let mut end = 0u64;
-        segs.retain(|s| {
-            let keep = s.filesz > 0 && s.vaddr >= end;
+        ranges.retain(|r| {
+            let keep = r.0 >= end;
             if keep {
-                end = s.vaddr + s.filesz;
+                end = r.1;
             }
             keep
         });
         let (exe_src, exe_segments): (Rc<dyn ByteSource>, Vec<crate::elfcore::ProgramHeader>) = match &exe {
+            // File-backed bytes only: the dump holds bss; noptrbss is not in it, not zero.
             Some(e) => (e.src.clone(), e.exe.load_segments.clone()),
             None => (Rc::new(Vec::<u8>::new()), Vec::new()),
         };
-        let mem = Memory::new(dump.clone(), exe_src, &segs, &[], &exe_segments, bias);
-        drop(segs);
+        let mem = Memory::from_ranges(dump.clone(), exe_src, ranges, &exe_segments, bias);
         let executable = match exe {
             Some(e) => e.exe,
             None => Executable {
@@ -499,6 +549,7 @@ impl Analysis {
             mapped_files: Vec::new(),
             auxv: Vec::new(),
             truncated_bytes: 0,
+            truncated: Vec::new(),
             warnings: Vec::new(),
         };
         let process = Process { core, exe: executable, mem, bias, arch, go_version: go_version.clone(), warnings: Vec::new() };
@@ -524,7 +575,7 @@ impl Analysis {
         for (seg_name, seg) in [("data", &ix.data), ("bss", &ix.bss)] {
             let Some((addr, _, ptrs)) = seg else { continue };
             for &off in ptrs {
-                let slot_addr = addr + off;
+                let slot_addr = addr.wrapping_add(off);
                 let value = rt.mem.u64(slot_addr).unwrap_or(0);
                 if value == 0 || heap.find(value).is_none() {
                     continue;
@@ -575,13 +626,13 @@ impl Analysis {
             let g = &dg.g;
             let mut frames = Vec::new();
             let (mut lo, mut hi) = (u64::MAX, 0u64);
-            let live_words: HashSet<u64> = dg.frames.iter().flat_map(|f| f.ptrs.iter().map(move |&o| f.sp + o)).collect();
+            let live_words: HashSet<u64> = dg.frames.iter().flat_map(|f| f.ptrs.iter().map(move |&o| f.sp.wrapping_add(o))).collect();
             for fr in &dg.frames {
                 lo = lo.min(fr.sp);
-                hi = hi.max(fr.sp + fr.contents.len);
+                hi = hi.max(fr.sp.saturating_add(fr.contents.len));
                 let mut slots = Vec::new();
                 for &off in &fr.ptrs {
-                    let addr = fr.sp + off;
+                    let addr = fr.sp.wrapping_add(off);
                     let value = rt.mem.u64(addr).unwrap_or(0);
                     if value == 0 || heap.find(value).is_none() {
                         continue;
@@ -618,14 +669,14 @@ impl Analysis {
                 }
                 // Typed stack variables whose pointer words the stack map says are live.
                 if has_exe {
-                    let fp = fr.sp + fr.contents.len;
+                    let fp = fr.sp.wrapping_add(fr.contents.len);
                     if let Some(func) = rt.dwarf.function_at(sym_pc.wrapping_sub(bias)) {
                         let dpc = sym_pc.wrapping_sub(bias);
                         for l in &func.locals {
                             let Some(&(_, _, cfa_off)) = l.ranges.iter().find(|r| r.0 <= dpc && dpc < r.1) else { continue };
                             let var = fp.wrapping_add(cfa_off as u64);
                             let words = crate::types::dwarf_ptr_words(rt.dwarf, l.ty);
-                            if words.iter().any(|w| live_words.contains(&(var + w * 8))) && seen_vars.insert((var, l.ty)) {
+                            if words.iter().any(|w| live_words.contains(&var.wrapping_add(w.wrapping_mul(8)))) && seen_vars.insert((var, l.ty)) {
                                 seeds.push((var, l.ty));
                             }
                         }
@@ -803,6 +854,9 @@ mod tests {
         // 16-byte scan span: 1.24 reserves the 128-byte bitmap (504 objects).
         let mut v = vec![mk(0x10000, 16, 1), mk(0x10000 + 503 * 16, 16, 1), mk(0x10000 + 504 * 16, 16, 0)];
         assert_eq!(drop_tail_slots(&mut v, "go1.24.11"), 1);
+        // Another page, another span: noscan, all 512 kept.
+        let mut v = vec![mk(0x10000, 16, 1), mk(0x12000 + 511 * 16, 16, 0)];
+        assert_eq!(drop_tail_slots(&mut v, "go1.24.11"), 0);
         // 1.26 (Green Tea): 128 more for inline mark bits (496 objects).
         let mut v = vec![mk(0x10000, 16, 1), mk(0x10000 + 495 * 16, 16, 1), mk(0x10000 + 496 * 16, 16, 0)];
         assert_eq!(drop_tail_slots(&mut v, "go1.26.6"), 1);

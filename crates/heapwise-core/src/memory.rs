@@ -162,10 +162,58 @@ impl Memory {
         Memory { core, exe, regions, last: Cell::new(0) }
     }
 
+    /// An address space from address-sorted, disjoint ranges `(start, end, offset)`, each
+    /// backed by `core` at `offset` or, with `None`, zero filled (a heap dump's object
+    /// contents and the free slots between them); the executable's file-backed segment
+    /// bytes fill what the ranges leave out.
+    pub fn from_ranges(
+        core: Rc<dyn ByteSource>,
+        exe: Rc<dyn ByteSource>,
+        ranges: Vec<(u64, u64, Option<u64>)>,
+        exe_segments: &[ProgramHeader],
+        bias: u64,
+    ) -> Memory {
+        let mut regions: Vec<Region> = ranges
+            .into_iter()
+            .filter(|r| r.0 < r.1)
+            .map(|(start, end, o)| Region { start, end, backing: o.map_or(Backing::Zero, |offset| Backing::Core { offset }) })
+            .collect();
+        let mut extra = Vec::new();
+        for ph in exe_segments.iter().filter(|p| p.filesz > 0) {
+            let (start, end) = (ph.vaddr.wrapping_add(bias), ph.vaddr.wrapping_add(bias).saturating_add(ph.filesz));
+            let mut cur = start;
+            let first = regions.partition_point(|r| r.end <= start);
+            for r in &regions[first..] {
+                if r.start >= end {
+                    break;
+                }
+                if r.start > cur {
+                    extra.push(Region { start: cur, end: r.start, backing: Backing::Exe { offset: ph.offset + (cur - start) } });
+                }
+                cur = cur.max(r.end);
+            }
+            if cur < end {
+                extra.push(Region { start: cur, end, backing: Backing::Exe { offset: ph.offset + (cur - start) } });
+            }
+        }
+        if !extra.is_empty() {
+            regions.extend(extra);
+            regions.sort_unstable_by_key(|r| r.start);
+        }
+        Memory { core, exe, regions, last: Cell::new(0) }
+    }
+
     fn region(&self, addr: u64) -> Option<&Region> {
         let last = self.last.get();
         if let Some(r) = self.regions.get(last) {
             if r.start <= addr && addr < r.end {
+                return Some(r);
+            }
+        }
+        // Sequential reads (a heap dump has a region per object) go on to the next region.
+        if let Some(r) = self.regions.get(last + 1) {
+            if r.start <= addr && addr < r.end {
+                self.last.set(last + 1);
                 return Some(r);
             }
         }
@@ -313,6 +361,20 @@ impl Memory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_ranges_layers_exe_below() {
+        let core: Rc<dyn ByteSource> = Rc::new(vec![1u8; 0x100]);
+        let exe: Rc<dyn ByteSource> = Rc::new(vec![2u8; 0x300]);
+        let exe_ph = [ProgramHeader { p_type: 1, flags: 5, offset: 0, vaddr: 0x1000, filesz: 0x300, memsz: 0x300 }];
+        let m = Memory::from_ranges(core, exe, vec![(0x1080, 0x1090, Some(0)), (0x1090, 0x10a0, None)], &exe_ph, 0);
+        assert_eq!(m.u8(0x1000).unwrap(), 2);
+        assert_eq!(m.u8(0x1085).unwrap(), 1);
+        assert_eq!(m.u8(0x1095).unwrap(), 0);
+        assert_eq!(m.u8(0x10a0).unwrap(), 2);
+        assert_eq!(m.u8(0x12ff).unwrap(), 2);
+        assert_eq!(m.u8(0x1300), Err(MemError::Unmapped(0x1300)));
+    }
 
     #[test]
     fn layering_prefers_core_then_exe_then_zero() {
