@@ -197,19 +197,33 @@ fn run() -> Result<(), String> {
     if args.command == "graph" && args.output.is_none() {
         return Err("graph needs an output file: -o out.svg".into());
     }
+    // HEAPWISE_STATS=1: how long each phase took.
+    let stats = std::env::var("HEAPWISE_STATS").is_ok_and(|v| v == "1");
+    let (t0, mut phase, mut phase_start) = (std::time::Instant::now(), String::new(), 0.0f64);
+    let mut progress = |p: &str, _f: f64| {
+        if stats && p != phase {
+            let now = t0.elapsed().as_secs_f64();
+            if !phase.is_empty() {
+                eprintln!("stats: phase {phase}: {:.2} s", now - phase_start);
+            }
+            phase = p.to_string();
+            phase_start = now;
+        }
+        true
+    };
     let analysis = if heapwise_core::heapdump::is_heapdump(&*core) {
         let exe = match &args.exe {
             Some(p) => Some(if args.no_mmap { read_whole(p, "executable")? } else { map_file(p, "executable")? }),
             None => None,
         };
-        Analysis::open_heapdump(core, exe, &mut |_, _| true).map_err(|e| e.to_string())?
+        Analysis::open_heapdump(core, exe, &mut progress).map_err(|e| e.to_string())?
     } else {
         let exe_path = match &args.exe {
             Some(e) => e.clone(),
             None => exe_from_core(&*core)?,
         };
         let exe = if args.no_mmap { read_whole(&exe_path, "executable")? } else { map_file(&exe_path, "executable")? };
-        Analysis::open(core, exe, &mut |_, _| true).map_err(|e| e.to_string())?
+        Analysis::open(core, exe, &mut progress).map_err(|e| e.to_string())?
     };
     if !args.json {
         for w in &analysis.warnings {
