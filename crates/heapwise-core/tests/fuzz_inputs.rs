@@ -40,3 +40,8 @@ fn core_loader_inputs() {
 fn exe_parser_inputs() {
     replay("exe_parser", harness::exe_parser);
 }
+
+#[test]
+fn heapdump_inputs() {
+    replay("heapdump", heapwise_core::heapdump_analysis::fuzz_one);
+}
