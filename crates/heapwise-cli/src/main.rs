@@ -211,7 +211,7 @@ fn run() -> Result<(), String> {
         }
         true
     };
-    let analysis = if heapwise_core::heapdump::is_heapdump(&*core) {
+    let analysis = if heapwise_core::heapdump::looks_like_heapdump(&*core) {
         let exe = match &args.exe {
             Some(p) => Some(if args.no_mmap { read_whole(p, "executable")? } else { map_file(p, "executable")? }),
             None => None,

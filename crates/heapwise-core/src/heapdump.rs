@@ -76,6 +76,18 @@ pub fn is_heapdump(src: &dyn ByteSource) -> bool {
     src.size() >= 16 && src.read_at(0, &mut h).is_ok() && &h == HEADER
 }
 
+/// Whether `src` starts like a heap dump of any format version (`go1.N heap dump\n`):
+/// such a file is read as a dump, and one of another version is refused in words.
+pub fn looks_like_heapdump(src: &dyn ByteSource) -> bool {
+    let mut h = [0u8; 32];
+    let n = src.size().min(32) as usize;
+    if src.read_at(0, &mut h[..n]).is_err() {
+        return false;
+    }
+    let line = h[..n].split(|&b| b == b'\n').next().unwrap_or(&[]);
+    line.starts_with(b"go1.") && line.ends_with(b" heap dump") && n > line.len()
+}
+
 /// A byte range of the dump file: where a record's memory contents are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Contents {
@@ -799,6 +811,8 @@ pub(crate) mod tests {
 
     #[test]
     fn headers() {
+        assert!(looks_like_heapdump(&&b"go1.6 heap dump\n"[..]));
+        assert!(!looks_like_heapdump(&&b"\x7fELF\x02\x01"[..]));
         assert!(check_header(&&b"go1.7 heap dump\n"[..]).is_ok());
         let e = check_header(&&b"go1.6 heap dump\n"[..]).unwrap_err();
         assert!(e.to_string().contains("unsupported heap dump version"), "{e}");
