@@ -101,7 +101,7 @@ impl HeapParams {
             && (512..=1 << 20).contains(&self.page_size)
             && pow2(self.heap_arena_bytes)
             && self.heap_arena_bytes >= self.page_size
-            && self.heap_arena_bytes <= 1 << 40
+            && self.heap_arena_bytes <= self.page_size << 16
             && self.arena_l2_bits < 48
             && self.min_size_for_malloc_header <= 1 << 20
             && self.malloc_header_size <= 64

@@ -652,6 +652,11 @@ impl<'a> Walker<'a> {
         if n == 0 {
             return;
         }
+        // Stacks are the core's own memory: zero fill holds no pointers, and copying it
+        // out would only cost time a corrupt frame size makes large.
+        if self.rt.mem.in_core(base, n * PTR) != Some(true) {
+            return;
+        }
         let Ok(bytes) = self.rt.mem.bytes(base, (n * PTR) as usize) else { return };
         for i in 0..n as usize {
             if let Some(m) = mask {
