@@ -4,8 +4,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use heapwise_core::report::{
-    Breakdown, FieldValue, GoroutineInfo, HistogramRow, ObjectDetail, ObjectRow, Overview, PointerRef,
-    RootInfo, RootPath,
+    Breakdown, DominatorNode, DominatorRef, FieldValue, GoroutineInfo, HistogramRow, ObjectDetail, ObjectRow,
+    Overview, PointerRef, RootInfo, RootPath, Suspect, WhatIf,
 };
 use heapwise_sources::{classify, FileKind};
 use js_sys::Uint8Array;
@@ -38,6 +38,8 @@ pub enum Route {
     Object(u64),
     Path(u64),
     Goroutines,
+    Dominators,
+    Suspects,
     Unknown(String),
 }
 
@@ -65,6 +67,8 @@ impl Route {
             "overview" => Route::Overview,
             "histogram" => Route::Histogram,
             "goroutines" => Route::Goroutines,
+            "dominators" => Route::Dominators,
+            "suspects" => Route::Suspects,
             "objects" if !rest.is_empty() => Route::Objects(decode(rest)),
             "object" => addr(rest, Route::Object),
             "path" => addr(rest, Route::Path),
@@ -78,6 +82,8 @@ impl Route {
             Route::Overview => "#/overview".into(),
             Route::Histogram => "#/histogram".into(),
             Route::Goroutines => "#/goroutines".into(),
+            Route::Dominators => "#/dominators".into(),
+            Route::Suspects => "#/suspects".into(),
             Route::Objects(t) => format!("#/objects/{}", encode(t)),
             Route::Object(a) => format!("#/object/{a:#x}"),
             Route::Path(a) => format!("#/path/{a:#x}"),
@@ -155,6 +161,9 @@ pub enum SortKey {
     Type,
     Count,
     Bytes,
+    Retained,
+    Waste,
+    Padding,
 }
 
 pub enum Msg {
@@ -171,6 +180,10 @@ pub enum Msg {
     FilterRegex(bool),
     DismissErrors,
     DragOver(bool),
+    /// Expand or collapse a node of the dominator tree.
+    ToggleDominator(u64),
+    /// What if the object were unreachable (`None`) or that pointer field nil.
+    WhatIf(u64, Option<String>),
 }
 
 struct Busy {
@@ -202,6 +215,23 @@ pub struct App {
     overview: Option<Overview>,
     breakdown: Option<Breakdown>,
     histogram: Option<Vec<HistogramRow>>,
+    /// Per type: (rounding waste, padding), and how long the worker took (ms).
+    hist_cost: Option<(HashMap<String, (u64, u64)>, f64)>,
+    /// Per type: retained bytes, and how long the worker took (ms, dominators included).
+    hist_retained: Option<(HashMap<String, u64>, f64)>,
+    /// Top of the dominator tree: (nodes, how many top nodes, live heap bytes).
+    dom_top: Option<(Vec<DominatorNode>, u64, u64)>,
+    dom_children: HashMap<u64, Vec<DominatorNode>>,
+    dom_open: HashSet<u64>,
+    suspects: Option<Vec<Suspect>>,
+    /// What-if answers keyed by (object, field; "" = the whole object).
+    whatifs: HashMap<(u64, String), WhatIf>,
+    /// The what-if shown on each object page.
+    whatif_shown: HashMap<u64, String>,
+    /// Size of the worker's wasm memory, as last reported.
+    wasm_memory: Option<u64>,
+    /// Requests that failed: not sent again until the next core is opened.
+    failed: HashSet<String>,
     /// Per type: (first rows, total count, total bytes).
     objects: HashMap<String, (Vec<ObjectRow>, u64, u64)>,
     object: HashMap<u64, Option<ObjectDetail>>,
@@ -241,6 +271,16 @@ impl Component for App {
             overview: None,
             breakdown: None,
             histogram: None,
+            hist_cost: None,
+            hist_retained: None,
+            dom_top: None,
+            dom_children: HashMap::new(),
+            dom_open: HashSet::new(),
+            suspects: None,
+            whatifs: HashMap::new(),
+            whatif_shown: HashMap::new(),
+            wasm_memory: None,
+            failed: HashSet::new(),
             objects: HashMap::new(),
             object: HashMap::new(),
             paths: HashMap::new(),
@@ -322,6 +362,21 @@ impl Component for App {
             Msg::Filter(f) => self.filter = f,
             Msg::FilterRegex(r) => self.filter_regex = r,
             Msg::DismissErrors => self.errors.clear(),
+            Msg::ToggleDominator(a) => {
+                if !self.dom_open.remove(&a) {
+                    self.dom_open.insert(a);
+                    if !self.dom_children.contains_key(&a) {
+                        self.request(format!("dominator-children:{a}"), Request::DominatorChildren { addr: a });
+                    }
+                }
+            }
+            Msg::WhatIf(a, field) => {
+                let key = field.clone().unwrap_or_default();
+                self.whatif_shown.insert(a, key.clone());
+                if !self.whatifs.contains_key(&(a, key.clone())) {
+                    self.request(format!("whatif:{a}:{key}"), Request::WhatIf { addr: a, field });
+                }
+            }
             Msg::DragOver(d) => {
                 if self.dragging == d {
                     return false;
@@ -411,6 +466,15 @@ impl App {
         self.overview = None;
         self.breakdown = None;
         self.histogram = None;
+        self.hist_cost = None;
+        self.hist_retained = None;
+        self.dom_top = None;
+        self.dom_children.clear();
+        self.dom_open.clear();
+        self.suspects = None;
+        self.whatifs.clear();
+        self.whatif_shown.clear();
+        self.failed.clear();
         self.objects.clear();
         self.object.clear();
         self.paths.clear();
@@ -442,7 +506,11 @@ impl App {
     }
 
     /// Sends `req` unless the same request is already on its way.
+    /// Requests that failed once are not sent again automatically (until the next open).
     fn request(&mut self, key: String, req: Request) {
+        if self.failed.contains(&key) {
+            return;
+        }
         if self.in_flight.insert(key) {
             self.send(req);
         }
@@ -531,7 +599,13 @@ impl App {
                     self.busy = None;
                     self.error(format!("Could not open the files: {message}"));
                 } else {
-                    self.in_flight.retain(|k| !k.starts_with(&request));
+                    let prefix = format!("{request}:");
+                    let failed: Vec<String> =
+                        self.in_flight.iter().filter(|k| **k == request || k.starts_with(&prefix)).cloned().collect();
+                    for k in failed {
+                        self.in_flight.remove(&k);
+                        self.failed.insert(k);
+                    }
                     self.error(format!("{request}: {message}"));
                 }
             }
@@ -551,6 +625,37 @@ impl App {
                 self.in_flight.remove("histogram");
                 self.histogram = Some(rows);
             }
+            Response::HistogramCost { rows, ms } => {
+                self.in_flight.remove("histogram-cost");
+                let map = rows
+                    .into_iter()
+                    .map(|r| (r.type_name, (r.rounding_waste.unwrap_or(0), r.padding.unwrap_or(0))))
+                    .collect();
+                self.hist_cost = Some((map, ms));
+            }
+            Response::HistogramRetained { rows, ms } => {
+                self.in_flight.remove("histogram-retained");
+                let map = rows.into_iter().filter_map(|r| Some((r.type_name, r.retained?))).collect();
+                self.hist_retained = Some((map, ms));
+            }
+            Response::DominatorTree { nodes, total, total_live } => {
+                self.in_flight.remove("dominators");
+                self.dom_top = Some((nodes, total, total_live));
+            }
+            Response::DominatorChildren { addr, nodes } => {
+                self.in_flight.remove(&format!("dominator-children:{addr}"));
+                self.dom_children.insert(addr, nodes);
+            }
+            Response::Suspects { suspects, .. } => {
+                self.in_flight.remove("suspects");
+                self.suspects = Some(suspects);
+            }
+            Response::WhatIf { addr, field, result } => {
+                let key = field.unwrap_or_default();
+                self.in_flight.remove(&format!("whatif:{addr}:{key}"));
+                self.whatifs.insert((addr, key), result);
+            }
+            Response::Memory { wasm_bytes } => self.wasm_memory = Some(wasm_bytes),
             Response::Objects { type_regex, rows, total, total_bytes } => {
                 // Keyed by the type name the page asked for.
                 let key = self
@@ -600,6 +705,30 @@ impl App {
             Route::Histogram => {
                 if self.histogram.is_none() {
                     self.request("histogram".into(), Request::Histogram);
+                } else {
+                    // After the first histogram is on screen: retained sizes (dominator tree),
+                    // then the cost columns. The worker answers in order.
+                    if self.hist_retained.is_none() {
+                        self.request("histogram-retained".into(), Request::HistogramRetained);
+                    }
+                    if self.hist_cost.is_none() {
+                        self.request("histogram-cost".into(), Request::HistogramCost);
+                    }
+                }
+            }
+            Route::Dominators => {
+                if self.dom_top.is_none() {
+                    self.request("dominators".into(), Request::DominatorTree);
+                }
+                let missing: Vec<u64> =
+                    self.dom_open.iter().copied().filter(|a| !self.dom_children.contains_key(a)).collect();
+                for a in missing {
+                    self.request(format!("dominator-children:{a}"), Request::DominatorChildren { addr: a });
+                }
+            }
+            Route::Suspects => {
+                if self.suspects.is_none() {
+                    self.request("suspects".into(), Request::Suspects);
                 }
             }
             Route::Objects(t) => {
@@ -645,6 +774,8 @@ impl App {
             <nav>
                 { item(Route::Overview, "Overview", matches!(self.route, Route::Overview | Route::Home)) }
                 { item(Route::Histogram, "Histogram", matches!(self.route, Route::Histogram | Route::Objects(_))) }
+                { item(Route::Dominators, "Dominators", matches!(self.route, Route::Dominators)) }
+                { item(Route::Suspects, "Leak suspects", matches!(self.route, Route::Suspects)) }
                 { item(Route::Goroutines, "Goroutines", matches!(self.route, Route::Goroutines)) }
             </nav>
         }
@@ -681,7 +812,15 @@ impl App {
             None => html! {},
         };
         let loaded = match &self.loaded {
-            Some(l) => html! { <div class="loaded">{format!("{} + {}", l.core_name, l.exe_name)}</div> },
+            Some(l) => html! {
+                <div class="loaded">{format!("{} + {}", l.core_name, l.exe_name)}
+                    if let Some(m) = self.wasm_memory {
+                        <span id="wasm-memory" data-bytes={m.to_string()}
+                            title="Size of the analysis worker's WebAssembly memory (it never shrinks: this is also the peak)">
+                            {format!(" · worker memory {}", fmt_bytes(m))}</span>
+                    }
+                </div>
+            },
             None => html! {},
         };
         let starting = if !self.worker_ready && !self.crashed {
@@ -713,9 +852,11 @@ impl App {
             Route::Home | Route::Overview => self.view_overview(),
             Route::Histogram => self.view_histogram(link),
             Route::Objects(t) => self.view_objects(t),
-            Route::Object(a) => self.view_object(*a),
+            Route::Object(a) => self.view_object(*a, link),
             Route::Path(a) => self.view_path_page(*a),
             Route::Goroutines => self.view_goroutines(),
+            Route::Dominators => self.view_dominators(link),
+            Route::Suspects => self.view_suspects(),
             Route::Unknown(s) => html! { <p class="empty">{format!("There is no page “{s}”.")}</p> },
         }
     }
@@ -747,6 +888,9 @@ impl App {
                         <ul>{ for o.warnings.iter().map(|w| html! { <li>{w.clone()}</li> }) }</ul>
                     </div>
                 }
+                <p class="leak-links">{"Leak hunting: "}<a href={Route::Suspects.href()}>{"leak suspects"}</a>{" · "}
+                    <a href={Route::Dominators.href()}>{"dominator tree"}</a>{" · "}
+                    <a href={Route::Histogram.href()}>{"retained size per type"}</a></p>
                 <h3>{"Where the memory goes"}</h3>
                 { match &self.breakdown {
                     Some(b) => breakdown_chart(b),
@@ -772,20 +916,40 @@ impl App {
             }
         }
         let (key, desc) = self.sort;
+        let retained = |r: &HistogramRow| self.hist_retained.as_ref().and_then(|(m, _)| m.get(&r.type_name).copied());
+        let cost = |r: &HistogramRow| self.hist_cost.as_ref().and_then(|(m, _)| m.get(&r.type_name).copied());
         filtered.sort_by(|a, b| {
             let o = match key {
                 SortKey::Type => a.type_name.cmp(&b.type_name),
                 SortKey::Count => a.count.cmp(&b.count).then(a.bytes.cmp(&b.bytes)),
                 SortKey::Bytes => a.bytes.cmp(&b.bytes).then(a.count.cmp(&b.count)),
+                SortKey::Retained => retained(a).cmp(&retained(b)).then(a.bytes.cmp(&b.bytes)),
+                SortKey::Waste => cost(a).map(|c| c.0).cmp(&cost(b).map(|c| c.0)).then(a.bytes.cmp(&b.bytes)),
+                SortKey::Padding => cost(a).map(|c| c.1).cmp(&cost(b).map(|c| c.1)).then(a.bytes.cmp(&b.bytes)),
             };
             if desc { o.reverse() } else { o }
         });
         let total_count: u64 = filtered.iter().map(|r| r.count).sum();
         let total_bytes: u64 = filtered.iter().map(|r| r.bytes).sum();
-        let header = |k: SortKey, label: &str| {
+        let header = |k: SortKey, label: &str, data_key: &str, title: &str| {
             let arrow = if key == k { if desc { " ▼" } else { " ▲" } } else { "" };
-            html! { <th><button class="sort" data-key={label.to_lowercase()}
+            let class = if k == SortKey::Type { "" } else { "num" };
+            html! { <th class={class} title={title.to_string()}><button class="sort" data-key={data_key.to_string()}
                         onclick={link.callback(move |_| Msg::Sort(k))}>{format!("{label}{arrow}")}</button></th> }
+        };
+        let pending = html! { <span class="pending" title="being computed">{"…"}</span> };
+        let bytes_cell = |class: &'static str, v: Option<u64>| match v {
+            Some(b) => html! { <td class={classes!(class, "num")} data-bytes={b.to_string()} title={format!("{b} bytes")}>{fmt_bytes(b)}</td> },
+            None => html! { <td class={classes!(class, "num")}>{pending.clone()}</td> },
+        };
+        let status = match (&self.hist_retained, &self.hist_cost) {
+            (Some((_, rms)), Some((_, cms))) => html! {
+                <p class="legend" id="hist-extra">{format!(
+                    "Retained: bytes freed if every instance became unreachable (dominator tree, {}). Rounding waste: slot size minus requested size; padding: holes inside structs ({}).",
+                    fmt_ms(*rms), fmt_ms(*cms))}</p>
+            },
+            (None, _) => html! { <p class="legend computing" id="hist-extra">{"Computing retained sizes (dominator tree)…"}</p> },
+            (Some(_), None) => html! { <p class="legend computing" id="hist-extra">{"Computing rounding waste and padding…"}</p> },
         };
         html! {
             <section id="histogram-view">
@@ -804,14 +968,25 @@ impl App {
                     if let Some(e) = filter_error { <span class="bad">{e}</span> }
                 </div>
                 <p class="summary">{format!("{} types, {} objects, {}", filtered.len(), total_count, fmt_bytes(total_bytes))}</p>
+                {status}
                 <table id="histogram" class="grid">
-                    <thead><tr>{header(SortKey::Type, "Type")}{header(SortKey::Count, "Count")}{header(SortKey::Bytes, "Bytes")}</tr></thead>
+                    <thead><tr>
+                        {header(SortKey::Type, "Type", "type", "")}
+                        {header(SortKey::Count, "Count", "count", "live objects")}
+                        {header(SortKey::Bytes, "Bytes", "bytes", "sum of the slot sizes")}
+                        {header(SortKey::Retained, "Retained", "retained", "bytes freed if every instance became unreachable")}
+                        {header(SortKey::Waste, "Rounding waste", "waste", "slot size minus the size the program asked for")}
+                        {header(SortKey::Padding, "Padding", "padding", "struct padding inside the objects")}
+                    </tr></thead>
                     <tbody>
                     { for filtered.iter().take(MAX_ROWS).map(|r| html! {
                         <tr class="hist-row" data-type={r.type_name.clone()}>
                             <td class="type"><a href={Route::Objects(r.type_name.clone()).href()}>{r.type_name.clone()}</a></td>
                             <td class="count num">{r.count}</td>
-                            <td class="bytes num" title={format!("{} bytes", r.bytes)}>{fmt_bytes(r.bytes)}</td>
+                            <td class="bytes num" data-bytes={r.bytes.to_string()} title={format!("{} bytes", r.bytes)}>{fmt_bytes(r.bytes)}</td>
+                            { bytes_cell("retained", retained(r)) }
+                            { bytes_cell("waste", cost(r).map(|c| c.0)) }
+                            { bytes_cell("padding", cost(r).map(|c| c.1)) }
                         </tr>
                     }) }
                     </tbody>
@@ -849,7 +1024,7 @@ impl App {
         }
     }
 
-    fn view_object(&self, a: u64) -> Html {
+    fn view_object(&self, a: u64, link: &html::Scope<App>) -> Html {
         let Some(detail) = self.object.get(&a) else { return Self::loading(&format!("object {a:#x}")) };
         let Some(d) = detail else {
             return html! { <section id="object"><h2>{format!("{a:#x}")}</h2>
@@ -862,12 +1037,28 @@ impl App {
                 <dl class="facts">
                     <dt>{"Size"}</dt><dd>{format!("{} bytes (size class {})", d.size, d.size_class)}</dd>
                     <dt>{"State"}</dt><dd>{if d.live { "live (reachable)" } else { "garbage (unreachable, not yet freed)" }}</dd>
+                    <dt>{"Retained"}</dt>
+                    <dd id="retained" data-bytes={d.retained.to_string()}>
+                        {format!("{} bytes", d.retained)}
+                        if d.retained >= 1024 { {format!(" ({})", fmt_bytes(d.retained))} }
+                        <span class="legend">{" freed if this object became unreachable"}</span></dd>
+                    <dt>{"Requested"}</dt><dd id="requested" data-bytes={d.requested.to_string()}>{format!("{} bytes", d.requested)}</dd>
+                    <dt>{"Rounding waste"}</dt><dd id="rounding-waste" data-bytes={d.rounding_waste.to_string()}>
+                        {format!("{} bytes", d.rounding_waste)}<span class="legend">{" slot size minus requested size"}</span></dd>
+                    <dt>{"Padding"}</dt><dd id="padding" data-bytes={d.padding.to_string()}>
+                        {format!("{} bytes", d.padding)}<span class="legend">{" holes between struct fields"}</span></dd>
                 </dl>
                 <h3>{"Path from a root"}</h3>
                 { match self.paths.get(&a) {
                     None => Self::loading("the path"),
-                    Some(p) => path_view(a, p.as_ref()),
+                    Some(p) => path_view(a, p.as_ref(), "path"),
                 } }
+                if d.live {
+                    <h3>{format!("Dominated by ({})", d.dominators.len())}</h3>
+                    { dominator_chain(&d.dominators) }
+                    <h3>{"What if…"}</h3>
+                    { self.whatif_panel(d, link) }
+                }
                 if !d.root_refs.is_empty() {
                     <h3>{"Referenced directly by roots"}</h3>
                     <ul>{ for d.root_refs.iter().map(root_html) }</ul>
@@ -876,9 +1067,9 @@ impl App {
                 if d.fields.is_empty() { <p class="empty">{"No typed fields (type unknown or no fields)."}</p> }
                 else { <ul class="fields">{ for d.fields.iter().map(field_html) }</ul> }
                 <h3>{format!("Points to ({})", d.outbound.len())}</h3>
-                { refs_table(&d.outbound, "outbound") }
+                { refs_table(&d.outbound, "outbound", d.live.then_some((d.addr, link)), self.whatif_shown.get(&d.addr).map(|s| s.as_str())) }
                 <h3>{format!("Pointed to by ({})", d.inbound.len())}</h3>
-                { refs_table(&d.inbound, "inbound") }
+                { refs_table(&d.inbound, "inbound", None, None) }
                 <h3>{"Contents"}</h3>
                 { hex_dump(d) }
             </section>
@@ -891,8 +1082,126 @@ impl App {
                 <h2>{"Why is "}{addr_link(a)}{" alive?"}</h2>
                 { match self.paths.get(&a) {
                     None => Self::loading("the path"),
-                    Some(p) => path_view(a, p.as_ref()),
+                    Some(p) => path_view(a, p.as_ref(), "path"),
                 } }
+            </section>
+        }
+    }
+
+    fn whatif_panel(&self, d: &ObjectDetail, link: &html::Scope<App>) -> Html {
+        let a = d.addr;
+        let onclick = link.callback(move |_| Msg::WhatIf(a, None));
+        let result = match self.whatif_shown.get(&a) {
+            None => html! {},
+            Some(field) => {
+                let what = if field.is_empty() {
+                    format!("If {a:#x} were unreachable")
+                } else {
+                    format!("If its field .{field} were nil")
+                };
+                match self.whatifs.get(&(a, field.clone())) {
+                    Some(w) => whatif_result(&what, w),
+                    None if self.failed.contains(&format!("whatif:{a}:{field}")) => {
+                        html! { <p class="bad" id="whatif-result">{format!("{what}: the question failed (see the error above).")}</p> }
+                    }
+                    None => html! { <p class="loading" id="whatif-pending">{format!("{what}: computing…")}</p> },
+                }
+            }
+        };
+        html! {
+            <div class="whatif">
+                <button id="whatif" class={classes!((self.whatif_shown.get(&a).map(|s| s.as_str()) == Some("")).then_some("active"))} {onclick}>{"What if this object were unreachable?"}</button>
+                if !d.outbound.is_empty() { <span class="legend">{" Or set one of its pointers to nil with “what if nil?” under “Points to”."}</span> }
+                {result}
+            </div>
+        }
+    }
+
+    fn view_dominators(&self, link: &html::Scope<App>) -> Html {
+        let Some((nodes, total, total_live)) = &self.dom_top else {
+            return Self::loading("the dominator tree (computed on first use)");
+        };
+        let mut rows = Vec::new();
+        for n in nodes {
+            self.dom_rows(n, 0, *total_live, link, &mut rows);
+        }
+        html! {
+            <section id="dominators">
+                <h2>{"Dominator tree"}</h2>
+                <p class="summary">{format!(
+                    "{} objects sit directly under the roots{}; live heap {}. An object dominates another when every path from a root to the other goes through it; its retained size is what would be freed if it became unreachable.",
+                    total,
+                    if (*total as usize) > nodes.len() { format!(" (the {} retaining the most are shown)", nodes.len()) } else { String::new() },
+                    fmt_bytes(*total_live))}</p>
+                <table class="grid" id="domtree">
+                    <thead><tr><th>{"Object"}</th><th>{"Type"}</th><th class="num">{"Size"}</th>
+                        <th class="num">{"Retained"}</th><th>{"Share of the live heap"}</th><th class="num">{"Dominates"}</th></tr></thead>
+                    <tbody>{ for rows.into_iter() }</tbody>
+                </table>
+            </section>
+        }
+    }
+
+    fn dom_rows(&self, n: &DominatorNode, depth: usize, total: u64, link: &html::Scope<App>, out: &mut Vec<Html>) {
+        let a = n.addr;
+        let open = self.dom_open.contains(&a);
+        let toggle = if n.child_count == 0 {
+            html! { <span class="toggle leaf"></span> }
+        } else {
+            let label = if open { "▾" } else { "▸" };
+            let title = if open { "collapse" } else { "show the objects it dominates" };
+            html! { <button class="toggle" aria-expanded={open.to_string()} {title}
+                onclick={link.callback(move |_| Msg::ToggleDominator(a))}>{label}</button> }
+        };
+        let share = n.retained as f64 / total.max(1) as f64;
+        out.push(html! {
+            <tr class={classes!("dom-node", open.then_some("open"))} data-addr={format!("{a:#x}")} data-depth={depth.to_string()}>
+                <td class="tree">{ for (0..depth).map(|_| html! { <span class="indent"></span> }) }{toggle}{addr_link(a)}</td>
+                <td class="type">{n.type_name.clone()}</td>
+                <td class="num" title={format!("{} bytes", n.size)}>{fmt_bytes(n.size)}</td>
+                <td class="num retained" data-bytes={n.retained.to_string()} title={format!("{} bytes", n.retained)}>{fmt_bytes(n.retained)}</td>
+                <td class="share"><svg width="120" height="10" role="img" class="sharebar">
+                    <rect x="0" y="1" width="120" height="8" class="bg"></rect>
+                    <rect x="0" y="1" width={format!("{:.1}", (share * 120.0).max(0.5))} height="8" class="fg"></rect>
+                </svg>{format!(" {:.1}%", share * 100.0)}</td>
+                <td class="num">{n.child_count}</td>
+            </tr>
+        });
+        if !open {
+            return;
+        }
+        match self.dom_children.get(&a) {
+            None => out.push(html! {
+                <tr class="dom-loading"><td colspan="6">{ for (0..=depth).map(|_| html! { <span class="indent"></span> }) }
+                    <span class="loading">{"Loading…"}</span></td></tr>
+            }),
+            Some(kids) => {
+                for k in kids {
+                    self.dom_rows(k, depth + 1, total, link, out);
+                }
+                if n.child_count > kids.len() as u64 {
+                    out.push(html! {
+                        <tr class="dom-more"><td colspan="6">{ for (0..=depth).map(|_| html! { <span class="indent"></span> }) }
+                            <span class="more">{format!("… {} more, each retaining less", n.child_count - kids.len() as u64)}</span></td></tr>
+                    });
+                }
+            }
+        }
+    }
+
+    fn view_suspects(&self) -> Html {
+        let Some(suspects) = &self.suspects else { return Self::loading("the leak suspects (dominator tree)") };
+        let live = self.overview.as_ref().map(|o| o.live_bytes).unwrap_or(0);
+        html! {
+            <section id="suspects">
+                <h2>{"Leak suspects"}</h2>
+                <p class="summary">{format!(
+                    "Objects and types that retain at least {:.0}% of the live heap ({}). The accumulation point is where the retained memory fans out into many objects: usually the collection that keeps growing.",
+                    crate::protocol::SUSPECT_THRESHOLD * 100.0, fmt_bytes(live))}</p>
+                if suspects.is_empty() {
+                    <p class="empty" id="no-suspects">{"No single object or type retains that much: nothing stands out."}</p>
+                }
+                { for suspects.iter().enumerate().map(|(i, s)| suspect_html(i, s)) }
             </section>
         }
     }
@@ -933,6 +1242,61 @@ impl App {
     }
 }
 
+fn whatif_result(what: &str, w: &WhatIf) -> Html {
+    const TOP: usize = 10;
+    html! {
+        <div class="whatif-result" id="whatif-result" data-field={w.field.clone()}>
+            <p>{format!("{what}, ")}<strong id="whatif-objects">{format!("{} objects", w.freed_objects)}</strong>{" and "}
+                <strong id="whatif-bytes" data-bytes={w.freed_bytes.to_string()}>{format!("{} bytes", w.freed_bytes)}</strong>
+                {if w.freed_bytes >= 1024 { format!(" ({})", fmt_bytes(w.freed_bytes)) } else { String::new() }}
+                {" would become garbage."}</p>
+            if !w.freed_types.is_empty() {
+                <table class="grid compact" id="whatif-types">
+                    <thead><tr><th>{"Freed type"}</th><th class="num">{"Objects"}</th><th class="num">{"Bytes"}</th></tr></thead>
+                    <tbody>
+                    { for w.freed_types.iter().take(TOP).map(|r| html! {
+                        <tr><td class="type"><a href={Route::Objects(r.type_name.clone()).href()}>{r.type_name.clone()}</a></td>
+                            <td class="num">{r.count}</td>
+                            <td class="num" title={format!("{} bytes", r.bytes)}>{fmt_bytes(r.bytes)}</td></tr>
+                    }) }
+                    </tbody>
+                </table>
+                if w.freed_types.len() > TOP { <p class="more">{format!("and {} more types.", w.freed_types.len() - TOP)}</p> }
+            }
+        </div>
+    }
+}
+
+fn suspect_html(i: usize, s: &Suspect) -> Html {
+    let title = if s.kind == "type" {
+        format!("Suspect {}: {} instances of {}", i + 1, s.instances, s.name)
+    } else {
+        format!("Suspect {}: one {}", i + 1, s.name)
+    };
+    html! {
+        <article class="suspect" data-kind={s.kind.clone()}>
+            <h3>{title}</h3>
+            <p class="big"><span class="retained" data-bytes={s.retained.to_string()}>{format!("retains {}", fmt_bytes(s.retained))}</span>
+                {format!(" — {:.1}% of the live heap", s.percent)}</p>
+            <dl class="facts">
+                <dt>{if s.kind == "type" { "Largest instance" } else { "Object" }}</dt>
+                <dd>{addr_link(s.addr)}{" "}<span class="type">{s.name.clone()}</span></dd>
+                <dt>{"Accumulation point"}</dt>
+                <dd class="accumulation">{ match &s.accumulation {
+                    Some(a) => html! { <>{addr_link(a.addr)}{" "}<span class="type">{a.type_name.clone()}</span>
+                        {format!(" retains {} in {} directly dominated objects", fmt_bytes(a.retained), s.accumulation_children)}</> },
+                    None => html! { <span class="empty">{"none: the instances hang directly off different roots"}</span> },
+                } }</dd>
+            </dl>
+            <h4>{"Path from a root"}</h4>
+            { match &s.path {
+                Some(p) => path_view(s.addr, Some(p), ""),
+                None => html! { <p class="empty">{"No path recorded."}</p> },
+            } }
+        </article>
+    }
+}
+
 fn addr_link(a: u64) -> Html {
     html! { <a class="addr" href={Route::Object(a).href()}>{format!("{a:#x}")}</a> }
 }
@@ -941,16 +1305,30 @@ fn root_html(r: &RootInfo) -> Html {
     html! { <li class="root"><span class={classes!("kind", r.kind.clone())}>{r.kind.clone()}</span>{" "}<code>{r.name.clone()}</code></li> }
 }
 
-fn path_view(target: u64, p: Option<&RootPath>) -> Html {
+/// Hops a path shows at most (its two ends).
+const MAX_PATH_HOPS: usize = 40;
+
+/// `id`: the element id (`""` for none: several paths on one page).
+fn path_view(target: u64, p: Option<&RootPath>, id: &str) -> Html {
+    let id = (!id.is_empty()).then(|| id.to_string());
     let Some(p) = p else {
-        return html! { <p class="empty" id="path">{format!("No path from a root reaches {target:#x}: it is garbage (unreachable).")}</p> };
+        return html! { <p class="empty" {id}>{format!("No path from a root reaches {target:#x}: it is garbage (unreachable).")}</p> };
     };
+    // A long chain (a linked list) shows its two ends.
+    let n = p.hops.len();
+    let (head, tail) = if n > MAX_PATH_HOPS { (MAX_PATH_HOPS / 2, n - MAX_PATH_HOPS / 2) } else { (n, n) };
     html! {
-        <ol class="path" id="path">
+        <ol class="path" {id}>
             <li class="root"><span class={classes!("kind", p.root.kind.clone())}>{p.root.kind.clone()}</span>{" "}<code>{p.root.name.clone()}</code></li>
-            { for p.hops.iter().map(|h| html! {
-                <li>{if h.field.is_empty() { html!{} } else { html! { <code class="field">{format!(".{} → ", h.field)}</code> } }}
+            { for p.hops.iter().enumerate().filter(|(i, _)| *i < head || *i >= tail).map(|(i, h)| html! {
+                <>
+                if i == tail && tail > head {
+                    <li class="more">{format!("… {} more hops …", tail - head)}</li>
+                }
+                <li value={(i + 2).to_string()}>
+                    {if h.field.is_empty() { html!{} } else { html! { <code class="field">{format!(".{} → ", h.field)}</code> } }}
                     {addr_link(h.addr)}{" "}<span class="type">{h.type_name.clone()}</span></li>
+                </>
             }) }
         </ol>
     }
@@ -972,24 +1350,60 @@ fn field_html(f: &FieldValue) -> Html {
     }
 }
 
-fn refs_table(refs: &[PointerRef], id: &str) -> Html {
+/// `whatif`: (source object, link) to offer a "what if nil" action per pointer field.
+fn refs_table(refs: &[PointerRef], id: &str, whatif: Option<(u64, &html::Scope<App>)>, whatif_active: Option<&str>) -> Html {
     if refs.is_empty() {
         return html! { <p class="empty">{"None."}</p> };
     }
     html! {
         <table class="grid" id={id.to_string()}>
-            <thead><tr><th>{"Object"}</th><th>{"Type"}</th><th>{"Field"}</th><th>{"Offset"}</th></tr></thead>
+            <thead><tr><th>{"Object"}</th><th>{"Type"}</th><th>{"Field"}</th><th class="num">{"Offset"}</th>
+                if whatif.is_some() { <th></th> }</tr></thead>
             <tbody>
             { for refs.iter().take(MAX_ROWS).map(|r| html! {
-                <tr>
+                <tr data-field={r.field.clone()}>
                     <td>{addr_link(r.addr)}{ if r.target_offset != 0 { format!(" +{:#x}", r.target_offset) } else { String::new() } }</td>
                     <td>{r.type_name.clone()}</td>
                     <td><code>{r.field.clone()}</code></td>
                     <td class="num">{format!("{:#x}", r.offset)}</td>
+                    if let Some((src, link)) = whatif {
+                        <td><button class={classes!("whatif-field", "small", (whatif_active == Some(r.field.as_str())).then_some("active"))}
+                            data-field={r.field.clone()}
+                            title={format!("What would be freed if .{} were set to nil?", r.field)}
+                            onclick={ let f = r.field.clone(); link.callback(move |_| Msg::WhatIf(src, Some(f.clone()))) }>
+                            {"what if nil?"}</button></td>
+                    }
                 </tr>
             }) }
             </tbody>
         </table>
+    }
+}
+
+/// Most links shown of a dominator chain (a long linked list has a long chain).
+const MAX_CHAIN: usize = 40;
+
+fn dominator_chain(chain: &[DominatorRef]) -> Html {
+    if chain.is_empty() {
+        return html! { <p class="empty" id="domchain">{"Only the roots: no single object keeps this one alive."}</p> };
+    }
+    let item_inner = |r: &DominatorRef| html! {
+        <>{addr_link(r.addr)}{" "}<span class="type">{r.type_name.clone()}</span>
+            <span class="legend" title={format!("{} bytes", r.retained)}>{format!(" retains {}", fmt_bytes(r.retained))}</span></>
+    };
+    let item = |r: &DominatorRef| html! { <li>{ item_inner(r) }</li> };
+    let hidden = chain.len().saturating_sub(MAX_CHAIN);
+    html! {
+        <>
+        <p class="legend">{"Every path from a root to this object goes through each of these objects (nearest first)."}</p>
+        <ol class="domchain" id="domchain">
+            { for chain.iter().take(if hidden > 0 { MAX_CHAIN - 1 } else { chain.len() }).map(item) }
+            if hidden > 0 {
+                <li class="more">{format!("… {hidden} more …")}</li>
+                <li value={chain.len().to_string()}>{ item_inner(chain.last().unwrap()) }</li>
+            }
+        </ol>
+        </>
     }
 }
 
@@ -1082,6 +1496,10 @@ fn js_regex(pattern: &str) -> Result<js_sys::RegExp, String> {
                 .map(|e| format!("invalid regular expression: {}", String::from(e.message())))
                 .unwrap_or_else(|| "invalid regular expression".into())
         })
+}
+
+fn fmt_ms(ms: f64) -> String {
+    if ms < 1000.0 { format!("{ms:.0} ms") } else { format!("{:.1} s", ms / 1000.0) }
 }
 
 pub fn fmt_bytes(n: u64) -> String {

@@ -5,7 +5,8 @@
 //! working on the page alone.
 
 use heapwise_core::report::{
-    Breakdown, GoroutineInfo, HistogramRow, ObjectDetail, ObjectRow, Overview, RootPath,
+    Breakdown, DominatorNode, GoroutineInfo, HistogramRow, ObjectDetail, ObjectRow, Overview, RootPath,
+    Suspect, WhatIf,
 };
 use heapwise_core::source::ByteSource;
 
@@ -54,6 +55,28 @@ impl Engine {
     }
     pub fn histogram(&self) -> Vec<HistogramRow> {
         self.inner.histogram()
+    }
+    pub fn histogram_cost(&self) -> Vec<HistogramRow> {
+        self.inner.histogram_cost()
+    }
+    /// Builds the dominator tree on first use.
+    pub fn histogram_retained(&self) -> Vec<HistogramRow> {
+        self.inner.histogram_retained()
+    }
+    /// The top `width` nodes, how many top nodes there are, and the live heap total.
+    pub fn dominator_tree(&self, width: usize) -> (Vec<DominatorNode>, u64, u64) {
+        let d = self.inner.dom();
+        let total = d.children_of(None).count() as u64;
+        (self.inner.dominator_tree(1, width), total, d.total_live)
+    }
+    pub fn dominator_children(&self, addr: u64, width: usize) -> Result<Vec<DominatorNode>, String> {
+        self.inner.dominator_children(addr, width).map_err(|e| e.to_string())
+    }
+    pub fn suspects(&self, threshold: f64) -> Vec<Suspect> {
+        self.inner.suspects(threshold)
+    }
+    pub fn whatif(&self, addr: u64, field: Option<&str>) -> Result<WhatIf, String> {
+        self.inner.whatif(addr, field).map_err(|e| e.to_string())
     }
     pub fn objects(&self, type_regex: Option<&str>) -> Result<Vec<ObjectRow>, String> {
         self.inner.objects(type_regex).map_err(|e| e.to_string())
@@ -211,6 +234,67 @@ mod fake {
                     vec![]
                 },
                 root_refs: if i == 0 { vec![RootInfo { kind: "global".into(), name: "main.head".into() }] } else { vec![] },
+                retained: s * (self.objects.iter().filter(|o| o.1 == t).count() - i) as u64,
+                requested: s,
+                rounding_waste: 0,
+                padding: 0,
+                dominators: (0..i).rev().map(|j| DominatorRef { addr: self.objects[j].0, type_name: t.into(), retained: s * (5 - j) as u64 }).collect(),
+            })
+        }
+        pub fn histogram_cost(&self) -> Vec<HistogramRow> {
+            let mut rows = self.histogram();
+            for r in &mut rows {
+                r.rounding_waste = Some(0);
+                r.padding = Some(r.count * 4);
+            }
+            rows
+        }
+        pub fn histogram_retained(&self) -> Vec<HistogramRow> {
+            let mut rows = self.histogram();
+            for r in &mut rows {
+                r.retained = Some(r.bytes);
+            }
+            rows
+        }
+        fn node(&self, i: usize) -> DominatorNode {
+            let (addr, t, size) = self.objects[i];
+            let chained = t == "main.Node" && i + 1 < 5;
+            DominatorNode { addr, type_name: t.into(), size, retained: if t == "main.Node" { size * (5 - i) as u64 } else { size }, child_count: chained as u64, children: vec![] }
+        }
+        pub fn dominator_tree(&self, _width: usize) -> (Vec<DominatorNode>, u64, u64) {
+            (vec![self.node(0), self.node(5), self.node(6)], 3, self.objects.iter().map(|o| o.2).sum())
+        }
+        pub fn dominator_children(&self, addr: u64, _width: usize) -> Result<Vec<DominatorNode>, String> {
+            let i = self.objects.iter().position(|o| o.0 == addr).ok_or("no such object")?;
+            Ok(if self.node(i).child_count > 0 { vec![self.node(i + 1)] } else { vec![] })
+        }
+        pub fn suspects(&self, _threshold: f64) -> Vec<Suspect> {
+            let head = self.node(0);
+            vec![Suspect {
+                kind: "object".into(),
+                name: head.type_name.clone(),
+                addr: head.addr,
+                retained: head.retained,
+                percent: 100.0 * head.retained as f64 / self.objects.iter().map(|o| o.2).sum::<u64>() as f64,
+                instances: 1,
+                accumulation: Some(DominatorRef { addr: head.addr, type_name: head.type_name, retained: head.retained }),
+                accumulation_children: 1,
+                path: self.path(head.addr).ok().flatten(),
+            }]
+        }
+        pub fn whatif(&self, addr: u64, field: Option<&str>) -> Result<WhatIf, String> {
+            let i = self.objects.iter().position(|o| o.0 == addr).ok_or("no such object")?;
+            let start = if field.is_some() { i + 1 } else { i };
+            let freed: Vec<_> = self.objects[start.min(5)..5.max(start.min(5))].to_vec();
+            let bytes = freed.iter().map(|o| o.2).sum();
+            Ok(WhatIf {
+                addr,
+                field: field.unwrap_or("").into(),
+                freed_objects: freed.len() as u64,
+                freed_bytes: bytes,
+                freed_types: if freed.is_empty() { vec![] } else {
+                    vec![HistogramRow { type_name: "main.Node".into(), count: freed.len() as u64, bytes, retained: None, rounding_waste: None, padding: None }]
+                },
             })
         }
         pub fn path(&self, addr: u64) -> Result<Option<RootPath>, String> {

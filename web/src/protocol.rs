@@ -4,12 +4,17 @@
 //! (passed through as JS values) and `u64` addresses (sent as BigInt) intact.
 
 use heapwise_core::report::{
-    Breakdown, GoroutineInfo, HistogramRow, ObjectDetail, ObjectRow, Overview, RootPath,
+    Breakdown, DominatorNode, GoroutineInfo, HistogramRow, ObjectDetail, ObjectRow, Overview, RootPath,
+    Suspect, WhatIf,
 };
 use serde::{Deserialize, Serialize};
 
 /// Most rows an `Objects` answer carries (a type can have millions of instances).
 pub const MAX_OBJECT_ROWS: usize = 10_000;
+/// Most children a dominator-tree answer carries per node (largest retained first).
+pub const MAX_DOMINATOR_CHILDREN: usize = 200;
+/// Share of the live heap (0..1) an object or type must retain to be a leak suspect.
+pub const SUSPECT_THRESHOLD: f64 = 0.10;
 
 /// Page -> worker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -24,7 +29,20 @@ pub enum Request {
     /// Fetch and analyze `./demo/demo.core.zst` + `./demo/demo.exe`.
     OpenDemo,
     Overview,
+    /// Counts and bytes per type (fast: no dominators, no cost accounting).
     Histogram,
+    /// Per type: size-class rounding waste and struct padding.
+    HistogramCost,
+    /// Per type: retained bytes (builds the dominator tree on first use).
+    HistogramRetained,
+    /// Objects directly under the roots, largest retained first.
+    DominatorTree,
+    /// Dominator-tree children of one object.
+    DominatorChildren { addr: u64 },
+    Suspects,
+    /// What becomes garbage if the object were unreachable (`field: None`) or if that
+    /// pointer field of it were nil.
+    WhatIf { addr: u64, field: Option<String> },
     Objects { type_regex: Option<String> },
     Object { addr: u64 },
     Path { addr: u64 },
@@ -47,6 +65,18 @@ pub enum Response {
     Opened { core_name: String, exe_name: String, overview: Overview },
     Overview { overview: Overview },
     Histogram { rows: Vec<HistogramRow> },
+    /// Rows with `rounding_waste` and `padding` set; `ms`: time the worker spent.
+    HistogramCost { rows: Vec<HistogramRow>, ms: f64 },
+    /// Rows with `retained` set; `ms`: time the worker spent (dominators included).
+    HistogramRetained { rows: Vec<HistogramRow>, ms: f64 },
+    /// At most [`MAX_DOMINATOR_CHILDREN`] nodes (no children loaded); `total`: how many there are.
+    DominatorTree { nodes: Vec<DominatorNode>, total: u64, total_live: u64 },
+    DominatorChildren { addr: u64, nodes: Vec<DominatorNode> },
+    Suspects { suspects: Vec<Suspect>, threshold: f64 },
+    WhatIf { addr: u64, field: Option<String>, result: WhatIf },
+    /// Size of the worker's wasm linear memory (`WebAssembly.Memory` buffer), posted after
+    /// every answer; wasm memory never shrinks, so this is also the peak.
+    Memory { wasm_bytes: u64 },
     /// The first [`MAX_OBJECT_ROWS`] matching objects; `total` and `total_bytes` count them all.
     Objects { type_regex: Option<String>, rows: Vec<ObjectRow>, total: u64, total_bytes: u64 },
     Object { addr: u64, detail: Option<ObjectDetail> },
@@ -63,6 +93,12 @@ impl Request {
             Request::Open { .. } | Request::OpenDemo => "open",
             Request::Overview => "overview",
             Request::Histogram => "histogram",
+            Request::HistogramCost => "histogram-cost",
+            Request::HistogramRetained => "histogram-retained",
+            Request::DominatorTree => "dominators",
+            Request::DominatorChildren { .. } => "dominator-children",
+            Request::Suspects => "suspects",
+            Request::WhatIf { .. } => "whatif",
             Request::Objects { .. } => "objects",
             Request::Object { .. } => "object",
             Request::Path { .. } => "path",

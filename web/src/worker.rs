@@ -14,7 +14,7 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent, Response as FetchR
 
 use crate::blob::open_blob;
 use crate::engine::Engine;
-use crate::protocol::{from_js, to_js, Request, Response};
+use crate::protocol::{from_js, to_js, Request, Response, MAX_DOMINATOR_CHILDREN, SUSPECT_THRESHOLD};
 
 pub const DEMO_CORE: &str = "./demo/demo.core.zst";
 pub const DEMO_EXE: &str = "./demo/demo.exe";
@@ -103,6 +103,16 @@ impl Throttle {
     }
 }
 
+/// Bytes of the worker's wasm linear memory (what `WebAssembly.Memory.buffer.byteLength` says).
+pub fn wasm_memory_bytes() -> u64 {
+    let mem: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    mem.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64
+}
+
+fn post_memory() {
+    post(&Response::Memory { wasm_bytes: wasm_memory_bytes() });
+}
+
 fn handle(req: Request) {
     let name = req.name();
     match req {
@@ -129,6 +139,31 @@ fn handle(req: Request) {
             let resp = match other {
                 Request::Overview => Response::Overview { overview: engine.overview() },
                 Request::Histogram => Response::Histogram { rows: engine.histogram() },
+                Request::HistogramCost => {
+                    let t0 = Date::now();
+                    let rows = engine.histogram_cost();
+                    Response::HistogramCost { rows, ms: Date::now() - t0 }
+                }
+                Request::HistogramRetained => {
+                    let t0 = Date::now();
+                    let rows = engine.histogram_retained();
+                    Response::HistogramRetained { rows, ms: Date::now() - t0 }
+                }
+                Request::DominatorTree => {
+                    let (nodes, total, total_live) = engine.dominator_tree(MAX_DOMINATOR_CHILDREN);
+                    Response::DominatorTree { nodes, total, total_live }
+                }
+                Request::DominatorChildren { addr } => match engine.dominator_children(addr, MAX_DOMINATOR_CHILDREN) {
+                    Ok(nodes) => Response::DominatorChildren { addr, nodes },
+                    Err(e) => return error(name, e),
+                },
+                Request::Suspects => {
+                    Response::Suspects { suspects: engine.suspects(SUSPECT_THRESHOLD), threshold: SUSPECT_THRESHOLD }
+                }
+                Request::WhatIf { addr, field } => match engine.whatif(addr, field.as_deref()) {
+                    Ok(result) => Response::WhatIf { addr, field, result },
+                    Err(e) => return error(name, e),
+                },
                 Request::Objects { type_regex } => match engine.objects(type_regex.as_deref()) {
                     Ok(mut rows) => {
                         let total = rows.len() as u64;
@@ -151,6 +186,7 @@ fn handle(req: Request) {
                 Request::Open { .. } | Request::OpenDemo | Request::Cancel => unreachable!(),
             };
             post(&resp);
+            post_memory();
         }),
     }
 }
@@ -159,6 +195,8 @@ fn handle(req: Request) {
 /// decompression) with or without one.
 fn open(core: Blob, exe: Option<Blob>, core_name: String, exe_name: String) {
     ENGINE.with(|e| e.borrow_mut().take());
+    crate::blob::forget_caches();
+    let t0 = Date::now();
     let mut t = Throttle::new();
     let core_src = match open_blob(core, &mut |f| t.report("decompressing the core", f)) {
         Ok(s) => s,
@@ -181,9 +219,21 @@ fn open(core: Blob, exe: Option<Blob>, core_name: String, exe_name: String) {
     };
     match opened {
         Ok(engine) => {
+            let (reads, bytes, ms) = crate::blob::read_stats();
+            web_sys::console::log_1(
+                &format!(
+                    "heapwise: opened in {:.0} ms; {reads} file reads, {} MiB, {ms:.0} ms reading; wasm memory {} MiB",
+                    Date::now() - t0,
+                    bytes >> 20,
+                    wasm_memory_bytes() >> 20
+                )
+                .into(),
+            );
+            crate::blob::shrink_caches();
             let overview = engine.overview();
             ENGINE.with(|e| *e.borrow_mut() = Some(engine));
             post(&Response::Opened { core_name, exe_name, overview });
+            post_memory();
         }
         Err(e) => error("open", e),
     }

@@ -83,6 +83,51 @@ fn page_cache_over_a_large_blob() {
     assert!(bytes < 100 << 20, "wasm memory grew to {bytes} bytes");
 }
 
+/// The worker's read-ahead cache over a 200 MiB blob: a forward and a backward sweep of
+/// word reads take few large `FileReaderSync` reads, random reads stay right, and wasm memory
+/// stays bounded by the cache.
+#[wasm_bindgen_test]
+fn read_ahead_cache_over_a_large_blob() {
+    use heapwise_web::readahead::ReadAheadCache;
+    let chunk = pattern(1 << 20, 5);
+    let parts: Vec<&[u8]> = (0..200).map(|_| &chunk[..]).collect();
+    let cache = ReadAheadCache::new(BlobSource::new(blob_of_parts(&parts)).unwrap(), 32 << 20);
+    let size = cache.size();
+    assert_eq!(size, 200 << 20);
+    let check = |off: u64, buf: &[u8]| {
+        for (i, b) in buf.iter().enumerate() {
+            assert_eq!(*b, chunk[((off as usize) + i) % chunk.len()], "byte {} of a read at {off}", i);
+        }
+    };
+    let mut w = [0u8; 8];
+    for off in (0..size).step_by(4096) {
+        cache.read_at(off, &mut w).unwrap();
+        check(off, &w);
+    }
+    let forward = cache.stats();
+    assert!(forward.inner_reads < 100, "a forward sweep of 200 MiB in {} reads", forward.inner_reads);
+    let offsets: Vec<u64> = (0..size - 8).step_by(4096).collect();
+    for &off in offsets.iter().rev() {
+        cache.read_at(off, &mut w).unwrap();
+        check(off, &w);
+    }
+    assert!(cache.stats().inner_reads - forward.inner_reads < 100, "{:?}", cache.stats());
+    let mut seed = 777u64;
+    for _ in 0..3000 {
+        let off = rng(&mut seed) % size;
+        let len = (rng(&mut seed) % 9000).min(size - off) as usize;
+        let mut buf = vec![0u8; len];
+        cache.read_at(off, &mut buf).unwrap();
+        check(off, &buf);
+    }
+    cache.shrink(4 << 20);
+    cache.read_at(size - 8, &mut w).unwrap();
+    check(size - 8, &w);
+    let wasm_mem = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer();
+    let bytes = wasm_mem.unchecked_into::<js_sys::ArrayBuffer>().byte_length();
+    assert!(bytes < 100 << 20, "wasm memory grew to {bytes} bytes");
+}
+
 use wasm_bindgen::JsCast;
 
 fn sparse_image() -> Vec<u8> {

@@ -1,0 +1,475 @@
+//! A bounded page cache with read-ahead, for sources where every read has a high fixed cost.
+//!
+//! In the worker, a `Blob` read through `FileReaderSync` costs about a millisecond whatever its
+//! size up to a few hundred KiB, and streams at ~250 MB/s beyond that (Chromium, measured with
+//! the scale core). The engine, though, issues tens of millions of small reads (8-byte words,
+//! 8 KiB spans), mostly in long forward sweeps over the heap (span scan, graph scan, typing)
+//! with some random ones in between. So this cache:
+//!
+//! - serves a hit with a compare against the last page used, or a scan of one set's tags
+//!   (set-associative, LRU within a set: no hash map, no allocation per read);
+//! - on a miss, looks for a stream the page continues, forward or backward (several
+//!   interleaved streams are tracked: the typing pass walks its work stack last-in first-out,
+//!   so it sweeps the heap downwards) and then fetches a window in that direction that doubles
+//!   on each consecutive miss of the stream (64 KiB up to [`MAX_WINDOW`]), in one read; a miss
+//!   that continues no stream fetches one page;
+//! - passes reads of [`DIRECT_MIN`] bytes or more straight to the source.
+//!
+//! It holds at most its capacity in page data, plus one window of scratch.
+
+use std::cell::{Cell, RefCell};
+
+use heapwise_core::source::{ByteSource, SourceError};
+
+/// Page size: the unit of caching and of a random miss.
+pub const PAGE: usize = 64 * 1024;
+/// Largest read-ahead window.
+pub const MAX_WINDOW: usize = 4 * 1024 * 1024;
+/// Reads at least this long bypass the cache.
+pub const DIRECT_MIN: usize = 1024 * 1024;
+/// Ways per set.
+const WAYS: usize = 8;
+/// Forward streams tracked at once.
+const STREAMS: usize = 16;
+/// A miss this many pages or fewer past a stream's end still continues it (small skips:
+/// free spans, noscan spans, pages already cached).
+const STREAM_SLACK: u64 = 64;
+
+const EMPTY: u64 = u64::MAX;
+/// Misses remembered to tell clustered from isolated ones.
+const RECENT: usize = 16;
+/// Pages of an aligned cluster block (2 MiB).
+const CLUSTER_BLOCK: u64 = 32;
+/// Recent misses within a block's distance that make a miss clustered.
+const CLUSTER_MIN: usize = 3;
+
+/// Counters, for the benchmark and tests.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub hits: u64,
+    pub misses: u64,
+    /// Reads issued to the source (each miss is one, whatever its window; plus direct reads).
+    pub inner_reads: u64,
+    pub inner_bytes: u64,
+    /// Reads passed straight through.
+    pub direct: u64,
+}
+
+/// Pages `lo..hi` were fetched last by one stream.
+#[derive(Clone, Copy)]
+struct Stream {
+    lo: u64,
+    hi: u64,
+    /// Pages of its next window.
+    window: u64,
+    used: u64,
+}
+
+impl Stream {
+    const NONE: Stream = Stream { lo: EMPTY, hi: EMPTY, window: 1, used: 0 };
+
+    /// Pages skipped if `page` continues this stream forward.
+    fn forward_gap(&self, page: u64) -> Option<u64> {
+        (self.hi != EMPTY && page >= self.hi && page <= self.hi + STREAM_SLACK).then(|| page - self.hi)
+    }
+    /// Pages skipped if `page` continues this stream backward.
+    fn backward_gap(&self, page: u64) -> Option<u64> {
+        (self.lo != EMPTY && page < self.lo && page + STREAM_SLACK >= self.lo).then(|| self.lo - 1 - page)
+    }
+    fn gap(&self, page: u64) -> Option<u64> {
+        match (self.forward_gap(page), self.backward_gap(page)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+struct State {
+    tags: Vec<u64>,
+    used: Vec<u64>,
+    data: Vec<u8>,
+    tick: u64,
+    last_page: u64,
+    last_slot: usize,
+    streams: [Stream; STREAMS],
+    scratch: Vec<u8>,
+    recent: [u64; RECENT],
+    recent_at: usize,
+    stats: Stats,
+}
+
+impl State {
+    fn new(slots: usize, stats: Stats) -> State {
+        State {
+            tags: vec![EMPTY; slots],
+            used: vec![0; slots],
+            data: vec![0; slots * PAGE],
+            tick: 0,
+            last_page: EMPTY,
+            last_slot: 0,
+            streams: [Stream::NONE; STREAMS],
+            scratch: Vec::new(),
+            recent: [EMPTY; RECENT],
+            recent_at: 0,
+            stats,
+        }
+    }
+}
+
+pub struct ReadAheadCache<S> {
+    inner: S,
+    size: u64,
+    sets: Cell<usize>,
+    state: RefCell<State>,
+}
+
+/// Sets for a cache of at most `max_bytes`, and no larger than the source needs.
+fn sets_for(size: u64, max_bytes: usize) -> usize {
+    let need = (size.div_ceil(PAGE as u64) as usize).div_ceil(WAYS);
+    (max_bytes / PAGE / WAYS).min(need).max(1)
+}
+
+impl<S: ByteSource> ReadAheadCache<S> {
+    /// A cache holding at most `max_bytes` of pages (rounded down to whole sets), and no
+    /// more than the source's size.
+    pub fn new(inner: S, max_bytes: usize) -> Self {
+        let size = inner.size();
+        let sets = sets_for(size, max_bytes);
+        ReadAheadCache { inner, size, sets: Cell::new(sets), state: RefCell::new(State::new(sets * WAYS, Stats::default())) }
+    }
+
+    /// Empties the cache and makes it hold at most `max_bytes` from now on: after the
+    /// analysis's long sweeps, the memory goes back to the allocator for what comes next.
+    pub fn shrink(&self, max_bytes: usize) {
+        let sets = sets_for(self.size, max_bytes).min(self.sets.get());
+        let mut st = self.state.borrow_mut();
+        let stats = st.stats;
+        // Free the old pages before allocating the new ones.
+        *st = State::new(0, stats);
+        *st = State::new(sets * WAYS, stats);
+        self.sets.set(sets);
+    }
+
+    /// Bytes of page data the cache can hold.
+    pub fn capacity(&self) -> usize {
+        self.sets.get() * WAYS * PAGE
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.state.borrow().stats
+    }
+
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    fn pages(&self) -> u64 {
+        self.size.div_ceil(PAGE as u64)
+    }
+
+    /// The slot of `page` when resident.
+    #[inline]
+    fn lookup(&self, st: &mut State, page: u64) -> Option<usize> {
+        if st.last_page == page {
+            return Some(st.last_slot);
+        }
+        let first = (page % self.sets.get() as u64) as usize * WAYS;
+        for s in first..first + WAYS {
+            if st.tags[s] == page {
+                st.tick += 1;
+                st.used[s] = st.tick;
+                st.last_page = page;
+                st.last_slot = s;
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    /// Puts one page's bytes in its set, evicting the least recently used way.
+    fn install(&self, st: &mut State, page: u64, bytes: &[u8]) -> usize {
+        let first = (page % self.sets.get() as u64) as usize * WAYS;
+        let mut victim = first;
+        for s in first..first + WAYS {
+            if st.tags[s] == page {
+                victim = s;
+                break;
+            }
+            if st.used[s] < st.used[victim] {
+                victim = s;
+            }
+        }
+        st.tick += 1;
+        st.tags[victim] = page;
+        st.used[victim] = st.tick;
+        st.data[victim * PAGE..victim * PAGE + bytes.len()].copy_from_slice(bytes);
+        if st.last_slot == victim {
+            st.last_page = EMPTY;
+        }
+        victim
+    }
+
+    /// Reads `page` in, with a read-ahead window when it continues a forward stream.
+    fn miss(&self, st: &mut State, page: u64) -> Result<usize, SourceError> {
+        st.stats.misses += 1;
+        st.tick += 1;
+        let tick = st.tick;
+        // A window never fills more than half the cache (it must not evict itself).
+        let max_window = ((MAX_WINDOW / PAGE) as u64).min((self.sets.get() * WAYS / 2).max(1) as u64);
+        // The stream this page continues with the smallest skip.
+        let stream = (0..STREAMS).filter_map(|i| st.streams[i].gap(page).map(|g| (g, i))).min().map(|(_, i)| i);
+        // The window, stopped at pages already resident (no need to read them again).
+        let (first, end) = match stream {
+            Some(i) if st.streams[i].forward_gap(page).is_some() => {
+                let limit = (page + st.streams[i].window).min(self.pages());
+                let mut end = page + 1;
+                while end < limit && self.peek(st, end).is_none() {
+                    end += 1;
+                }
+                (page, end)
+            }
+            Some(i) => {
+                let limit = (page + 1).saturating_sub(st.streams[i].window);
+                let mut first = page;
+                while first > limit && self.peek(st, first - 1).is_none() {
+                    first -= 1;
+                }
+                (first, page + 1)
+            }
+            None => (page, page + 1),
+        };
+        // Not a stream, or one page of one, but several recent misses close by: a cluster of
+        // scattered objects (a depth-first walk of one data structure). Read its whole
+        // aligned block.
+        let near = st.recent.iter().filter(|&&r| r != EMPTY && r.abs_diff(page) <= CLUSTER_BLOCK).count();
+        st.recent[st.recent_at] = page;
+        st.recent_at = (st.recent_at + 1) % RECENT;
+        let block = CLUSTER_BLOCK.min(max_window);
+        let (first, end) = if end - first <= 2 && near >= CLUSTER_MIN && block > 2 {
+            let lo = page - page % block;
+            let hi = (lo + block).min(self.pages());
+            let mut a = page;
+            while a > lo && self.peek(st, a - 1).is_none() {
+                a -= 1;
+            }
+            let mut b = page + 1;
+            while b < hi && self.peek(st, b).is_none() {
+                b += 1;
+            }
+            (a.min(first), b.max(end))
+        } else {
+            (first, end)
+        };
+        let i = stream.unwrap_or_else(|| {
+            // A new stream replaces the least recently used one; it starts with one page.
+            let i = (0..STREAMS).min_by_key(|&i| st.streams[i].used).unwrap_or(0);
+            st.streams[i].window = 1;
+            i
+        });
+        let s = &mut st.streams[i];
+        // Dense (the miss skipped less than a window since the last one): grow; sparse: a
+        // page or two at a time again, since most of a big window would go unused.
+        let gap = s.gap(page).unwrap_or(EMPTY);
+        s.window = if gap <= s.window / 2 { (s.window * 2).min(max_window) } else { 2 };
+        s.lo = first;
+        s.hi = end;
+        s.used = tick;
+        let start_off = first * PAGE as u64;
+        let end_off = (end * PAGE as u64).min(self.size);
+        let len = (end_off - start_off) as usize;
+        let mut scratch = std::mem::take(&mut st.scratch);
+        scratch.resize(len, 0);
+        let r = self.inner.read_at(start_off, &mut scratch[..len]);
+        st.stats.inner_reads += 1;
+        if let Err(e) = r {
+            st.scratch = scratch;
+            return Err(e);
+        }
+        st.stats.inner_bytes += len as u64;
+        // The page wanted now goes in last: the most recent, and never evicted by the others.
+        let wanted = (page - first) as usize;
+        for (i, chunk) in scratch[..len].chunks(PAGE).enumerate() {
+            if i != wanted {
+                self.install(st, first + i as u64, chunk);
+            }
+        }
+        let from = wanted * PAGE;
+        let to = (from + PAGE).min(len);
+        let slot = self.install(st, page, &scratch[from..to]);
+        st.scratch = scratch;
+        st.last_page = page;
+        st.last_slot = slot;
+        Ok(slot)
+    }
+
+    /// Whether `page` is resident, without touching the LRU order.
+    fn peek(&self, st: &State, page: u64) -> Option<usize> {
+        let first = (page % self.sets.get() as u64) as usize * WAYS;
+        (first..first + WAYS).find(|&s| st.tags[s] == page)
+    }
+}
+
+impl<S: ByteSource> ByteSource for ReadAheadCache<S> {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
+        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.size) {
+            return Err(SourceError::OutOfBounds { offset, len: buf.len() as u64, size: self.size });
+        }
+        let mut st = self.state.borrow_mut();
+        if buf.len() >= DIRECT_MIN {
+            st.stats.direct += 1;
+            st.stats.inner_reads += 1;
+            st.stats.inner_bytes += buf.len() as u64;
+            return self.inner.read_at(offset, buf);
+        }
+        let mut done = 0;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let page = pos / PAGE as u64;
+            let slot = match self.lookup(&mut st, page) {
+                Some(s) => {
+                    st.stats.hits += 1;
+                    s
+                }
+                None => self.miss(&mut st, page)?,
+            };
+            let from = (pos % PAGE as u64) as usize;
+            let n = (PAGE - from).min(buf.len() - done);
+            let at = slot * PAGE + from;
+            buf[done..done + n].copy_from_slice(&st.data[at..at + n]);
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    struct Counted(Vec<u8>, Cell<u64>);
+
+    impl ByteSource for Counted {
+        fn size(&self) -> u64 {
+            self.0.len() as u64
+        }
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
+            self.1.set(self.1.get() + 1);
+            self.0.read_at(offset, buf)
+        }
+    }
+
+    fn data(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
+    }
+
+    fn xorshift(x: &mut u64) -> u64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
+
+    #[test]
+    fn random_and_sequential_reads_match_the_source() {
+        // 40 pages and a bit; a cache of 2 sets x 8 ways: evictions all the time.
+        let d = data(40 * PAGE + 1234);
+        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 16 * PAGE);
+        let mut x = 0x9e3779b97f4a7c15u64;
+        let mut seq = 0u64;
+        for i in 0..50_000 {
+            let (off, len) = if i % 3 == 0 {
+                let len = (xorshift(&mut x) % 20_000) as usize;
+                (xorshift(&mut x) % (d.len() as u64 - len as u64 + 1), len)
+            } else {
+                let len = (xorshift(&mut x) % 9000) as usize;
+                if seq + len as u64 > d.len() as u64 {
+                    seq = 0;
+                }
+                seq += len as u64;
+                (seq - len as u64, len)
+            };
+            let mut b = vec![0u8; len];
+            c.read_at(off, &mut b).unwrap();
+            assert!(b[..] == d[off as usize..off as usize + len], "read of {len} at {off}");
+        }
+        let mut big = vec![0u8; DIRECT_MIN + 5];
+        c.read_at(7, &mut big).unwrap();
+        assert_eq!(big, &d[7..7 + DIRECT_MIN + 5]);
+        let mut tail = [0u8; 10];
+        c.read_at(d.len() as u64 - 10, &mut tail).unwrap();
+        assert_eq!(tail, d[d.len() - 10..]);
+        assert!(matches!(c.read_at(d.len() as u64 - 5, &mut tail), Err(SourceError::OutOfBounds { .. })));
+        assert!(matches!(c.read_at(u64::MAX - 2, &mut tail), Err(SourceError::OutOfBounds { .. })));
+    }
+
+    #[test]
+    fn a_forward_sweep_reads_in_growing_windows() {
+        let d = data(64 * 1024 * 1024);
+        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 16 * 1024 * 1024);
+        let mut w = [0u8; 8];
+        for off in (0..d.len() as u64).step_by(4096) {
+            c.read_at(off, &mut w).unwrap();
+            assert_eq!(w, d[off as usize..off as usize + 8]);
+        }
+        let s = c.stats();
+        // 1 + 2 + 4 + ... + 64 pages, then 64-page windows: 1024 pages in 7 + 15 reads.
+        assert_eq!(s.inner_reads, 7 + (1024 - 127u64).div_ceil(64), "{s:?}");
+        assert_eq!(s.inner_bytes, d.len() as u64);
+        // Random single reads fetch one page each.
+        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 16 * 1024 * 1024);
+        for p in [900u64, 10, 500, 300, 700] {
+            c.read_at(p * PAGE as u64 + 3, &mut w).unwrap();
+        }
+        assert_eq!(c.stats().inner_bytes, 5 * PAGE as u64);
+    }
+
+    #[test]
+    fn a_backward_sweep_reads_in_growing_windows() {
+        let d = data(64 * 1024 * 1024);
+        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 16 * 1024 * 1024);
+        let mut w = [0u8; 8];
+        let offsets: Vec<u64> = (0..d.len() as u64 - 8).step_by(4096).collect();
+        for &off in offsets.iter().rev() {
+            c.read_at(off, &mut w).unwrap();
+            assert_eq!(w, d[off as usize..off as usize + 8]);
+        }
+        let s = c.stats();
+        assert_eq!(s.inner_reads, 7 + (1024 - 127u64).div_ceil(64), "{s:?}");
+        assert_eq!(s.inner_bytes, d.len() as u64);
+    }
+
+    #[test]
+    fn sized_by_the_source_and_shrinkable() {
+        let d = data(3 * PAGE + 5);
+        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 1 << 30);
+        assert_eq!(c.capacity(), WAYS * PAGE, "one set is enough for four pages");
+        let mut b = [0u8; 100];
+        c.read_at(3 * PAGE as u64 - 95, &mut b).unwrap();
+        c.shrink(0);
+        assert_eq!(c.capacity(), WAYS * PAGE);
+        c.read_at(3 * PAGE as u64 - 95, &mut b).unwrap();
+        assert!(b[..] == d[3 * PAGE - 95..], "same bytes after shrinking");
+        assert_eq!(c.stats().misses, 4, "two pages, twice: the shrunk cache starts empty");
+    }
+
+    #[test]
+    fn big_reads_bypass_and_hits_stay_in_memory() {
+        let d = data(8 * 1024 * 1024);
+        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 4 * 1024 * 1024);
+        let mut big = vec![0u8; DIRECT_MIN];
+        c.read_at(100, &mut big).unwrap();
+        assert_eq!(big, &d[100..100 + DIRECT_MIN]);
+        assert_eq!(c.stats().direct, 1);
+        let mut w = [0u8; 16];
+        for _ in 0..1000 {
+            c.read_at(PAGE as u64 - 8, &mut w).unwrap();
+        }
+        assert_eq!(w, d[PAGE - 8..PAGE + 8]);
+        assert_eq!(c.inner().1.get(), 1 + 2, "one direct read, then one miss per page touched");
+    }
+}
