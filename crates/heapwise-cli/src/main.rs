@@ -248,7 +248,14 @@ fn run() -> Result<(), String> {
         }
         "histogram" | "garbage" => {
             let rows = match (args.command.as_str(), args.retained, args.cost) {
-                ("histogram", true, _) => analysis.histogram_retained(),
+                ("histogram", true, _) => {
+                    let t = std::time::Instant::now();
+                    analysis.dom();
+                    if stats {
+                        eprintln!("stats: phase dominators and retained sizes: {:.2} s", t.elapsed().as_secs_f64());
+                    }
+                    analysis.histogram_retained()
+                }
                 ("histogram", false, true) => analysis.histogram_cost(),
                 ("histogram", false, false) => analysis.histogram(),
                 _ => analysis.garbage_histogram(),
