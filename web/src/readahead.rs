@@ -187,7 +187,8 @@ impl<S: ByteSource> ReadAheadCache<S> {
     }
 
     /// Puts one page's bytes in its set, evicting the least recently used way.
-    fn install(&self, st: &mut State, page: u64, bytes: &[u8]) -> usize {
+    /// `used`: its age for eviction (`st.tick` for most recent).
+    fn install(&self, st: &mut State, page: u64, bytes: &[u8], used: Option<u64>) -> usize {
         let first = (page % self.sets.get() as u64) as usize * WAYS;
         let mut victim = first;
         for s in first..first + WAYS {
@@ -201,7 +202,7 @@ impl<S: ByteSource> ReadAheadCache<S> {
         }
         st.tick += 1;
         st.tags[victim] = page;
-        st.used[victim] = st.tick;
+        st.used[victim] = used.unwrap_or(st.tick);
         st.data[victim * PAGE..victim * PAGE + bytes.len()].copy_from_slice(bytes);
         if st.last_slot == victim {
             st.last_page = EMPTY;
@@ -245,7 +246,11 @@ impl<S: ByteSource> ReadAheadCache<S> {
         st.recent[st.recent_at] = page;
         st.recent_at = (st.recent_at + 1) % RECENT;
         let block = CLUSTER_BLOCK.min(max_window);
-        let (first, end) = if end - first <= 2 && near >= CLUSTER_MIN && block > 2 {
+        let clustered = end - first <= 2 && near >= CLUSTER_MIN && block > 2;
+        // An isolated miss (one page of no stream or cluster) goes in as the oldest of its set:
+        // a sparse pass (one word per object) must not push out what a sweep read.
+        let isolated = end - first <= 2 && !clustered;
+        let (first, end) = if clustered {
             let lo = page - page % block;
             let hi = (lo + block).min(self.pages());
             let mut a = page;
@@ -290,12 +295,12 @@ impl<S: ByteSource> ReadAheadCache<S> {
         let wanted = (page - first) as usize;
         for (i, chunk) in scratch[..len].chunks(PAGE).enumerate() {
             if i != wanted {
-                self.install(st, first + i as u64, chunk);
+                self.install(st, first + i as u64, chunk, None);
             }
         }
         let from = wanted * PAGE;
         let to = (from + PAGE).min(len);
-        let slot = self.install(st, page, &scratch[from..to]);
+        let slot = self.install(st, page, &scratch[from..to], isolated.then_some(1));
         st.scratch = scratch;
         st.last_page = page;
         st.last_slot = slot;
