@@ -17,9 +17,9 @@ use crate::readahead::ReadAheadCache;
 /// opened (no more than the file's size). The analysis sweeps the heap twice (scanning
 /// objects, then naming them depth-first), and each read through `FileReaderSync` costs
 /// about a millisecond plus ~4 ms per MiB: what the cache keeps from the first sweep is not
-/// read again. (Scale core, ~1 GiB heap: 64 MiB -> 384 MiB takes the modelled read time from
-/// 11.7 s to 9.6 s.)
-pub const CACHE_BYTES: usize = 384 * 1024 * 1024;
+/// read again. (Scale core, ~1 GiB heap: 64 MiB -> 512 MiB takes the modelled read time from
+/// 11.6 s to 8.0 s; wasm memory at the histogram is then ~870 MB.)
+pub const CACHE_BYTES: usize = 512 * 1024 * 1024;
 /// What the cache keeps after opening, for the object pages and what-if questions: the
 /// rest of its memory goes back to the allocator (the dominator tree reuses it).
 pub const CACHE_BYTES_AFTER_OPEN: usize = 32 * 1024 * 1024;
