@@ -234,8 +234,10 @@ pub struct App {
     failed: HashSet<String>,
     /// Per type: (first rows, total count, total bytes).
     objects: HashMap<String, (Vec<ObjectRow>, u64, u64)>,
-    object: HashMap<u64, Option<ObjectDetail>>,
-    paths: HashMap<u64, Option<RootPath>>,
+    /// Object details, with the full length of their dominator chain (the answer carries its ends).
+    object: HashMap<u64, (Option<ObjectDetail>, usize)>,
+    /// Root paths, with their full length in hops (the answer carries the ends).
+    paths: HashMap<u64, (Option<RootPath>, usize)>,
     goroutines: Option<Vec<GoroutineInfo>>,
     in_flight: HashSet<String>,
     sort: (SortKey, bool),
@@ -668,13 +670,13 @@ impl App {
                     self.objects.insert(k["objects:".len()..].to_string(), (rows, total, total_bytes));
                 }
             }
-            Response::Object { addr, detail } => {
+            Response::Object { addr, detail, dominators_total } => {
                 self.in_flight.remove(&format!("object:{addr}"));
-                self.object.insert(addr, detail);
+                self.object.insert(addr, (detail, dominators_total as usize));
             }
-            Response::Path { addr, path } => {
+            Response::Path { addr, path, hops_total } => {
                 self.in_flight.remove(&format!("path:{addr}"));
-                self.paths.insert(addr, path);
+                self.paths.insert(addr, (path, hops_total as usize));
             }
             Response::Goroutines { goroutines } => {
                 self.in_flight.remove("goroutines");
@@ -1025,7 +1027,7 @@ impl App {
     }
 
     fn view_object(&self, a: u64, link: &html::Scope<App>) -> Html {
-        let Some(detail) = self.object.get(&a) else { return Self::loading(&format!("object {a:#x}")) };
+        let Some((detail, chain_total)) = self.object.get(&a) else { return Self::loading(&format!("object {a:#x}")) };
         let Some(d) = detail else {
             return html! { <section id="object"><h2>{format!("{a:#x}")}</h2>
                 <p class="empty">{format!("There is no heap object at {a:#x}.")}</p></section> };
@@ -1051,11 +1053,11 @@ impl App {
                 <h3>{"Path from a root"}</h3>
                 { match self.paths.get(&a) {
                     None => Self::loading("the path"),
-                    Some(p) => path_view(a, p.as_ref(), "path"),
+                    Some((p, total)) => path_view(a, p.as_ref(), "path", *total),
                 } }
                 if d.live {
-                    <h3>{format!("Dominated by ({})", d.dominators.len())}</h3>
-                    { dominator_chain(&d.dominators) }
+                    <h3>{format!("Dominated by ({chain_total})")}</h3>
+                    { dominator_chain(&d.dominators, *chain_total) }
                     <h3>{"What if…"}</h3>
                     { self.whatif_panel(d, link) }
                 }
@@ -1082,7 +1084,7 @@ impl App {
                 <h2>{"Why is "}{addr_link(a)}{" alive?"}</h2>
                 { match self.paths.get(&a) {
                     None => Self::loading("the path"),
-                    Some(p) => path_view(a, p.as_ref(), "path"),
+                    Some((p, total)) => path_view(a, p.as_ref(), "path", *total),
                 } }
             </section>
         }
@@ -1290,7 +1292,7 @@ fn suspect_html(i: usize, s: &Suspect) -> Html {
             </dl>
             <h4>{"Path from a root"}</h4>
             { match &s.path {
-                Some(p) => path_view(s.addr, Some(p), ""),
+                Some(p) => path_view(s.addr, Some(p), "", p.hops.len()),
                 None => html! { <p class="empty">{"No path recorded."}</p> },
             } }
         </article>
@@ -1308,24 +1310,34 @@ fn root_html(r: &RootInfo) -> Html {
 /// Hops a path shows at most (its two ends).
 const MAX_PATH_HOPS: usize = 40;
 
-/// `id`: the element id (`""` for none: several paths on one page).
-fn path_view(target: u64, p: Option<&RootPath>, id: &str) -> Html {
+/// `id`: the element id (`""` for none: several paths on one page). `total`: the path's
+/// length in hops, when `p` holds only its first and last halves.
+fn path_view(target: u64, p: Option<&RootPath>, id: &str, total: usize) -> Html {
     let id = (!id.is_empty()).then(|| id.to_string());
     let Some(p) = p else {
         return html! { <p class="empty" {id}>{format!("No path from a root reaches {target:#x}: it is garbage (unreachable).")}</p> };
     };
-    // A long chain (a linked list) shows its two ends.
+    // A long chain (a linked list) shows its two ends: hops [0, head) and [tail, n), with
+    // `skipped` more between them (those the worker left out, and those not shown here).
     let n = p.hops.len();
-    let (head, tail) = if n > MAX_PATH_HOPS { (MAX_PATH_HOPS / 2, n - MAX_PATH_HOPS / 2) } else { (n, n) };
+    let left_out = total.saturating_sub(n);
+    let (head, tail) = if left_out > 0 {
+        (n / 2, n / 2)
+    } else if n > MAX_PATH_HOPS {
+        (MAX_PATH_HOPS / 2, n - MAX_PATH_HOPS / 2)
+    } else {
+        (n, n)
+    };
+    let skipped = left_out + (tail - head);
     html! {
         <ol class="path" {id}>
             <li class="root"><span class={classes!("kind", p.root.kind.clone())}>{p.root.kind.clone()}</span>{" "}<code>{p.root.name.clone()}</code></li>
             { for p.hops.iter().enumerate().filter(|(i, _)| *i < head || *i >= tail).map(|(i, h)| html! {
                 <>
-                if i == tail && tail > head {
-                    <li class="more">{format!("… {} more hops …", tail - head)}</li>
+                if i == tail && skipped > 0 {
+                    <li class="more">{format!("… {skipped} more hops …")}</li>
                 }
-                <li value={(i + 2).to_string()}>
+                <li value={(if i >= tail { i + left_out } else { i } + 2).to_string()}>
                     {if h.field.is_empty() { html!{} } else { html! { <code class="field">{format!(".{} → ", h.field)}</code> } }}
                     {addr_link(h.addr)}{" "}<span class="type">{h.type_name.clone()}</span></li>
                 </>
@@ -1381,9 +1393,10 @@ fn refs_table(refs: &[PointerRef], id: &str, whatif: Option<(u64, &html::Scope<A
 }
 
 /// Most links shown of a dominator chain (a long linked list has a long chain).
-const MAX_CHAIN: usize = 40;
+const MAX_CHAIN: usize = crate::protocol::MAX_CHAIN_SENT;
 
-fn dominator_chain(chain: &[DominatorRef]) -> Html {
+/// `chain`: the first links and the last one of a chain `total` long.
+fn dominator_chain(chain: &[DominatorRef], total: usize) -> Html {
     if chain.is_empty() {
         return html! { <p class="empty" id="domchain">{"Only the roots: no single object keeps this one alive."}</p> };
     }
@@ -1392,7 +1405,8 @@ fn dominator_chain(chain: &[DominatorRef]) -> Html {
             <span class="legend" title={format!("{} bytes", r.retained)}>{format!(" retains {}", fmt_bytes(r.retained))}</span></>
     };
     let item = |r: &DominatorRef| html! { <li>{ item_inner(r) }</li> };
-    let hidden = chain.len().saturating_sub(MAX_CHAIN);
+    let total = total.max(chain.len());
+    let hidden = total.saturating_sub(MAX_CHAIN);
     html! {
         <>
         <p class="legend">{"Every path from a root to this object goes through each of these objects (nearest first)."}</p>
@@ -1400,7 +1414,7 @@ fn dominator_chain(chain: &[DominatorRef]) -> Html {
             { for chain.iter().take(if hidden > 0 { MAX_CHAIN - 1 } else { chain.len() }).map(item) }
             if hidden > 0 {
                 <li class="more">{format!("… {hidden} more …")}</li>
-                <li value={chain.len().to_string()}>{ item_inner(chain.last().unwrap()) }</li>
+                <li value={total.to_string()}>{ item_inner(chain.last().unwrap()) }</li>
             }
         </ol>
         </>

@@ -15,6 +15,9 @@ pub const MAX_OBJECT_ROWS: usize = 10_000;
 pub const MAX_DOMINATOR_CHILDREN: usize = 200;
 /// Share of the live heap (0..1) an object or type must retain to be a leak suspect.
 pub const SUSPECT_THRESHOLD: f64 = 0.10;
+/// Most entries of a dominator chain or a root path an answer carries: the two ends of a
+/// long linked list, not a million entries.
+pub const MAX_CHAIN_SENT: usize = 40;
 
 /// Page -> worker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -79,8 +82,12 @@ pub enum Response {
     Memory { wasm_bytes: u64 },
     /// The first [`MAX_OBJECT_ROWS`] matching objects; `total` and `total_bytes` count them all.
     Objects { type_regex: Option<String>, rows: Vec<ObjectRow>, total: u64, total_bytes: u64 },
-    Object { addr: u64, detail: Option<ObjectDetail> },
-    Path { addr: u64, path: Option<RootPath> },
+    /// `detail.dominators` holds at most [`MAX_CHAIN_SENT`] entries: the first ones and the
+    /// last one; `dominators_total` is the chain's length.
+    Object { addr: u64, detail: Option<ObjectDetail>, dominators_total: u64 },
+    /// `path.hops` holds at most [`MAX_CHAIN_SENT`] hops: the first half and the last half;
+    /// `hops_total` is the path's length.
+    Path { addr: u64, path: Option<RootPath>, hops_total: u64 },
     Goroutines { goroutines: Vec<GoroutineInfo> },
     Breakdown { breakdown: Breakdown },
     Cancelled,

@@ -14,7 +14,7 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent, Response as FetchR
 
 use crate::blob::open_blob;
 use crate::engine::Engine;
-use crate::protocol::{from_js, to_js, Request, Response, MAX_DOMINATOR_CHILDREN, SUSPECT_THRESHOLD};
+use crate::protocol::{from_js, to_js, Request, Response, MAX_CHAIN_SENT, MAX_DOMINATOR_CHILDREN, SUSPECT_THRESHOLD};
 
 pub const DEMO_CORE: &str = "./demo/demo.core.zst";
 pub const DEMO_EXE: &str = "./demo/demo.exe";
@@ -113,6 +113,15 @@ fn post_memory() {
     post(&Response::Memory { wasm_bytes: wasm_memory_bytes() });
 }
 
+/// Keeps the first `head` and the last `tail` items of `v`; returns its length before.
+fn keep_ends<T>(v: &mut Vec<T>, head: usize, tail: usize) -> u64 {
+    let n = v.len();
+    if n > head + tail {
+        v.drain(head..n - tail);
+    }
+    n as u64
+}
+
 fn handle(req: Request) {
     let name = req.name();
     match req {
@@ -174,11 +183,18 @@ fn handle(req: Request) {
                     Err(e) => return error(name, e),
                 },
                 Request::Object { addr } => match engine.object(addr) {
-                    Ok(detail) => Response::Object { addr, detail },
+                    Ok(mut detail) => {
+                        let total = detail.as_mut().map_or(0, |d| keep_ends(&mut d.dominators, MAX_CHAIN_SENT - 1, 1));
+                        Response::Object { addr, detail, dominators_total: total }
+                    }
                     Err(e) => return error(name, e),
                 },
                 Request::Path { addr } => match engine.path(addr) {
-                    Ok(path) => Response::Path { addr, path },
+                    Ok(mut path) => {
+                        let half = MAX_CHAIN_SENT / 2;
+                        let total = path.as_mut().map_or(0, |p| keep_ends(&mut p.hops, half, half));
+                        Response::Path { addr, path, hops_total: total }
+                    }
                     Err(e) => return error(name, e),
                 },
                 Request::Goroutines => Response::Goroutines { goroutines: engine.goroutines() },
