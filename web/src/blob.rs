@@ -14,12 +14,14 @@ use heapwise_sources::{SparsePages, ZstdError};
 use crate::readahead::ReadAheadCache;
 
 /// Page data the read-ahead cache of a plain (not zstd) file holds at most while a core is
-/// opened (no more than the file's size). The analysis sweeps the heap twice (scanning
-/// objects, then naming them depth-first), and each read through `FileReaderSync` costs
-/// about a millisecond plus ~4 ms per MiB: what the cache keeps from the first sweep is not
-/// read again. (Scale core, ~1 GiB heap: 64 MiB -> 512 MiB takes the modelled read time from
-/// 11.6 s to 8.0 s; wasm memory at the histogram is then ~870 MB.)
-pub const CACHE_BYTES: usize = 512 * 1024 * 1024;
+/// opened (no more than the file's size), and the budget of its packed store (evicted pages
+/// without their zero words). The analysis sweeps the heap twice (scanning objects, then
+/// naming them depth-first), and each read through `FileReaderSync` costs about a
+/// millisecond plus ~4 ms per MiB: what the first sweep left in memory is not read again.
+/// (Scale core, ~1 GiB heap, modelled read time: 64 MiB cache 11.6 s; 512 MiB 8.0 s;
+/// 256 MiB + 256 MiB packed 4.4 s, the whole heap fitting packed.)
+pub const CACHE_BYTES: usize = 256 * 1024 * 1024;
+pub const PACKED_BYTES: usize = 256 * 1024 * 1024;
 /// What the cache keeps after opening, for the object pages and what-if questions: the
 /// rest of its memory goes back to the allocator (the dominator tree reuses it).
 pub const CACHE_BYTES_AFTER_OPEN: usize = 32 * 1024 * 1024;
@@ -142,7 +144,7 @@ pub fn open_blob(
         })?;
         Ok(Box::new(pages))
     } else {
-        let cache = Rc::new(ReadAheadCache::new(src, CACHE_BYTES));
+        let cache = Rc::new(ReadAheadCache::with_packed(src, CACHE_BYTES, PACKED_BYTES));
         CACHES.with(|c| c.borrow_mut().push(cache.clone()));
         Ok(Box::new(cache))
     }

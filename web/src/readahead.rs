@@ -18,6 +18,7 @@
 //! It holds at most its capacity in page data, plus one window of scratch.
 
 use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
 
 use heapwise_core::source::{ByteSource, SourceError};
 
@@ -53,6 +54,8 @@ pub struct Stats {
     pub inner_bytes: u64,
     /// Reads passed straight through.
     pub direct: u64,
+    /// Misses served from the packed store instead of the source.
+    pub unpacked: u64,
 }
 
 /// Pages `lo..hi` were fetched last by one stream.
@@ -95,11 +98,20 @@ struct State {
     scratch: Vec<u8>,
     recent: [u64; RECENT],
     recent_at: usize,
+    /// Pages evicted from the cache, kept packed (zero words left out) in one ring buffer
+    /// (`packed_max` bytes, allocated on first use; one block, so that once freed it can be
+    /// reused whole): page -> (offset, length) in the ring, and the entries oldest first.
+    packed: HashMap<u64, (usize, usize)>,
+    packed_order: VecDeque<(u64, usize, usize)>,
+    ring: Vec<u8>,
+    ring_head: usize,
+    packed_max: usize,
+    pack_buf: Vec<u8>,
     stats: Stats,
 }
 
 impl State {
-    fn new(slots: usize, stats: Stats) -> State {
+    fn new(slots: usize, packed_max: usize, stats: Stats) -> State {
         State {
             tags: vec![EMPTY; slots],
             used: vec![0; slots],
@@ -111,9 +123,89 @@ impl State {
             scratch: Vec::new(),
             recent: [EMPTY; RECENT],
             recent_at: 0,
+            packed: HashMap::new(),
+            packed_order: VecDeque::new(),
+            ring: Vec::new(),
+            ring_head: 0,
+            packed_max,
+            pack_buf: Vec::new(),
             stats,
         }
     }
+
+    /// Keeps a page being evicted, packed, within the packed store's budget.
+    fn keep_packed(&mut self, page: u64, bytes: &[u8]) {
+        if self.packed_max == 0 || self.packed.contains_key(&page) {
+            return;
+        }
+        let mut p = std::mem::take(&mut self.pack_buf);
+        pack(bytes, &mut p);
+        let len = p.len();
+        if len <= self.packed_max / 4 {
+            if self.ring.is_empty() {
+                self.ring = vec![0; self.packed_max];
+            }
+            if self.ring_head + len > self.ring.len() {
+                // Wrap: the previous round's entries past the head go first.
+                while let Some(&(pg, off, _)) = self.packed_order.front() {
+                    if off < self.ring_head {
+                        break;
+                    }
+                    self.packed_order.pop_front();
+                    self.packed.remove(&pg);
+                }
+                self.ring_head = 0;
+            }
+            let (from, to) = (self.ring_head, self.ring_head + len);
+            // The oldest entries lie just past the head: drop those the new one overwrites.
+            while let Some(&(pg, off, _)) = self.packed_order.front() {
+                if off < from || off >= to {
+                    break;
+                }
+                self.packed_order.pop_front();
+                self.packed.remove(&pg);
+            }
+            self.ring[from..to].copy_from_slice(&p);
+            self.packed.insert(page, (from, len));
+            self.packed_order.push_back((page, from, len));
+            self.ring_head = to;
+        }
+        self.pack_buf = p;
+    }
+}
+
+/// A page without its zero words: its length (u32), a bitmap of its non-zero 8-byte words,
+/// then those words. Go heaps are full of zero words (unset fields, nil pointers, spare
+/// capacity), so most pages shrink several times.
+fn pack(bytes: &[u8], out: &mut Vec<u8>) {
+    let words = bytes.len().div_ceil(8);
+    let map_len = words.div_ceil(8);
+    out.clear();
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.resize(4 + map_len, 0);
+    for (i, w) in bytes.chunks(8).enumerate() {
+        if w.iter().any(|&b| b != 0) {
+            out[4 + i / 8] |= 1 << (i % 8);
+            out.extend_from_slice(w);
+        }
+    }
+}
+
+/// Writes a packed page into `out` (at least its length long); returns its length.
+fn unpack(p: &[u8], out: &mut [u8]) -> usize {
+    let len = u32::from_le_bytes(p[..4].try_into().expect("4 bytes")) as usize;
+    let words = len.div_ceil(8);
+    let map = &p[4..4 + words.div_ceil(8)];
+    let mut at = 4 + map.len();
+    out[..len].fill(0);
+    for i in 0..words {
+        if map[i / 8] & (1 << (i % 8)) != 0 {
+            let n = (len - i * 8).min(8);
+            out[i * 8..i * 8 + n].copy_from_slice(&p[at..at + n]);
+            at += n;
+        }
+    }
+    len
 }
 
 pub struct ReadAheadCache<S> {
@@ -133,9 +225,17 @@ impl<S: ByteSource> ReadAheadCache<S> {
     /// A cache holding at most `max_bytes` of pages (rounded down to whole sets), and no
     /// more than the source's size.
     pub fn new(inner: S, max_bytes: usize) -> Self {
+        Self::with_packed(inner, max_bytes, 0)
+    }
+
+    /// A cache of at most `max_bytes` of pages, which keeps the pages it evicts packed
+    /// (zero words left out) in up to `packed_bytes` more: a page found there costs an unpacking
+    /// (microseconds), not a read of the source (a millisecond or more).
+    pub fn with_packed(inner: S, max_bytes: usize, packed_bytes: usize) -> Self {
         let size = inner.size();
         let sets = sets_for(size, max_bytes);
-        ReadAheadCache { inner, size, sets: Cell::new(sets), state: RefCell::new(State::new(sets * WAYS, Stats::default())) }
+        let state = State::new(sets * WAYS, packed_bytes, Stats::default());
+        ReadAheadCache { inner, size, sets: Cell::new(sets), state: RefCell::new(state) }
     }
 
     /// Empties the cache and makes it hold at most `max_bytes` from now on: after the
@@ -145,8 +245,8 @@ impl<S: ByteSource> ReadAheadCache<S> {
         let mut st = self.state.borrow_mut();
         let stats = st.stats;
         // Free the old pages before allocating the new ones.
-        *st = State::new(0, stats);
-        *st = State::new(sets * WAYS, stats);
+        *st = State::new(0, 0, stats);
+        *st = State::new(sets * WAYS, 0, stats);
         self.sets.set(sets);
     }
 
@@ -200,6 +300,13 @@ impl<S: ByteSource> ReadAheadCache<S> {
                 victim = s;
             }
         }
+        let old = st.tags[victim];
+        if old != EMPTY && old != page && st.packed_max > 0 {
+            let len = (self.size - old * PAGE as u64).min(PAGE as u64) as usize;
+            let data = std::mem::take(&mut st.data);
+            st.keep_packed(old, &data[victim * PAGE..victim * PAGE + len]);
+            st.data = data;
+        }
         st.tick += 1;
         st.tags[victim] = page;
         st.used[victim] = used.unwrap_or(st.tick);
@@ -213,6 +320,17 @@ impl<S: ByteSource> ReadAheadCache<S> {
     /// Reads `page` in, with a read-ahead window when it continues a forward stream.
     fn miss(&self, st: &mut State, page: u64) -> Result<usize, SourceError> {
         st.stats.misses += 1;
+        if let Some(&(off, plen)) = st.packed.get(&page) {
+            let mut buf = std::mem::take(&mut st.scratch);
+            buf.resize(PAGE, 0);
+            let len = unpack(&st.ring[off..off + plen], &mut buf);
+            let slot = self.install(st, page, &buf[..len], None);
+            st.scratch = buf;
+            st.stats.unpacked += 1;
+            st.last_page = page;
+            st.last_slot = slot;
+            return Ok(slot);
+        }
         st.tick += 1;
         let tick = st.tick;
         // A window never fills more than half the cache (it must not evict itself).
@@ -224,7 +342,7 @@ impl<S: ByteSource> ReadAheadCache<S> {
             Some(i) if st.streams[i].forward_gap(page).is_some() => {
                 let limit = (page + st.streams[i].window).min(self.pages());
                 let mut end = page + 1;
-                while end < limit && self.peek(st, end).is_none() {
+                while end < limit && !self.resident(st, end) {
                     end += 1;
                 }
                 (page, end)
@@ -232,7 +350,7 @@ impl<S: ByteSource> ReadAheadCache<S> {
             Some(i) => {
                 let limit = (page + 1).saturating_sub(st.streams[i].window);
                 let mut first = page;
-                while first > limit && self.peek(st, first - 1).is_none() {
+                while first > limit && !self.resident(st, first - 1) {
                     first -= 1;
                 }
                 (first, page + 1)
@@ -254,11 +372,11 @@ impl<S: ByteSource> ReadAheadCache<S> {
             let lo = page - page % block;
             let hi = (lo + block).min(self.pages());
             let mut a = page;
-            while a > lo && self.peek(st, a - 1).is_none() {
+            while a > lo && !self.resident(st, a - 1) {
                 a -= 1;
             }
             let mut b = page + 1;
-            while b < hi && self.peek(st, b).is_none() {
+            while b < hi && !self.resident(st, b) {
                 b += 1;
             }
             (a.min(first), b.max(end))
@@ -305,6 +423,11 @@ impl<S: ByteSource> ReadAheadCache<S> {
         st.last_page = page;
         st.last_slot = slot;
         Ok(slot)
+    }
+
+    /// Whether `page` is in the cache or the packed store.
+    fn resident(&self, st: &State, page: u64) -> bool {
+        self.peek(st, page).is_some() || st.packed.contains_key(&page)
     }
 
     /// Whether `page` is resident, without touching the LRU order.
@@ -460,6 +583,72 @@ mod tests {
         c.read_at(3 * PAGE as u64 - 95, &mut b).unwrap();
         assert!(b[..] == d[3 * PAGE - 95..], "same bytes after shrinking");
         assert_eq!(c.stats().misses, 4, "two pages, twice: the shrunk cache starts empty");
+    }
+
+    #[test]
+    fn pack_round_trips() {
+        let mut page = vec![0u8; PAGE];
+        for i in (0..PAGE).step_by(96) {
+            page[i] = (i / 96) as u8 | 1;
+        }
+        for len in [PAGE, PAGE - 3, 13, 8, 1, 0] {
+            let mut p = Vec::new();
+            pack(&page[..len], &mut p);
+            assert!(p.len() < 4 + len / 8 + len / 8 + 8 || len < 64, "packed {len} to {}", p.len());
+            let mut out = vec![0xffu8; PAGE];
+            assert_eq!(unpack(&p, &mut out), len);
+            assert!(out[..len] == page[..len], "round trip of {len} bytes");
+        }
+    }
+
+    #[test]
+    fn the_packed_store_serves_evicted_pages() {
+        // Mostly zero data with a non-zero word every 64 bytes: packs ~8x.
+        let mut d = vec![0u8; 40 * PAGE + 1234];
+        for i in (0..d.len()).step_by(64) {
+            d[i] = (i / 64 % 251) as u8 + 1;
+        }
+        let c = ReadAheadCache::with_packed(Counted(d.clone(), Cell::new(0)), 16 * PAGE, 40 * PAGE);
+        let mut w = [0u8; 8];
+        for off in (0..d.len() as u64 - 8).step_by(4096) {
+            c.read_at(off, &mut w).unwrap();
+        }
+        let first = c.inner().1.get();
+        let mut x = 0x1234_5678_9abc_def1u64;
+        for _ in 0..20_000 {
+            let len = (xorshift(&mut x) % 9000) as usize;
+            let off = xorshift(&mut x) % (d.len() as u64 - len as u64 + 1);
+            let mut b = vec![0u8; len];
+            c.read_at(off, &mut b).unwrap();
+            assert!(b[..] == d[off as usize..off as usize + len], "read of {len} at {off}");
+        }
+        assert_eq!(c.inner().1.get(), first, "every page came back from the packed store: {:?}", c.stats());
+        assert!(c.stats().unpacked > 0);
+    }
+
+    #[test]
+    fn a_small_packed_ring_wraps_and_stays_right() {
+        let mut d = vec![0u8; 64 * PAGE + 999];
+        let mut x = 99u64;
+        for i in (0..d.len()).step_by(48) {
+            d[i] = xorshift(&mut x) as u8 | 1;
+        }
+        // 16 pages of cache, a ring for ~20 packed pages: it wraps over and over.
+        let c = ReadAheadCache::with_packed(Counted(d.clone(), Cell::new(0)), 16 * PAGE, 2 * PAGE);
+        for i in 0..30_000 {
+            let len = (xorshift(&mut x) % 5000) as usize;
+            let off = if i % 2 == 0 {
+                xorshift(&mut x) % (d.len() as u64 - len as u64 + 1)
+            } else {
+                (i as u64 * 4099) % (d.len() as u64 - len as u64 + 1)
+            };
+            let mut b = vec![0u8; len];
+            c.read_at(off, &mut b).unwrap();
+            assert!(b[..] == d[off as usize..off as usize + len], "read of {len} at {off}");
+        }
+        assert!(c.stats().unpacked > 100, "{:?}", c.stats());
+        let st = c.state.borrow();
+        assert!(st.packed.len() == st.packed_order.len() && st.packed.len() < 40, "{} entries", st.packed.len());
     }
 
     #[test]
