@@ -816,7 +816,6 @@ impl Analysis {
         let rt = self.rt();
         if let Ok(ms) = rt.global("runtime.memstats") {
             for (field, name) in [
-                ("stacks_sys", "stacks/obtained-from-os"),
                 ("mspan_sys", "runtime-metadata/mspan"),
                 ("mcache_sys", "runtime-metadata/mcache"),
                 ("buckhash_sys", "runtime-metadata/profiling-buckets"),
