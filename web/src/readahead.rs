@@ -183,11 +183,17 @@ fn pack(bytes: &[u8], out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
     out.resize(4 + map_len, 0);
-    for (i, w) in bytes.chunks(8).enumerate() {
-        if w.iter().any(|&b| b != 0) {
+    let full = bytes.len() / 8;
+    for (i, w) in bytes.chunks_exact(8).enumerate() {
+        if u64::from_ne_bytes(w.try_into().expect("8 bytes")) != 0 {
             out[4 + i / 8] |= 1 << (i % 8);
             out.extend_from_slice(w);
         }
+    }
+    let tail = &bytes[full * 8..];
+    if tail.iter().any(|&b| b != 0) {
+        out[4 + full / 8] |= 1 << (full % 8);
+        out.extend_from_slice(tail);
     }
 }
 
@@ -198,8 +204,11 @@ fn unpack(p: &[u8], out: &mut [u8]) -> usize {
     let map = &p[4..4 + words.div_ceil(8)];
     let mut at = 4 + map.len();
     out[..len].fill(0);
-    for i in 0..words {
-        if map[i / 8] & (1 << (i % 8)) != 0 {
+    for (m, &bits) in map.iter().enumerate() {
+        let mut bits = bits;
+        while bits != 0 {
+            let i = m * 8 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
             let n = (len - i * 8).min(8);
             out[i * 8..i * 8 + n].copy_from_slice(&p[at..at + n]);
             at += n;
