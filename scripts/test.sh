@@ -55,6 +55,8 @@ if [ "$web" = 1 ]; then
     export HEAPWISE_E2E_CORE="${HEAPWISE_E2E_CORE:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/core.kernel}"
     export HEAPWISE_E2E_EXE="${HEAPWISE_E2E_EXE:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/exe}"
     export HEAPWISE_E2E_TRUTH="${HEAPWISE_E2E_TRUTH:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/truth-kernel.json}"
+    export HEAPWISE_E2E_DUMP="${HEAPWISE_E2E_DUMP:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/heap.dump}"
+    export HEAPWISE_E2E_DUMP_TRUTH="${HEAPWISE_E2E_DUMP_TRUTH:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/truth-dump.json}"
     step "browser tests (wasm-bindgen in Chromium, playwright e2e)" bash scripts/test-web.sh
 fi
 

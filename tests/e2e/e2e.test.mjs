@@ -22,6 +22,9 @@ const CORE = process.env.HEAPWISE_E2E_CORE || path.join(ROOT, 'web', 'demo', 'de
 const EXE = process.env.HEAPWISE_E2E_EXE || path.join(ROOT, 'web', 'demo', 'demo.exe');
 const TRUTH = process.env.HEAPWISE_E2E_TRUTH || path.join(ROOT, 'web', 'demo', 'truth.json');
 const DEMO_TRUTH = path.join(ROOT, 'web', 'demo', 'truth.json');
+// A runtime/debug.WriteHeapDump file of the same program, with its truth (optional).
+const DUMP = process.env.HEAPWISE_E2E_DUMP || '';
+const DUMP_TRUTH = process.env.HEAPWISE_E2E_DUMP_TRUTH || '';
 const ANALYSIS_TIMEOUT = Number(process.env.HEAPWISE_E2E_TIMEOUT_MS || 180_000);
 const FLAGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -272,6 +275,12 @@ test('leak hunting: retained and cost columns, dominator tree, retained size and
     await page.waitForSelector('#whatif-result[data-field="next"] #whatif-bytes');
     assert.equal(await dataBytes('#whatif-bytes'), head.bytes - size, 'what if list_head.next were nil');
     await page.screenshot({ path: path.join(OUT, 'object-leak.png'), fullPage: true });
+    // The owners graph: list_head is held by a global, drawn as an SVG on the page.
+    await page.locator('#owners-graph-button').click();
+    await page.waitForSelector('#owners-graph svg');
+    const svgText = await page.locator('#owners-graph svg').textContent();
+    assert.ok(svgText.includes('main.listHead'), `owners graph names the global root: ${svgText.slice(0, 200)}`);
+    await page.locator('#owners-graph').screenshot({ path: path.join(OUT, 'owners-graph.png') });
     // The far end of the list is dominated by every node before it, list_head last.
     const tail = (truth.objects || []).find((o) => o.label === 'list_tail');
     if (tail) {
@@ -301,6 +310,20 @@ test('leak hunting: retained and cost columns, dominator tree, retained size and
   const mem = await dataBytes('#wasm-memory');
   console.log(`# worker wasm memory: ${(mem / 2 ** 20).toFixed(1)} MiB`);
   assert.ok(mem > 0);
+});
+
+test('a heap dump with its executable: exact count', { timeout: ANALYSIS_TIMEOUT + 60_000 }, async (t) => {
+  if (!DUMP || !fs.existsSync(DUMP)) {
+    t.skip('HEAPWISE_E2E_DUMP not set');
+    return;
+  }
+  const { type, count } = pickType(DUMP_TRUTH);
+  await page.goto(baseUrl + '#/');
+  await page.reload();
+  await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
+  await page.setInputFiles('#files', [DUMP, EXE]);
+  await waitLoaded();
+  assert.equal(await histogramCount(type), count, `histogram count of ${type} in the heap dump (truth: ${DUMP_TRUTH})`);
 });
 
 test('files dropped anywhere on the page are opened', { timeout: ANALYSIS_TIMEOUT + 60_000 }, async () => {

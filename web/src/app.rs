@@ -184,6 +184,7 @@ pub enum Msg {
     ToggleDominator(u64),
     /// What if the object were unreachable (`None`) or that pointer field nil.
     WhatIf(u64, Option<String>),
+    OwnersGraph(u64),
 }
 
 struct Busy {
@@ -226,6 +227,8 @@ pub struct App {
     suspects: Option<Vec<Suspect>>,
     /// What-if answers keyed by (object, field; "" = the whole object).
     whatifs: HashMap<(u64, String), WhatIf>,
+    /// Owners graphs (SVG) by object address.
+    owner_graphs: HashMap<u64, String>,
     /// The what-if shown on each object page.
     whatif_shown: HashMap<u64, String>,
     /// Size of the worker's wasm memory, as last reported.
@@ -280,6 +283,7 @@ impl Component for App {
             dom_open: HashSet::new(),
             suspects: None,
             whatifs: HashMap::new(),
+            owner_graphs: HashMap::new(),
             whatif_shown: HashMap::new(),
             wasm_memory: None,
             failed: HashSet::new(),
@@ -370,6 +374,11 @@ impl Component for App {
                     if !self.dom_children.contains_key(&a) {
                         self.request(format!("dominator-children:{a}"), Request::DominatorChildren { addr: a });
                     }
+                }
+            }
+            Msg::OwnersGraph(a) => {
+                if !self.owner_graphs.contains_key(&a) {
+                    self.request(format!("owners-graph:{a}"), Request::OwnersGraph { addr: a });
                 }
             }
             Msg::WhatIf(a, field) => {
@@ -475,6 +484,7 @@ impl App {
         self.dom_open.clear();
         self.suspects = None;
         self.whatifs.clear();
+        self.owner_graphs.clear();
         self.whatif_shown.clear();
         self.failed.clear();
         self.objects.clear();
@@ -651,6 +661,10 @@ impl App {
             Response::Suspects { suspects, .. } => {
                 self.in_flight.remove("suspects");
                 self.suspects = Some(suspects);
+            }
+            Response::OwnersGraph { addr, svg } => {
+                self.in_flight.remove(&format!("owners-graph:{addr}"));
+                self.owner_graphs.insert(addr, svg);
             }
             Response::WhatIf { addr, field, result } => {
                 let key = field.unwrap_or_default();
@@ -1061,6 +1075,8 @@ impl App {
                     <h3>{"What if…"}</h3>
                     { self.whatif_panel(d, link) }
                 }
+                <h3>{"Owners graph"}</h3>
+                { self.owners_panel(d.addr, link) }
                 if !d.root_refs.is_empty() {
                     <h3>{"Referenced directly by roots"}</h3>
                     <ul>{ for d.root_refs.iter().map(root_html) }</ul>
@@ -1087,6 +1103,24 @@ impl App {
                     Some((p, total)) => path_view(a, p.as_ref(), "path", *total),
                 } }
             </section>
+        }
+    }
+
+    /// Referrers up to the roots as the CLI's `graph` command draws them (finalizer objects
+    /// highlighted, root-less cycles pruned); the engine's SVG uses presentation attributes
+    /// only, so the page's CSP allows it inline.
+    fn owners_panel(&self, a: u64, link: &html::Scope<App>) -> Html {
+        match self.owner_graphs.get(&a) {
+            Some(svg) => html! {
+                <div class="owners-graph" id="owners-graph">{ Html::from_html_unchecked(AttrValue::from(svg.clone())) }</div>
+            },
+            None if self.in_flight.contains(&format!("owners-graph:{a}")) => {
+                html! { <p class="loading" id="owners-pending">{"Drawing the owners graph…"}</p> }
+            }
+            None => {
+                let onclick = link.callback(move |_| Msg::OwnersGraph(a));
+                html! { <button id="owners-graph-button" {onclick}>{"Show who keeps this object alive (graph)"}</button> }
+            }
         }
     }
 

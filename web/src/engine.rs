@@ -78,6 +78,10 @@ impl Engine {
     pub fn whatif(&self, addr: u64, field: Option<&str>) -> Result<WhatIf, String> {
         self.inner.whatif(addr, field).map_err(|e| e.to_string())
     }
+    /// The owners graph (referrers, four levels up) as SVG, as `heapwise graph` draws it.
+    pub fn owners_svg(&self, addr: u64) -> Result<String, String> {
+        self.inner.owners_svg(addr, Some(4)).map_err(|e| e.to_string())
+    }
     pub fn objects(&self, type_regex: Option<&str>) -> Result<Vec<ObjectRow>, String> {
         self.inner.objects(type_regex).map_err(|e| e.to_string())
     }
@@ -281,6 +285,9 @@ mod fake {
                 accumulation_children: 1,
                 path: self.path(head.addr).ok().flatten(),
             }]
+        }
+        pub fn owners_svg(&self, addr: u64) -> Result<String, String> {
+            Ok(format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="4" y="20">{addr:#x}</text></svg>"#))
         }
         pub fn whatif(&self, addr: u64, field: Option<&str>) -> Result<WhatIf, String> {
             let i = self.objects.iter().position(|o| o.0 == addr).ok_or("no such object")?;

@@ -46,6 +46,8 @@ pub enum Request {
     /// What becomes garbage if the object were unreachable (`field: None`) or if that
     /// pointer field of it were nil.
     WhatIf { addr: u64, field: Option<String> },
+    /// The owners graph of an object (referrers up to the roots) as an SVG document.
+    OwnersGraph { addr: u64 },
     Objects { type_regex: Option<String> },
     Object { addr: u64 },
     Path { addr: u64 },
@@ -77,6 +79,7 @@ pub enum Response {
     DominatorChildren { addr: u64, nodes: Vec<DominatorNode> },
     Suspects { suspects: Vec<Suspect>, threshold: f64 },
     WhatIf { addr: u64, field: Option<String>, result: WhatIf },
+    OwnersGraph { addr: u64, svg: String },
     /// Size of the worker's wasm linear memory (`WebAssembly.Memory` buffer), posted after
     /// every answer; wasm memory never shrinks, so this is also the peak.
     Memory { wasm_bytes: u64 },
@@ -106,6 +109,7 @@ impl Request {
             Request::DominatorChildren { .. } => "dominator-children",
             Request::Suspects => "suspects",
             Request::WhatIf { .. } => "whatif",
+            Request::OwnersGraph { .. } => "owners-graph",
             Request::Objects { .. } => "objects",
             Request::Object { .. } => "object",
             Request::Path { .. } => "path",

@@ -173,6 +173,10 @@ fn handle(req: Request) {
                     Ok(result) => Response::WhatIf { addr, field, result },
                     Err(e) => return error(name, e),
                 },
+                Request::OwnersGraph { addr } => match engine.owners_svg(addr) {
+                    Ok(svg) => Response::OwnersGraph { addr, svg },
+                    Err(e) => return error(name, e),
+                },
                 Request::Objects { type_regex } => match engine.objects(type_regex.as_deref()) {
                     Ok(mut rows) => {
                         let total = rows.len() as u64;
