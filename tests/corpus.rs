@@ -7,33 +7,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-fn cores_dir() -> PathBuf {
-    match std::env::var_os("HEAPWISE_CORES") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/heapwise-tools/cores"),
-    }
-}
+mod common;
+use common::{cores_dir, heapwise, json, require_cores};
 
-fn require_cores() -> bool {
-    std::env::var("HEAPWISE_REQUIRE_CORES").is_ok_and(|v| v == "1")
-}
-
-fn heapwise(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_heapwise")).args(args).output().expect("run heapwise");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-fn json(args: &[&str]) -> Value {
-    let mut a = args.to_vec();
-    a.push("--json");
-    let (ok, out, err) = heapwise(&a);
-    assert!(ok, "heapwise {args:?} failed: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("heapwise {args:?} printed bad JSON ({e}): {out}"))
-}
 
 /// One core to check: (directory, core file name, truth file name).
 fn case(version: &str, prog: &str, kind: &str) -> Option<(PathBuf, PathBuf, Value)> {

@@ -12,40 +12,19 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-fn cores_dir() -> PathBuf {
-    match std::env::var_os("HEAPWISE_CORES") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/heapwise-tools/cores"),
-    }
-}
+mod common;
+use common::{cores_dir, heapwise, json, require_cores};
 
-fn require() -> bool {
-    std::env::var("HEAPWISE_REQUIRE_CORES").is_ok_and(|v| v == "1")
-}
-
-fn heapwise(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_heapwise")).args(args).output().expect("run heapwise");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-fn json(args: &[&str]) -> Value {
-    let mut a = args.to_vec();
-    a.push("--json");
-    let (ok, out, err) = heapwise(&a);
-    assert!(ok, "heapwise {args:?} failed: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("heapwise {args:?} printed bad JSON ({e}): {out}"))
-}
 
 /// (dump, exe, truth) of one program, or None (skipped) when not made.
 fn case(version: &str, prog: &str) -> Option<(PathBuf, PathBuf, Value)> {
     let dir = cores_dir().join(version).join(prog);
     let (dump, truth) = (dir.join("heap.dump"), dir.join("truth-dump.json"));
     if !dump.exists() || !truth.exists() {
-        assert!(!require(), "missing heap dump {} (run scripts/make-cores.sh)", dump.display());
+        assert!(!require_cores(), "missing heap dump {} (run scripts/make-cores.sh)", dump.display());
         eprintln!("skipped: no heap dump at {}", dump.display());
         return None;
     }
@@ -239,7 +218,7 @@ fn anchors_owners_graph() {
         let dir = cores_dir().join("1.26.6").join("zoo");
         let (f, t) = (dir.join(file), dir.join(truth_name));
         if !f.exists() || !t.exists() {
-            assert!(!require(), "missing {}", f.display());
+            assert!(!require_cores(), "missing {}", f.display());
             continue;
         }
         let truth: Value = serde_json::from_str(&std::fs::read_to_string(&t).unwrap()).unwrap();

@@ -12,16 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn cores_dir() -> PathBuf {
-    match std::env::var_os("HEAPWISE_CORES") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/heapwise-tools/cores"),
-    }
-}
-
-fn require_cores() -> bool {
-    std::env::var("HEAPWISE_REQUIRE_CORES").is_ok_and(|v| v == "1")
-}
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+use common::{cores_dir, require_cores};
 
 /// Paths under the cores directory, or `None` (after printing why) when one is missing.
 fn corpus(case: &str, rel: &[&str]) -> Option<Vec<PathBuf>> {

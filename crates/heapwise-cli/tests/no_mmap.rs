@@ -2,15 +2,11 @@
 //! on the real cores of scripts/make-cores.sh (skipped when absent, failed with
 //! HEAPWISE_REQUIRE_CORES=1). No timing is checked here; scripts/bench.sh measures.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-fn cores_dir() -> PathBuf {
-    match std::env::var_os("HEAPWISE_CORES") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/heapwise-tools/cores"),
-    }
-}
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+use common::cores_dir;
 
 fn run(args: &[&str], no_mmap_env: bool) -> String {
     let mut c = Command::new(env!("CARGO_BIN_EXE_heapwise"));
