@@ -85,7 +85,24 @@ impl Analysis {
         seeds.extend(stack_seeds);
         let typing = assign_types(&rt, &heap, &mut rtypes, &seeds, &hints);
         progress("done", 1.0);
-        Ok(Analysis {
+        Ok(Analysis::assemble(process, heap, graph, roots, reach, typing, goroutines, warnings, rtypes))
+    }
+
+    /// An analysis from its parts, with the lazily built views (reverse graph, labels,
+    /// dominators) still empty. Every loader (cores, heap dumps) ends here.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn assemble(
+        process: Process,
+        heap: Heap,
+        graph: Graph,
+        roots: Vec<Root>,
+        reach: Reachability,
+        typing: Typing,
+        goroutines: Vec<crate::stacks::Goroutine>,
+        warnings: Vec<String>,
+        rtypes: RtypeCache,
+    ) -> Analysis {
+        Analysis {
             process,
             heap,
             graph,
@@ -99,7 +116,7 @@ impl Analysis {
             labels: OnceCell::new(),
             label_names: OnceCell::new(),
             retained: OnceCell::new(),
-        })
+        }
     }
 
     pub fn rt(&self) -> Rt<'_> {
@@ -435,7 +452,7 @@ impl Analysis {
 
     /// The dominator tree and retained sizes, computed on first use.
     pub fn dom(&self) -> &crate::retained::Retained {
-        self.retained.get_or_init(|| crate::retained::Retained::build(&self.heap, &self.graph, &self.roots, &self.reach.live))
+        self.retained.get_or_init(|| crate::retained::Retained::build(&self.heap, &self.graph, &self.roots))
     }
 
     fn dom_ref(&self, s: SlotId) -> DominatorRef {

@@ -19,7 +19,6 @@
 //!   name themselves through their `*abi.Type`, globals are named and typed by DWARF and
 //!   types propagate from them and from stack variables as for cores.
 
-use std::cell::{OnceCell, RefCell};
 use std::collections::HashSet;
 use std::rc::Rc;
 
@@ -722,21 +721,7 @@ impl Analysis {
         }
         progress("done", 1.0);
         drop(rt);
-        Ok(Analysis {
-            process,
-            heap,
-            graph,
-            roots,
-            reach,
-            typing,
-            goroutines,
-            warnings,
-            rtypes: RefCell::new(rtypes),
-            reverse: OnceCell::new(),
-            labels: OnceCell::new(),
-            label_names: OnceCell::new(),
-            retained: OnceCell::new(),
-        })
+        Ok(Analysis::assemble(process, heap, graph, roots, reach, typing, goroutines, warnings, rtypes))
     }
 }
 
