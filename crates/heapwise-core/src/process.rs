@@ -135,7 +135,6 @@ fn check_segments_match(
     exe: &Executable,
     bias: u64,
 ) -> Result<(), Error> {
-    let mut compared = 0;
     // A Go executable has two or three read-only PT_LOADs; more are not compared.
     for ph in exe.load_segments.iter().filter(|p| p.flags & PF_W == 0 && p.filesz > 0).take(8) {
         let start = ph.vaddr.wrapping_add(bias);
@@ -148,13 +147,11 @@ fn check_segments_match(
         if core_src.read_at(seg.offset + (start - seg.vaddr), &mut a).is_err() || exe_src.read_at(ph.offset, &mut b).is_err() {
             continue;
         }
-        compared += 1;
         if a != b {
             return Err(Error::ExeMismatch(format!(
                 "the code at {start:#x} differs between the core and the executable (a different build?)"
             )));
         }
     }
-    let _ = compared;
     Ok(())
 }

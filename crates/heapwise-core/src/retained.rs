@@ -32,11 +32,11 @@ pub struct Retained {
 pub const SUPER_ROOT: u32 = u32::MAX - 1;
 
 impl Retained {
-    /// Builds the dominator tree. `live` says which slots are reachable; a finalizer root
-    /// that scans an object without marking it joins the object's referents instead.
-    pub fn build(heap: &Heap, graph: &Graph, roots: &[Root], live: &BitSet) -> Retained {
+    /// Builds the dominator tree over what the roots reach (exactly the live slots); a
+    /// finalizer root that scans an object without marking it joins the object's referents
+    /// instead.
+    pub fn build(heap: &Heap, graph: &Graph, roots: &[Root]) -> Retained {
         let n = heap.slot_count as usize;
-        let _ = live; // only live slots are reachable from the super-root
         let mut root_edges: Vec<u32> = Vec::new();
         for r in roots {
             let Some(t) = heap.find(r.value) else { continue };

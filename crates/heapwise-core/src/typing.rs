@@ -309,7 +309,6 @@ impl<'a, 'r> Namer<'a, 'r> {
         if v == 0 {
             return;
         }
-        let dwarf = self.rt.dwarf;
         match slot {
             Slot::Ptr(Some(p)) => self.reach(v, p, 1),
             Slot::Ptr(None) => {}
@@ -364,7 +363,6 @@ impl<'a, 'r> Namer<'a, 'r> {
             Slot::Chan(c) => self.follow_chan(v, c),
             Slot::Func => self.follow_closure(v),
         }
-        let _ = dwarf;
     }
 
     /// Like `follow` for a value already loaded (the data word of a direct interface).
