@@ -39,6 +39,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "== installing ${need_apt[*]}"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}") >/dev/null
 fi
+# Everything a step needs is installed before the step: the wasm32 target is used by the native
+# steps too ("analysis crates build for wasm32"), the rest of the web toolchain by step 4.
+if [ "$web" = 1 ]; then
+    step "web toolchain (wasm target, trunk, wasm-bindgen, binaryen, chromium)" bash scripts/web-tools.sh
+else
+    step "wasm32 target" bash -c 'rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown'
+fi
 step "Go toolchains" bash scripts/tools.sh
 step "test cores (real Go 1.24-1.27 programs)" bash scripts/make-cores.sh
 step "bad-input cores (Go 1.23, no DWARF, non-Go; scripts/make-bad-cores.sh)" bash scripts/make-bad-cores.sh

@@ -1,4 +1,4 @@
-//! Heap dump parser and loader (`heapwise_core::heapdump`, `Analysis::open_heapdump`):
+//! Heap dump parser and loader (`heapwise_core::formats::heapdump`, `Analysis::open_heapdump`):
 //! any bytes must give records, an analysis or an error, never a panic.
 //!
 //!     cargo +nightly fuzz run heapdump fuzz/corpus/heapdump

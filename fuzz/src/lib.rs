@@ -7,10 +7,10 @@
 
 use std::rc::Rc;
 
-use heapwise_core::dwarf::TypeId;
-use heapwise_core::elfcore::CoreFile;
-use heapwise_core::exe::Executable;
-use heapwise_core::process::Process;
+use heapwise_core::formats::dwarf::TypeId;
+use heapwise_core::formats::elfcore::CoreFile;
+use heapwise_core::formats::exe::Executable;
+use heapwise_core::runtime::process::Process;
 use heapwise_core::source::ByteSource;
 use heapwise_core::Analysis;
 
@@ -66,8 +66,8 @@ pub fn exe_parser(data: &[u8]) {
     for t in 0..d.types.len().min(512) as TypeId {
         let u = d.underlying(t);
         let _ = d.field_path(t, 8);
-        let _ = heapwise_core::types::dwarf_ptr_words(d, u);
-        let _ = heapwise_core::typing::display_name(d, t);
+        let _ = heapwise_core::runtime::types::dwarf_ptr_words(d, u);
+        let _ = heapwise_core::runtime::typing::display_name(d, t);
     }
     for f in d.functions.iter().take(256) {
         let _ = d.function_at(f.low_pc);

@@ -222,7 +222,7 @@ fn open(core: Blob, exe: Option<Blob>, core_name: String, exe_name: String) {
         Ok(s) => s,
         Err(e) => return error("open", format!("{core_name}: {e}")),
     };
-    let is_dump = heapwise_core::heapdump::is_heapdump(&*core_src);
+    let is_dump = heapwise_core::formats::heapdump::is_heapdump(&*core_src);
     let exe_src: Option<Box<dyn ByteSource>> = match exe {
         Some(exe) => match open_blob(exe, &mut |f| t.report("decompressing the executable", f)) {
             Ok(s) => Some(s),

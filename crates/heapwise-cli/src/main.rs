@@ -158,8 +158,8 @@ fn parse_args() -> Result<Args, String> {
 
 /// The executable named in the core's NT_FILE note, when the user gave none.
 fn exe_from_core(core: &dyn ByteSource) -> Result<String, String> {
-    let cf = heapwise_core::elfcore::CoreFile::parse(core).map_err(|e| e.to_string())?;
-    let entry = cf.auxv_value(heapwise_core::elfcore::AT_ENTRY);
+    let cf = heapwise_core::formats::elfcore::CoreFile::parse(core).map_err(|e| e.to_string())?;
+    let entry = cf.auxv_value(heapwise_core::formats::elfcore::AT_ENTRY);
     let candidate = cf
         .mapped_files
         .iter()
@@ -211,7 +211,7 @@ fn run() -> Result<(), String> {
         }
         true
     };
-    let analysis = if heapwise_core::heapdump::looks_like_heapdump(&*core) {
+    let analysis = if heapwise_core::formats::heapdump::looks_like_heapdump(&*core) {
         let exe = match &args.exe {
             Some(p) => Some(if args.no_mmap { read_whole(p, "executable")? } else { map_file(p, "executable")? }),
             None => None,
@@ -422,9 +422,9 @@ fn run() -> Result<(), String> {
 /// `heapwise records`: every record of a heap dump, one line each, with its file offset.
 fn print_records(src: &dyn ByteSource, json: bool) -> Result<(), String> {
     use std::io::Write;
-    use heapwise_core::heapdump::{Reader, Record};
-    if !heapwise_core::heapdump::is_heapdump(src) {
-        heapwise_core::heapdump::check_header(src).map_err(|e| format!("records reads heap dumps: {e}"))?;
+    use heapwise_core::formats::heapdump::{Reader, Record};
+    if !heapwise_core::formats::heapdump::is_heapdump(src) {
+        heapwise_core::formats::heapdump::check_header(src).map_err(|e| format!("records reads heap dumps: {e}"))?;
     }
     let mut rd = Reader::new(src).map_err(|e| e.to_string())?;
     let stdout = std::io::stdout();
@@ -479,9 +479,9 @@ fn print_hex(d: &ObjectDetail) {
     }
 }
 
-fn print_owners(o: &heapwise_core::owners::Owners) {
-    let by_addr: std::collections::HashMap<u64, &heapwise_core::owners::OwnerNode> = o.nodes.iter().map(|n| (n.addr, n)).collect();
-    let mut referrers: std::collections::HashMap<u64, Vec<&heapwise_core::owners::OwnerEdge>> = Default::default();
+fn print_owners(o: &heapwise_core::graph::owners::Owners) {
+    let by_addr: std::collections::HashMap<u64, &heapwise_core::graph::owners::OwnerNode> = o.nodes.iter().map(|n| (n.addr, n)).collect();
+    let mut referrers: std::collections::HashMap<u64, Vec<&heapwise_core::graph::owners::OwnerEdge>> = Default::default();
     for e in &o.edges {
         referrers.entry(e.to).or_default().push(e);
     }

@@ -279,8 +279,8 @@ fn exe_without_dwarf() {
 /// The executable named in the core's NT_FILE note, as heapwise reads it.
 fn nt_file_exe(core: &Path) -> Option<String> {
     let data = std::fs::read(core).ok()?;
-    let cf = heapwise_core::elfcore::CoreFile::parse(&data.as_slice()).ok()?;
-    let entry = cf.auxv_value(heapwise_core::elfcore::AT_ENTRY);
+    let cf = heapwise_core::formats::elfcore::CoreFile::parse(&data.as_slice()).ok()?;
+    let entry = cf.auxv_value(heapwise_core::formats::elfcore::AT_ENTRY);
     cf.mapped_files.iter().find(|m| entry.is_some_and(|e| m.start <= e && e < m.end)).map(|m| m.path.clone())
 }
 

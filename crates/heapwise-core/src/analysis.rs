@@ -5,16 +5,16 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::dwarf::{Shape, TypeId};
-use crate::graph::{mark, Graph, Reachability, NO_PARENT, ROOT_FLAG};
-use crate::heap::{Heap, PtrLayout, SlotId};
-use crate::process::Process;
+use crate::formats::dwarf::{Shape, TypeId};
+use crate::graph::marking::{mark, Graph, Reachability, NO_PARENT, ROOT_FLAG};
+use crate::runtime::heap::{Heap, PtrLayout, SlotId};
+use crate::runtime::process::Process;
 use crate::report::*;
-use crate::roots::{global_roots, special_roots, Root, RootKind};
-use crate::rt::Rt;
+use crate::runtime::roots::{global_roots, special_roots, Root, RootKind};
+use crate::runtime::rt::Rt;
 use crate::source::ByteSource;
-use crate::types::RtypeCache;
-use crate::typing::{assign_types, Typing};
+use crate::runtime::types::RtypeCache;
+use crate::runtime::typing::{assign_types, Typing};
 use crate::Error;
 
 /// Progress callback: (phase name, fraction 0..1 within the phase); return false to cancel.
@@ -28,13 +28,13 @@ pub struct Analysis {
     pub roots: Vec<Root>,
     pub reach: Reachability,
     pub typing: Typing,
-    pub goroutines: Vec<crate::stacks::Goroutine>,
+    pub goroutines: Vec<crate::runtime::stacks::Goroutine>,
     pub warnings: Vec<String>,
     pub(crate) rtypes: RefCell<RtypeCache>,
     pub(crate) reverse: OnceCell<Graph>,
     pub(crate) labels: OnceCell<Vec<u32>>,
     pub(crate) label_names: OnceCell<Vec<String>>,
-    pub(crate) retained: OnceCell<crate::retained::Retained>,
+    pub(crate) retained: OnceCell<crate::graph::retained::Retained>,
 }
 
 /// Cap on the bytes and fields an object page shows.
@@ -55,7 +55,7 @@ impl Analysis {
     pub fn from_process(process: Process, progress: Progress<'_>) -> Result<Analysis, Error> {
         let mut warnings = process.warnings.clone();
         let rt = process.rt();
-        let heap = Heap::read(&rt, process.arch == crate::elfcore::Arch::Amd64, &mut |f| progress("reading spans", f))?;
+        let heap = Heap::read(&rt, process.arch == crate::formats::elfcore::Arch::Amd64, &mut |f| progress("reading spans", f))?;
         warnings.extend(heap.warnings.iter().cloned());
         let mut rtypes = RtypeCache::new(&rt);
         let graph = Graph::build(&rt, &heap, &mut rtypes, &mut |f| progress("scanning objects", f))?;
@@ -66,10 +66,10 @@ impl Analysis {
         if let Err(e) = global_roots(&rt, &heap, &mut roots) {
             warnings.push(format!("global roots incomplete: {e}"));
         }
-        let (goroutines, stack_roots, stack_seeds, gw) = crate::goroutines::collect(&process, &heap);
+        let (goroutines, stack_roots, stack_seeds, gw) = crate::runtime::goroutines::collect(&process, &heap);
         warnings.extend(gw);
         roots.extend(stack_roots);
-        let mut hints = crate::roots::SpecialTypeHints::default();
+        let mut hints = crate::runtime::roots::SpecialTypeHints::default();
         if let Err(e) = special_roots(&rt, &heap, &mut roots, &mut hints, &mut warnings) {
             warnings.push(format!("finalizer and cleanup roots incomplete: {e}"));
         }
@@ -98,7 +98,7 @@ impl Analysis {
         roots: Vec<Root>,
         reach: Reachability,
         typing: Typing,
-        goroutines: Vec<crate::stacks::Goroutine>,
+        goroutines: Vec<crate::runtime::stacks::Goroutine>,
         warnings: Vec<String>,
         rtypes: RtypeCache,
     ) -> Analysis {
@@ -451,8 +451,8 @@ impl Analysis {
     }
 
     /// The dominator tree and retained sizes, computed on first use.
-    pub fn dom(&self) -> &crate::retained::Retained {
-        self.retained.get_or_init(|| crate::retained::Retained::build(&self.heap, &self.graph, &self.roots))
+    pub fn dom(&self) -> &crate::graph::retained::Retained {
+        self.retained.get_or_init(|| crate::graph::retained::Retained::build(&self.heap, &self.graph, &self.roots))
     }
 
     fn dom_ref(&self, s: SlotId) -> DominatorRef {
@@ -621,7 +621,7 @@ impl Analysis {
                 Some((s, k))
             }
         };
-        let live = crate::retained::mark_without(&self.heap, &self.graph, &self.roots, cut, if field.is_none() { Some(s) } else { None });
+        let live = crate::graph::retained::mark_without(&self.heap, &self.graph, &self.roots, cut, if field.is_none() { Some(s) } else { None });
         let (labels, names) = self.labels();
         let mut rows: HashMap<u32, (u64, u64)> = HashMap::new();
         let (mut objects, mut bytes) = (0, 0);
@@ -650,7 +650,7 @@ impl Analysis {
         let u = d.underlying(ty);
         let mut fv = FieldValue {
             name,
-            type_name: crate::typing::display_name(d, ty),
+            type_name: crate::runtime::typing::display_name(d, ty),
             offset,
             size: t.size,
             value: String::new(),
@@ -662,7 +662,7 @@ impl Analysis {
         }
         *budget -= 1;
         match (&d.ty(u).shape, t.go_kind) {
-            (_, crate::dwarf::kind::STRING) => {
+            (_, crate::formats::dwarf::kind::STRING) => {
                 let len = rt.mem.u64(addr.wrapping_add(8)).unwrap_or(0);
                 fv.value = match rt.string(addr, 64) {
                     Ok(s) if len > 64 => format!("{s:?}… ({len} bytes)"),

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::memory::MemError;
+use crate::runtime::memory::MemError;
 use crate::source::SourceError;
 
 /// Everything that can stop an analysis.

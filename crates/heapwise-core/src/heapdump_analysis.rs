@@ -1,4 +1,4 @@
-//! A heap dump (`runtime/debug.WriteHeapDump`, see [`crate::heapdump`]) as an
+//! A heap dump (`runtime/debug.WriteHeapDump`, see [`crate::formats::heapdump`]) as an
 //! [`Analysis`]: the same graph model, queries and views as a core.
 //!
 //! - Objects become pseudo-spans: runs of same-size objects on one address grid are merged
@@ -24,19 +24,19 @@ use std::rc::Rc;
 
 use crate::analysis::{Analysis, Progress};
 use crate::bitset::BitSet;
-use crate::dwarf::TypeId;
-use crate::elfcore::{Arch, CoreFile, ThreadRegs};
-use crate::exe::{parse_go_version, Executable};
-use crate::graph::{mark, Graph};
-use crate::heap::{ExplicitPtrs, Heap, HeapParams, PtrLayout, Span};
-use crate::heapdump::{Contents, DumpError, FinalizerRec, FrameRec, GoroutineRec, Params, Reader, Record};
-use crate::memory::Memory;
-use crate::process::Process;
-use crate::roots::{Root, RootKind};
+use crate::formats::dwarf::TypeId;
+use crate::formats::elfcore::{Arch, CoreFile, ThreadRegs};
+use crate::formats::exe::{parse_go_version, Executable};
+use crate::graph::marking::{mark, Graph};
+use crate::runtime::heap::{ExplicitPtrs, Heap, HeapParams, PtrLayout, Span};
+use crate::formats::heapdump::{Contents, DumpError, FinalizerRec, FrameRec, GoroutineRec, Params, Reader, Record};
+use crate::runtime::memory::Memory;
+use crate::runtime::process::Process;
+use crate::runtime::roots::{Root, RootKind};
 use crate::source::ByteSource;
-use crate::stacks::{Frame, Goroutine, StackSlot};
-use crate::types::RtypeCache;
-use crate::typing::assign_types;
+use crate::runtime::stacks::{Frame, Goroutine, StackSlot};
+use crate::runtime::types::RtypeCache;
+use crate::runtime::typing::assign_types;
 use crate::Error;
 
 const PAGE: u64 = 8192;
@@ -349,7 +349,7 @@ fn load_exe(src: Rc<dyn ByteSource>) -> Result<ExeInfo, Error> {
             &owned
         }
     };
-    if crate::heapdump::is_heapdump(&data) {
+    if crate::formats::heapdump::is_heapdump(&data) {
         return Err(Error::NotExecutable("the file given as the executable is a heap dump (swapped arguments?)".into()));
     }
     let exe = Executable::parse(data)?;
@@ -522,7 +522,7 @@ impl Analysis {
             }
             keep
         });
-        let (exe_src, exe_segments): (Rc<dyn ByteSource>, Vec<crate::elfcore::ProgramHeader>) = match &exe {
+        let (exe_src, exe_segments): (Rc<dyn ByteSource>, Vec<crate::formats::elfcore::ProgramHeader>) = match &exe {
             // File-backed bytes only: the dump holds bss; noptrbss is not in it, not zero.
             Some(e) => (e.src.clone(), e.exe.load_segments.clone()),
             None => (Rc::new(Vec::<u8>::new()), Vec::new()),
@@ -580,7 +580,7 @@ impl Analysis {
                     continue;
                 }
                 let (name, pointee_type) = if has_exe {
-                    crate::roots::name_global_word(&rt, slot_addr)
+                    crate::runtime::roots::name_global_word(&rt, slot_addr)
                 } else {
                     (format!("{seg_name}+{off:#x}"), None)
                 };
@@ -617,7 +617,7 @@ impl Analysis {
             }
         }
         // Goroutines and their frames.
-        let pcln = if has_exe { crate::pclntab::Pclntab::new(&rt).ok() } else { None };
+        let pcln = if has_exe { crate::formats::pclntab::Pclntab::new(&rt).ok() } else { None };
         let mut goroutines = Vec::new();
         let mut seeds: Vec<(u64, TypeId)> = Vec::new();
         let mut seen_vars: HashSet<(u64, TypeId)> = HashSet::new();
@@ -674,7 +674,7 @@ impl Analysis {
                         for l in &func.locals {
                             let Some(&(_, _, cfa_off)) = l.ranges.iter().find(|r| r.0 <= dpc && dpc < r.1) else { continue };
                             let var = fp.wrapping_add(cfa_off as u64);
-                            let words = crate::types::dwarf_ptr_words(rt.dwarf, l.ty);
+                            let words = crate::runtime::types::dwarf_ptr_words(rt.dwarf, l.ty);
                             if words.iter().any(|w| live_words.contains(&var.wrapping_add(w.wrapping_mul(8)))) && seen_vars.insert((var, l.ty)) {
                                 seeds.push((var, l.ty));
                             }
@@ -711,7 +711,7 @@ impl Analysis {
             Vec::new()
         };
         all_seeds.extend(seeds);
-        let hints = crate::roots::SpecialTypeHints {
+        let hints = crate::runtime::roots::SpecialTypeHints {
             finalized: ix.finalizers.iter().map(|f| (f.obj, f.ot)).collect(),
             ..Default::default()
         };
@@ -765,8 +765,8 @@ pub fn fuzz_one(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heapdump::tests::Writer;
-    use crate::heapdump::*;
+    use crate::formats::heapdump::tests::Writer;
+    use crate::formats::heapdump::*;
 
     fn obj(w: &mut Writer, addr: u64, words: &[u64], ptrs: &[u64]) {
         let mut b = Vec::new();

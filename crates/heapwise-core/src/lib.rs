@@ -1,33 +1,28 @@
-//! heapwise-core: reads a Go process's ELF core and its executable into an exact,
-//! typed object graph. No OS or browser dependency: bytes arrive through [`source::ByteSource`].
+//! heapwise-core: reads a Go process's ELF core (or a `runtime/debug.WriteHeapDump` file) and
+//! its executable into an exact, typed object graph. No OS or browser dependency: bytes arrive
+//! through [`source::ByteSource`].
+//!
+//! Layout, by concept:
+//! - [`formats`]: the file formats, each decoded on its own (ELF core, heap dump, executable,
+//!   DWARF, pclntab);
+//! - [`runtime`]: the Go runtime's structures read out of a process image (heap spans, type
+//!   descriptors, goroutine stacks, roots, naming of objects);
+//! - [`graph`]: the object graph and what is computed over it (marking, dominators, retained
+//!   sizes, owners);
+//! - the API: [`analysis::Analysis`] and the plain serde [`report`] types every view uses.
 #![forbid(unsafe_code)]
 
 pub mod analysis;
 pub mod bitset;
 pub mod bytes;
-pub mod dominators;
-pub mod dwarf;
-pub mod elfcore;
 pub mod error;
-pub mod exe;
 pub mod fasthash;
-pub mod goroutines;
+pub mod formats;
 pub mod graph;
-pub mod heap;
-pub mod heapdump;
 pub mod heapdump_analysis;
-pub mod memory;
-pub mod owners;
-pub mod pclntab;
-pub mod process;
 pub mod report;
-pub mod retained;
-pub mod roots;
-pub mod rt;
+pub mod runtime;
 pub mod source;
-pub mod stacks;
-pub mod types;
-pub mod typing;
 
 pub use analysis::Analysis;
 pub use error::Error;

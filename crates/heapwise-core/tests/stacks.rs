@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use heapwise_core::pclntab::Pclntab;
-use heapwise_core::process::Process;
+use heapwise_core::formats::pclntab::Pclntab;
+use heapwise_core::runtime::process::Process;
 use heapwise_core::source::ByteSource;
-use heapwise_core::stacks::{read_goroutines, Goroutine};
+use heapwise_core::runtime::stacks::{read_goroutines, Goroutine};
 
 fn open(core: &Path, exe: &Path) -> Process {
     let c: Rc<dyn ByteSource> = Rc::new(std::fs::read(core).expect("read core"));

@@ -9,10 +9,10 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::dwarf::{kind, Dwarf, Shape, TypeId};
-use crate::heap::{Heap, PtrLayout, SlotId};
-use crate::rt::Rt;
-use crate::types::RtypeCache;
+use crate::formats::dwarf::{kind, Dwarf, Shape, TypeId};
+use crate::runtime::heap::{Heap, PtrLayout, SlotId};
+use crate::runtime::rt::Rt;
+use crate::runtime::types::RtypeCache;
 
 /// No type assigned.
 pub const UNTYPED: u32 = u32::MAX;
@@ -521,7 +521,7 @@ impl<'a, 'r> Namer<'a, 'r> {
         f.params.first().map(|p| p.1)
     }
 
-    fn apply_hints(&mut self, hints: &crate::roots::SpecialTypeHints) {
+    fn apply_hints(&mut self, hints: &crate::runtime::roots::SpecialTypeHints) {
         for &(obj, ot) in &hints.finalized {
             let Some(info) = self.rtypes.get(self.rt, ot) else { continue };
             let Some(d) = info.dwarf else { continue };
@@ -562,7 +562,7 @@ pub fn assign_types(
     heap: &Heap,
     rtypes: &mut RtypeCache,
     seeds: &[(u64, TypeId)],
-    hints: &crate::roots::SpecialTypeHints,
+    hints: &crate::runtime::roots::SpecialTypeHints,
 ) -> Typing {
     let n = heap.slot_count as usize;
     let typing = Typing { slot_type: vec![UNTYPED; n], entries: Vec::new(), index: HashMap::new() };

@@ -1,15 +1,15 @@
-//! Goroutines as GC roots and typing seeds. Unwinding lives in [`crate::stacks`] (pclntab,
+//! Goroutines as GC roots and typing seeds. Unwinding lives in [`crate::runtime::stacks`] (pclntab,
 //! stack maps, DWARF locals); this module turns live stack slots into [`Root`]s and typed
 //! stack variables into seeds for naming.
 
 use std::collections::HashSet;
 
-use crate::dwarf::TypeId;
-use crate::heap::Heap;
-use crate::pclntab::Pclntab;
-use crate::process::Process;
-use crate::roots::{Root, RootKind};
-use crate::stacks::{read_goroutines, Goroutine};
+use crate::formats::dwarf::TypeId;
+use crate::runtime::heap::Heap;
+use crate::formats::pclntab::Pclntab;
+use crate::runtime::process::Process;
+use crate::runtime::roots::{Root, RootKind};
+use crate::runtime::stacks::{read_goroutines, Goroutine};
 
 /// Reads every goroutine: (goroutines, stack roots, typed stack variables as
 /// (address, type) seeds for naming, warnings).

@@ -6,8 +6,8 @@
 
 use std::rc::Rc;
 
-use crate::dwarf::{Dwarf, Shape, TypeId};
-use crate::rt::Rt;
+use crate::formats::dwarf::{Dwarf, Shape, TypeId};
+use crate::runtime::rt::Rt;
 
 /// What heapwise knows of one `abi.Type`.
 #[derive(Debug, Clone)]

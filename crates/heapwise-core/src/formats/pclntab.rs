@@ -8,8 +8,8 @@
 //!
 //! Reference: Go's `runtime/symtab.go`, `runtime/symtabinl.go`, `internal/abi/symtab.go`.
 
-use crate::memory::Memory;
-use crate::rt::Rt;
+use crate::runtime::memory::Memory;
+use crate::runtime::rt::Rt;
 use crate::Error;
 
 /// `abi.Go120PCLnTabMagic`: the pclntab format of Go 1.20 and later.

@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 
 use crate::bitset::BitSet;
-use crate::rt::Rt;
-use crate::types::{RtypeCache, RtypeInfo};
+use crate::runtime::rt::Rt;
+use crate::runtime::types::{RtypeCache, RtypeInfo};
 use crate::Error;
 
 /// Dense id of an object slot: spans' slots numbered in address order.
@@ -191,7 +191,7 @@ impl Heap {
     /// Reads every span from `mheap_.allspans`.
     pub fn read(rt: &Rt<'_>, arch_is_amd64: bool, progress: &mut dyn FnMut(f64) -> bool) -> Result<Heap, Error> {
         Self::read_spans(rt, arch_is_amd64, progress).map_err(|e| match e {
-            Error::Memory(crate::memory::MemError::Truncated(a)) => {
+            Error::Memory(crate::runtime::memory::MemError::Truncated(a)) => {
                 Error::Truncated(format!("runtime data heapwise needs to find the heap (at {a:#x}) was cut off"))
             }
             e => e,

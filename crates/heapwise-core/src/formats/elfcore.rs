@@ -1,7 +1,7 @@
 //! ELF core files as written by the Linux kernel (`binfmt_elf.c`: `elf_core_dump`) and by
 //! gdb's `gcore`: program headers, PT_LOAD segments and the PT_NOTE records heapwise needs
 //! (NT_PRSTATUS, NT_FILE, NT_AUXV). Only the headers and notes are read; segment contents
-//! stay in the [`ByteSource`] and are reached through [`crate::memory::Memory`].
+//! stay in the [`ByteSource`] and are reached through [`crate::runtime::memory::Memory`].
 //!
 //! References: System V gABI (ELF header, program header), `include/uapi/linux/elf.h` and
 //! `include/linux/elfcore.h` (note layouts), `arch/x86/include/asm/user_64.h` and

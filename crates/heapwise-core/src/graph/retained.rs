@@ -1,12 +1,12 @@
 //! Dominators of the live object graph under a super-root joined to every root, retained
 //! sizes of objects and types, leak suspects (as Eclipse MAT defines them) and what-if
-//! reachability queries. Built on [`crate::dominators`] over compact u32 arrays.
+//! reachability queries. Built on [`crate::graph::dominators`] over compact u32 arrays.
 
 use crate::bitset::BitSet;
-use crate::dominators::{children, dominators, retained_sizes, Successors, NONE};
-use crate::graph::Graph;
-use crate::heap::{Heap, SlotId};
-use crate::roots::{Root, RootKind};
+use crate::graph::dominators::{children, dominators, retained_sizes, Successors, NONE};
+use crate::graph::marking::Graph;
+use crate::runtime::heap::{Heap, SlotId};
+use crate::runtime::roots::{Root, RootKind};
 
 /// The dominator tree of the live heap, indexed by slot.
 pub struct Retained {

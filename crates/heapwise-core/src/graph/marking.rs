@@ -4,10 +4,10 @@
 //! its BFS parent, so a shortest path from a root is a walk up the parent array.
 
 use crate::bitset::BitSet;
-use crate::heap::{Heap, PtrLayout, SlotId};
-use crate::roots::Root;
-use crate::rt::Rt;
-use crate::types::RtypeCache;
+use crate::runtime::heap::{Heap, PtrLayout, SlotId};
+use crate::runtime::roots::Root;
+use crate::runtime::rt::Rt;
+use crate::runtime::types::RtypeCache;
 use crate::Error;
 
 /// Marks a parent entry as a root index rather than a slot.
@@ -119,7 +119,7 @@ pub fn mark(heap: &Heap, graph: &Graph, roots: &[Root]) -> Reachability {
     for (ri, r) in roots.iter().enumerate() {
         let Some(t) = heap.find(r.value) else { continue };
         let tag = ROOT_FLAG | ri as u32;
-        if r.kind == crate::roots::RootKind::Finalizer && r.slot_addr == 0 {
+        if r.kind == crate::runtime::roots::RootKind::Finalizer && r.slot_addr == 0 {
             for &c in graph.out(t.slot) {
                 if live.insert(c as usize) {
                     parent[c as usize] = tag;

@@ -6,11 +6,11 @@
 
 use std::collections::HashMap;
 
-use crate::dwarf::TypeId;
-use crate::elfcore::Arch;
-use crate::pclntab::{FuncInfo, InlineFrame, Pclntab, ARGS_SIZE_UNKNOWN, FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME};
-use crate::process::Process;
-use crate::rt::Rt;
+use crate::formats::dwarf::TypeId;
+use crate::formats::elfcore::Arch;
+use crate::formats::pclntab::{FuncInfo, InlineFrame, Pclntab, ARGS_SIZE_UNKNOWN, FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME};
+use crate::runtime::process::Process;
+use crate::runtime::rt::Rt;
 use crate::Error;
 
 /// Frames past this many on one stack are not read.
@@ -287,7 +287,7 @@ fn wait_reason_strings(rt: &Rt<'_>) -> Vec<String> {
     let Some(gl) = rt.dwarf.globals.iter().find(|g| g.name == "runtime.waitReasonStrings") else { return Vec::new() };
     let ty = rt.dwarf.ty(rt.dwarf.underlying(gl.ty));
     let n = match ty.shape {
-        crate::dwarf::Shape::Array { len, .. } => len.min(1024),
+        crate::formats::dwarf::Shape::Array { len, .. } => len.min(1024),
         _ => ty.size / 16,
     };
     let base = gl.addr.wrapping_add(rt.bias);
@@ -405,7 +405,7 @@ impl<'a> Walker<'a> {
     }
 
     /// The registers of the thread running goroutine `g` (`g.m.procid` = thread id).
-    fn thread_of(&self, g: u64) -> Option<crate::elfcore::ThreadRegs> {
+    fn thread_of(&self, g: u64) -> Option<crate::formats::elfcore::ThreadRegs> {
         let m = self.rt.mem.u64(g.wrapping_add(self.lay.g_m)).ok().filter(|&m| m != 0)?;
         let procid = self.rt.mem.u64(m.wrapping_add(self.lay.m_procid?)).ok()?;
         self.p.core.threads.iter().find(|t| t.tid as u64 == procid).copied()
@@ -415,7 +415,7 @@ impl<'a> Walker<'a> {
     /// the goroutine's stack: walks the signal stack up to `runtime.sigtramp`, whose
     /// caller's sp is the kernel's signal frame (`rt_sigframe`), and reads the `ucontext`
     /// there. Nested signals (a crash raising SIGABRT inside a handler) are followed.
-    fn signal_context(&self, t: crate::elfcore::ThreadRegs, in_stack: &dyn Fn(u64) -> bool) -> Option<Start> {
+    fn signal_context(&self, t: crate::formats::elfcore::ThreadRegs, in_stack: &dyn Fn(u64) -> bool) -> Option<Start> {
         let mem = self.rt.mem;
         let pcln = self.pcln;
         let (mut pc, mut sp, mut lr) = (t.pc, t.sp, t.lr);
@@ -812,7 +812,7 @@ struct FrameGeom {
 
 /// Maps stack addresses of one frame to DWARF locals.
 struct SlotNamer<'a> {
-    dwarf: &'a crate::dwarf::Dwarf,
+    dwarf: &'a crate::formats::dwarf::Dwarf,
     /// (address, size, name, type)
     vars: Vec<(u64, u64, &'a str, TypeId)>,
     sp: u64,

@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::analysis::Analysis;
-use crate::heap::SlotId;
-use crate::roots::{Root, RootKind};
+use crate::runtime::heap::SlotId;
+use crate::runtime::roots::{Root, RootKind};
 use crate::Error;
 
 /// Objects a reverse walk visits at most (anchors and owners).

@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
 
-use crate::elfcore::{CoreSegment, ProgramHeader};
+use crate::formats::elfcore::{CoreSegment, ProgramHeader};
 use crate::source::ByteSource;
 
 /// Where the bytes of one address range come from.

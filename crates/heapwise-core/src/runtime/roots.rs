@@ -6,9 +6,9 @@
 //! object itself is not; a cleanup's func and argument are roots; a weak handle is a root.
 //! Go 1.24 to 1.27.
 
-use crate::heap::Heap;
-use crate::rt::Rt;
-use crate::types::dwarf_ptr_words;
+use crate::runtime::heap::Heap;
+use crate::runtime::rt::Rt;
+use crate::runtime::types::dwarf_ptr_words;
 use crate::Error;
 
 /// What kind of root a root is.
@@ -47,7 +47,7 @@ pub struct Root {
     /// The pointer value.
     pub value: u64,
     /// DWARF type of the pointed-to value, when the root's declared type says it.
-    pub pointee_type: Option<crate::dwarf::TypeId>,
+    pub pointee_type: Option<crate::formats::dwarf::TypeId>,
     /// Goroutine id for stack roots.
     pub goroutine: Option<u64>,
 }
@@ -92,7 +92,7 @@ pub fn global_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>) -> Result<(),
 
 /// `main.cache.items` for a word inside a DWARF global, with the pointee type when the
 /// word is a typed pointer.
-pub(crate) fn name_global_word(rt: &Rt<'_>, addr: u64) -> (String, Option<crate::dwarf::TypeId>) {
+pub(crate) fn name_global_word(rt: &Rt<'_>, addr: u64) -> (String, Option<crate::formats::dwarf::TypeId>) {
     match rt.dwarf.global_at(addr.wrapping_sub(rt.bias)) {
         Some(g) => {
             let off = addr.wrapping_sub(rt.bias) - g.addr;
@@ -105,7 +105,7 @@ pub(crate) fn name_global_word(rt: &Rt<'_>, addr: u64) -> (String, Option<crate:
                 format!("{}.{}", g.name, path)
             };
             let name = name.replace(".+0x0", "");
-            (name, crate::typing::pointee_at(rt.dwarf, g.ty, off))
+            (name, crate::runtime::typing::pointee_at(rt.dwarf, g.ty, off))
         }
         None => (format!("global@{addr:#x}"), None),
     }

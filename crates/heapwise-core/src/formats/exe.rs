@@ -5,8 +5,8 @@
 use object::{Object, ObjectSection};
 
 use crate::bytes::uvarint;
-use crate::dwarf::Dwarf;
-use crate::elfcore::{read_elf_header, read_program_headers, ProgramHeader, ET_CORE, ET_DYN, ET_EXEC};
+use crate::formats::dwarf::Dwarf;
+use crate::formats::elfcore::{read_elf_header, read_program_headers, ProgramHeader, ET_CORE, ET_DYN, ET_EXEC};
 use crate::source::ByteSource;
 use crate::Error;
 

@@ -1,8 +1,8 @@
 //! Reading Go runtime structures by field name through DWARF. Offsets, sizes and constants
 //! all come from the executable's DWARF; nothing here hard-codes a runtime layout.
 
-use crate::dwarf::{Dwarf, TypeId};
-use crate::memory::Memory;
+use crate::formats::dwarf::{Dwarf, TypeId};
+use crate::runtime::memory::Memory;
 use crate::Error;
 
 /// Process memory plus the DWARF that describes it.

@@ -3,11 +3,11 @@
 
 use std::rc::Rc;
 
-use crate::elfcore::{Arch, CoreFile, AT_ENTRY};
+use crate::formats::elfcore::{Arch, CoreFile, AT_ENTRY};
 use crate::error::SUPPORTED_GO;
-use crate::exe::{parse_go_version, Executable};
-use crate::memory::Memory;
-use crate::rt::Rt;
+use crate::formats::exe::{parse_go_version, Executable};
+use crate::runtime::memory::Memory;
+use crate::runtime::rt::Rt;
 use crate::source::ByteSource;
 use crate::Error;
 
@@ -59,8 +59,8 @@ impl Process {
                 return Err(Error::UnsupportedGoVersion { found: v.to_string(), supported: SUPPORTED_GO });
             }
         }
-        let exe_arch = crate::elfcore::arch_of(
-            &crate::elfcore::ElfHeader { e_type: 0, machine: exe.machine, entry: 0, phoff: 0, phentsize: 0, phnum: 0 },
+        let exe_arch = crate::formats::elfcore::arch_of(
+            &crate::formats::elfcore::ElfHeader { e_type: 0, machine: exe.machine, entry: 0, phoff: 0, phentsize: 0, phnum: 0 },
             "the executable",
         )?;
         if exe_arch != core.arch {

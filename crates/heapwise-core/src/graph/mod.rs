@@ -1,0 +1,7 @@
+//! The object graph and what is computed over it: marking from the roots, dominators,
+//! retained sizes, owners.
+
+pub mod dominators;
+pub mod marking;
+pub mod owners;
+pub mod retained;

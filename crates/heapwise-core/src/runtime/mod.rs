@@ -1,0 +1,13 @@
+//! The Go runtime's own structures, read out of a process image by field name: the address
+//! space, heap spans and object slots, type descriptors, goroutines and their stacks, GC roots,
+//! and the naming of objects by type.
+
+pub mod goroutines;
+pub mod heap;
+pub mod memory;
+pub mod process;
+pub mod roots;
+pub mod rt;
+pub mod stacks;
+pub mod types;
+pub mod typing;
