@@ -164,6 +164,9 @@ mod fake {
                 garbage_objects: 2,
                 garbage_bytes: 64,
                 warnings: vec!["fake engine: these numbers are made up".into()],
+                named_bytes: 0,
+                inferred_bytes: 0,
+                unnamed: Vec::new(),
             }
         }
         pub fn histogram(&self) -> Vec<HistogramRow> {

@@ -223,6 +223,9 @@ impl Analysis {
             garbage_objects: go,
             garbage_bytes: gb,
             warnings: self.warnings.clone(),
+            named_bytes: 0,
+            inferred_bytes: 0,
+            unnamed: Vec::new(),
         }
     }
 

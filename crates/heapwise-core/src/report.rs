@@ -16,6 +16,27 @@ pub struct Overview {
     pub garbage_bytes: u64,
     /// Problems found while loading that did not stop the analysis (truncated core, ...).
     pub warnings: Vec<String>,
+    /// Live bytes whose objects carry a real Go type name (from DWARF, a malloc header,
+    /// `largeType`, runtime type metadata or propagation); fallback labels such as
+    /// `<unnamed 48B ptrs@16>` and names inferred by layout do not count.
+    #[serde(default)]
+    pub named_bytes: u64,
+    /// Live bytes named only by layout inference (one type of the binary fits the object's
+    /// size and pointer words); reported apart, never counted as named.
+    #[serde(default)]
+    pub inferred_bytes: u64,
+    /// Why the rest is unnamed: one row per reason, largest first.
+    #[serde(default)]
+    pub unnamed: Vec<UnnamedReason>,
+}
+
+/// Live objects left without a type name, grouped by the reason.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UnnamedReason {
+    /// In words: "no DWARF and no runtime type reaches it", "unsupported shape: ...".
+    pub reason: String,
+    pub objects: u64,
+    pub bytes: u64,
 }
 
 /// One `histogram` row: all live objects of one type.
