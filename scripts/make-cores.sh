@@ -142,7 +142,7 @@ path, prog, ver = sys.argv[1:4]
 pid = int(sys.argv[4]) if len(sys.argv) > 4 else None
 t = json.load(open(path))
 errs = []
-want = ["program", "go_version", "pid", "heap_alloc", "types", "garbage_types",
+want = ["program", "go_version", "pid", "heap_alloc", "garbage_bytes", "types", "garbage_types",
         "objects", "paths", "goroutine_funcs"]
 for k in want:
     if k not in t:
@@ -272,7 +272,7 @@ capture_kernel() {
     rm -rf "$tmp"
 }
 
-# capture_dump VER VARIANT DIR: runtime/debug.WriteHeapDump right after heap_alloc is measured.
+# capture_dump VER VARIANT DIR: runtime/debug.WriteHeapDump right after the last collection.
 capture_dump() {
     local ver="$1" variant="$2" dir="$3"
     local tmp="$dir/.tmp-dump.$$"

@@ -6,7 +6,8 @@
 #   3. native tests: unit tests, the ground-truth corpus over Go 1.24-1.27 (gcore, kernel, PIE
 #      cores), bad-input CLI tests; the analysis crates must build for wasm32;
 #   4. browser tests: wasm-bindgen tests in headless Chromium and the playwright e2e suite.
-# Options: --no-web skips 4. Ends with one "N passed, M failed" line over all suites.
+# Options: --no-web skips 4. Ends with one "N passed, M failed, K skipped" line over all
+# suites; under HEAPWISE_REQUIRE_CORES=1 (set below) a skipped test fails the run.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -67,15 +68,24 @@ if [ "$web" = 1 ]; then
     step "browser tests (wasm-bindgen in Chromium, playwright e2e)" bash scripts/test-web.sh
 fi
 
-# One closing line over every suite: cargo's "test result:" lines and node's "# pass/# fail".
-read -r passed failed < <(awk '
-    /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-    /^# pass / { p += $3 } /^# fail / { f += $3 }
-    /^ℹ pass / { p += $3 } /^ℹ fail / { f += $3 }
-    END { print p + 0, f + 0 }' "$LOG")
+# One closing line over every suite: cargo's "test result:" lines (passed, failed, ignored),
+# node's "# pass/# fail/# skipped" (or "ℹ ..."), and the "HEAPWISE-SKIP: <test> (<reason>)"
+# lines tests/common/inputs.rs prints when a test skips for a missing input: cargo counts such
+# a test as passed, so each distinct one moves from passed to skipped.
+read -r passed failed skipped < <(awk '
+    /^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+    /^# pass / { p += $3 } /^# fail / { f += $3 } /^# skipped / { s += $3 }
+    /^ℹ pass / { p += $3 } /^ℹ fail / { f += $3 } /^ℹ skipped / { s += $3 }
+    match($0, /HEAPWISE-SKIP: [^ ]+/) { t = substr($0, RSTART + 15, RLENGTH - 15); if (!(t in seen)) { seen[t] = 1; k++ } }
+    END { if (k > p) k = p; print p - k, f + 0, s + k }' "$LOG")
 if [ ${#failed_steps[@]} -gt 0 ]; then
     echo "failed steps: ${failed_steps[*]}"
     [ "$failed" -gt 0 ] || failed=${#failed_steps[@]}
 fi
-echo "heapwise: $passed passed, $failed failed"
+echo "heapwise: $passed passed, $failed failed, $skipped skipped"
+# Under HEAPWISE_REQUIRE_CORES=1 every test is required: a skip is a failure of the run.
+if [ "${HEAPWISE_REQUIRE_CORES:-}" = 1 ] && [ "$skipped" -gt 0 ]; then
+    echo "heapwise: $skipped tests skipped with HEAPWISE_REQUIRE_CORES=1: failing" >&2
+    exit 1
+fi
 [ ${#failed_steps[@]} -eq 0 ] && [ "$failed" -eq 0 ]

@@ -4,7 +4,8 @@
 //!
 //! Dumps live next to the cores in `$HEAPWISE_CORES` (default
 //! `~/.cache/heapwise-tools/cores`) as `<ver>/<prog>/heap.dump` + `truth-dump.json`. With
-//! `HEAPWISE_REQUIRE_CORES=1` a missing dump is a failure, not a skip.
+//! `HEAPWISE_REQUIRE_CORES=1` a missing dump is a failure; otherwise the test is skipped,
+//! visibly (tests/common/inputs.rs).
 //!
 //! A heap dump has no record of `runtime.AddCleanup` (or weak handle) specials: objects
 //! only a cleanup keeps alive are garbage in a dump, so truth types reached only through
@@ -16,20 +17,19 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 mod common;
-use common::{cores_dir, heapwise, json, require_cores};
+use common::{heapwise, inputs, json, prog_dir};
 
 
-/// (dump, exe, truth) of one program, or None (skipped) when not made.
+/// (dump, exe, truth) of one program, or `None` when it is not made (skipped; a failure
+/// under `HEAPWISE_REQUIRE_CORES=1`).
 fn case(version: &str, prog: &str) -> Option<(PathBuf, PathBuf, Value)> {
-    let dir = cores_dir().join(version).join(prog);
-    let (dump, truth) = (dir.join("heap.dump"), dir.join("truth-dump.json"));
-    if !dump.exists() || !truth.exists() {
-        assert!(!require_cores(), "missing heap dump {} (run scripts/make-cores.sh)", dump.display());
-        eprintln!("skipped: no heap dump at {}", dump.display());
+    let dir = prog_dir(version, prog);
+    let (dump, truth, exe) = (dir.join("heap.dump"), dir.join("truth-dump.json"), dir.join("exe"));
+    if !inputs(&[&dump, &truth, &exe]) {
         return None;
     }
     let t: Value = serde_json::from_str(&std::fs::read_to_string(&truth).unwrap()).unwrap();
-    Some((dump, dir.join("exe"), t))
+    Some((dump, exe, t))
 }
 
 fn histogram(dump: &Path, exe: Option<&Path>, cmd: &str) -> BTreeMap<String, (u64, u64)> {
@@ -58,9 +58,11 @@ fn cleanup_only_types(truth: &Value) -> HashSet<String> {
         .collect()
 }
 
-/// Exact counts of every main.* type with the executable, live and garbage; live bytes
-/// within 1% of HeapAlloc; root paths (kind, hop count, root name); goroutine functions;
-/// the same objects, unnamed, without the executable.
+/// Exact counts of every main.* type with the executable, live and garbage; live plus
+/// garbage bytes exactly the dump's own `MemStats.HeapAlloc`, and at least the garbage the
+/// program dropped (live bytes alone cannot be exact: a dump has no cleanup specials, so what
+/// only a cleanup keeps is garbage in it); root paths (kind, hop count, root name);
+/// goroutine functions; the same objects, unnamed, without the executable.
 fn check(version: &str, prog: &str) {
     let Some((dump, exe, truth)) = case(version, prog) else { return };
     let d = dump.to_str().unwrap();
@@ -91,11 +93,23 @@ fn check(version: &str, prog: &str) {
         }
     }
     let live_bytes: u64 = live.values().map(|r| r.1).sum();
-    let heap_alloc = truth["heap_alloc"].as_u64().unwrap();
-    let ratio = live_bytes as f64 / heap_alloc as f64;
-    eprintln!("{label}: live bytes {live_bytes}, HeapAlloc {heap_alloc}, ratio {ratio:.4}");
-    if (ratio - 1.0).abs() > 0.01 {
-        errors.push(format!("live bytes {live_bytes} vs HeapAlloc {heap_alloc}: ratio {ratio:.4}, outside 1%"));
+    let ov = json(&["overview", d, "--exe", e]);
+    let garbage_bytes: u64 = garbage.values().map(|r| r.1).sum();
+    if ov["live_bytes"].as_u64() != Some(live_bytes) || ov["garbage_bytes"].as_u64() != Some(garbage_bytes) {
+        errors.push(format!("overview live {} garbage {} bytes, histograms {live_bytes} / {garbage_bytes}", ov["live_bytes"], ov["garbage_bytes"]));
+    }
+    match (ov["runtime_heap_alloc"].as_u64(), truth["garbage_bytes"].as_u64()) {
+        (Some(heap_alloc), Some(truth_garbage)) => {
+            eprintln!("{label}: live {live_bytes} + garbage {garbage_bytes} bytes, dump HeapAlloc {heap_alloc}, truth garbage {truth_garbage}");
+            if live_bytes + garbage_bytes != heap_alloc {
+                errors.push(format!("live {live_bytes} + garbage {garbage_bytes} bytes != the dump's HeapAlloc {heap_alloc}"));
+            }
+            if garbage_bytes < truth_garbage {
+                errors.push(format!("garbage {garbage_bytes} bytes, less than the {truth_garbage} the program dropped"));
+            }
+        }
+        (None, _) => errors.push("overview has no runtime_heap_alloc (the dump's memstats record)".into()),
+        (_, None) => errors.push("truth has no garbage_bytes (an old dump: rerun scripts/make-cores.sh)".into()),
     }
     for p in truth["paths"].as_array().into_iter().flatten() {
         if p["root_kind"] == "cleanup" {
@@ -110,7 +124,10 @@ fn check(version: &str, prog: &str) {
         let v: Value = serde_json::from_str(&out).unwrap();
         let hops = v["hops"].as_array().unwrap();
         let root_name = v["root"]["name"].as_str().unwrap_or("");
-        let want_name = p["root_name"].as_str().unwrap_or("");
+        let Some(want_name) = p["root_name"].as_str().filter(|n| !n.is_empty()) else {
+            errors.push(format!("path {}: the truth names no root (root_name {})", p["label"], p["root_name"]));
+            continue;
+        };
         if v["root"]["kind"] != p["root_kind"] || hops.len() as u64 != p["length"].as_u64().unwrap() || !root_name.contains(want_name) {
             errors.push(format!(
                 "path {}: root {} {root_name} with {} hops, truth {} {want_name} with {}",
@@ -127,7 +144,7 @@ fn check(version: &str, prog: &str) {
         }
     }
     // Without the executable: the same objects and reachability, named by shape.
-    let with = json(&["overview", d, "--exe", e]);
+    let with = &ov;
     let without = json(&["overview", d]);
     for k in ["live_objects", "live_bytes", "garbage_objects", "garbage_bytes", "goroutines"] {
         if with[k] != without[k] {
@@ -215,10 +232,9 @@ fn dump_wrong_exe() {
 #[test]
 fn anchors_owners_graph() {
     for (file, truth_name) in [("heap.dump", "truth-dump.json"), ("core.gcore", "truth.json")] {
-        let dir = cores_dir().join("1.26.6").join("zoo");
+        let dir = prog_dir("1.26.6", "zoo");
         let (f, t) = (dir.join(file), dir.join(truth_name));
-        if !f.exists() || !t.exists() {
-            assert!(!require_cores(), "missing {}", f.display());
+        if !inputs(&[&f, &t, &dir.join("exe")]) {
             continue;
         }
         let truth: Value = serde_json::from_str(&std::fs::read_to_string(&t).unwrap()).unwrap();

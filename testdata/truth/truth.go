@@ -15,6 +15,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 )
@@ -47,7 +49,8 @@ type Truth struct {
 	Program        string               `json:"program"`
 	GoVersion      string               `json:"go_version"`
 	Pid            int                  `json:"pid"`
-	HeapAlloc      uint64               `json:"heap_alloc"`
+	HeapAlloc      uint64               `json:"heap_alloc"` // informational; see Finish
+	GarbageBytes   uint64               `json:"garbage_bytes"`
 	Types          map[string]TypeCount `json:"types"`
 	GarbageTypes   map[string]TypeCount `json:"garbage_types"`
 	Objects        []Object             `json:"objects"`
@@ -55,14 +58,15 @@ type Truth struct {
 	Retained       []Retained           `json:"retained"`
 	GoroutineFuncs []string             `json:"goroutine_funcs"`
 
-	// garbage is held only while Finish measures HeapAlloc, then dropped.
+	// garbage is held through Finish's last collection, then dropped.
 	garbage      any
 	garbageBytes uint64
 }
 
-// HoldGarbage keeps v (a chain of objects the program will drop) alive while
-// Finish measures the live heap; bytes is their exact total slot size, which
-// Finish subtracts. Finish then drops v, so the objects are garbage in the core.
+// HoldGarbage keeps v (a chain of objects the program will drop) alive through
+// Finish's last collection; bytes is their exact total slot size (garbage_bytes).
+// Finish then drops v, so the objects are garbage in the core, yet counted in
+// the bytes that collection marked.
 func (t *Truth) HoldGarbage(v any, bytes uint64) {
 	t.garbage = v
 	t.garbageBytes = bytes
@@ -143,22 +147,58 @@ func (t *Truth) Settle() {
 // known; JSON allows the leading spaces that pad the real figure to its width.
 const heapAllocPlaceholder = 999999999999999999
 
-// retained keeps what Finish allocated before measuring HeapAlloc alive until
-// the core is taken, so the runtime's figure and the core agree on it.
+// retained keeps everything Finish allocates alive until the core is taken:
+// it was allocated before the last collection, so the runtime counted it as
+// marked, and it must still be live for heapwise to count it too.
 var retained []any
 
 // Finish writes the truth to $HEAPWISE_TRUTH (if set), then crashes when
-// HEAPWISE_CRASH=1, else prints READY and blocks forever. It never returns.
-// With HEAPWISE_HEAPDUMP=PATH it also writes runtime/debug.WriteHeapDump to
-// PATH after heap_alloc is measured (the file is opened before), then exits 0.
-// It must be called from main.main so that main.main stays on the stack.
+// HEAPWISE_CRASH=1, writes runtime/debug.WriteHeapDump to $HEAPWISE_HEAPDUMP
+// and exits 0 when that is set, else prints READY and blocks forever. It never
+// returns. It must be called from main.main so that main.main stays on the
+// stack.
 //
-// heap_alloc is measured last, after two more collections: everything the
-// truth itself allocated (its maps, the JSON, encoder pools) is either still
-// live (and so counted by the runtime and by heapwise alike) or collected.
-// Nothing is allocated between the measurement and the core.
+// Everything that allocates (the JSON, the truth and dump files, the work
+// warmUp does) happens first; then two collections run and nothing allocates
+// until the core or dump is taken. So the bytes the last collection marked
+// (gcController.heapMarked in a core; MemStats.HeapAlloc in the dump's
+// memstats record) are exactly the heap objects in the core: the live ones
+// plus the garbage dropped right after that collection (garbage_bytes). The
+// tests compare heapwise's live and garbage bytes with that figure exactly.
+//
+// heap_alloc (informational) is MemStats.HeapAlloc, less garbage_bytes,
+// measured after collections once the JSON and files exist, patched into the
+// JSON before it is written.
 func (t *Truth) Finish() {
-	if path := os.Getenv("HEAPWISE_TRUTH"); path != "" {
+	crash := os.Getenv("HEAPWISE_CRASH") == "1"
+	if crash {
+		debug.SetTraceback("crash")
+	}
+	var dump *os.File
+	var dumpFd uintptr
+	if dp := os.Getenv("HEAPWISE_HEAPDUMP"); dp != "" {
+		var err error
+		if dump, err = os.Create(dp); err != nil {
+			fail(err)
+		}
+		dumpFd = dump.Fd()
+	}
+	// The gcore run waits on a pipe that is never written, not on a timer: a
+	// timer added to a P whose timer heap is full grows it, an allocation after
+	// the last collection.
+	var waitR, waitW *os.File
+	waitBuf := make([]byte, 1)
+	if !crash && dump == nil {
+		var err error
+		if waitR, waitW, err = os.Pipe(); err != nil {
+			fail(err)
+		}
+	}
+	retained = append(make([]any, 0, 12), dump, waitR, waitW, waitBuf)
+	path := os.Getenv("HEAPWISE_TRUTH")
+	warmUp(path)
+	if path != "" {
+		t.GarbageBytes = t.garbageBytes
 		t.HeapAlloc = heapAllocPlaceholder
 		data, err := json.MarshalIndent(t, "", "  ")
 		if err != nil {
@@ -173,21 +213,12 @@ func (t *Truth) Finish() {
 			fail(err)
 		}
 		digits := make([]byte, 0, len(placeholder))
-		var dump *os.File
-		if dp := os.Getenv("HEAPWISE_HEAPDUMP"); dp != "" {
-			if dump, err = os.Create(dp); err != nil {
-				fail(err)
-			}
-		}
-		retained = append(make([]any, 0, 8), t, data, f, placeholder, digits, dump)
-		warmUp(path)
+		retained = append(retained, t, data, f, placeholder, digits)
 		runtime.GC()
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		t.garbage = nil
-		live := ms.HeapAlloc - t.garbageBytes
-		digits = strconv.AppendUint(digits, live, 10)
+		digits = strconv.AppendUint(digits, ms.HeapAlloc-t.garbageBytes, 10)
 		pad := len(placeholder) - len(digits)
 		for i := range placeholder {
 			if i < pad {
@@ -205,31 +236,50 @@ func (t *Truth) Finish() {
 		if err := os.Rename(tmp, path); err != nil {
 			fail(err)
 		}
-		if dump != nil {
-			debug.WriteHeapDump(dump.Fd())
-			if err := dump.Close(); err != nil {
-				fail(err)
-			}
-			os.Stdout.WriteString("DUMPED\n")
-			os.Exit(0)
-		}
 	}
-	if os.Getenv("HEAPWISE_CRASH") == "1" {
-		debug.SetTraceback("crash")
+	runtime.GC()
+	runtime.GC()
+	// From here on nothing allocates: the garbage is dropped by clearing one
+	// pointer (the collector is off, so there is no write barrier either).
+	t.garbage = nil
+	if dump != nil {
+		debug.WriteHeapDump(dumpFd)
+		os.Stdout.WriteString("DUMPED\n")
+		os.Exit(0)
+	}
+	if crash {
 		panic("heapwise: crashing on purpose for a kernel core")
 	}
 	os.Stdout.WriteString("READY\n")
-	for {
-		time.Sleep(time.Hour)
-	}
+	waitR.Read(waitBuf)
+	fail(fmt.Errorf("the pipe Finish waits on was read"))
 }
 
-// warmUp does, before HeapAlloc is measured, the kinds of work that follow it
-// (file syscalls, sleeping), so that the runtime has already made the threads
-// (each a runtime.m with its g0 and signal stacks, several KB of heap) and the
-// timer those need: otherwise they may appear after the measurement, in the
-// core but not in heap_alloc, and a small program's figure is off by ~1%.
+// warmUp does, before the collections that end Finish, the kinds of work that
+// follow them (syscalls, sleeping, waking goroutines), so that the runtime has
+// already made the threads (each a runtime.m with its g0 and signal stack,
+// several KB of heap) and timers those need: one made after the last
+// collection (restarting the world after it may start threads) would be in the
+// core but not in the bytes that collection marked. Threads are never freed, so
+// it makes more than the program needs at once: 2*GOMAXPROCS goroutines spin
+// (every P busy), then block in a raw syscall (every P handed to a new thread).
 func warmUp(path string) {
+	n := 2 * runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for end := time.Now().Add(5 * time.Millisecond); time.Now().Before(end); {
+			}
+			ts := syscall.NsecToTimespec(int64(20 * time.Millisecond))
+			syscall.Nanosleep(&ts, nil)
+		}()
+	}
+	wg.Wait()
+	if path == "" {
+		return
+	}
 	dummy := path + ".warm"
 	for i := 0; i < 4; i++ {
 		if err := os.WriteFile(dummy, []byte("warm"), 0o644); err != nil {

@@ -1,25 +1,14 @@
 //! Helpers shared by the integration tests that run the `heapwise` CLI on the core corpus
 //! (tests/corpus.rs, tests/dumps.rs, crates/heapwise-cli/tests/*.rs include this file).
+//! Inputs and skips: [`inputs`] (inputs.rs).
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
-/// Where scripts/make-cores.sh keeps the cores: `$HEAPWISE_CORES`, default
-/// `~/.cache/heapwise-tools/cores`.
-pub fn cores_dir() -> PathBuf {
-    match std::env::var_os("HEAPWISE_CORES") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/heapwise-tools/cores"),
-    }
-}
-
-/// `HEAPWISE_REQUIRE_CORES=1`: a missing core is a failure, not a skip.
-pub fn require_cores() -> bool {
-    std::env::var("HEAPWISE_REQUIRE_CORES").is_ok_and(|v| v == "1")
-}
+mod inputs;
+pub use inputs::*;
 
 /// Runs the CLI: (success, stdout, stderr).
 pub fn heapwise(args: &[&str]) -> (bool, String, String) {

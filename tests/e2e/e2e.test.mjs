@@ -22,9 +22,11 @@ const CORE = process.env.HEAPWISE_E2E_CORE || path.join(ROOT, 'web', 'demo', 'de
 const EXE = process.env.HEAPWISE_E2E_EXE || path.join(ROOT, 'web', 'demo', 'demo.exe');
 const TRUTH = process.env.HEAPWISE_E2E_TRUTH || path.join(ROOT, 'web', 'demo', 'truth.json');
 const DEMO_TRUTH = path.join(ROOT, 'web', 'demo', 'truth.json');
-// A runtime/debug.WriteHeapDump file of the same program, with its truth (optional).
+// A runtime/debug.WriteHeapDump file of the same program, with its truth: required when
+// HEAPWISE_REQUIRE_CORES=1 (the test fails without it), else the test is skipped, visibly.
 const DUMP = process.env.HEAPWISE_E2E_DUMP || '';
 const DUMP_TRUTH = process.env.HEAPWISE_E2E_DUMP_TRUTH || '';
+const REQUIRE_INPUTS = process.env.HEAPWISE_REQUIRE_CORES === '1';
 const ANALYSIS_TIMEOUT = Number(process.env.HEAPWISE_E2E_TIMEOUT_MS || 180_000);
 const FLAGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -33,6 +35,9 @@ const FLAGS = [
 
 let server, baseUrl, context, page, userDir;
 const requests = [];
+// Console messages of type error, from the page and from its workers, and uncaught errors:
+// the page's (pageerror) and the workers' (an 'error' event on the Worker object, reported
+// by the init script below as a console error of the page).
 const consoleErrors = [];
 const pageErrors = [];
 // Console errors logged by the deliberate crash (the panic message) are expected.
@@ -81,9 +86,26 @@ before(async () => {
     viewport: { width: 1280, height: 900 },
   });
   context.on('request', (r) => requests.push(r.url()));
+  // Every Worker the page makes reports its uncaught errors as a console error of the page.
+  await context.addInitScript(() => {
+    const Native = self.Worker;
+    if (!Native) return;
+    self.Worker = class extends Native {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('error', (e) => console.error(`uncaught error in worker ${args[0]}: ${e.message}`));
+      }
+    };
+  });
   page = context.pages()[0] || (await context.newPage());
   page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
+    // A worker's messages are taken from the worker (below) when playwright says whose they are.
+    if (m.type() === 'error' && !(typeof m.worker === 'function' && m.worker())) consoleErrors.push(m.text());
+  });
+  page.on('worker', (w) => {
+    w.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`worker: ${m.text()}`);
+    });
   });
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.setDefaultTimeout(30_000);
@@ -99,7 +121,8 @@ test('the page loads with no console error', async () => {
   await page.goto(baseUrl);
   await page.waitForSelector('#demo');
   await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(pageErrors, [], 'uncaught page errors');
+  assert.deepEqual(consoleErrors, [], 'console errors (page and worker)');
 });
 
 test('open the demo: histogram has the demo types', { timeout: ANALYSIS_TIMEOUT + 60_000 }, async () => {
@@ -298,7 +321,7 @@ test('leak hunting: retained and cost columns, dominator tree, retained size and
   const suspects = page.locator('#suspects article.suspect');
   const n = await suspects.count();
   console.log(`# ${n} leak suspects: ${(await suspects.locator('h3').allInnerTexts()).join('; ')}`);
-  if (truth.retained) assert.ok(n >= 1, 'the zoo has a suspect (its ballast)');
+  if (truth.retained) assert.ok(n >= 1, 'the zoo has a suspect');
   for (let i = 0; i < n; i++) {
     const s = suspects.nth(i);
     assert.ok(Number(await s.locator('.retained').getAttribute('data-bytes')) > 0);
@@ -313,8 +336,11 @@ test('leak hunting: retained and cost columns, dominator tree, retained size and
 });
 
 test('a heap dump with its executable: exact count', { timeout: ANALYSIS_TIMEOUT + 60_000 }, async (t) => {
-  if (!DUMP || !fs.existsSync(DUMP)) {
-    t.skip('HEAPWISE_E2E_DUMP not set');
+  const missing = [['HEAPWISE_E2E_DUMP', DUMP], ['HEAPWISE_E2E_DUMP_TRUTH', DUMP_TRUTH]].filter(([, f]) => !f || !fs.existsSync(f));
+  if (missing.length) {
+    const why = missing.map(([k, f]) => (f ? `${k}=${f} does not exist` : `${k} not set`)).join(', ');
+    assert.ok(!REQUIRE_INPUTS, `HEAPWISE_REQUIRE_CORES=1 and ${why} (scripts/make-cores.sh makes the dumps)`);
+    t.skip(why);
     return;
   }
   const { type, count } = pickType(DUMP_TRUTH);
@@ -404,5 +430,5 @@ test('nothing left 127.0.0.1 and no console errors', async () => {
   console.log(`# ${requests.length} requests, all to 127.0.0.1`);
   assert.deepEqual(pageErrors, [], 'uncaught page errors');
   const unexpected = consoleErrors.filter((m, i) => !(i >= crashFrom && i < crashTo && /self-test panic|RuntimeError|unreachable/.test(m)));
-  assert.deepEqual(unexpected, [], 'console errors');
+  assert.deepEqual(unexpected, [], 'console errors (page and worker)');
 });

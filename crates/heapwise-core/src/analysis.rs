@@ -35,6 +35,32 @@ pub struct Analysis {
     pub(crate) labels: OnceCell<Vec<u32>>,
     pub(crate) label_names: OnceCell<Vec<String>>,
     pub(crate) retained: OnceCell<crate::graph::retained::Retained>,
+    /// [`Overview::runtime_heap_marked`], read when a core is loaded.
+    pub(crate) runtime_heap_marked: Option<u64>,
+    /// [`Overview::runtime_heap_alloc`], set by the heap-dump loader.
+    pub(crate) runtime_heap_alloc: Option<u64>,
+}
+
+/// The bytes the last completed GC marked, from the runtime's own count:
+/// `gcController.heapMarked` (runtime/mgcpacer.go, Go 1.24-1.27), read by field name through
+/// DWARF, less what that count holds twice: `markrootSpans` (runtime/mgcmark.go) scans every
+/// object with a finalizer in a span with pointers without marking it, and `scanobject` adds
+/// its size to `bytesMarked`; the object is counted again when it is marked. `None` if the
+/// core lacks the field.
+fn runtime_heap_marked(rt: &Rt<'_>, heap: &Heap, roots: &[Root]) -> Option<u64> {
+    let controller = rt.global("runtime.gcController").ok()?;
+    let marked = rt.uint_field(controller, "runtime.gcControllerState", "heapMarked").ok()?;
+    let mut finalized: Vec<SlotId> = roots
+        .iter()
+        .filter(|r| r.kind == RootKind::Finalizer && r.slot_addr == 0)
+        .filter_map(|r| heap.find(r.value))
+        .map(|t| t.slot)
+        .filter(|&s| heap.span_of_slot(s).layout != PtrLayout::NoScan)
+        .collect();
+    finalized.sort_unstable();
+    finalized.dedup();
+    let rescanned: u64 = finalized.iter().map(|&s| heap.span_of_slot(s).elemsize).sum();
+    marked.checked_sub(rescanned)
 }
 
 /// Cap on the bytes and fields an object page shows.
@@ -84,8 +110,11 @@ impl Analysis {
             rt.dwarf.globals.iter().map(|g| (g.addr.wrapping_add(rt.bias), g.ty)).collect();
         seeds.extend(stack_seeds);
         let typing = assign_types(&rt, &heap, &mut rtypes, &seeds, &hints);
+        let heap_marked = runtime_heap_marked(&rt, &heap, &roots);
         progress("done", 1.0);
-        Ok(Analysis::assemble(process, heap, graph, roots, reach, typing, goroutines, warnings, rtypes))
+        let mut analysis = Analysis::assemble(process, heap, graph, roots, reach, typing, goroutines, warnings, rtypes);
+        analysis.runtime_heap_marked = heap_marked;
+        Ok(analysis)
     }
 
     /// An analysis from its parts, with the lazily built views (reverse graph, labels,
@@ -116,6 +145,8 @@ impl Analysis {
             labels: OnceCell::new(),
             label_names: OnceCell::new(),
             retained: OnceCell::new(),
+            runtime_heap_marked: None,
+            runtime_heap_alloc: None,
         }
     }
 
@@ -226,6 +257,8 @@ impl Analysis {
             named_bytes: 0,
             inferred_bytes: 0,
             unnamed: Vec::new(),
+            runtime_heap_marked: self.runtime_heap_marked,
+            runtime_heap_alloc: self.runtime_heap_alloc,
         }
     }
 

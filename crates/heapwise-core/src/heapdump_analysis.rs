@@ -721,7 +721,9 @@ impl Analysis {
         }
         progress("done", 1.0);
         drop(rt);
-        Ok(Analysis::assemble(process, heap, graph, roots, reach, typing, goroutines, warnings, rtypes))
+        let mut analysis = Analysis::assemble(process, heap, graph, roots, reach, typing, goroutines, warnings, rtypes);
+        analysis.runtime_heap_alloc = ix.heap_alloc();
+        Ok(analysis)
     }
 }
 

@@ -28,6 +28,19 @@ pub struct Overview {
     /// Why the rest is unnamed: one row per reason, largest first.
     #[serde(default)]
     pub unnamed: Vec<UnnamedReason>,
+    /// The runtime's own figure, from a core: the bytes of heap objects the last completed
+    /// GC marked (`gcController.heapMarked`, runtime/mgcpacer.go, less the objects with
+    /// finalizers that count holds twice). When nothing was allocated since that GC it
+    /// equals `live_bytes + garbage_bytes` (objects dropped since are garbage now, but were
+    /// marked). `None` for heap dumps, or a core without the field.
+    #[serde(default)]
+    pub runtime_heap_marked: Option<u64>,
+    /// The runtime's own figure, from a heap dump: `MemStats.HeapAlloc` of its memstats
+    /// record (runtime/heapdump.go `dumpmemstats`), the bytes of every allocated heap
+    /// object when the dump was written; it equals `live_bytes + garbage_bytes`.
+    /// `None` for cores, or a dump without that record.
+    #[serde(default)]
+    pub runtime_heap_alloc: Option<u64>,
 }
 
 /// Live objects left without a type name, grouped by the reason.

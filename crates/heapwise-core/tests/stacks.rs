@@ -1,9 +1,14 @@
-//! Goroutine unwinding and stack slots on real cores. Each test skips (prints "skipped: no
-//! core") when its cores are absent: /tmp/gt (a hand-made core) and the corpus under
-//! $HEAPWISE_CORES or ~/.cache/heapwise-tools/cores/<goversion>/zoo (scripts/make-cores.sh).
+//! Goroutine unwinding and stack slots on real cores of the testdata programs, one test per
+//! Go release and core (scripts/make-cores.sh writes them under `$HEAPWISE_CORES`, default
+//! `~/.cache/heapwise-tools/cores/<version>/<prog>`). A test whose core is missing fails under
+//! `HEAPWISE_REQUIRE_CORES=1` and is skipped, visibly, otherwise (tests/common/inputs.rs).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
+
+#[path = "../../../tests/common/inputs.rs"]
+mod common;
+use common::{inputs, prog_dir};
 
 use heapwise_core::formats::pclntab::Pclntab;
 use heapwise_core::runtime::process::Process;
@@ -19,23 +24,6 @@ fn open(core: &Path, exe: &Path) -> Process {
 fn goroutines(p: &Process) -> (Vec<Goroutine>, Vec<String>) {
     let pcln = Pclntab::new(&p.rt()).expect("pclntab");
     read_goroutines(p, &pcln)
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("HEAPWISE_CORES") {
-        return Some(PathBuf::from(d));
-    }
-    let home = std::env::var_os("HOME")?;
-    Some(PathBuf::from(home).join(".cache/heapwise-tools/cores"))
-}
-
-/// `<corpus>/<version>/<prog>` directories that exist, sorted.
-fn corpus_progs(prog: &str) -> Vec<PathBuf> {
-    let Some(root) = corpus_dir() else { return Vec::new() };
-    let Ok(rd) = std::fs::read_dir(&root) else { return Vec::new() };
-    let mut out: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path().join(prog)).filter(|p| p.join("exe").exists()).collect();
-    out.sort();
-    out
 }
 
 /// The function names of every frame, inlined ones included.
@@ -89,23 +77,13 @@ fn check_basics(gs: &[Goroutine], what: &str) {
     assert_eq!(g1.frames.last().map(|f| f.function.as_str()), Some("runtime.goexit"), "{what}: goroutine 1 does not end at goexit");
 }
 
-#[test]
-fn handmade_core() {
-    let (core, exe) = (Path::new("/tmp/gt/core.8368"), Path::new("/tmp/gt/prog"));
-    if !core.exists() || !exe.exists() {
-        println!("skipped: no core");
-        return;
-    }
-    let p = open(core, exe);
-    let (gs, warnings) = goroutines(&p);
-    check_basics(&gs, "/tmp/gt");
-    assert!(warnings.is_empty(), "warnings: {warnings:?}");
-}
-
-fn check_zoo(dir: &Path, core_name: &str, truth_name: &str) -> bool {
+/// A zoo core: no warnings, the basics, every goroutine function of the truth, and the
+/// StackOnly lists found in the `head` local of main.stackHolder, typed and precise.
+fn check_zoo(version: &str, prog: &str, core_name: &str, truth_name: &str) {
+    let dir = prog_dir(version, prog);
     let (core, exe, truth) = (dir.join(core_name), dir.join("exe"), dir.join(truth_name));
-    if !core.exists() || !truth.exists() {
-        return false;
+    if !inputs(&[&core, &exe, &truth]) {
+        return;
     }
     let what = core.display().to_string();
     let p = open(&core, &exe);
@@ -113,7 +91,9 @@ fn check_zoo(dir: &Path, core_name: &str, truth_name: &str) -> bool {
     assert!(warnings.is_empty(), "{what}: warnings {warnings:?}");
     check_basics(&gs, &what);
     let truth = std::fs::read_to_string(&truth).expect("truth");
-    for func in json_strings(&truth, "goroutine_funcs") {
+    let funcs = json_strings(&truth, "goroutine_funcs");
+    assert!(funcs.iter().any(|f| f == "main.stackHolder"), "{what}: truth lists no goroutine functions");
+    for func in funcs {
         assert!(gs.iter().any(|g| all_functions(g).contains(&func.as_str())), "{what}: no goroutine runs {func}");
     }
     // StackOnly lists are held only by a local of main.stackHolder.
@@ -127,71 +107,29 @@ fn check_zoo(dir: &Path, core_name: &str, truth_name: &str) -> bool {
         assert!(slot.ty.is_some(), "{what}: {label} slot has no type");
         assert!(p.mem.is_mapped(slot.value));
     }
-    true
 }
 
-fn run_corpus(prog: &str, core_name: &str, truth_name: &str) {
-    let mut n = 0;
-    for dir in corpus_progs(prog) {
-        if check_zoo(&dir, core_name, truth_name) {
-            n += 1;
-        }
-    }
-    if n == 0 {
-        println!("skipped: no core");
-    }
-}
-
-#[test]
-fn corpus_zoo_kernel() {
-    run_corpus("zoo", "core.kernel", "truth-kernel.json");
-}
-
-#[test]
-fn corpus_zoo_gcore() {
-    run_corpus("zoo", "core.gcore", "truth.json");
-}
-
-#[test]
-fn corpus_zoo_pie_gcore() {
-    run_corpus("zoo-pie", "core.gcore", "truth.json");
-}
-
-#[test]
-fn corpus_other_programs() {
-    let mut n = 0;
-    for prog in ["deeplist", "demo"] {
-        for dir in corpus_progs(prog) {
-            for name in ["core.kernel"] {
-                let core = dir.join(name);
-                if !core.exists() {
-                    continue;
-                }
-                let p = open(&core, &dir.join("exe"));
-                let (gs, warnings) = goroutines(&p);
-                assert!(warnings.is_empty(), "{}: warnings {warnings:?}", core.display());
-                check_basics(&gs, &core.display().to_string());
-                n += 1;
-            }
-        }
-    }
-    if n == 0 {
-        println!("skipped: no core");
-    }
-}
-
-#[test]
-fn pclntab_lookups() {
-    let Some(dir) = corpus_progs("zoo").into_iter().next() else {
-        println!("skipped: no core");
-        return;
-    };
-    let core = dir.join("core.kernel");
-    if !core.exists() {
-        println!("skipped: no core");
+/// Any other program's core: no warnings and the basics.
+fn check_other(version: &str, prog: &str, core_name: &str) {
+    let dir = prog_dir(version, prog);
+    let (core, exe) = (dir.join(core_name), dir.join("exe"));
+    if !inputs(&[&core, &exe]) {
         return;
     }
-    let p = open(&core, &dir.join("exe"));
+    let p = open(&core, &exe);
+    let (gs, warnings) = goroutines(&p);
+    assert!(warnings.is_empty(), "{}: warnings {warnings:?}", core.display());
+    check_basics(&gs, &core.display().to_string());
+}
+
+/// Function lookups, the pc -> line table and the goexit funcID of a zoo kernel core.
+fn check_pclntab(version: &str) {
+    let dir = prog_dir(version, "zoo");
+    let (core, exe) = (dir.join("core.kernel"), dir.join("exe"));
+    if !inputs(&[&core, &exe]) {
+        return;
+    }
+    let p = open(&core, &exe);
     let pcln = Pclntab::new(&p.rt()).unwrap();
     let f = pcln.func_by_name("main.stackHolder").expect("main.stackHolder");
     assert_eq!(pcln.find_func(f.entry), Some(f.clone()));
@@ -204,4 +142,34 @@ fn pclntab_lookups() {
     assert!(pcln.find_func(0).is_none());
     let goexit = pcln.func_by_name("runtime.goexit").unwrap();
     assert_eq!(pcln.consts.funcid_goexit, Some(goexit.funcid));
+}
+
+/// One test per Go release for each check, so that a missing core skips (or fails) exactly
+/// the test that needs it.
+macro_rules! per_version {
+    ($($ver:ident: $v:literal;)*) => {
+        $(
+            mod $ver {
+                #[test]
+                fn zoo_gcore() { super::check_zoo($v, "zoo", "core.gcore", "truth.json") }
+                #[test]
+                fn zoo_kernel() { super::check_zoo($v, "zoo", "core.kernel", "truth-kernel.json") }
+                #[test]
+                fn zoo_pie_gcore() { super::check_zoo($v, "zoo-pie", "core.gcore", "truth.json") }
+                #[test]
+                fn deeplist_kernel() { super::check_other($v, "deeplist", "core.kernel") }
+                #[test]
+                fn demo_kernel() { super::check_other($v, "demo", "core.kernel") }
+                #[test]
+                fn pclntab_lookups() { super::check_pclntab($v) }
+            }
+        )*
+    };
+}
+
+per_version! {
+    go1_24: "1.24.11";
+    go1_25: "1.25.5";
+    go1_26: "1.26.6";
+    go1_27: "1.27.3";
 }

@@ -269,13 +269,6 @@ type OwnBuf struct{ data [112]byte } // 112, noscan
 
 var owners []*Owner
 
-// ballast makes the heap ~1.5 MB. The runtime may start a thread (a runtime.m,
-// its g0 and signal stack: ~5 KB of heap) between measuring heap_alloc and the
-// core; on a 400 KB heap that alone is over 1%, the tolerance the tests allow.
-var ballast []*Ballast
-
-type Ballast struct{ data [4096]byte } // 4096, noscan
-
 // goMinor is the minor release of the running Go (25 for go1.25.5).
 func goMinor() int {
 	v := strings.TrimPrefix(runtime.Version(), "go1.")
@@ -435,11 +428,6 @@ func main() {
 	}
 	withString = &WithString{s: strs[7], n: len(strs[7])}
 
-	ballast = make([]*Ballast, 256)
-	for i := range ballast {
-		ballast[i] = &Ballast{}
-	}
-
 	// Two owners sharing one leaf (retained sizes).
 	leaf := &SharedLeaf{}
 	owners = make([]*Owner, 2)
@@ -461,8 +449,8 @@ func main() {
 		os.Exit(3)
 	}
 
-	// Garbage: allocated after the last GC as one chain, held only while
-	// Finish measures the live heap, then dropped.
+	// Garbage: allocated after Settle's collections as one chain, held
+	// through Finish's last collection, then dropped.
 	var garbage [2]uintptr
 	var chain *Garbage
 	for i := 0; i < nGarbage; i++ {
@@ -519,7 +507,6 @@ func main() {
 	boxedStringer := ifaceData(unsafe.Pointer(&stringers[nStringer]))
 
 	t.Obj("list_head", truth.Addr(listHead), "main.ListNode")
-	truth.Type[Ballast](t, "main.Ballast", len(ballast))
 	// ListNode is 16 bytes (a size class): the head alone keeps the whole list.
 	t.Retain("list_head", truth.Addr(listHead), nList*16)
 	t.Retain("owner_0", truth.Addr(owners[0]), 16+112)
