@@ -6,7 +6,11 @@
 #                                            crash regressions (no fuzzing)
 #
 # Targets: every fuzz/fuzz_targets/*.rs (default: all). Installs cargo-fuzz when missing. The
-# stable toolchain builds the targets with RUSTC_BOOTSTRAP=1 (cargo-fuzz needs -Z flags).
+# stable toolchain builds the targets with RUSTC_BOOTSTRAP=1 (cargo-fuzz needs -Z flags),
+# with overflow checks and debug assertions on (fuzz/Cargo.toml's release profile).
+# Every run (replay too) fails an input that takes over 512 MB (-rss_limit_mb) and, while
+# fuzzing, one allocation over that (-malloc_limit_mb). Inputs grow to FUZZ_MAX_LEN bytes
+# (default: 4 MiB for heapdump, whose hostile inputs need size, 256 KiB for the others).
 # New inputs go to fuzz/target/corpus/<target>/ (the committed seeds in fuzz/corpus/ are
 # only read); a crash is saved to fuzz/target/artifacts/<target>/ and fails the run: fix it,
 # and add the input to fuzz/regressions/<target>/ (replayed by `cargo test` too).
@@ -25,7 +29,7 @@ elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then
     seconds="$1"
     shift
 elif [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 all=()
@@ -53,7 +57,7 @@ for t in "${targets[@]}"; do
     if [ "$replay" = 1 ]; then
         n=$(find "${dirs[@]}" -type f | wc -l)
         echo "fuzz.sh: $t: replaying $n inputs"
-        if ! cargo fuzz run "$t" "${dirs[@]}" -- -runs=0 -rss_limit_mb=2048 -timeout=30 \
+        if ! cargo fuzz run "$t" "${dirs[@]}" -- -runs=0 -rss_limit_mb=512 -timeout=30 \
                 -artifact_prefix="target/artifacts/$t/" >"target/replay-$t.log" 2>&1; then
             tail -30 "target/replay-$t.log" >&2
             echo "fuzz.sh: $t: an input of the corpus fails (log: fuzz/target/replay-$t.log)" >&2
@@ -67,8 +71,12 @@ for t in "${targets[@]}"; do
     mkdir -p "$work"
     echo "fuzz.sh: $t: fuzzing for ${seconds}s (new inputs in fuzz/$work)"
     # -timeout: one input running longer counts as a hang; -rss_limit_mb: as a blow-up.
-    if ! cargo fuzz run "$t" "$work" "${dirs[@]}" -- -max_total_time="$seconds" -rss_limit_mb=2048 \
-            -timeout=10 -max_len=262144 -print_final_stats=1 \
+    max_len="${FUZZ_MAX_LEN:-}"
+    if [ -z "$max_len" ]; then
+        if [ "$t" = heapdump ]; then max_len=4194304; else max_len=262144; fi
+    fi
+    if ! cargo fuzz run "$t" "$work" "${dirs[@]}" -- -max_total_time="$seconds" -rss_limit_mb=512 \
+            -malloc_limit_mb=512 -timeout=10 -max_len="$max_len" -print_final_stats=1 \
             -artifact_prefix="target/artifacts/$t/" 2>&1 | tee "target/fuzz-$t.log" | grep -E "^(#[0-9]+ +(INITED|DONE)|stat::number_of_executed_units|stat::peak_rss|==[0-9]+==ERROR|SUMMARY)"; then
         :
     fi

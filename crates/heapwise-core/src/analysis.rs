@@ -370,7 +370,7 @@ impl Analysis {
         let span = self.heap.span_of_slot(s);
         let size = span.elemsize;
         let hdr = self.data_offset(s);
-        let bytes = rt.mem.bytes(base, ((size - hdr) as usize).min(MAX_OBJECT_BYTES)).map(|b| b.into_owned()).unwrap_or_default();
+        let bytes = rt.mem.bytes(base, (size.saturating_sub(hdr) as usize).min(MAX_OBJECT_BYTES)).map(|b| b.into_owned()).unwrap_or_default();
         let ptrs = self.pointers_of(s);
         let outbound = ptrs
             .iter()
@@ -381,7 +381,7 @@ impl Analysis {
                     addr: tb,
                     type_name: self.type_name(t),
                     field: self.field_name(s, o),
-                    offset: o - hdr,
+                    offset: o.saturating_sub(hdr),
                     target_offset: v.wrapping_sub(tb),
                 })
             })
@@ -400,7 +400,7 @@ impl Analysis {
                         addr: sb,
                         type_name: self.type_name(src),
                         field: self.field_name(src, o),
-                        offset: o - src_hdr,
+                        offset: o.saturating_sub(src_hdr),
                         target_offset: v.wrapping_sub(base),
                     });
                 }
@@ -437,13 +437,13 @@ impl Analysis {
             live: self.is_live(s),
             fields,
             bytes,
-            pointer_offsets: ptrs.iter().map(|p| p.0 - hdr).collect(),
+            pointer_offsets: ptrs.iter().map(|p| p.0.saturating_sub(hdr)).collect(),
             outbound,
             inbound,
             root_refs,
             retained: self.dom().retained[s as usize],
             requested: self.cost(s).0,
-            rounding_waste: size - self.cost(s).0,
+            rounding_waste: size.saturating_sub(self.cost(s).0),
             padding: self.cost(s).1,
             dominators: self.dom().chain(s).into_iter().map(|d| self.dom_ref(d)).collect(),
         })
@@ -470,7 +470,7 @@ impl Analysis {
         for s in self.reach.live.iter_ones() {
             let (req, pad) = self.cost(s as SlotId);
             let e = per.entry(labels[s]).or_default();
-            e.0 += self.slot_size(s as SlotId) - req;
+            e.0 += self.slot_size(s as SlotId).saturating_sub(req);
             e.1 += pad;
         }
         let mut index: HashMap<&str, u32> = HashMap::new();
@@ -834,7 +834,7 @@ impl Analysis {
         let mut tail = 0;
         let mut rounding = 0;
         for span in &self.heap.spans {
-            tail += span.npages * page - span.elemsize * span.nelems as u64;
+            tail += span.npages.saturating_mul(page).saturating_sub(span.elemsize.saturating_mul(span.nelems as u64));
             for k in 0..span.nelems {
                 let s = span.first_slot + k;
                 if !self.heap.allocated.get(s as usize) {

@@ -1,11 +1,13 @@
 //! A heap dump (`runtime/debug.WriteHeapDump`, see [`crate::formats::heapdump`]) as an
 //! [`Analysis`]: the same graph model, queries and views as a core.
 //!
-//! - Objects become pseudo-spans: runs of same-size objects on one address grid are merged
-//!   into one [`Span`] whose pointer words are the dump's own field lists
-//!   ([`PtrLayout::Explicit`], per-object word offsets in [`ExplicitPtrs`]). Object
-//!   contents stay in the dump file: the [`Memory`] maps each object, frame and the
-//!   data/bss segments to their byte range in the dump, so they are read lazily.
+//! - Objects become pseudo-spans: runs of adjacent same-size objects are merged into one
+//!   [`Span`] whose pointer words are the dump's own field lists ([`PtrLayout::Explicit`],
+//!   per-object word offsets in [`ExplicitPtrs`]). There is one slot per object record
+//!   and nothing more (free slots are not in the file), so every per-slot array is sized by
+//!   the file. Object contents stay in the dump file: the [`Memory`] maps each object,
+//!   frame and the data/bss segments to their byte range in the dump, so they are read
+//!   lazily.
 //! - `dumpobjs` (`runtime/heapdump.go`) writes every slot index up to
 //!   `npages*pageSize/elemsize`, past `mspan.nelems`: the slots over the in-span heap bits
 //!   and Green Tea inline mark bits (`runtime/mheap.go`: `initSpan`) are not objects and
@@ -130,6 +132,19 @@ impl DumpIndex {
                     ix.ptr_words.extend(
                         ptrs.iter().filter(|&&o| o % 8 == 0 && o >= first && o.checked_add(8).is_some_and(|e| e <= contents.len)).map(|&o| (o / 8) as u32),
                     );
+                    // A field list names each word once; repeats would only multiply edges.
+                    let new = &mut ix.ptr_words[ptr_start..];
+                    if !new.is_sorted_by(|a, b| a < b) {
+                        new.sort_unstable();
+                        let mut keep = 0;
+                        for i in 0..new.len() {
+                            if i == 0 || new[i] != new[keep - 1] {
+                                new[keep] = new[i];
+                                keep += 1;
+                            }
+                        }
+                        ix.ptr_words.truncate(ptr_start + keep);
+                    }
                     let nptrs = (ix.ptr_words.len() - ptr_start) as u32;
                     ix.objects.push(Obj { addr, offset: contents.offset, len: contents.len, ptr_start: ptr_start as u32, nptrs });
                 }
@@ -138,16 +153,23 @@ impl DumpIndex {
                         ix.params = Some(p);
                     }
                 }
-                Record::Goroutine(g) => ix.goroutines.push(DumpGoroutine { g, frames: Vec::new() }),
-                Record::StackFrame(f) => match ix.goroutines.last_mut() {
-                    Some(g) => g.frames.push(f),
-                    None => ix.goroutines.push(DumpGoroutine { g: GoroutineRec::default(), frames: vec![f] }),
-                },
+                Record::Goroutine(mut g) => {
+                    g.wait_reason = cap_name(g.wait_reason);
+                    ix.goroutines.push(DumpGoroutine { g, frames: Vec::new() })
+                }
+                Record::StackFrame(mut f) => {
+                    f.name = cap_name(f.name);
+                    f.ptrs = word_offsets(f.ptrs, f.contents.len);
+                    match ix.goroutines.last_mut() {
+                        Some(g) => g.frames.push(f),
+                        None => ix.goroutines.push(DumpGoroutine { g: GoroutineRec::default(), frames: vec![f] }),
+                    }
+                }
                 Record::Finalizer(f) => ix.finalizers.push(f),
                 Record::QueuedFinalizer(f) => ix.queued_finalizers.push(f),
-                Record::OtherRoot { description, to } => ix.other_roots.push((description, to)),
-                Record::Data { addr, contents, ptrs } => ix.data = Some((addr, contents, ptrs)),
-                Record::Bss { addr, contents, ptrs } => ix.bss = Some((addr, contents, ptrs)),
+                Record::OtherRoot { description, to } => ix.other_roots.push((cap_name(description), to)),
+                Record::Data { addr, contents, ptrs } => ix.data = Some((addr, contents, word_offsets(ptrs, contents.len))),
+                Record::Bss { addr, contents, ptrs } => ix.bss = Some((addr, contents, word_offsets(ptrs, contents.len))),
                 Record::OsThread { m, id, procid } => ix.threads.push((m, id, procid)),
                 Record::MemStats { values, .. } => ix.memstats = Some(values),
                 Record::Type { addr, size, name, .. } => ix.types.push((addr, size, name)),
@@ -166,6 +188,32 @@ impl DumpIndex {
     pub fn heap_alloc(&self) -> Option<u64> {
         self.memstats.as_ref().and_then(|v| v.get(6)).copied()
     }
+}
+
+/// Names longer than this (function names, root descriptions, wait reasons) are cut:
+/// every root and slot of a frame repeats its name.
+const MAX_NAME: usize = 256;
+
+fn cap_name(mut s: String) -> String {
+    if s.len() > MAX_NAME {
+        let mut end = MAX_NAME;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
+
+/// The pointer offsets of a field list that name a whole word of `len` bytes of
+/// contents, each once, in order.
+fn word_offsets(mut offsets: Vec<u64>, len: u64) -> Vec<u64> {
+    offsets.retain(|&o| o.checked_add(8).is_some_and(|e| e <= len));
+    offsets.sort_unstable();
+    offsets.dedup();
+    offsets.shrink_to_fit();
+    offsets
 }
 
 /// Whether the Go release uses the Green Tea collector's inline mark bits in small spans.
@@ -226,88 +274,50 @@ fn has_header(o: &Obj) -> bool {
     o.len > MIN_SIZE_FOR_MALLOC_HEADER && o.len <= MAX_SMALL_SIZE && o.nptrs > 0
 }
 
-/// Spans, allocation bits and pointer words from address-sorted objects.
+/// Spans, allocation bits and pointer words from address-sorted, disjoint objects: a
+/// span is a run of adjacent objects of one size and layout, so there is exactly one slot
+/// per object record (free slots between objects are not slots: nothing in the file
+/// stands for them).
 fn build_spans(objects: &[Obj], ix: &DumpIndex) -> Result<(Vec<Span>, BitSet, ExplicitPtrs), Error> {
+    if objects.len() >= 1 << 31 {
+        return Err(Error::Unsupported(format!("{} heap dump objects: more than heapwise's 2^31 limit", objects.len())));
+    }
     let mut spans: Vec<Span> = Vec::new();
-    // (span index, slot-in-span) per object.
-    let mut placed: Vec<(u32, u32)> = Vec::with_capacity(objects.len());
-    let mut last_end = 0u64;
-    for o in objects {
-        let size = o.len;
-        let header = has_header(o);
-        let layout = PtrLayout::Explicit { header };
+    let mut starts = Vec::with_capacity(objects.len() + 1);
+    starts.push(0u32);
+    let mut words: Vec<u32> = Vec::with_capacity(ix.ptr_words.len());
+    for (slot, o) in objects.iter().enumerate() {
+        let layout = PtrLayout::Explicit { header: has_header(o) };
         let extend = spans.last().is_some_and(|s| {
-            s.elemsize == size
-                && s.layout == layout
-                && (o.addr - s.base) % size == 0
-                && o.addr >= last_end
-                && o.addr - last_end < 4 * PAGE
+            s.elemsize == o.len && s.layout == layout && s.base.checked_add(s.nelems as u64 * s.elemsize) == Some(o.addr)
         });
         if !extend {
-            // Start on the grid, as low in the object's first page as the grid allows.
-            let floor = o.addr / PAGE * PAGE;
-            let floor = floor.max(last_end);
-            let k = (o.addr - floor) / size;
-            let base = o.addr - k * size;
             spans.push(Span {
                 mspan: 0,
-                base,
+                base: o.addr,
                 npages: 0,
-                elemsize: size,
+                elemsize: o.len,
                 nelems: 0,
-                first_slot: 0,
-                sizeclass: size_class(size),
+                first_slot: slot as u32,
+                sizeclass: size_class(o.len),
                 layout,
                 inline_mark_bits: false,
             });
         }
-        let si = spans.len() - 1;
-        let s = &spans[si];
-        let idx = (o.addr - s.base) / size;
-        if idx >= u32::MAX as u64 / 2 {
-            return Err(Error::Unsupported("a heap dump span with more than 2^31 slots".into()));
+        if let Some(s) = spans.last_mut() {
+            s.nelems += 1;
         }
-        placed.push((si as u32, idx as u32));
-        last_end = o.addr + size;
-        let s = &mut spans[si];
-        s.nelems = idx as u32 + 1;
+        words.extend_from_slice(ix.ptrs_of(o));
+        starts.push(words.len() as u32);
     }
-    // Close each span: to the end of its last page, without reaching the next span.
-    let mut next_slot: u64 = 0;
-    for i in 0..spans.len() {
-        let next_base = spans.get(i + 1).map(|n| n.base).unwrap_or(u64::MAX);
-        let s = &mut spans[i];
+    for s in &mut spans {
+        // Objects end at or below MAX_ADDR (checked when they were read).
         let end = s.base + s.nelems as u64 * s.elemsize;
-        let page_end = end.div_ceil(PAGE) * PAGE;
-        let limit = page_end.min(next_base);
-        let extra = (limit.saturating_sub(end)) / s.elemsize;
-        s.nelems += extra as u32;
-        let first_page = s.base / PAGE;
-        s.npages = (s.base + s.nelems as u64 * s.elemsize).div_ceil(PAGE) - first_page;
-        s.first_slot = next_slot as u32;
-        next_slot += s.nelems as u64;
-        if next_slot >= 1 << 31 {
-            return Err(Error::Unsupported(format!("{next_slot} object slots: more than heapwise's 2^31 limit")));
-        }
+        s.npages = (end - 1) / PAGE - s.base / PAGE + 1;
     }
-    if next_slot > 1024 * objects.len() as u64 + (1 << 20) {
-        return Err(Error::Malformed(format!("{} heap dump objects scattered over {next_slot} slots", objects.len())));
-    }
-    let n = next_slot as usize;
-    let mut allocated = BitSet::new(n);
-    let mut starts = vec![0u32; n + 1];
-    for (o, &(si, k)) in objects.iter().zip(&placed) {
-        let slot = spans[si as usize].first_slot + k;
-        allocated.set(slot as usize);
-        starts[slot as usize + 1] = o.nptrs;
-    }
-    for i in 0..n {
-        starts[i + 1] += starts[i];
-    }
-    let mut words = vec![0u32; starts[n] as usize];
-    for (o, &(si, k)) in objects.iter().zip(&placed) {
-        let slot = (spans[si as usize].first_slot + k) as usize;
-        words[starts[slot] as usize..starts[slot + 1] as usize].copy_from_slice(ix.ptrs_of(o));
+    let mut allocated = BitSet::new(objects.len());
+    for slot in 0..objects.len() {
+        allocated.set(slot);
     }
     Ok((spans, allocated, ExplicitPtrs { starts, words }))
 }
@@ -459,39 +469,9 @@ impl Analysis {
         let _ = dropped;
         let (spans, allocated, explicit) = build_spans(&objects, &ix)?;
 
-        // Memory: objects (free slots between them read as zero, so a span reads whole),
-        // data, bss and frames from the dump; the executable's file bytes below.
-        let mut ranges: Vec<(u64, u64, Option<u64>)> = Vec::with_capacity(objects.len() + spans.len() + 64);
-        let mut si = 0usize;
-        let mut cursor = 0u64;
-        let close = |ranges: &mut Vec<(u64, u64, Option<u64>)>, si: usize, cursor: u64| {
-            let s = &spans[si];
-            let limit = (s.base + s.npages * PAGE).min(spans.get(si + 1).map_or(u64::MAX, |n| n.base));
-            if cursor < limit {
-                ranges.push((cursor, limit, None));
-            }
-        };
-        for (i, o) in objects.iter().enumerate() {
-            let first = i == 0 || o.addr >= spans[si].base + spans[si].nelems as u64 * spans[si].elemsize;
-            if first {
-                if i > 0 {
-                    close(&mut ranges, si, cursor);
-                    si += 1;
-                    while o.addr >= spans[si].base + spans[si].nelems as u64 * spans[si].elemsize {
-                        si += 1;
-                    }
-                }
-                cursor = spans[si].base;
-            }
-            if o.addr > cursor {
-                ranges.push((cursor, o.addr, None));
-            }
-            ranges.push((o.addr, o.addr + o.len, Some(o.offset)));
-            cursor = o.addr + o.len;
-        }
-        if !objects.is_empty() {
-            close(&mut ranges, si, cursor);
-        }
+        // Memory: objects, data, bss and frames from the dump; the executable's file bytes
+        // below.
+        let mut ranges: Vec<(u64, u64, Option<u64>)> = objects.iter().map(|o| (o.addr, o.addr + o.len, Some(o.offset))).collect();
         drop(objects);
         let mut others: Vec<(u64, u64, Option<u64>)> = Vec::new();
         let mut add = |addr: u64, c: &Contents| {

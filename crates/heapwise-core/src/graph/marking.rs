@@ -43,7 +43,12 @@ impl Graph {
                 }
                 continue;
             }
-            let bytes = rt.mem.bytes(span.base, (span.end(page) - span.base) as usize).ok();
+            // A dump's spans are their objects only; a core's span holds its heap bits too.
+            let len = match span.layout {
+                PtrLayout::Explicit { .. } => span.elemsize * span.nelems as u64,
+                _ => span.end(page) - span.base,
+            };
+            let bytes = rt.mem.bytes(span.base, len as usize).ok();
             let bytes = bytes.as_deref();
             for k in 0..span.nelems {
                 offsets.push(edges.len() as u32);

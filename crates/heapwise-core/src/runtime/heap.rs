@@ -129,53 +129,101 @@ pub struct Heap {
     page_table: PageTable,
 }
 
-/// Page → span index, per 64 MiB arena, like the runtime's `heapArena.spans`: pointer
-/// lookups are the hot path of graph building and typing.
+/// Page → span index, in blocks of [`BLOCK_PAGES`] pages (like the runtime's
+/// `heapArena.spans`, smaller): pointer lookups are the hot path of graph building and
+/// typing. Built only when its size stays within a multiple of the pages the spans cover
+/// (spans scattered over the address space, as a hostile dump places them, would need a
+/// block per span): otherwise lookups binary-search the spans.
 struct PageTable {
     page_shift: u32,
-    pages_per_arena: u64,
-    /// Arena index of `arenas[0]`.
-    first_arena: u64,
-    arenas: Vec<Option<Box<[u32]>>>,
+    /// Block index of `top[0]`.
+    first_block: u64,
+    /// Block → offset of its pages in `pages` / `BLOCK_PAGES`, or `NO_SPAN`.
+    top: Vec<u32>,
+    /// Span index of each page of each block; `NO_SPAN` for none, `SHARED` for a page
+    /// several spans share (a dump's objects of different sizes).
+    pages: Vec<u32>,
 }
 
 const NO_SPAN: u32 = u32::MAX;
+const SHARED: u32 = u32::MAX - 1;
+const BLOCK_SHIFT: u32 = 6;
+const BLOCK_PAGES: u64 = 1 << BLOCK_SHIFT;
+/// Table entries (u32) allowed per page the spans cover, and on top of any heap.
+const TABLE_PER_PAGE: u64 = 8;
+const TABLE_CONSTANT: u64 = 1 << 18;
 
 impl PageTable {
-    fn build(spans: &[Span], page_size: u64, arena_bytes: u64) -> PageTable {
+    fn empty(page_shift: u32) -> PageTable {
+        PageTable { page_shift, first_block: 0, top: Vec::new(), pages: Vec::new() }
+    }
+
+    fn build(spans: &[Span], page_size: u64) -> PageTable {
         let page_shift = page_size.trailing_zeros();
-        let pages_per_arena = arena_bytes / page_size;
-        let arena_of = |a: u64| a / arena_bytes;
-        let (lo, hi) = spans.iter().fold((u64::MAX, 0u64), |(lo, hi), s| {
-            (lo.min(arena_of(s.base)), hi.max(arena_of(s.base + s.npages * page_size - 1)))
-        });
-        let mut t = PageTable { page_shift, pages_per_arena, first_arena: lo, arenas: Vec::new() };
-        // Far-apart spans (a corrupt dump, or an unusual address space) fall back to a
-        // binary search over the spans.
-        if spans.is_empty() || hi - lo > 1 << 20 {
+        let mut t = PageTable::empty(page_shift);
+        // Pages of each span, first and last; spans are sorted by base and disjoint.
+        let page_range = |s: &Span| {
+            let first = s.base >> page_shift;
+            let last = (s.base.saturating_add(s.npages.saturating_mul(page_size)).saturating_sub(1) >> page_shift).max(first);
+            (first, last)
+        };
+        let (Some(lo), Some(hi)) = (spans.first(), spans.iter().map(|s| page_range(s).1).max()) else { return t };
+        let (first_block, last_block) = (page_range(lo).0 >> BLOCK_SHIFT, hi >> BLOCK_SHIFT);
+        let mut covered = 0u64;
+        let mut blocks = 0u64;
+        let mut prev_block = None;
+        for s in spans {
+            let (a, b) = page_range(s);
+            covered = covered.saturating_add(b - a + 1);
+            let (ba, bb) = (a >> BLOCK_SHIFT, b >> BLOCK_SHIFT);
+            let new_from = match prev_block {
+                Some(p) if p >= ba => p + 1,
+                _ => ba,
+            };
+            if bb >= new_from {
+                blocks = blocks.saturating_add(bb - new_from + 1);
+            }
+            prev_block = Some(prev_block.map_or(bb, |p: u64| p.max(bb)));
+        }
+        let top_len = last_block - first_block + 1;
+        let entries = top_len.saturating_add(blocks.saturating_mul(BLOCK_PAGES));
+        if entries > covered.saturating_mul(TABLE_PER_PAGE).saturating_add(TABLE_CONSTANT) || blocks >= u64::from(SHARED) / BLOCK_PAGES {
             return t;
         }
-        t.arenas = (lo..=hi).map(|_| None).collect();
+        t.first_block = first_block;
+        t.top = vec![NO_SPAN; top_len as usize];
+        t.pages = Vec::with_capacity((blocks * BLOCK_PAGES) as usize);
         for (i, s) in spans.iter().enumerate() {
-            for p in 0..s.npages {
-                let page = (s.base >> page_shift) + p;
-                let arena = page / pages_per_arena;
-                let slot = t.arenas[(arena - lo) as usize]
-                    .get_or_insert_with(|| vec![NO_SPAN; pages_per_arena as usize].into_boxed_slice());
-                slot[(page % pages_per_arena) as usize] = i as u32;
+            let (a, b) = page_range(s);
+            for page in a..=b {
+                let bi = ((page >> BLOCK_SHIFT) - first_block) as usize;
+                if t.top[bi] == NO_SPAN {
+                    t.top[bi] = (t.pages.len() as u64 / BLOCK_PAGES) as u32;
+                    t.pages.resize(t.pages.len() + BLOCK_PAGES as usize, NO_SPAN);
+                }
+                let e = &mut t.pages[(t.top[bi] as u64 * BLOCK_PAGES + (page & (BLOCK_PAGES - 1))) as usize];
+                *e = if *e == NO_SPAN { i as u32 } else { SHARED };
             }
         }
         t
     }
 
+    fn is_built(&self) -> bool {
+        !self.top.is_empty()
+    }
+
+    /// `Some(Some(i))`: span `i`; `Some(None)`: no span; `None`: ask the span list.
     #[inline]
-    fn span(&self, addr: u64) -> Option<usize> {
+    fn span(&self, addr: u64) -> Option<Option<usize>> {
         let page = addr >> self.page_shift;
-        let arena = (page / self.pages_per_arena).wrapping_sub(self.first_arena);
-        let pages = self.arenas.get(arena as usize)?.as_ref()?;
-        match pages[(page % self.pages_per_arena) as usize] {
-            NO_SPAN => None,
-            i => Some(i as usize),
+        let Some(&block) = self.top.get((page >> BLOCK_SHIFT).wrapping_sub(self.first_block) as usize) else { return Some(None) };
+        if block == NO_SPAN {
+            return Some(None);
+        }
+        match self.pages[(block as u64 * BLOCK_PAGES + (page & (BLOCK_PAGES - 1))) as usize] {
+            NO_SPAN => Some(None),
+            SHARED => None,
+            i => Some(Some(i as usize)),
         }
     }
 }
@@ -335,7 +383,7 @@ impl Heap {
                     match arena {
                         Some(a) => {
                             let page_idx = (base / params.page_size) % (params.heap_arena_bytes / params.page_size);
-                            let byte = rt.mem.u8(a.wrapping_add(off + page_idx / 8)).unwrap_or(0);
+                            let byte = rt.mem.u8(a.wrapping_add(off.wrapping_add(page_idx / 8))).unwrap_or(0);
                             byte & (1 << (page_idx % 8)) != 0
                         }
                         None => false,
@@ -439,7 +487,7 @@ impl Heap {
                 }
             }
         }
-        let page_table = PageTable::build(&sorted, params.page_size, params.heap_arena_bytes);
+        let page_table = PageTable::build(&sorted, params.page_size);
         Ok(Heap { params, spans: sorted, allocated, slot_count, other_span_bytes, warnings, explicit: ExplicitPtrs::default(), page_table })
     }
 
@@ -447,23 +495,22 @@ impl Heap {
     /// not sharing pages, slots numbered in order.
     pub fn from_parts(params: HeapParams, spans: Vec<Span>, allocated: BitSet, explicit: ExplicitPtrs, warnings: Vec<String>) -> Heap {
         let slot_count = spans.last().map(|s| s.first_slot + s.nelems).unwrap_or(0);
-        let page_table = PageTable::build(&spans, params.page_size, params.heap_arena_bytes);
+        let page_table = PageTable::build(&spans, params.page_size);
         Heap { params, spans, allocated, slot_count, other_span_bytes: HashMap::new(), warnings, explicit, page_table }
     }
 
     /// The span containing `addr`.
     #[inline]
     pub fn span_index(&self, addr: u64) -> Option<usize> {
-        let i = if self.page_table.arenas.is_empty() {
-            self.spans.partition_point(|s| s.base <= addr).checked_sub(1)?
-        } else {
-            self.page_table.span(addr)?
+        let i = match self.page_table.span(addr) {
+            Some(i) if self.page_table.is_built() => i?,
+            _ => self.spans.partition_point(|s| s.base <= addr).checked_sub(1)?,
         };
         let s = &self.spans[i];
         if addr < s.base {
             return None;
         }
-        (addr < s.base + s.elemsize * s.nelems as u64).then_some(i)
+        (addr - s.base < s.elemsize * s.nelems as u64).then_some(i)
     }
 
     /// The allocated object `addr` points into.
@@ -564,13 +611,13 @@ fn tile_mask(info: &RtypeInfo, start: u64, limit: u64, f: &mut impl FnMut(u64)) 
     let mut elem = start;
     while elem < limit {
         for &w in &info.ptr_words {
-            let off = elem + w * 8;
-            if off + 8 > limit {
+            let Some(off) = w.checked_mul(8).and_then(|o| o.checked_add(elem)).filter(|o| o.checked_add(8).is_some_and(|e| e <= limit)) else {
                 return;
-            }
+            };
             f(off);
         }
-        elem += info.size;
+        let Some(next) = elem.checked_add(info.size) else { return };
+        elem = next;
     }
 }
 

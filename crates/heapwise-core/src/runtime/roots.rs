@@ -58,7 +58,7 @@ pub fn global_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>) -> Result<(),
     for (start, end, mask) in [("data", "edata", "gcdatamask"), ("bss", "ebss", "gcbssmask")] {
         let lo = rt.u64_field(md, "runtime.moduledata", start)?;
         let hi = rt.u64_field(md, "runtime.moduledata", end)?;
-        let mask_at = md + rt.off("runtime.moduledata", mask)?;
+        let mask_at = md.wrapping_add(rt.off("runtime.moduledata", mask)?);
         let n = rt.uint_field(mask_at, "runtime.bitvector", "n")? as u64;
         let bits_ptr = rt.u64_field(mask_at, "runtime.bitvector", "bytedata")?;
         let words = ((hi.saturating_sub(lo)) / 8).min(n);
@@ -148,7 +148,7 @@ pub fn special_roots(
     let field_words = |sname: &str, fields: &[&str]| -> Vec<(u64, &'static str)> {
         for f in fields {
             if let Some((off, ty)) = rt.dwarf.field(sname, f) {
-                let mut v: Vec<u64> = dwarf_ptr_words(rt.dwarf, ty).into_iter().map(|w| off + w * 8).collect();
+                let mut v: Vec<u64> = dwarf_ptr_words(rt.dwarf, ty).into_iter().map(|w| off.wrapping_add(w.wrapping_mul(8))).collect();
                 if v.is_empty() {
                     v.push(off);
                 }
@@ -171,7 +171,14 @@ pub fn special_roots(
             budget -= 1;
             let kind = rt.mem.u8(sp.wrapping_add(o_kind)).unwrap_or(0) as i64;
             let offset = rt.mem.u64(sp.wrapping_add(o_offset)).unwrap_or(0);
-            let obj = span.base + offset / span.elemsize * span.elemsize;
+            // `special.offset` is the object's offset in its span: one past the span's
+            // objects names none.
+            let index = offset / span.elemsize;
+            if index >= u64::from(span.nelems) {
+                sp = rt.mem.u64(sp.wrapping_add(o_next)).unwrap_or(0);
+                continue;
+            }
+            let obj = span.base + index * span.elemsize;
             let (rk, words) = if Some(kind) == k_fin {
                 (RootKind::Finalizer, &fin_words)
             } else if Some(kind) == k_cleanup {
@@ -185,7 +192,7 @@ pub fn special_roots(
             let func = match rk {
                 RootKind::Finalizer => fin_words.first().and_then(|&(w, _)| funcval_name(rt, rt.mem.u64(sp.wrapping_add(w)).unwrap_or(0))),
                 RootKind::Cleanup => match (cleanup_fn, o_cfn_fn, o_cleanup_closure) {
-                    (Some(c), Some(f), _) => funcval_name(rt, rt.mem.u64(sp.wrapping_add(c + f)).unwrap_or(0)),
+                    (Some(c), Some(f), _) => funcval_name(rt, rt.mem.u64(sp.wrapping_add(c.wrapping_add(f))).unwrap_or(0)),
                     (_, _, Some(f)) => cleanup_closure_target(rt, rt.mem.u64(sp.wrapping_add(f)).unwrap_or(0)),
                     _ => None,
                 },
@@ -201,7 +208,7 @@ pub fn special_roots(
                     out.push(Root {
                         kind: rk,
                         name: label.clone(),
-                        slot_addr: sp + w,
+                        slot_addr: sp.wrapping_add(w),
                         value,
                         pointee_type: None,
                         goroutine: None,
@@ -217,7 +224,7 @@ pub fn special_roots(
                 RootKind::Cleanup => match (cleanup_fn, o_cfn_fn, o_cfn_arg, o_cleanup_closure) {
                     (Some(c), Some(f), Some(a), _) => hints
                         .cleanup_boxed
-                        .push((rt.mem.u64(sp.wrapping_add(c + f)).unwrap_or(0), rt.mem.u64(sp.wrapping_add(c + a)).unwrap_or(0))),
+                        .push((rt.mem.u64(sp.wrapping_add(c.wrapping_add(f))).unwrap_or(0), rt.mem.u64(sp.wrapping_add(c.wrapping_add(a))).unwrap_or(0))),
                     (_, _, _, Some(f)) => hints.cleanup_closures.push(rt.mem.u64(sp.wrapping_add(f)).unwrap_or(0)),
                     _ => {}
                 },

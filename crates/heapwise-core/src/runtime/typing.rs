@@ -476,8 +476,8 @@ impl<'a, 'r> Namer<'a, 'r> {
             }
             last = table;
             self.reach_named(table, "internal/runtime/maps.table".to_string());
-            let data = self.word(table.wrapping_add(o_groups + o_data));
-            let n = self.word(table.wrapping_add(o_groups + o_mask)).wrapping_add(1);
+            let data = self.word(table.wrapping_add(o_groups.wrapping_add(o_data)));
+            let n = self.word(table.wrapping_add(o_groups.wrapping_add(o_mask))).wrapping_add(1);
             if data != 0 && n > 0 && n < 1 << 32 {
                 self.reach(data, group, n);
             }
@@ -545,7 +545,7 @@ impl<'a, 'r> Namer<'a, 'r> {
             };
             let Some(p) = self.first_param_type(user_fn) else { continue };
             if let Some(a) = var("arg") {
-                self.walk(closure + a, p, 1);
+                self.walk(closure.wrapping_add(a), p, 1);
             } else if let Some(a) = var("&arg") {
                 // Captured by reference: the closure holds a pointer to a box of one S.
                 let boxed = self.word(closure.wrapping_add(a));
@@ -601,14 +601,14 @@ pub fn assign_types(
                 continue;
             }
             let Some(info) = namer.rtypes.get(rt, tw) else { continue };
-            let count = if info.size > 0 { ((span.elemsize - data_off) / info.size).max(1) } else { 1 };
+            let count = if info.size > 0 { (span.elemsize.saturating_sub(data_off) / info.size).max(1) } else { 1 };
             let count = if count >= 2 { count } else { 1 };
             let elem_name = info.dwarf.map(|d| display_name(rt.dwarf, d)).unwrap_or_else(|| info.name.clone());
             let e = namer.typing.intern(array_name(&elem_name, count), info.dwarf, count);
             namer.typing.slot_type[slot as usize] = e;
             if let Some(d) = info.dwarf {
                 if namer.walked.insert(slot as usize) {
-                    namer.queue.push((obj + data_off, d, count));
+                    namer.queue.push((obj.wrapping_add(data_off), d, count));
                 }
             }
         }
