@@ -57,7 +57,7 @@ command -v python3 >/dev/null || die "python3 is needed (truth check, sparse rea
 HW="$ROOT/target/release/heapwise"
 
 SCALE="$CORES/$VER/scale"
-if [ "$scale" = 1 ] && [ ! -f "$SCALE/core.gcore" ] || [ ! -f "$SCALE/exe" ] || [ ! -f "$SCALE/truth.json" ]; then
+if [ "$scale" = 1 ] && { [ ! -f "$SCALE/core.gcore" ] || [ ! -f "$SCALE/exe" ] || [ ! -f "$SCALE/truth.json" ]; }; then
     echo "bench.sh: making the scale core (takes a few minutes)" >&2
     "$ROOT/scripts/make-cores.sh" --versions "$VER" --progs scale --kinds gcore
 fi
