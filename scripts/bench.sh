@@ -17,8 +17,14 @@
 # the data read's), all measured in the same run.
 # Every heapwise run's main.* counts must equal truth.json, or the script fails.
 # Target (the issue): whole analysis under 2 s wall and under 500 MB peak RSS.
+# Then the compiler core of the real-program corpus (scripts/make-real-cores.sh: Go 1.26.6's
+# compile, rebuilt with DWARF, cored compiling cmd/compile/internal/ssa): N rounds of cat and
+# `heapwise histogram --json` (mmap), median wall, CPU, peak RSS as ratios to cat in the same
+# run, and the median time of each phase (HEAPWISE_STATS=1). Target (issue 16): under 1.5 s
+# and under 500 MB peak.
 # Then, for context, median wall time of the zoo and deeplist gcore cores of every Go
 # version present, in both modes.
+# --no-scale skips the scale core (only the compiler core and the context rows).
 set -euo pipefail
 
 die() { echo "bench.sh: error: $*" >&2; exit 1; }
@@ -29,11 +35,13 @@ CORES="${HEAPWISE_CORES:-$TOOLS/cores}"
 VER=1.26.6
 RUNS="${BENCH_RUNS:-5}"
 context=1
+scale=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) [ $# -ge 2 ] || die "--runs needs a value"; RUNS="$2"; shift 2 ;;
         --no-context) context=0; shift ;;
-        -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --no-scale) scale=0; shift ;;
+        -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -49,7 +57,7 @@ command -v python3 >/dev/null || die "python3 is needed (truth check, sparse rea
 HW="$ROOT/target/release/heapwise"
 
 SCALE="$CORES/$VER/scale"
-if [ ! -f "$SCALE/core.gcore" ] || [ ! -f "$SCALE/exe" ] || [ ! -f "$SCALE/truth.json" ]; then
+if [ "$scale" = 1 ] && { [ ! -f "$SCALE/core.gcore" ] || [ ! -f "$SCALE/exe" ] || [ ! -f "$SCALE/truth.json" ]; }; then
     echo "bench.sh: making the scale core (takes a few minutes)" >&2
     "$ROOT/scripts/make-cores.sh" --versions "$VER" --progs scale --kinds gcore
 fi
@@ -123,6 +131,12 @@ run_hw() {
     echo "$(sub "$t0" "$t1") $(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }') $m ${hwm:-0} ${anon:-0} ${file:-0}" >> "$TMP/$label"
 }
 
+# phases LABEL: appends "phase<TAB>seconds" lines of the last run's HEAPWISE_STATS to $TMP/phases-LABEL.
+phases() {
+    sed -n 's/^stats: phase \(.*\): \([0-9.]*\) s$/\1\t\2/p' "$TMP/err" >> "$TMP/phases-$1"
+}
+
+if [ "$scale" = 1 ]; then
 # Warm the page cache so that every round measures the same (warm) state.
 cat "$CORE" > /dev/null
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -165,6 +179,49 @@ for k, name in [("cat", "cat (baseline)"), ("dataread", "data read (base)"), ("m
     print(line)
 want = json.load(open(truth))["types"]
 print("counts = truth.json in every run: " + ", ".join(f"{k} {v['count']}" for k, v in sorted(want.items())))
+EOF
+fi
+
+# The compiler core (real-program corpus).
+COMPILE="$CORES/$VER/real-compile"
+if [ ! -f "$COMPILE/core.gcore" ] || [ ! -f "$COMPILE/exe" ]; then
+    echo "bench.sh: making the real-program cores (scripts/make-real-cores.sh; takes a while)" >&2
+    "$ROOT/scripts/make-real-cores.sh" --versions "$VER" --progs compile
+fi
+cat "$COMPILE/core.gcore" > /dev/null
+rm -f "$TMP/ccat" "$TMP/chw" "$TMP/phases-chw"
+cload0=$(cut -d' ' -f1-3 /proc/loadavg)
+for i in $(seq "$RUNS"); do
+    t0=$(now); /usr/bin/time -f "%U %S" -o "$TMP/time" cat "$COMPILE/core.gcore" > /dev/null; t1=$(now)
+    read -r u s < <(tail -n 1 "$TMP/time")
+    echo "$(sub "$t0" "$t1") $(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }') 0 0 0 0" >> "$TMP/ccat"
+    run_hw chw "$TMP/out.json" histogram "$COMPILE/core.gcore" --exe "$COMPILE/exe" --json
+    phases chw
+    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r and sum(x['bytes'] for x in r) > 0 else 1)" "$TMP/out.json" \
+        || die "round $i: the compiler core's histogram is empty"
+done
+cload1=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$TMP" "$RUNS" "$(stat -c %s "$COMPILE/core.gcore")" "$cload0" "$cload1" "$TMP/out.json" <<'EOF'
+import collections, json, os, statistics, sys
+tmp, runs, fsize, load0, load1, out = sys.argv[1:]
+rows = {k: [list(map(float, l.split())) for l in open(f"{tmp}/{k}")] for k in ["ccat", "chw"]}
+med = lambda k, i: statistics.median(r[i] for r in rows[k])
+h = json.load(open(out))
+print(f"compiler core: Go 1.26.6 compile (cmd/compile/internal/ssa), {int(fsize) / 1e9:.2f} GB file, "
+      f"{sum(r['count'] for r in h)} live objects, {sum(r['bytes'] for r in h) / 1e6:.0f} MB live; "
+      f"{runs} rounds, warm page cache; load avg {load0} -> {load1} on {os.cpu_count()} CPUs")
+print(f"{'':16}{'wall med':>9}{'wall min':>9}{'cpu med':>8}{'peak RSS':>10}{'x cat':>7}{'cpu x cat':>10}")
+cat_w, cat_c = med("ccat", 0), med("ccat", 1)
+print(f"{'cat (baseline)':16}{cat_w:8.3f}s{min(r[0] for r in rows['ccat']):8.3f}s{cat_c:7.2f}s")
+wall, peak = med("chw", 0), max(max(r[2], r[3]) for r in rows["chw"])
+ok = wall < 1.5 and peak * 1024 < 500e6
+print(f"{'heapwise mmap':16}{wall:8.3f}s{min(r[0] for r in rows['chw']):8.3f}s{med('chw', 1):7.2f}s{peak / 1024:>8.0f} MB"
+      f"{wall / cat_w:7.2f}{med('chw', 1) / max(cat_c, 1e-9):10.2f}  target (1.5 s, 500 MB) " + ("met" if ok else "NOT met"))
+ph = collections.defaultdict(list)
+for l in open(f"{tmp}/phases-chw"):
+    name, secs = l.rstrip("\n").split("\t")
+    ph[name].append(float(secs))
+print("phases (median s): " + ", ".join(f"{k} {statistics.median(v):.2f}" for k, v in ph.items()))
 EOF
 
 [ "$context" = 1 ] || exit 0

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Prints a Go version x program table of heapwise's results against each core's ground truth:
 main.* types counted exactly, live bytes / runtime HeapAlloc, root paths and retained sizes
-that match. Usage: scripts/corpus-report.py [heapwise binary] (cores from $HEAPWISE_CORES)."""
+that match; then the real-program corpus (named share, live bytes against the runtime's heap figures,
+goroutines). Usage: scripts/corpus-report.py [heapwise binary] (cores from $HEAPWISE_CORES)."""
 import json, os, subprocess, sys
 
 HW = sys.argv[1] if len(sys.argv) > 1 else "target/release/heapwise"
@@ -45,3 +46,34 @@ for v in VERSIONS:
                 ret_ok += 1
         npaths, nret = len(t.get("paths") or []), len(t.get("retained") or [])
         print(f"| {v} | {prog} | {kind} | {exact}/{len(types)} | {objs} | {ratio:.4f} | {paths_ok}/{npaths} | {ret_ok}/{nret} |")
+
+# The real-program corpus (scripts/make-real-cores.sh, tests/real.rs): no truth harness, the
+# reference is the runtime's own accounting read from each core (runtime.json).
+REAL = ["compile", "golist", "gofmt", "vet", "service"]
+print()
+print("| Go | program | DWARF | live bytes | objects | named % | inferred % | (live+garbage) / heapInUse | live / heapLive | goroutines listed / runtime | largest unnamed reason |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for v in VERSIONS:
+    for prog in REAL:
+        for dwarf in (True, False):
+            d = f"{CORES}/{v}/real-{prog}" + ("" if dwarf else "-nodwarf")
+            if not os.path.exists(f"{d}/core.gcore") or not os.path.exists(f"{d}/runtime.json"):
+                continue
+            rt = json.load(open(f"{d}/runtime.json"))
+            base = [f"{d}/core.gcore", "--exe", f"{d}/exe"]
+            o = run("overview", *base)
+            yes = "yes" if dwarf else "no"
+            if o is None:
+                r = subprocess.run([HW, "overview", *base], capture_output=True, text=True)
+                print(f"| {v} | {prog} | {yes} | error: {r.stderr.strip()[:80]} | | | | | | | |")
+                continue
+            live = o["live_bytes"] or 1
+            gs = run("goroutines", *base) or []
+            ids = {g["id"] for g in gs}
+            want = [g["goid"] for g in rt["goroutines"]]
+            listed = sum(1 for g in want if g in ids)
+            top = max(o.get("unnamed") or [], key=lambda r: r["bytes"], default=None)
+            reason = f"{100 * top['bytes'] / live:.1f}% {top['reason']}" if top else ""
+            print(f"| {v} | {prog} | {yes} | {o['live_bytes']} | {o['live_objects']} | {100 * o['named_bytes'] / live:.2f} "
+                  f"| {100 * o['inferred_bytes'] / live:.2f} | {(o['live_bytes'] + o['garbage_bytes']) / rt['heapInUse']:.4f} "
+                  f"| {o['live_bytes'] / max(rt['heapLive'], 1):.4f} | {listed}/{len(want)} | {reason} |")

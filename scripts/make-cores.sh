@@ -26,6 +26,9 @@
 # Cache: a job is skipped when its outputs exist and its stamp holds the same
 # sha256 of the program's source, the truth harness, go.mod and this script.
 # --force redoes everything selected.
+#
+# With the default set it then runs scripts/make-real-cores.sh (the real-program corpus:
+# VER/real-*/ for 1.26 and 1.27; HEAPWISE_NO_REAL_CORES=1 skips it).
 set -euo pipefail
 
 die() { echo "make-cores.sh: error: $*" >&2; exit 1; }
@@ -51,7 +54,7 @@ while [ $# -gt 0 ]; do
         --kinds) [ $# -ge 2 ] || die "--kinds needs a value"; kinds="$2"; defaults=0; shift 2 ;;
         --pie) pie=1; shift ;;
         --force) force=1; shift ;;
-        -h|--help) sed -n '2,28p' "$SCRIPT" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,31p' "$SCRIPT" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -323,3 +326,16 @@ for ver in $versions; do
     done
 done
 log "done in $(elapsed "$total_start"): $made made, $skipped up to date, in $CORES"
+# The real-program corpus (Go's own tools, testdata/progs/service; tests/real.rs): with the
+# default set only, on the versions it supports (1.26, 1.27).
+if [ "$defaults" = 1 ] && [ "$pie" = 0 ] && [ "${HEAPWISE_NO_REAL_CORES:-0}" != 1 ]; then
+    real_versions=""
+    for v in $versions; do
+        case "$v" in 1.26.*|1.27.*) real_versions="$real_versions $v" ;; esac
+    done
+    if [ -n "$real_versions" ]; then
+        force_arg=()
+        [ "$force" = 1 ] && force_arg=(--force)
+        "$ROOT/scripts/make-real-cores.sh" --versions "${real_versions# }" "${force_arg[@]}"
+    fi
+fi

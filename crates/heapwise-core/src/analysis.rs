@@ -229,6 +229,8 @@ impl Analysis {
 
     pub fn overview(&self) -> Overview {
         let (mut lo, mut lb, mut go, mut gb) = (0, 0, 0, 0);
+        let mut naming = NamingTally::default();
+        let no_dwarf = self.rt().dwarf.types.is_empty();
         for span in &self.heap.spans {
             for k in 0..span.nelems {
                 let s = span.first_slot + k;
@@ -238,6 +240,7 @@ impl Analysis {
                 if self.is_live(s) {
                     lo += 1;
                     lb += span.elemsize;
+                    naming.add(self.typing.of(s), span.layout == PtrLayout::NoScan, no_dwarf, span.elemsize);
                 } else {
                     go += 1;
                     gb += span.elemsize;
@@ -254,9 +257,9 @@ impl Analysis {
             garbage_objects: go,
             garbage_bytes: gb,
             warnings: self.warnings.clone(),
-            named_bytes: 0,
+            named_bytes: naming.named_bytes,
             inferred_bytes: 0,
-            unnamed: Vec::new(),
+            unnamed: naming.reasons(),
             runtime_heap_marked: self.runtime_heap_marked,
             runtime_heap_alloc: self.runtime_heap_alloc,
         }
@@ -890,6 +893,51 @@ impl Analysis {
     /// Looks up the DWARF type named `name` (for tests and tools).
     pub fn dwarf_type(&self, name: &str) -> Option<TypeId> {
         self.rt().dwarf.type_by_name(name)
+    }
+}
+
+/// Whether a type label is a Go type name (as `reflect` or DWARF spell it) rather than a
+/// placeholder: `<unnamed ...>` fallbacks and `<anonymous>` DWARF types are not names.
+pub fn is_real_type_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('<') && !name.contains("<anonymous>")
+}
+
+/// Live bytes by naming outcome, for [`Analysis::overview`].
+#[derive(Default)]
+struct NamingTally {
+    named_bytes: u64,
+    /// (reason, objects, bytes), in first-seen order.
+    unnamed: Vec<(&'static str, u64, u64)>,
+}
+
+impl NamingTally {
+    fn add(&mut self, entry: Option<&crate::runtime::typing::TypeEntry>, noscan: bool, no_dwarf: bool, bytes: u64) {
+        let reason = match entry {
+            Some(e) if is_real_type_name(&e.name) => {
+                self.named_bytes += bytes;
+                return;
+            }
+            Some(_) => "typed, but the type has no name (anonymous DWARF type or placeholder)",
+            None if no_dwarf && noscan => "no DWARF, and no allocation header or runtime type reached it: noscan objects",
+            None if no_dwarf => "no DWARF, and no allocation header or runtime type reached it: objects with pointers",
+            None if noscan => "no typed root or pointer reached it: noscan objects (no pointers to follow)",
+            None => "no typed root or pointer reached it: objects with pointers",
+        };
+        match self.unnamed.iter_mut().find(|r| r.0 == reason) {
+            Some(r) => {
+                r.1 += 1;
+                r.2 += bytes;
+            }
+            None => self.unnamed.push((reason, 1, bytes)),
+        }
+    }
+
+    /// Reasons, largest first.
+    fn reasons(&self) -> Vec<UnnamedReason> {
+        let mut out: Vec<UnnamedReason> =
+            self.unnamed.iter().map(|&(r, objects, bytes)| UnnamedReason { reason: r.to_string(), objects, bytes }).collect();
+        out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.reason.cmp(&b.reason)));
+        out
     }
 }
 

@@ -1,0 +1,178 @@
+//! The real-program corpus: cores of programs nobody here wrote (the Go distribution's
+//! compiler, `go list`, `gofmt`, `vet`, each as shipped without DWARF and rebuilt with DWARF by
+//! the same release) and of testdata/progs/service under load, made by
+//! scripts/make-real-cores.sh. No truth harness runs inside them: the reference is the
+//! runtime's own accounting read from each core (`runtime.json`, scripts/real-runtime.py).
+//!
+//! Per core: the analysis succeeds; the share of live bytes whose type is a real Go type name
+//! is at least 99% with DWARF, 90% without (names inferred by layout are reported apart and
+//! not counted); live plus garbage never exceeds the runtime's in-use heap
+//! (`gcController.heapInUse`); every goroutine of `runtime.allgs` that is not dead is listed;
+//! a root path comes back for the largest object of each of the 10 largest types. The figures
+//! are printed (`cargo test --release -p heapwise-cli --test real -- --nocapture`).
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use heapwise_core::analysis::is_real_type_name;
+use heapwise_core::source::{ByteSource, SourceError};
+use heapwise_core::Analysis;
+use serde_json::Value;
+
+mod common;
+use common::{cores_dir, json, require_cores};
+
+/// Share of live bytes that must carry a real Go type name.
+const NAMED_WITH_DWARF: f64 = 0.99;
+const NAMED_WITHOUT_DWARF: f64 = 0.90;
+/// Types whose largest object must have a root path.
+const PATH_TYPES: usize = 10;
+
+struct Mapped(memmap2::Mmap);
+
+impl ByteSource for Mapped {
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
+        (&self.0[..]).read_at(offset, buf)
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(&self.0)
+    }
+}
+
+fn map(path: &Path) -> Rc<dyn ByteSource> {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    // SAFETY: read-only mapping of a corpus file nobody writes while the tests run.
+    Rc::new(Mapped(unsafe { memmap2::Mmap::map(&f) }.unwrap_or_else(|e| panic!("map {}: {e}", path.display()))))
+}
+
+/// The core directory of one case, or None (skip) when it was not made.
+fn case(version: &str, dir_name: &str) -> Option<(PathBuf, Value)> {
+    let dir = cores_dir().join(version).join(dir_name);
+    let (core, rt) = (dir.join("core.gcore"), dir.join("runtime.json"));
+    if !core.exists() || !rt.exists() || !dir.join("exe").exists() {
+        assert!(!require_cores(), "missing real core {} (run scripts/make-real-cores.sh)", dir.display());
+        eprintln!("skipped: no real core at {}", dir.display());
+        return None;
+    }
+    let rt: Value = serde_json::from_str(&std::fs::read_to_string(&rt).unwrap()).unwrap();
+    Some((dir, rt))
+}
+
+fn check(version: &str, prog: &str, dwarf: bool) {
+    let dir_name = if dwarf { format!("real-{prog}") } else { format!("real-{prog}-nodwarf") };
+    let Some((dir, runtime)) = case(version, &dir_name) else { return };
+    let label = format!("{version} {dir_name}");
+    let (core, exe) = (dir.join("core.gcore"), dir.join("exe"));
+    let a = match Analysis::open(map(&core), map(&exe), &mut |_, _| true) {
+        Ok(a) => a,
+        Err(e) => panic!("{label}: heapwise cannot analyze the core: {e}"),
+    };
+    let mut errors = Vec::new();
+
+    // Naming share, from the overview; the histogram must agree with it.
+    let ov = a.overview();
+    let live = ov.live_bytes;
+    let share = |b: u64| if live == 0 { 0.0 } else { b as f64 / live as f64 };
+    let hist = a.histogram();
+    let hist_named: u64 = hist.iter().filter(|r| is_real_type_name(&r.type_name)).map(|r| r.bytes).sum();
+    let unnamed: u64 = ov.unnamed.iter().map(|r| r.bytes).sum();
+    if ov.named_bytes + ov.inferred_bytes + unnamed != live {
+        errors.push(format!("named {} + inferred {} + unnamed {unnamed} != live {live}", ov.named_bytes, ov.inferred_bytes));
+    }
+    if ov.named_bytes > hist_named {
+        errors.push(format!("overview names {} bytes, the histogram's named types hold only {hist_named}", ov.named_bytes));
+    }
+    let need = if dwarf { NAMED_WITH_DWARF } else { NAMED_WITHOUT_DWARF };
+    if share(ov.named_bytes) < need {
+        errors.push(format!("named {:.2}% of live bytes, need {:.0}%", 100.0 * share(ov.named_bytes), 100.0 * need));
+    }
+
+    // Live plus garbage against the runtime's in-use heap (bytes in in-use spans).
+    let in_use = runtime["heapInUse"].as_u64().expect("runtime.json: heapInUse");
+    let heap_live = runtime["heapLive"].as_u64().unwrap_or(0);
+    let total = live + ov.garbage_bytes;
+    if total > in_use {
+        errors.push(format!("live {live} + garbage {} = {total} exceeds the runtime's heapInUse {in_use}", ov.garbage_bytes));
+    }
+
+    // Every goroutine the runtime has (not dead) is listed.
+    let listed: std::collections::HashSet<u64> = a.goroutines().iter().map(|g| g.id).collect();
+    let want: Vec<u64> = runtime["goroutines"].as_array().unwrap().iter().map(|g| g["goid"].as_u64().unwrap()).collect();
+    let missing: Vec<u64> = want.iter().copied().filter(|g| !listed.contains(g)).collect();
+    if !missing.is_empty() {
+        errors.push(format!("{} of {} goroutines of runtime.allgs not listed: {missing:?}", missing.len(), want.len()));
+    }
+
+    // Paths for the largest object of each of the 10 largest types.
+    let mut paths_ok = 0;
+    let top: Vec<&str> = hist.iter().take(PATH_TYPES).map(|r| r.type_name.as_str()).collect();
+    for t in &top {
+        let of_type = a.objects(Some(&format!("^{}$", regex::escape(t)))).expect("objects");
+        let Some(big) = of_type.iter().filter(|o| o.type_name == *t).max_by_key(|o| (o.size, std::cmp::Reverse(o.addr))) else {
+            errors.push(format!("histogram type {t} has no object"));
+            continue;
+        };
+        match a.path(big.addr) {
+            Ok(p) if p.hops.last().map(|h| h.addr) == Some(big.addr) => paths_ok += 1,
+            Ok(p) => errors.push(format!("path of {t} {:#x} ends at {:?}", big.addr, p.hops.last().map(|h| h.addr))),
+            Err(e) => errors.push(format!("no path for the largest {t} ({:#x}): {e}", big.addr)),
+        }
+    }
+
+    // The CLI's overview reports the same figures.
+    let cli = json(&["overview", core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
+    if cli["named_bytes"].as_u64() != Some(ov.named_bytes) || cli["live_bytes"].as_u64() != Some(live) {
+        errors.push(format!("CLI overview named {} live {}, API {} / {live}", cli["named_bytes"], cli["live_bytes"], ov.named_bytes));
+    }
+
+    let reasons: Vec<String> =
+        ov.unnamed.iter().map(|r| format!("{:.2}% {} ({} objects)", 100.0 * share(r.bytes), r.reason, r.objects)).collect();
+    eprintln!(
+        "{label}: live {live} B in {} objects, garbage {} B; runtime heapInUse {in_use}, heapLive {heap_live}: \
+         (live+garbage)/heapInUse {:.4}, live/heapLive {:.4}; named {:.2}%, inferred {:.2}%; goroutines {}/{} listed; \
+         paths {paths_ok}/{}; unnamed: [{}]",
+        ov.live_objects,
+        ov.garbage_bytes,
+        total as f64 / in_use.max(1) as f64,
+        live as f64 / heap_live.max(1) as f64,
+        100.0 * share(ov.named_bytes),
+        100.0 * share(ov.inferred_bytes),
+        want.len() - missing.len(),
+        want.len(),
+        top.len(),
+        reasons.join("; ")
+    );
+    assert!(errors.is_empty(), "{label}: {} failures:\n  {}", errors.len(), errors.join("\n  "));
+}
+
+macro_rules! real_tests {
+    ($($name:ident: $ver:literal, $prog:literal, $dwarf:literal;)*) => {
+        $( #[test] fn $name() { check($ver, $prog, $dwarf); } )*
+    };
+}
+
+real_tests! {
+    compile_go1_26: "1.26.6", "compile", true;
+    compile_go1_26_nodwarf: "1.26.6", "compile", false;
+    compile_go1_27: "1.27.3", "compile", true;
+    compile_go1_27_nodwarf: "1.27.3", "compile", false;
+    golist_go1_26: "1.26.6", "golist", true;
+    golist_go1_26_nodwarf: "1.26.6", "golist", false;
+    golist_go1_27: "1.27.3", "golist", true;
+    golist_go1_27_nodwarf: "1.27.3", "golist", false;
+    gofmt_go1_26: "1.26.6", "gofmt", true;
+    gofmt_go1_26_nodwarf: "1.26.6", "gofmt", false;
+    gofmt_go1_27: "1.27.3", "gofmt", true;
+    gofmt_go1_27_nodwarf: "1.27.3", "gofmt", false;
+    vet_go1_26: "1.26.6", "vet", true;
+    vet_go1_26_nodwarf: "1.26.6", "vet", false;
+    vet_go1_27: "1.27.3", "vet", true;
+    vet_go1_27_nodwarf: "1.27.3", "vet", false;
+    service_go1_26: "1.26.6", "service", true;
+    service_go1_26_nodwarf: "1.26.6", "service", false;
+    service_go1_27: "1.27.3", "service", true;
+    service_go1_27_nodwarf: "1.27.3", "service", false;
+}
