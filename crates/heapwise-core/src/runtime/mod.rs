@@ -4,6 +4,7 @@
 
 pub mod goroutines;
 pub mod heap;
+pub mod layouts;
 pub mod memory;
 pub mod process;
 pub mod roots;
