@@ -538,6 +538,9 @@ impl Analysis {
                 go_version: Some(go_version.clone()),
                 build_id: None,
                 dwarf: Default::default(),
+                debuglink: None,
+                data_symbols: Vec::new(),
+                sections: Vec::new(),
             },
         };
         let has_exe = !executable.load_segments.is_empty();

@@ -1,8 +1,9 @@
 //! The Go executable: PT_LOAD segments (to fill file-backed pages the core lacks), DWARF,
 //! and the version recorded by the linker in `.go.buildinfo` (`runtime/debug` buildinfo
-//! format, `cmd/go/internal/version`; Go 1.18+ inline-string layout).
+//! format, `cmd/go/internal/version`; Go 1.18+ inline-string layout), the symbol table
+//! when one is kept, and the section addresses an executable without DWARF is read by.
 
-use object::{Object, ObjectSection};
+use object::{Object, ObjectSection, ObjectSymbol};
 
 use crate::bytes::uvarint;
 use crate::formats::dwarf::Dwarf;
@@ -22,8 +23,27 @@ pub struct Executable {
     /// The Go version from `.go.buildinfo` (`go1.26.6`), if present.
     pub go_version: Option<String>,
     pub build_id: Option<Vec<u8>>,
+    /// The DWARF, or an empty table when the executable has none (`-ldflags=-w`): then
+    /// [`crate::runtime::stripped`] builds one from layout tables and type descriptors.
     pub dwarf: Dwarf,
+    /// `.gnu_debuglink`: the name of a separate debug file, when recorded.
+    pub debuglink: Option<String>,
+    /// Data symbols of `.symtab` (absent with `-ldflags=-s`), sorted by address.
+    pub data_symbols: Vec<Symbol>,
+    /// Allocated sections: (name, address, size).
+    pub sections: Vec<(String, u64, u64)>,
 }
+
+/// A data object of the symbol table (a global variable).
+#[derive(Debug, Clone)]
+pub struct Symbol {
+    pub name: String,
+    pub addr: u64,
+    pub size: u64,
+}
+
+/// Most symbols kept from a symbol table (a bound for damaged input).
+const MAX_SYMBOLS: usize = 1 << 22;
 
 impl Executable {
     /// Reads the executable. `data` must be its whole contents.
@@ -84,7 +104,23 @@ impl Executable {
         let lookup = |n: &str| -> &[u8] {
             sections.iter().find(|(name, _)| name == n).map(|(_, d)| d.as_ref()).unwrap_or(&[])
         };
-        let dwarf = Dwarf::load(&lookup)?;
+        let dwarf = match Dwarf::load(&lookup) {
+            Err(Error::NoDwarf) => Dwarf::default(),
+            r => r?,
+        };
+        let mut data_symbols: Vec<Symbol> = file
+            .symbols()
+            .filter(|s| s.kind() == object::SymbolKind::Data && s.address() != 0)
+            .take(MAX_SYMBOLS)
+            .filter_map(|s| Some(Symbol { name: s.name().ok()?.to_string(), addr: s.address(), size: s.size() }))
+            .collect();
+        data_symbols.sort_by_key(|s| s.addr);
+        let sections = file
+            .sections()
+            .filter(|s| s.address() != 0)
+            .filter_map(|s| Some((s.name().ok()?.to_string(), s.address(), s.size())))
+            .collect();
+        let debuglink = file.gnu_debuglink().ok().flatten().and_then(|(name, _crc)| std::str::from_utf8(name).ok().map(str::to_string));
         Ok(Executable {
             entry: header.entry,
             is_pie: header.e_type == ET_DYN,
@@ -93,8 +129,50 @@ impl Executable {
             go_version,
             build_id,
             dwarf,
+            debuglink,
+            data_symbols,
+            sections,
         })
     }
+
+    /// Takes the DWARF of a separate debug file (`objcopy --only-keep-debug`, a
+    /// debuginfod cache entry) for an executable that has none. The file's build ID must
+    /// match when both record one.
+    pub fn use_debug_file(&mut self, data: &[u8]) -> Result<(), Error> {
+        let debug = Executable::parse(data).map_err(|e| match e {
+            Error::NotGo(_) => Error::Dwarf("the debug file is not of a Go program".into()),
+            e => e,
+        })?;
+        if let (Some(a), Some(b)) = (&self.build_id, &debug.build_id) {
+            if a != b {
+                return Err(Error::ExeMismatch(format!(
+                    "the debug file's build ID {} is not the executable's {}",
+                    hex(b),
+                    hex(a)
+                )));
+            }
+        }
+        if debug.dwarf.is_empty() {
+            return Err(Error::Dwarf("the debug file has no DWARF".into()));
+        }
+        self.dwarf = debug.dwarf;
+        Ok(())
+    }
+
+    /// The build ID as lowercase hex, the name debuginfod caches and `.build-id/` use.
+    pub fn build_id_hex(&self) -> Option<String> {
+        self.build_id.as_deref().map(hex)
+    }
+
+    /// `xx/yyyy.debug` of the build ID, under a `.build-id` directory.
+    pub fn build_id_path(&self) -> Option<String> {
+        let h = self.build_id_hex()?;
+        (h.len() > 2).then(|| format!("{}/{}.debug", &h[..2], &h[2..]))
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Decodes the Go version string from the `.go.buildinfo` section: a 32-byte header

@@ -51,7 +51,7 @@ impl Process {
         Self::from_parts(core_src, core, exe_src, exe)
     }
 
-    fn from_parts(core_src: Rc<dyn ByteSource>, core: CoreFile, exe_src: Rc<dyn ByteSource>, exe: Executable) -> Result<Process, Error> {
+    fn from_parts(core_src: Rc<dyn ByteSource>, core: CoreFile, exe_src: Rc<dyn ByteSource>, mut exe: Executable) -> Result<Process, Error> {
         // An executable of an unsupported Go release: say so before anything else fails on
         // runtime layouts heapwise does not know.
         if let Some(v) = exe.go_version.as_deref() {
@@ -90,6 +90,12 @@ impl Process {
         // pages are filled from the executable or read as zeros.
         let mem = Memory::new(core_src.clone(), exe_src.clone(), &core.segments, &core.truncated, &exe.load_segments, bias);
         check_segments_match(&core, &*core_src, &*exe_src, &exe, bias)?;
+        let has_dwarf = !exe.dwarf.is_empty();
+        if !has_dwarf {
+            let (dwarf, notes) = crate::runtime::stripped::synthesize(&exe, &mem, bias)?;
+            exe.dwarf = dwarf;
+            warnings.extend(notes);
+        }
 
         let exe_version = exe.go_version.clone();
         let rt = Rt { mem: &mem, dwarf: &exe.dwarf, bias };
@@ -108,7 +114,7 @@ impl Process {
                 return Err(Error::NotGo("neither the executable nor the core records a Go version".into()));
             }
         };
-        if core_version.is_none() && rt.global("runtime.buildVersion").is_err() {
+        if has_dwarf && core_version.is_none() && rt.global("runtime.buildVersion").is_err() {
             return Err(Error::NotGo("the executable's DWARF has no runtime.buildVersion".into()));
         }
         match parse_go_version(&go_version) {
