@@ -51,6 +51,15 @@ impl Analysis {
         Self::from_process(process, progress)
     }
 
+    /// [`Analysis::open`] with a separate debug file for an executable without DWARF.
+    pub fn open_with_debug(core: Rc<dyn ByteSource>, exe: Rc<dyn ByteSource>, debug: Option<Rc<dyn ByteSource>>, progress: Progress<'_>) -> Result<Analysis, Error> {
+        if !progress("loading core", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        let process = Process::open_with_debug(core, exe, debug)?;
+        Self::from_process(process, progress)
+    }
+
     /// Analyzes a loaded process ([`Process::open`], [`Process::open_parsed`]).
     pub fn from_process(process: Process, progress: Progress<'_>) -> Result<Analysis, Error> {
         let mut warnings = process.warnings.clone();

@@ -535,6 +535,7 @@ impl Analysis {
                 is_pie: false,
                 machine: if arch == Arch::Amd64 { 62 } else { 183 },
                 load_segments: Vec::new(),
+                header_bytes: 0,
                 go_version: Some(go_version.clone()),
                 build_id: None,
                 dwarf: Default::default(),

@@ -20,6 +20,9 @@ pub struct Executable {
     pub is_pie: bool,
     pub machine: u16,
     pub load_segments: Vec<ProgramHeader>,
+    /// File bytes the ELF header and program headers take: `strip`/`objcopy` rewrite them
+    /// (section header offset and count), so they are not compared with the core.
+    pub header_bytes: u64,
     /// The Go version from `.go.buildinfo` (`go1.26.6`), if present.
     pub go_version: Option<String>,
     pub build_id: Option<Vec<u8>>,
@@ -126,6 +129,7 @@ impl Executable {
             is_pie: header.e_type == ET_DYN,
             machine: header.machine,
             load_segments,
+            header_bytes: header.phoff.saturating_add(header.phnum as u64 * header.phentsize as u64).max(64),
             go_version,
             build_id,
             dwarf,
@@ -169,6 +173,26 @@ impl Executable {
         let h = self.build_id_hex()?;
         (h.len() > 2).then(|| format!("{}/{}.debug", &h[..2], &h[2..]))
     }
+}
+
+/// What locates a separate debug file, read without decoding any DWARF.
+#[derive(Debug, Clone, Default)]
+pub struct DebugHints {
+    /// The executable has DWARF of its own (`.debug_info`).
+    pub has_dwarf: bool,
+    /// `xx/yyyy.debug` of the GNU build ID, under a `.build-id` directory.
+    pub build_id_path: Option<String>,
+    /// The `.gnu_debuglink` file name.
+    pub debuglink: Option<String>,
+}
+
+/// [`DebugHints`] of an ELF executable; `None` when it is not one.
+pub fn debug_hints(data: &[u8]) -> Option<DebugHints> {
+    let file = object::read::elf::ElfFile64::<object::LittleEndian>::parse(data).ok()?;
+    let has_dwarf = file.section_by_name(".debug_info").or_else(|| file.section_by_name(".zdebug_info")).is_some_and(|s| s.size() > 0);
+    let build_id_path = file.build_id().ok().flatten().map(hex).filter(|h| h.len() > 2).map(|h| format!("{}/{}.debug", &h[..2], &h[2..]));
+    let debuglink = file.gnu_debuglink().ok().flatten().and_then(|(name, _)| std::str::from_utf8(name).ok().map(str::to_string));
+    Some(DebugHints { has_dwarf, build_id_path, debuglink })
 }
 
 fn hex(b: &[u8]) -> String {
