@@ -149,7 +149,7 @@ impl Executable {
         })?;
         if let (Some(a), Some(b)) = (&self.build_id, &debug.build_id) {
             if a != b {
-                return Err(Error::ExeMismatch(format!(
+                return Err(Error::Dwarf(format!(
                     "the debug file's build ID {} is not the executable's {}",
                     hex(b),
                     hex(a)
