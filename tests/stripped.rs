@@ -55,7 +55,19 @@ fn objects(core: &Path, exe: &Path) -> HashMap<u64, String> {
 
 /// A real Go type name: not a `<unnamed ...>` label (nor an inferred one).
 fn is_named(t: &str) -> bool {
-    !t.starts_with('<') && !t.starts_with('~')
+    !t.starts_with('<')
+}
+
+/// The type an `<inferred T>` label names.
+fn inferred(t: &str) -> Option<&str> {
+    t.strip_prefix("<inferred ")?.strip_suffix('>')
+}
+
+/// Whether an inferred name agrees with the DWARF one: the same type, or a closure's
+/// context struct (`struct { F uintptr; ... }`) where DWARF names the object after its
+/// closure.
+fn agrees(inferred: &str, dwarf: &str) -> bool {
+    inferred == dwarf || (dwarf.starts_with("closure ") && inferred.starts_with("struct { F uintptr"))
 }
 
 /// (named bytes, all live bytes) of a histogram.
@@ -148,8 +160,9 @@ fn strip_copies(exe: &Path, tag: &str) -> Stripped {
 
 /// The same core read with its DWARF executable and with a stripped copy of it: every
 /// object the stripped read names gets the name DWARF gives it (main.* types, whose
-/// names do not depend on how package paths are spelled); a separate debug file, found
-/// any of the three ways, gives exactly the DWARF histogram.
+/// names do not depend on how package paths are spelled), every name inferred by layout
+/// agrees with DWARF where DWARF names the object; a separate debug file, found any of
+/// the three ways, gives exactly the DWARF histogram.
 #[test]
 fn stripped_copies_name_objects_as_dwarf_does() {
     let mut errors = Vec::new();
@@ -168,8 +181,18 @@ fn stripped_copies_name_objects_as_dwarf_does() {
                 errors.push(format!("{label}: {} live objects with DWARF, {} without", with.len(), without.len()));
             }
             let (mut main_named, mut main_all, mut wrong) = (0u64, 0u64, 0);
+            let (mut inferred_right, mut inferred_unverified) = (0, 0);
             for (addr, t) in &with {
                 let got = without.get(addr).map(String::as_str).unwrap_or("");
+                if let Some(n) = inferred(got) {
+                    if !is_named(t) {
+                        inferred_unverified += 1;
+                    } else if agrees(n, t) {
+                        inferred_right += 1;
+                    } else {
+                        errors.push(format!("{label}: object {addr:#x} is {t} (DWARF) but inferred as {n} without DWARF"));
+                    }
+                }
                 if t.starts_with("main.") {
                     main_all += 1;
                     main_named += u64::from(got == t);
@@ -187,7 +210,8 @@ fn stripped_copies_name_objects_as_dwarf_does() {
             let h = histogram(&core, &c.nosym, &[]);
             let (named, all) = named_share(&h);
             eprintln!(
-                "{label} (objcopy --strip-all): {:.1}% of live bytes named; {main_named} of {main_all} main.* objects named as with DWARF",
+                "{label} (objcopy --strip-all): {:.1}% of live bytes named; {main_named} of {main_all} main.* objects named as with DWARF; \
+                 {inferred_right} objects inferred by layout as DWARF names them, {inferred_unverified} inferred that DWARF leaves unnamed",
                 pct(named, all)
             );
             // A separate debug file, by each way of finding it, is the DWARF read.

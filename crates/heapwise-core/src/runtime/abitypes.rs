@@ -222,7 +222,9 @@ pub fn read_types(rt: &Rt<'_>, types: u64, etypes: u64, first_id: TypeId, reps: 
     let mut extra: Vec<Type> = Vec::new();
     let next_extra = |extra: &Vec<Type>| first_id.saturating_add((found.len() + extra.len()) as TypeId);
     let resolve = |addr: u64| sec.inside(addr).and_then(|o| id_of.get(&o).copied());
-    let mut group_names: Vec<(TypeId, String)> = Vec::new();
+    let mut group_names: Vec<(TypeId, TypeId, TypeId)> = Vec::new();
+    // How each unnamed composite's name is spelled from its parts (see `full_names`).
+    let mut parts: Vec<Composite> = Vec::with_capacity(found.len());
     for f in &found {
         let raw = sec.u32(f.off + l.str_off).unwrap_or(0) as u64;
         let mut name = sec.name(raw).map(|(_, s)| s).unwrap_or_default();
@@ -292,8 +294,8 @@ pub fn read_types(rt: &Rt<'_>, types: u64, etypes: u64, first_id: TypeId, reps: 
         } else if kd == k.map {
             t.key = elem_at(l.map_key);
             t.elem = elem_at(l.map_elem);
-            if let (Some(g), Some(rest)) = (elem_at(l.map_group), t.name.strip_prefix("map")) {
-                group_names.push((g, format!("noalg.map.group{rest}")));
+            if let (Some(g), Some(kt), Some(vt)) = (elem_at(l.map_group), t.key, t.elem) {
+                group_names.push((g, kt, vt));
             }
             Shape::Typedef(reps.map_ptr)
         } else if kd == k.interface {
@@ -306,16 +308,97 @@ pub fn read_types(rt: &Rt<'_>, types: u64, etypes: u64, first_id: TypeId, reps: 
         } else {
             Shape::Unknown
         };
+        let named = f.tflag & l.tflag_named != 0;
+        parts.push(match (&t.shape, named) {
+            (_, true) => Composite::AsIs,
+            (Shape::Pointer(Some(e)), _) => Composite::Ptr(*e),
+            (Shape::Array { elem, len }, _) => Composite::Array(*elem, *len),
+            _ if kd == k.slice => t.elem.map_or(Composite::AsIs, Composite::Slice),
+            _ if kd == k.map => match (t.key, t.elem) {
+                (Some(a), Some(b)) => Composite::Map(a, b),
+                _ => Composite::AsIs,
+            },
+            _ if kd == k.chan => match (t.elem, t.name.starts_with("<-chan"), t.name.starts_with("chan<-")) {
+                (Some(e), true, _) => Composite::Chan(e, "<-chan "),
+                (Some(e), _, true) => Composite::Chan(e, "chan<- "),
+                (Some(e), _, _) => Composite::Chan(e, "chan "),
+                _ => Composite::AsIs,
+            },
+            _ => Composite::AsIs,
+        });
         out.push(t);
     }
     // Map groups are named after their map, as the DWARF typing looks them up.
-    for (g, name) in group_names {
-        if let Some(t) = g.checked_sub(first_id).and_then(|i| out.get_mut(i as usize)) {
-            t.name = name;
+    for &(g, kt, vt) in &group_names {
+        if let Some(i) = g.checked_sub(first_id).filter(|&i| (i as usize) < parts.len()) {
+            parts[i as usize] = Composite::Group(kt, vt);
         }
     }
+    full_names(&mut out, &parts, first_id);
     out.extend(extra);
     Ok(out)
+}
+
+/// How an unnamed composite type's name is spelled from its parts. `reflect` spells
+/// package-qualified names with the package name (`*json.Decoder`), DWARF with the import
+/// path (`*encoding/json.Decoder`): names are rebuilt from the parts so both agree.
+enum Composite {
+    AsIs,
+    Ptr(TypeId),
+    Slice(TypeId),
+    Array(TypeId, u64),
+    Chan(TypeId, &'static str),
+    Map(TypeId, TypeId),
+    /// The group type of a map (`internal/runtime/maps`), `noalg.map.group[K]V`.
+    Group(TypeId, TypeId),
+}
+
+/// Rewrites the names of unnamed composites from their parts' names, deepest first.
+fn full_names(out: &mut [Type], parts: &[Composite], first_id: TypeId) {
+    let local = |t: TypeId| t.checked_sub(first_id).map(|i| i as usize).filter(|&i| i < parts.len());
+    let children = |i: usize| -> [Option<usize>; 2] {
+        match &parts[i] {
+            Composite::Ptr(e) | Composite::Slice(e) | Composite::Array(e, _) | Composite::Chan(e, _) => [local(*e), None],
+            Composite::Map(a, b) | Composite::Group(a, b) => [local(*a), local(*b)],
+            Composite::AsIs => [None, None],
+        }
+    };
+    // 0: not visited, 1: on the stack, 2: named.
+    let mut state = vec![0u8; parts.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    for start in 0..parts.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        state[start] = 1;
+        stack.push(start);
+        // Post-order without recursion: a node is named once its parts are.
+        while let Some(&cur) = stack.last() {
+            match children(cur).into_iter().flatten().find(|&c| state[c] == 0) {
+                Some(c) if stack.len() < 1 << 16 => {
+                    state[c] = 1;
+                    stack.push(c);
+                }
+                _ => {
+                    stack.pop();
+                    let name = |t: TypeId| local(t).map(|j| out[j].name.clone());
+                    let new = match &parts[cur] {
+                        Composite::AsIs => None,
+                        Composite::Ptr(e) => name(*e).map(|n| format!("*{n}")),
+                        Composite::Slice(e) => name(*e).map(|n| format!("[]{n}")),
+                        Composite::Array(e, len) => name(*e).map(|n| format!("[{len}]{n}")),
+                        Composite::Chan(e, dir) => name(*e).map(|n| format!("{dir}{n}")),
+                        Composite::Map(a, b) => name(*a).zip(name(*b)).map(|(a, b)| format!("map[{a}]{b}")),
+                        Composite::Group(a, b) => name(*a).zip(name(*b)).map(|(a, b)| format!("noalg.map.group[{a}]{b}")),
+                    };
+                    if let Some(n) = new.filter(|n| n.len() <= MAX_NAME as usize) {
+                        out[cur].name = n;
+                    }
+                    state[cur] = 2;
+                }
+            }
+        }
+    }
 }
 
 /// Types of the layout table that converted types are represented by.

@@ -5,6 +5,7 @@
 pub mod abitypes;
 pub mod goroutines;
 pub mod heap;
+pub mod inference;
 pub mod layouts;
 pub mod memory;
 pub mod process;
