@@ -20,7 +20,10 @@
 # Defaults: all versions, programs zoo deeplist demo, both kinds, plus the
 # PIE variant zoo-pie (gcore only) and heap dumps of zoo and demo (kind dump). A program named NAME-pie, or --pie (which
 # adds NAME-pie for every selected program), builds with -buildmode=pie into
-# VER/NAME-pie/. scale (~1 GiB heap) is made only when asked:
+# VER/NAME-pie/. A program named NAME-stripped builds with -ldflags='-s -w' (no
+# symbol table, no DWARF, as production binaries ship) into VER/NAME-stripped/; its
+# cores are checked against the truth by heapwise's own tests only (check-core.py
+# needs a symbol table). scale (~1 GiB heap) is made only when asked:
 #   scripts/make-cores.sh --progs scale --kinds gcore
 #
 # Cache: a job is skipped when its outputs exist and its stamp holds the same
@@ -59,7 +62,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-# Job list: "variant kind", variant being PROG or PROG-pie.
+# base_of VARIANT: the program a variant builds (zoo-pie, zoo-stripped: zoo).
+base_of() { local b="${1%-pie}"; echo "${b%-stripped}"; }
+
+# Job list: "variant kind", variant being PROG, PROG-pie or PROG-stripped.
 jobs=()
 for p in $progs; do
     for k in $kinds; do jobs+=("$p $k"); done
@@ -72,7 +78,7 @@ if [ "$defaults" = 1 ] && [ "$pie" = 0 ]; then
 fi
 for j in "${jobs[@]}"; do
     set -- $j
-    base="${1%-pie}"
+    base="$(base_of "$1")"
     [ -f "$TESTDATA/progs/$base/main.go" ] || die "no program testdata/progs/$base"
     case "$2" in gcore|kernel|dump) ;; *) die "unknown kind '$2' (gcore, kernel or dump)" ;; esac
 done
@@ -127,7 +133,8 @@ sparsify() {
 
 # source_hash VARIANT: sha256 of everything a job's outputs depend on.
 source_hash() {
-    local base="${1%-pie}"
+    local base
+    base="$(base_of "$1")"
     (
         cd "$TESTDATA"
         find "progs/$base" truth -type f -name '*.go' | LC_ALL=C sort | xargs sha256sum
@@ -151,7 +158,7 @@ for k in want:
     if k not in t:
         errs.append(f"missing key {k}")
 if not errs:
-    if t["program"] != prog.removesuffix("-pie"):
+    if t["program"] != prog.removesuffix("-pie").removesuffix("-stripped"):
         errs.append(f"program {t['program']!r} != {prog!r}")
     if t["go_version"] != "go" + ver:
         errs.append(f"go_version {t['go_version']!r} != go{ver}")
@@ -193,13 +200,14 @@ build() {
     local goroot flags=()
     goroot="$("$ROOT/scripts/tools.sh" go "$ver")"
     [[ "$variant" == *-pie ]] && flags+=(-buildmode=pie)
+    [[ "$variant" == *-stripped ]] && flags+=("-ldflags=-s -w")
     rm -f "$dir/.stamp-exe" "$dir/.stamp-gcore" "$dir/.stamp-kernel" "$dir/.stamp-dump"
     (
         cd "$TESTDATA"
         export GOROOT="$goroot" GOTOOLCHAIN=local GOPROXY=off GOSUMDB=off GOFLAGS=-mod=mod \
             GOCACHE="$TOOLS/gocache" GOPATH="$TOOLS/gopath" GOENV=off GOWORK=off \
             CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOEXPERIMENT=
-        "$goroot/bin/go" build "${flags[@]}" -o "$dir/exe.tmp" "./progs/${variant%-pie}"
+        "$goroot/bin/go" build "${flags[@]}" -o "$dir/exe.tmp" "./progs/$(base_of "$variant")"
     ) || die "go $ver: build of $variant failed"
     mv -f "$dir/exe.tmp" "$dir/exe"
     echo "$hash" >"$dir/.stamp-exe"
@@ -235,8 +243,10 @@ capture_gcore() {
     is_elf_core "$tmp/core.$pid" || die "go $ver: gcore of $variant is not an ELF core"
     sparsify "$tmp/core.$pid"
     check_truth "$tmp/truth.json" "$variant" "$ver" "$pid" || die "go $ver: bad truth for $variant"
-    python3 "$ROOT/scripts/check-core.py" "$dir/exe" "$tmp/core.$pid" "$tmp/truth.json" \
-        || die "go $ver: the gcore of $variant does not match its truth"
+    if [[ "$variant" != *-stripped ]]; then
+        python3 "$ROOT/scripts/check-core.py" "$dir/exe" "$tmp/core.$pid" "$tmp/truth.json" \
+            || die "go $ver: the gcore of $variant does not match its truth"
+    fi
     mv -f "$tmp/core.$pid" "$dir/core.gcore"
     mv -f "$tmp/truth.json" "$dir/truth.json"
     rm -rf "$tmp"
@@ -266,8 +276,10 @@ capture_kernel() {
     is_elf_core "$core" || die "go $ver: kernel core of $variant is not an ELF core"
     sparsify "$core"
     check_truth "$tmp/truth-kernel.json" "$variant" "$ver" || die "go $ver: bad truth for $variant"
-    python3 "$ROOT/scripts/check-core.py" "$dir/exe" "$core" "$tmp/truth-kernel.json" \
-        || die "go $ver: the kernel core of $variant does not match its truth"
+    if [[ "$variant" != *-stripped ]]; then
+        python3 "$ROOT/scripts/check-core.py" "$dir/exe" "$core" "$tmp/truth-kernel.json" \
+            || die "go $ver: the kernel core of $variant does not match its truth"
+    fi
     chmod 644 "$core"
     mv -f "$core" "$dir/core.kernel"
     mv -f "$tmp/truth-kernel.json" "$dir/truth-kernel.json"

@@ -3,6 +3,7 @@
 
 mod paged;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
 
@@ -10,7 +11,7 @@ use heapwise_core::report::*;
 use heapwise_core::source::{ByteSource, SourceError};
 use heapwise_core::Analysis;
 
-const USAGE: &str = "usage: heapwise <command> <core|heap dump> [--exe <exe>] [--json] [--no-mmap]
+const USAGE: &str = "usage: heapwise <command> <core|heap dump> [--exe <exe>] [--debug-file <file>] [--debug-dir <dir>] [--json] [--no-mmap]
 The file is an ELF core or a runtime/debug.WriteHeapDump file (told apart by its first bytes).
 commands:
   overview                 Go version, arch, threads, goroutines, live and garbage totals
@@ -27,6 +28,10 @@ commands:
   owners <addr> [--depth N|-1]  the objects that refer to it, transitively (-1: no limit)
   graph <addr> -o out.svg [--depth N|-1]  the owners graph as an SVG picture
 options:
+  --debug-file <file>      DWARF from a separate debug file when the executable has none
+  --debug-dir <dir>        look for it as <dir>/.build-id/xx/yyyy.debug (debuginfod caches)
+                           and by its .gnu_debuglink name (also next to the executable,
+                           in its .debug/ and under /usr/lib/debug)
   --no-mmap                read the core with pread through a bounded page cache instead of
                            mapping it (peak RSS stays bounded); also HEAPWISE_NO_MMAP=1";
 
@@ -86,6 +91,8 @@ struct Args {
     command: String,
     core: String,
     exe: Option<String>,
+    debug_file: Option<String>,
+    debug_dir: Option<String>,
     json: bool,
     no_mmap: bool,
     type_regex: Option<String>,
@@ -109,6 +116,8 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let mut positional = Vec::new();
     let mut exe = None;
+    let mut debug_file = None;
+    let mut debug_dir = None;
     let mut json = false;
     let mut no_mmap = std::env::var("HEAPWISE_NO_MMAP").is_ok_and(|v| v == "1");
     let mut type_regex = None;
@@ -122,6 +131,8 @@ fn parse_args() -> Result<Args, String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--exe" => exe = Some(it.next().ok_or("--exe needs a path")?),
+            "--debug-file" => debug_file = Some(it.next().ok_or("--debug-file needs a path")?),
+            "--debug-dir" => debug_dir = Some(it.next().ok_or("--debug-dir needs a directory")?),
             "--json" => json = true,
             "--no-mmap" => no_mmap = true,
             "--type" => type_regex = Some(it.next().ok_or("--type needs a pattern")?),
@@ -153,7 +164,40 @@ fn parse_args() -> Result<Args, String> {
         "object" | "path" | "whatif" | "anchors" | "owners" | "graph" => Some(parse_addr(positional.get(2).ok_or(format!("{command} needs an address"))?)?),
         _ => None,
     };
-    Ok(Args { command, core, exe, json, no_mmap, type_regex, addr, retained, cost, depth, depth_arg, field, hex, output })
+    Ok(Args { command, core, exe, debug_file, debug_dir, json, no_mmap, type_regex, addr, retained, cost, depth, depth_arg, field, hex, output })
+}
+
+/// The separate debug file for an executable without DWARF: `--debug-file`; else, as gdb
+/// looks for it, `DIR/.build-id/xx/yyyy.debug` of the GNU build ID under `--debug-dir` and
+/// /usr/lib/debug, then the `.gnu_debuglink` name next to the executable, in its `.debug/`,
+/// under `--debug-dir` and /usr/lib/debug plus the executable's directory.
+fn debug_file_for(args: &Args, exe_path: &str, exe: &dyn ByteSource) -> Result<Option<String>, String> {
+    if let Some(p) = &args.debug_file {
+        return Ok(Some(p.clone()));
+    }
+    let Some(bytes) = exe.as_slice() else { return Ok(None) };
+    let Some(parsed) = heapwise_core::formats::exe::debug_hints(bytes) else { return Ok(None) };
+    if parsed.has_dwarf {
+        return Ok(None);
+    }
+    let dirs: Vec<PathBuf> = args.debug_dir.iter().map(PathBuf::from).chain([PathBuf::from("/usr/lib/debug")]).collect();
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(rel) = &parsed.build_id_path {
+        candidates.extend(dirs.iter().map(|d| d.join(".build-id").join(&rel)));
+    }
+    if let Some(link) = &parsed.debuglink {
+        let exe_dir = std::fs::canonicalize(exe_path).ok().and_then(|p| p.parent().map(PathBuf::from)).unwrap_or_default();
+        candidates.push(exe_dir.join(link));
+        candidates.push(exe_dir.join(".debug").join(link));
+        for d in &dirs {
+            candidates.push(d.join(exe_dir.strip_prefix("/").unwrap_or(&exe_dir)).join(link));
+        }
+    }
+    let exe_canon = std::fs::canonicalize(exe_path).ok();
+    Ok(candidates
+        .into_iter()
+        .find(|c| c.is_file() && std::fs::canonicalize(c).ok() != exe_canon)
+        .map(|c| c.to_string_lossy().into_owned()))
 }
 
 /// The executable named in the core's NT_FILE note, when the user gave none.
@@ -223,7 +267,11 @@ fn run() -> Result<(), String> {
             None => exe_from_core(&*core)?,
         };
         let exe = if args.no_mmap { read_whole(&exe_path, "executable")? } else { map_file(&exe_path, "executable")? };
-        Analysis::open(core, exe, &mut progress).map_err(|e| e.to_string())?
+        let debug = match debug_file_for(&args, &exe_path, &*exe)? {
+            Some(p) => Some(if args.no_mmap { read_whole(&p, "debug file")? } else { map_file(&p, "debug file")? }),
+            None => None,
+        };
+        Analysis::open_with_debug(core, exe, debug, &mut progress).map_err(|e| e.to_string())?
     };
     if !args.json {
         for w in &analysis.warnings {

@@ -77,6 +77,15 @@ impl Analysis {
         Self::from_process(process, progress)
     }
 
+    /// [`Analysis::open`] with a separate debug file for an executable without DWARF.
+    pub fn open_with_debug(core: Rc<dyn ByteSource>, exe: Rc<dyn ByteSource>, debug: Option<Rc<dyn ByteSource>>, progress: Progress<'_>) -> Result<Analysis, Error> {
+        if !progress("loading core", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        let process = Process::open_with_debug(core, exe, debug)?;
+        Self::from_process(process, progress)
+    }
+
     /// Analyzes a loaded process ([`Process::open`], [`Process::open_parsed`]).
     pub fn from_process(process: Process, progress: Progress<'_>) -> Result<Analysis, Error> {
         let mut warnings = process.warnings.clone();
@@ -173,6 +182,7 @@ impl Analysis {
             let mut out = vec![u32::MAX; self.heap.slot_count as usize];
             let rt = self.rt();
             let mut rtypes = self.rtypes.borrow_mut();
+            let mut layouts: Option<crate::runtime::inference::LayoutIndex> = None;
             for span in &self.heap.spans {
                 let mut shape_cache: HashMap<Vec<u64>, u32> = HashMap::new();
                 for k in 0..span.nelems {
@@ -189,7 +199,16 @@ impl Analysis {
                         self.heap.for_each_pointer_word(&rt, &mut rtypes, span, k, None, |o| words.push(o / 8));
                     }
                     let id = *shape_cache.entry(words.clone()).or_insert_with(|| {
-                        let label = unnamed_label(span.elemsize, span.layout == PtrLayout::NoScan, &words);
+                        // Named by layout when exactly one of the binary's types fits.
+                        let layouts = layouts.get_or_insert_with(|| {
+                            let base = rtypes.types_base;
+                            let mut words = |t: TypeId| rtypes.get(&rt, base.wrapping_add(rt.dwarf.ty(t).runtime_type)).map(|i| i.ptr_words.clone());
+                            crate::runtime::inference::LayoutIndex::new(rt.dwarf, self.heap.spans.iter().map(|s| s.elemsize).collect(), &mut words)
+                        });
+                        let label = match layouts.fit(span.elemsize, &words) {
+                            Some(t) => crate::runtime::inference::inferred_label(&crate::runtime::typing::display_name(rt.dwarf, t)),
+                            None => unnamed_label(span.elemsize, span.layout == PtrLayout::NoScan, &words),
+                        };
                         *index.entry(label.clone()).or_insert_with(|| {
                             names.push(label);
                             (names.len() - 1) as u32

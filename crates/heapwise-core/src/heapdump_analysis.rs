@@ -515,9 +515,13 @@ impl Analysis {
                 is_pie: false,
                 machine: if arch == Arch::Amd64 { 62 } else { 183 },
                 load_segments: Vec::new(),
+                header_bytes: 0,
                 go_version: Some(go_version.clone()),
                 build_id: None,
                 dwarf: Default::default(),
+                debuglink: None,
+                data_symbols: Vec::new(),
+                sections: Vec::new(),
             },
         };
         let has_exe = !executable.load_segments.is_empty();

@@ -394,37 +394,7 @@ impl Dwarf {
                 }
             })
             .collect();
-        // Typedefs carry no byte size: take the target's.
-        for i in 0..out.types.len() {
-            if out.types[i].size == 0 {
-                let u = out.underlying(i as TypeId);
-                out.types[i].size = out.types[u as usize].size;
-            }
-        }
-        // Pointer sizes are implied.
-        for t in &mut out.types {
-            if matches!(t.shape, Shape::Pointer(_)) && t.size == 0 {
-                t.size = 8;
-            }
-        }
-        for (i, t) in out.types.iter().enumerate() {
-            if !t.name.is_empty() {
-                // Prefer the first definition that has content (structs can be declared twice).
-                let keep = match out.by_name.get(&t.name) {
-                    Some(&prev) => {
-                        let p = &out.types[prev as usize];
-                        matches!(&p.shape, Shape::Struct(f) if f.is_empty()) && !matches!(&t.shape, Shape::Struct(f) if f.is_empty())
-                    }
-                    None => true,
-                };
-                if keep {
-                    out.by_name.insert(t.name.clone(), i as TypeId);
-                }
-            }
-            if t.runtime_type != 0 {
-                out.by_runtime_type.entry(t.runtime_type).or_insert(i as TypeId);
-            }
-        }
+        out.index();
         out.globals = raw_globals
             .into_iter()
             .filter_map(|(name, addr, r)| Some(Global { name, addr, ty: resolve(&r)? }))
@@ -460,6 +430,60 @@ impl Dwarf {
             .collect();
         out.functions.sort_by_key(|f| f.low_pc);
         Ok(out)
+    }
+
+    /// A type table built from another source than DWARF (the layout table of
+    /// [`crate::runtime::layouts`], runtime type descriptors): `types` may refer to each
+    /// other by index; sizes of typedefs and the name and runtime-type indexes are filled in.
+    pub fn from_parts(types: Vec<Type>, globals: Vec<Global>, constants: HashMap<String, i64>) -> Dwarf {
+        let mut out = Dwarf { types, globals, constants, ..Default::default() };
+        out.globals.sort_by_key(|g| g.addr);
+        out.index();
+        out
+    }
+
+    /// Whether this table came from no debug information at all (an empty table).
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+    }
+
+    /// Implied sizes (typedefs take their target's, pointers are 8 bytes) and the lookup
+    /// indexes by name and by runtime type.
+    fn index(&mut self) {
+        let out = self;
+        // Typedefs carry no byte size: take the target's.
+        for i in 0..out.types.len() {
+            if out.types[i].size == 0 {
+                let u = out.underlying(i as TypeId);
+                out.types[i].size = out.types[u as usize].size;
+            }
+        }
+        // Pointer sizes are implied.
+        for t in &mut out.types {
+            if matches!(t.shape, Shape::Pointer(_)) && t.size == 0 {
+                t.size = 8;
+            }
+        }
+        out.by_name.clear();
+        out.by_runtime_type.clear();
+        for (i, t) in out.types.iter().enumerate() {
+            if !t.name.is_empty() {
+                // Prefer the first definition that has content (structs can be declared twice).
+                let keep = match out.by_name.get(&t.name) {
+                    Some(&prev) => {
+                        let p = &out.types[prev as usize];
+                        matches!(&p.shape, Shape::Struct(f) if f.is_empty()) && !matches!(&t.shape, Shape::Struct(f) if f.is_empty())
+                    }
+                    None => true,
+                };
+                if keep {
+                    out.by_name.insert(t.name.clone(), i as TypeId);
+                }
+            }
+            if t.runtime_type != 0 {
+                out.by_runtime_type.entry(t.runtime_type).or_insert(i as TypeId);
+            }
+        }
     }
 
     pub fn ty(&self, id: TypeId) -> &Type {

@@ -1,8 +1,9 @@
 //! The Go executable: PT_LOAD segments (to fill file-backed pages the core lacks), DWARF,
 //! and the version recorded by the linker in `.go.buildinfo` (`runtime/debug` buildinfo
-//! format, `cmd/go/internal/version`; Go 1.18+ inline-string layout).
+//! format, `cmd/go/internal/version`; Go 1.18+ inline-string layout), the symbol table
+//! when one is kept, and the section addresses an executable without DWARF is read by.
 
-use object::{Object, ObjectSection};
+use object::{Object, ObjectSection, ObjectSymbol};
 
 use crate::bytes::uvarint;
 use crate::formats::dwarf::Dwarf;
@@ -19,11 +20,33 @@ pub struct Executable {
     pub is_pie: bool,
     pub machine: u16,
     pub load_segments: Vec<ProgramHeader>,
+    /// File bytes the ELF header and program headers take: `strip`/`objcopy` rewrite them
+    /// (section header offset and count), so they are not compared with the core.
+    pub header_bytes: u64,
     /// The Go version from `.go.buildinfo` (`go1.26.6`), if present.
     pub go_version: Option<String>,
     pub build_id: Option<Vec<u8>>,
+    /// The DWARF, or an empty table when the executable has none (`-ldflags=-w`): then
+    /// [`crate::runtime::stripped`] builds one from layout tables and type descriptors.
     pub dwarf: Dwarf,
+    /// `.gnu_debuglink`: the name of a separate debug file, when recorded.
+    pub debuglink: Option<String>,
+    /// Data symbols of `.symtab` (absent with `-ldflags=-s`), sorted by address.
+    pub data_symbols: Vec<Symbol>,
+    /// Allocated sections: (name, address, size).
+    pub sections: Vec<(String, u64, u64)>,
 }
+
+/// A data object of the symbol table (a global variable).
+#[derive(Debug, Clone)]
+pub struct Symbol {
+    pub name: String,
+    pub addr: u64,
+    pub size: u64,
+}
+
+/// Most symbols kept from a symbol table (a bound for damaged input).
+const MAX_SYMBOLS: usize = 1 << 22;
 
 impl Executable {
     /// Reads the executable. `data` must be its whole contents.
@@ -84,17 +107,96 @@ impl Executable {
         let lookup = |n: &str| -> &[u8] {
             sections.iter().find(|(name, _)| name == n).map(|(_, d)| d.as_ref()).unwrap_or(&[])
         };
-        let dwarf = Dwarf::load(&lookup)?;
+        let dwarf = match Dwarf::load(&lookup) {
+            Err(Error::NoDwarf) => Dwarf::default(),
+            r => r?,
+        };
+        let mut data_symbols: Vec<Symbol> = file
+            .symbols()
+            .filter(|s| s.kind() == object::SymbolKind::Data && s.address() != 0)
+            .take(MAX_SYMBOLS)
+            .filter_map(|s| Some(Symbol { name: s.name().ok()?.to_string(), addr: s.address(), size: s.size() }))
+            .collect();
+        data_symbols.sort_by_key(|s| s.addr);
+        let sections = file
+            .sections()
+            .filter(|s| s.address() != 0)
+            .filter_map(|s| Some((s.name().ok()?.to_string(), s.address(), s.size())))
+            .collect();
+        let debuglink = file.gnu_debuglink().ok().flatten().and_then(|(name, _crc)| std::str::from_utf8(name).ok().map(str::to_string));
         Ok(Executable {
             entry: header.entry,
             is_pie: header.e_type == ET_DYN,
             machine: header.machine,
             load_segments,
+            header_bytes: header.phoff.saturating_add(header.phnum as u64 * header.phentsize as u64).max(64),
             go_version,
             build_id,
             dwarf,
+            debuglink,
+            data_symbols,
+            sections,
         })
     }
+
+    /// Takes the DWARF of a separate debug file (`objcopy --only-keep-debug`, a
+    /// debuginfod cache entry) for an executable that has none. The file's build ID must
+    /// match when both record one.
+    pub fn use_debug_file(&mut self, data: &[u8]) -> Result<(), Error> {
+        let debug = Executable::parse(data).map_err(|e| match e {
+            Error::NotGo(_) => Error::Dwarf("the debug file is not of a Go program".into()),
+            e => e,
+        })?;
+        if let (Some(a), Some(b)) = (&self.build_id, &debug.build_id) {
+            if a != b {
+                return Err(Error::Dwarf(format!(
+                    "the debug file's build ID {} is not the executable's {}",
+                    hex(b),
+                    hex(a)
+                )));
+            }
+        }
+        if debug.dwarf.is_empty() {
+            return Err(Error::Dwarf("the debug file has no DWARF".into()));
+        }
+        self.dwarf = debug.dwarf;
+        Ok(())
+    }
+
+    /// The build ID as lowercase hex, the name debuginfod caches and `.build-id/` use.
+    pub fn build_id_hex(&self) -> Option<String> {
+        self.build_id.as_deref().map(hex)
+    }
+
+    /// `xx/yyyy.debug` of the build ID, under a `.build-id` directory.
+    pub fn build_id_path(&self) -> Option<String> {
+        let h = self.build_id_hex()?;
+        (h.len() > 2).then(|| format!("{}/{}.debug", &h[..2], &h[2..]))
+    }
+}
+
+/// What locates a separate debug file, read without decoding any DWARF.
+#[derive(Debug, Clone, Default)]
+pub struct DebugHints {
+    /// The executable has DWARF of its own (`.debug_info`).
+    pub has_dwarf: bool,
+    /// `xx/yyyy.debug` of the GNU build ID, under a `.build-id` directory.
+    pub build_id_path: Option<String>,
+    /// The `.gnu_debuglink` file name.
+    pub debuglink: Option<String>,
+}
+
+/// [`DebugHints`] of an ELF executable; `None` when it is not one.
+pub fn debug_hints(data: &[u8]) -> Option<DebugHints> {
+    let file = object::read::elf::ElfFile64::<object::LittleEndian>::parse(data).ok()?;
+    let has_dwarf = file.section_by_name(".debug_info").or_else(|| file.section_by_name(".zdebug_info")).is_some_and(|s| s.size() > 0);
+    let build_id_path = file.build_id().ok().flatten().map(hex).filter(|h| h.len() > 2).map(|h| format!("{}/{}.debug", &h[..2], &h[2..]));
+    let debuglink = file.gnu_debuglink().ok().flatten().and_then(|(name, _)| std::str::from_utf8(name).ok().map(str::to_string));
+    Some(DebugHints { has_dwarf, build_id_path, debuglink })
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Decodes the Go version string from the `.go.buildinfo` section: a 32-byte header

@@ -2,12 +2,16 @@
 //! space, heap spans and object slots, type descriptors, goroutines and their stacks, GC roots,
 //! and the naming of objects by type.
 
+pub mod abitypes;
 pub mod goroutines;
 pub mod heap;
+pub mod inference;
+pub mod layouts;
 pub mod memory;
 pub mod process;
 pub mod roots;
 pub mod rt;
 pub mod stacks;
+pub mod stripped;
 pub mod types;
 pub mod typing;

@@ -29,18 +29,19 @@ pub struct Process {
 impl Process {
     /// Loads a core and its executable.
     pub fn open(core_src: Rc<dyn ByteSource>, exe_src: Rc<dyn ByteSource>) -> Result<Process, Error> {
+        Self::open_with_debug(core_src, exe_src, None)
+    }
+
+    /// [`Process::open`] with a separate debug file (`--debug-file`, `.gnu_debuglink`,
+    /// a `.build-id/xx/yyyy.debug` entry) whose DWARF is used when the executable has none.
+    pub fn open_with_debug(core_src: Rc<dyn ByteSource>, exe_src: Rc<dyn ByteSource>, debug: Option<Rc<dyn ByteSource>>) -> Result<Process, Error> {
         let core = CoreFile::parse(&*core_src)?;
-        let exe = match exe_src.as_slice() {
-            Some(s) => Executable::parse(s)?,
-            None => {
-                let size = exe_src.size();
-                if size > 4 << 30 {
-                    return Err(Error::Unsupported(format!("the executable is {size} bytes; over 4 GiB is not supported")));
-                }
-                let data = exe_src.read_vec(0, size as usize)?;
-                Executable::parse(&data)?
+        let mut exe = with_bytes(&*exe_src, "the executable", Executable::parse)?;
+        if let Some(d) = debug {
+            if exe.dwarf.is_empty() {
+                with_bytes(&*d, "the debug file", |b| exe.use_debug_file(b))?;
             }
-        };
+        }
         Self::from_parts(core_src, core, exe_src, exe)
     }
 
@@ -51,7 +52,7 @@ impl Process {
         Self::from_parts(core_src, core, exe_src, exe)
     }
 
-    fn from_parts(core_src: Rc<dyn ByteSource>, core: CoreFile, exe_src: Rc<dyn ByteSource>, exe: Executable) -> Result<Process, Error> {
+    fn from_parts(core_src: Rc<dyn ByteSource>, core: CoreFile, exe_src: Rc<dyn ByteSource>, mut exe: Executable) -> Result<Process, Error> {
         // An executable of an unsupported Go release: say so before anything else fails on
         // runtime layouts heapwise does not know.
         if let Some(v) = exe.go_version.as_deref() {
@@ -90,6 +91,12 @@ impl Process {
         // pages are filled from the executable or read as zeros.
         let mem = Memory::new(core_src.clone(), exe_src.clone(), &core.segments, &core.truncated, &exe.load_segments, bias);
         check_segments_match(&core, &*core_src, &*exe_src, &exe, bias)?;
+        let has_dwarf = !exe.dwarf.is_empty();
+        if !has_dwarf {
+            let (dwarf, notes) = crate::runtime::stripped::synthesize(&exe, &mem, bias)?;
+            exe.dwarf = dwarf;
+            warnings.extend(notes);
+        }
 
         let exe_version = exe.go_version.clone();
         let rt = Rt { mem: &mem, dwarf: &exe.dwarf, bias };
@@ -108,7 +115,7 @@ impl Process {
                 return Err(Error::NotGo("neither the executable nor the core records a Go version".into()));
             }
         };
-        if core_version.is_none() && rt.global("runtime.buildVersion").is_err() {
+        if has_dwarf && core_version.is_none() && rt.global("runtime.buildVersion").is_err() {
             return Err(Error::NotGo("the executable's DWARF has no runtime.buildVersion".into()));
         }
         match parse_go_version(&go_version) {
@@ -126,6 +133,20 @@ impl Process {
     }
 }
 
+/// Runs `f` on the whole contents of `src` (mapped, or read when it is not).
+fn with_bytes<T>(src: &dyn ByteSource, what: &str, f: impl FnOnce(&[u8]) -> Result<T, Error>) -> Result<T, Error> {
+    match src.as_slice() {
+        Some(s) => f(s),
+        None => {
+            let size = src.size();
+            if size > 4 << 30 {
+                return Err(Error::Unsupported(format!("{what} is {size} bytes; over 4 GiB is not supported")));
+            }
+            f(&src.read_vec(0, size as usize)?)
+        }
+    }
+}
+
 /// Compares the read-only segments the core holds with the executable's bytes: a different
 /// build of the same program differs in its text.
 fn check_segments_match(
@@ -137,6 +158,20 @@ fn check_segments_match(
 ) -> Result<(), Error> {
     // A Go executable has two or three read-only PT_LOADs; more are not compared.
     for ph in exe.load_segments.iter().filter(|p| p.flags & PF_W == 0 && p.filesz > 0).take(8) {
+        // The headers and padding before the segment's first section differ between a
+        // binary and its stripped copy (`objcopy`, `strip`): compare from that section on.
+        let skip = exe
+            .sections
+            .iter()
+            .map(|&(_, a, _)| a)
+            .filter(|&a| a >= ph.vaddr && a < ph.vaddr.saturating_add(ph.filesz))
+            .min()
+            .map_or(0, |a| a - ph.vaddr)
+            .max(exe.header_bytes.saturating_sub(ph.offset));
+        if skip >= ph.filesz {
+            continue;
+        }
+        let ph = &crate::formats::elfcore::ProgramHeader { vaddr: ph.vaddr + skip, offset: ph.offset + skip, filesz: ph.filesz - skip, ..*ph };
         let start = ph.vaddr.wrapping_add(bias);
         // Segments are sorted by address: the last one starting at or below `start`.
         let i = core.segments.partition_point(|s| s.vaddr <= start);
