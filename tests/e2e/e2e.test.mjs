@@ -7,6 +7,7 @@
 // (default: the bundled demo, web/demo/). CHROMIUM (default /usr/bin/chromium).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,6 +65,19 @@ async function waitLoaded() {
   if (err) {
     assert.fail(`the page reported: ${await page.locator('.errors').innerText()}`);
   }
+}
+
+/** The overview's named share says what the engine's figures say, and they add up. */
+async function checkNamedShare() {
+  const share = page.locator('#named-share');
+  const num = async (a) => Number(await share.getAttribute(a));
+  const [live, named, inferred] = [await num('data-live-bytes'), await num('data-named-bytes'), await num('data-inferred-bytes')];
+  const pct = (b) => `${(b * 100 / Math.max(live, 1)).toFixed(1)}%`;
+  assert.equal(await share.innerText(), `named: ${pct(named)} of live bytes (inferred by layout: ${pct(inferred)})`);
+  const unnamed = (await page.locator('#unnamed tr.unnamed-reason td.bytes').evaluateAll((tds) => tds.map((td) => Number(td.dataset.bytes))));
+  const sum = named + inferred + unnamed.reduce((a, b) => a + b, 0);
+  console.log(`# named ${named}, inferred ${inferred}, unnamed ${unnamed.join('+') || 0} of ${live} live bytes`);
+  assert.ok(sum <= live, `named + inferred + unnamed reasons (${sum}) within the live bytes (${live})`);
 }
 
 async function histogramCount(type) {
@@ -133,6 +147,7 @@ test('open the demo: histogram has the demo types', { timeout: ANALYSIS_TIMEOUT 
   const overview = await page.locator('#overview').innerText();
   assert.match(overview, /Go version\s+go1\.\d+/);
   await page.waitForSelector('svg#breakdown rect');
+  await checkNamedShare();
   await page.screenshot({ path: path.join(OUT, 'overview.png'), fullPage: true });
   const { type, count } = pickType(DEMO_TRUTH);
   assert.equal(await histogramCount(type), count, `${type} count`);
@@ -150,6 +165,9 @@ test('load a core + executable with the file input: exact count, object page, ro
   await page.setInputFiles('#files', [CORE]);
   await waitLoaded();
   console.log(`# ${path.basename(CORE)} (${fs.statSync(CORE).size} bytes) analyzed in ${Date.now() - t0} ms`);
+  await page.waitForSelector('#named-share');
+  await checkNamedShare();
+  await page.screenshot({ path: path.join(OUT, 'overview-core.png'), fullPage: true });
   assert.equal(await histogramCount(type), count, `histogram count of ${type} (truth: ${TRUTH})`);
 
   // Sorting: by count, descending then ascending.
@@ -369,6 +387,26 @@ test('files dropped anywhere on the page are opened', { timeout: ANALYSIS_TIMEOU
   await page.dispatchEvent('.app', 'drop', { dataTransfer: dt });
   await waitLoaded();
   assert.match(await page.locator('.loaded').innerText(), /demo\.core\.zst \+ demo\.exe/);
+});
+
+test('a separate debug file is told from the executable and sent along', { timeout: ANALYSIS_TIMEOUT + 60_000 }, async () => {
+  // What `objcopy --only-keep-debug` makes (the layout of .build-id/xx/yyyy.debug files):
+  // the executable's ELF type, no code.
+  const debug = path.join(os.tmpdir(), `heapwise-${process.pid}.debug`);
+  execFileSync('objcopy', ['--only-keep-debug', EXE, debug]);
+  await page.goto(baseUrl + '#/');
+  await page.reload();
+  await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
+  await page.setInputFiles('#files', [debug]);
+  await page.waitForSelector(`.notice:has-text("Got the debug file ${path.basename(debug)}")`);
+  await page.setInputFiles('#files', [EXE]);
+  await page.waitForSelector(`.notice:has-text("(and the debug file ${path.basename(debug)})")`);
+  await page.setInputFiles('#files', [CORE]);
+  // heapwise-core reads DWARF from the executable only so far: the worker says so.
+  await page.waitForSelector('.errors', { timeout: ANALYSIS_TIMEOUT });
+  assert.match(await page.locator('.errors').innerText(), /separate debug files are not supported yet/);
+  await page.locator('.errors button:has-text("Dismiss")').click();
+  fs.rmSync(debug);
 });
 
 test('bad input is reported in words, and Cancel restarts the worker', async () => {

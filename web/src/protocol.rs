@@ -22,15 +22,31 @@ pub const MAX_CHAIN_SENT: usize = 40;
 /// Page -> worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Request {
-    /// Analyze a dropped core (plain ELF or zstd-compressed) with its executable.
+    /// Analyze a dropped core (plain ELF or zstd-compressed) with its executable, or a heap
+    /// dump with or without one; `debug`: a separate debug file of a stripped executable
+    /// (`objcopy --only-keep-debug` output, a `.build-id/xx/yyyy.debug` file).
     Open {
         #[serde(with = "opt_file")]
         core: Option<web_sys::File>,
         #[serde(with = "opt_file")]
         exe: Option<web_sys::File>,
+        #[serde(with = "opt_file", default)]
+        debug: Option<web_sys::File>,
     },
     /// Fetch and analyze `./demo/demo.core.zst` + `./demo/demo.exe`.
     OpenDemo,
+    /// A question about the loaded analysis: answered by [`Response::Answer`] or
+    /// [`Response::Failed`] carrying the same query.
+    Query(Query),
+    /// Drop the loaded analysis. (An analysis in progress is stopped by terminating the
+    /// worker: the worker is busy and reads no message until it finishes.)
+    Cancel,
+}
+
+/// What the page asks about a loaded analysis. Plain data, so the page keys its cache of
+/// answers by it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Query {
     Overview,
     /// Counts and bytes per type (fast: no dominators, no cost accounting).
     Histogram,
@@ -53,9 +69,37 @@ pub enum Request {
     Path { addr: u64 },
     Goroutines,
     Breakdown,
-    /// Drop the loaded analysis. (An analysis in progress is stopped by terminating the
-    /// worker: the worker is busy and reads no message until it finishes.)
-    Cancel,
+}
+
+/// The answer to one [`Query`] (the variant of the same name).
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Answer {
+    Overview(Overview),
+    Histogram(Vec<HistogramRow>),
+    /// Rows with `rounding_waste` and `padding` set; `ms`: time the worker spent.
+    HistogramCost { rows: Vec<HistogramRow>, ms: f64 },
+    /// Rows with `retained` set; `ms`: time the worker spent (dominators included).
+    HistogramRetained { rows: Vec<HistogramRow>, ms: f64 },
+    /// At most [`MAX_DOMINATOR_CHILDREN`] nodes (no children loaded); `total`: how many there are.
+    DominatorTree { nodes: Vec<DominatorNode>, total: u64, total_live: u64 },
+    /// At most [`MAX_DOMINATOR_CHILDREN`] nodes, largest retained first.
+    DominatorChildren(Vec<DominatorNode>),
+    /// Those retaining at least [`SUSPECT_THRESHOLD`] of the live heap.
+    Suspects(Vec<Suspect>),
+    WhatIf(WhatIf),
+    /// An SVG document.
+    OwnersGraph(String),
+    /// The first [`MAX_OBJECT_ROWS`] matching objects; `total` and `total_bytes` count them all.
+    Objects { rows: Vec<ObjectRow>, total: u64, total_bytes: u64 },
+    /// `detail` is `None` when no heap object is there. `detail.dominators` holds at most
+    /// [`MAX_CHAIN_SENT`] entries: the first ones and the last one; `dominators_total` is the
+    /// chain's length.
+    Object { detail: Option<ObjectDetail>, dominators_total: u64 },
+    /// `path` is `None` when no root reaches the address. `path.hops` holds at most
+    /// [`MAX_CHAIN_SENT`] hops: the first half and the last half; `hops_total` is the path's length.
+    Path { path: Option<RootPath>, hops_total: u64 },
+    Goroutines(Vec<GoroutineInfo>),
+    Breakdown(Breakdown),
 }
 
 /// Worker -> page.
@@ -64,58 +108,38 @@ pub enum Response {
     /// The worker's wasm has loaded; the page may send requests.
     Ready,
     Progress { phase: String, fraction: f64 },
-    /// `request` names the request that failed (`open`, `object`, ...); `fatal` means the
-    /// worker crashed and must be restarted.
+    /// Opening failed (`request`: `open`), or the worker itself did (`internal`); `fatal`
+    /// means the worker crashed and must be restarted.
     Error { request: String, message: String, fatal: bool },
-    Opened { core_name: String, exe_name: String, overview: Overview },
-    Overview { overview: Overview },
-    Histogram { rows: Vec<HistogramRow> },
-    /// Rows with `rounding_waste` and `padding` set; `ms`: time the worker spent.
-    HistogramCost { rows: Vec<HistogramRow>, ms: f64 },
-    /// Rows with `retained` set; `ms`: time the worker spent (dominators included).
-    HistogramRetained { rows: Vec<HistogramRow>, ms: f64 },
-    /// At most [`MAX_DOMINATOR_CHILDREN`] nodes (no children loaded); `total`: how many there are.
-    DominatorTree { nodes: Vec<DominatorNode>, total: u64, total_live: u64 },
-    DominatorChildren { addr: u64, nodes: Vec<DominatorNode> },
-    Suspects { suspects: Vec<Suspect>, threshold: f64 },
-    WhatIf { addr: u64, field: Option<String>, result: WhatIf },
-    OwnersGraph { addr: u64, svg: String },
+    /// `exe_name` and `debug_name` are empty when no such file was given.
+    Opened { core_name: String, exe_name: String, debug_name: String, overview: Overview },
+    Answer { query: Query, answer: Answer },
+    /// The query could not be answered (the engine failed on it).
+    Failed { query: Query, message: String },
     /// Size of the worker's wasm linear memory (`WebAssembly.Memory` buffer), posted after
     /// every answer; wasm memory never shrinks, so this is also the peak.
     Memory { wasm_bytes: u64 },
-    /// The first [`MAX_OBJECT_ROWS`] matching objects; `total` and `total_bytes` count them all.
-    Objects { type_regex: Option<String>, rows: Vec<ObjectRow>, total: u64, total_bytes: u64 },
-    /// `detail.dominators` holds at most [`MAX_CHAIN_SENT`] entries: the first ones and the
-    /// last one; `dominators_total` is the chain's length.
-    Object { addr: u64, detail: Option<ObjectDetail>, dominators_total: u64 },
-    /// `path.hops` holds at most [`MAX_CHAIN_SENT`] hops: the first half and the last half;
-    /// `hops_total` is the path's length.
-    Path { addr: u64, path: Option<RootPath>, hops_total: u64 },
-    Goroutines { goroutines: Vec<GoroutineInfo> },
-    Breakdown { breakdown: Breakdown },
     Cancelled,
 }
 
-impl Request {
+impl Query {
     /// Short name used in error messages.
     pub fn name(&self) -> &'static str {
         match self {
-            Request::Open { .. } | Request::OpenDemo => "open",
-            Request::Overview => "overview",
-            Request::Histogram => "histogram",
-            Request::HistogramCost => "histogram-cost",
-            Request::HistogramRetained => "histogram-retained",
-            Request::DominatorTree => "dominators",
-            Request::DominatorChildren { .. } => "dominator-children",
-            Request::Suspects => "suspects",
-            Request::WhatIf { .. } => "whatif",
-            Request::OwnersGraph { .. } => "owners-graph",
-            Request::Objects { .. } => "objects",
-            Request::Object { .. } => "object",
-            Request::Path { .. } => "path",
-            Request::Goroutines => "goroutines",
-            Request::Breakdown => "breakdown",
-            Request::Cancel => "cancel",
+            Query::Overview => "overview",
+            Query::Histogram => "histogram",
+            Query::HistogramCost => "histogram-cost",
+            Query::HistogramRetained => "histogram-retained",
+            Query::DominatorTree => "dominators",
+            Query::DominatorChildren { .. } => "dominator-children",
+            Query::Suspects => "suspects",
+            Query::WhatIf { .. } => "whatif",
+            Query::OwnersGraph { .. } => "owners-graph",
+            Query::Objects { .. } => "objects",
+            Query::Object { .. } => "object",
+            Query::Path { .. } => "path",
+            Query::Goroutines => "goroutines",
+            Query::Breakdown => "breakdown",
         }
     }
 }

@@ -1,10 +1,13 @@
-//! The analysis worker: receives [`Request`]s, runs the engine, posts [`Response`]s.
+//! The analysis worker: receives [`Request`]s, runs `heapwise_core`'s [`Analysis`], posts
+//! [`Response`]s.
 //!
 //! The engine is synchronous: while it works the worker reads no message. Cancelling an
 //! analysis therefore means terminating the worker (the page does that and starts a new one).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
+use heapwise_core::analysis::Analysis;
 use heapwise_core::source::ByteSource;
 use js_sys::{Date, Promise};
 use wasm_bindgen::prelude::*;
@@ -13,14 +16,16 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent, Response as FetchResponse};
 
 use crate::blob::open_blob;
-use crate::engine::Engine;
-use crate::protocol::{from_js, to_js, Request, Response, MAX_CHAIN_SENT, MAX_DOMINATOR_CHILDREN, SUSPECT_THRESHOLD};
+use crate::protocol::{
+    from_js, to_js, Answer, Query, Request, Response, MAX_CHAIN_SENT, MAX_DOMINATOR_CHILDREN, MAX_OBJECT_ROWS,
+    SUSPECT_THRESHOLD,
+};
 
 pub const DEMO_CORE: &str = "./demo/demo.core.zst";
 pub const DEMO_EXE: &str = "./demo/demo.exe";
 
 thread_local! {
-    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    static ANALYSIS: RefCell<Option<Analysis>> = const { RefCell::new(None) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -123,98 +128,124 @@ fn keep_ends<T>(v: &mut Vec<T>, head: usize, tail: usize) -> u64 {
 }
 
 fn handle(req: Request) {
-    let name = req.name();
     match req {
-        Request::Open { core, exe } => {
-            let Some(core) = core else { return error(name, "no core file was given") };
-            let (core_name, exe_name) = (core.name(), exe.as_ref().map(|e| e.name()).unwrap_or_default());
-            open(core.into(), exe.map(Into::into), core_name, exe_name);
+        Request::Open { core, exe, debug } => {
+            let Some(core) = core else { return error("open", "no core file was given") };
+            let name = |f: &Option<web_sys::File>| f.as_ref().map(|f| f.name()).unwrap_or_default();
+            let names = Names { core: core.name(), exe: name(&exe), debug: name(&debug) };
+            open(core.into(), exe.map(Into::into), debug.map(Into::into), names);
         }
         Request::OpenDemo => wasm_bindgen_futures::spawn_local(async {
             match fetch_demo().await {
-                Ok((core, exe)) => open(core, Some(exe), "demo.core.zst".into(), "demo.exe".into()),
+                Ok((core, exe)) => {
+                    let names = Names { core: "demo.core.zst".into(), exe: "demo.exe".into(), debug: String::new() };
+                    open(core, Some(exe), None, names)
+                }
                 Err(e) => error("open", e),
             }
         }),
         Request::Cancel => {
-            ENGINE.with(|e| e.borrow_mut().take());
+            ANALYSIS.with(|a| a.borrow_mut().take());
             post(&Response::Cancelled);
         }
-        other => ENGINE.with(|cell| {
-            let guard = cell.borrow();
-            let Some(engine) = guard.as_ref() else {
-                return error(name, "no core is loaded: open a core and its executable first");
+        Request::Query(query) => ANALYSIS.with(|cell| {
+            let response = match cell.borrow().as_ref() {
+                None => Response::Failed { query, message: "no core is loaded: open a core and its executable first".into() },
+                Some(analysis) => match answer(analysis, &query) {
+                    Ok(answer) => Response::Answer { query, answer },
+                    Err(e) => Response::Failed { query, message: e.to_string() },
+                },
             };
-            let resp = match other {
-                Request::Overview => Response::Overview { overview: engine.overview() },
-                Request::Histogram => Response::Histogram { rows: engine.histogram() },
-                Request::HistogramCost => {
-                    let t0 = Date::now();
-                    let rows = engine.histogram_cost();
-                    Response::HistogramCost { rows, ms: Date::now() - t0 }
-                }
-                Request::HistogramRetained => {
-                    let t0 = Date::now();
-                    let rows = engine.histogram_retained();
-                    Response::HistogramRetained { rows, ms: Date::now() - t0 }
-                }
-                Request::DominatorTree => {
-                    let (nodes, total, total_live) = engine.dominator_tree(MAX_DOMINATOR_CHILDREN);
-                    Response::DominatorTree { nodes, total, total_live }
-                }
-                Request::DominatorChildren { addr } => match engine.dominator_children(addr, MAX_DOMINATOR_CHILDREN) {
-                    Ok(nodes) => Response::DominatorChildren { addr, nodes },
-                    Err(e) => return error(name, e),
-                },
-                Request::Suspects => {
-                    Response::Suspects { suspects: engine.suspects(SUSPECT_THRESHOLD), threshold: SUSPECT_THRESHOLD }
-                }
-                Request::WhatIf { addr, field } => match engine.whatif(addr, field.as_deref()) {
-                    Ok(result) => Response::WhatIf { addr, field, result },
-                    Err(e) => return error(name, e),
-                },
-                Request::OwnersGraph { addr } => match engine.owners_svg(addr) {
-                    Ok(svg) => Response::OwnersGraph { addr, svg },
-                    Err(e) => return error(name, e),
-                },
-                Request::Objects { type_regex } => match engine.objects(type_regex.as_deref()) {
-                    Ok(mut rows) => {
-                        let total = rows.len() as u64;
-                        let total_bytes = rows.iter().map(|r| r.size).sum();
-                        rows.truncate(crate::protocol::MAX_OBJECT_ROWS);
-                        Response::Objects { type_regex, rows, total, total_bytes }
-                    }
-                    Err(e) => return error(name, e),
-                },
-                Request::Object { addr } => match engine.object(addr) {
-                    Ok(mut detail) => {
-                        let total = detail.as_mut().map_or(0, |d| keep_ends(&mut d.dominators, MAX_CHAIN_SENT - 1, 1));
-                        Response::Object { addr, detail, dominators_total: total }
-                    }
-                    Err(e) => return error(name, e),
-                },
-                Request::Path { addr } => match engine.path(addr) {
-                    Ok(mut path) => {
-                        let half = MAX_CHAIN_SENT / 2;
-                        let total = path.as_mut().map_or(0, |p| keep_ends(&mut p.hops, half, half));
-                        Response::Path { addr, path, hops_total: total }
-                    }
-                    Err(e) => return error(name, e),
-                },
-                Request::Goroutines => Response::Goroutines { goroutines: engine.goroutines() },
-                Request::Breakdown => Response::Breakdown { breakdown: engine.breakdown() },
-                Request::Open { .. } | Request::OpenDemo | Request::Cancel => unreachable!(),
-            };
-            post(&resp);
+            post(&response);
             post_memory();
         }),
     }
 }
 
+/// Answers one query from the loaded analysis, cut to what the protocol carries at most.
+fn answer(a: &Analysis, query: &Query) -> Result<Answer, heapwise_core::Error> {
+    Ok(match query {
+        Query::Overview => Answer::Overview(a.overview()),
+        Query::Histogram => Answer::Histogram(a.histogram()),
+        Query::HistogramCost => {
+            let t0 = Date::now();
+            let rows = a.histogram_cost();
+            Answer::HistogramCost { rows, ms: Date::now() - t0 }
+        }
+        Query::HistogramRetained => {
+            let t0 = Date::now();
+            let rows = a.histogram_retained();
+            Answer::HistogramRetained { rows, ms: Date::now() - t0 }
+        }
+        Query::DominatorTree => {
+            let tree = a.dom();
+            let total = tree.children_of(None).count() as u64;
+            let nodes = a.dominator_tree(1, MAX_DOMINATOR_CHILDREN);
+            Answer::DominatorTree { nodes, total, total_live: tree.total_live }
+        }
+        Query::DominatorChildren { addr } => Answer::DominatorChildren(a.dominator_children(*addr, MAX_DOMINATOR_CHILDREN)?),
+        Query::Suspects => Answer::Suspects(a.suspects(SUSPECT_THRESHOLD)),
+        Query::WhatIf { addr, field } => Answer::WhatIf(a.whatif(*addr, field.as_deref())?),
+        // Referrers four levels up, as `heapwise graph` draws them.
+        Query::OwnersGraph { addr } => Answer::OwnersGraph(a.owners_svg(*addr, Some(4))?),
+        Query::Objects { type_regex } => {
+            let mut rows = a.objects(type_regex.as_deref())?;
+            let total = rows.len() as u64;
+            let total_bytes = rows.iter().map(|r| r.size).sum();
+            rows.truncate(MAX_OBJECT_ROWS);
+            Answer::Objects { rows, total, total_bytes }
+        }
+        Query::Object { addr } => {
+            let mut detail = found(a.object(*addr))?;
+            let dominators_total = detail.as_mut().map_or(0, |d| keep_ends(&mut d.dominators, MAX_CHAIN_SENT - 1, 1));
+            Answer::Object { detail, dominators_total }
+        }
+        Query::Path { addr } => {
+            let mut path = found(a.path(*addr))?;
+            let half = MAX_CHAIN_SENT / 2;
+            let hops_total = path.as_mut().map_or(0, |p| keep_ends(&mut p.hops, half, half));
+            Answer::Path { path, hops_total }
+        }
+        Query::Goroutines => Answer::Goroutines(a.goroutines()),
+        Query::Breakdown => Answer::Breakdown(a.breakdown()),
+    })
+}
+
+/// `NotFound` (no object at that address, no path to it) is an answer, not a failure.
+fn found<T>(r: Result<T, heapwise_core::Error>) -> Result<Option<T>, heapwise_core::Error> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(heapwise_core::Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Names of the opened files, as the page shows them (empty: not given).
+struct Names {
+    core: String,
+    exe: String,
+    debug: String,
+}
+
+fn engine_error(e: heapwise_core::Error) -> String {
+    match e {
+        heapwise_core::Error::Cancelled => "cancelled".to_string(),
+        e => e.to_string(),
+    }
+}
+
 /// Opens a core with its executable, or a heap dump (told by its header, after any zstd
 /// decompression) with or without one.
-fn open(core: Blob, exe: Option<Blob>, core_name: String, exe_name: String) {
-    ENGINE.with(|e| e.borrow_mut().take());
+fn open(core: Blob, exe: Option<Blob>, debug: Option<Blob>, names: Names) {
+    ANALYSIS.with(|a| a.borrow_mut().take());
+    // heapwise-core reads DWARF from the executable only, so far.
+    if debug.is_some() {
+        return error(
+            "open",
+            format!("{}: separate debug files are not supported yet; drop the executable built with its DWARF instead", names.debug),
+        );
+    }
+    let Names { core: core_name, exe: exe_name, debug: debug_name } = names;
     crate::blob::forget_caches();
     let t0 = Date::now();
     let mut t = Throttle::new();
@@ -230,15 +261,17 @@ fn open(core: Blob, exe: Option<Blob>, core_name: String, exe_name: String) {
         },
         None => None,
     };
+    let core_src: Rc<dyn ByteSource> = Rc::from(core_src);
+    let exe_src: Option<Rc<dyn ByteSource>> = exe_src.map(Rc::from);
     let opened = match (is_dump, exe_src) {
-        (true, exe_src) => Engine::open_heapdump(core_src, exe_src, &mut |phase, f| t.report(phase, f)),
-        (false, Some(exe_src)) => Engine::open(core_src, exe_src, &mut |phase, f| t.report(phase, f)),
+        (true, exe_src) => Analysis::open_heapdump(core_src, exe_src, &mut |phase, f| t.report(phase, f)),
+        (false, Some(exe_src)) => Analysis::open(core_src, exe_src, &mut |phase, f| t.report(phase, f)),
         (false, None) => {
             return error("open", "the executable is missing: drop the program that produced the core together with it")
         }
     };
     match opened {
-        Ok(engine) => {
+        Ok(analysis) => {
             let (reads, bytes, ms) = crate::blob::read_stats();
             web_sys::console::log_1(
                 &format!(
@@ -250,12 +283,12 @@ fn open(core: Blob, exe: Option<Blob>, core_name: String, exe_name: String) {
                 .into(),
             );
             crate::blob::shrink_caches();
-            let overview = engine.overview();
-            ENGINE.with(|e| *e.borrow_mut() = Some(engine));
-            post(&Response::Opened { core_name, exe_name, overview });
+            let overview = analysis.overview();
+            ANALYSIS.with(|a| *a.borrow_mut() = Some(analysis));
+            post(&Response::Opened { core_name, exe_name, debug_name, overview });
             post_memory();
         }
-        Err(e) => error("open", e),
+        Err(e) => error("open", engine_error(e)),
     }
 }
 
