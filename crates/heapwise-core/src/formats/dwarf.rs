@@ -394,17 +394,19 @@ impl Dwarf {
                 }
             })
             .collect();
+        // Pointer sizes are implied. Before typedefs take their target's size: Go's map and
+        // chan types are typedefs of pointers (`map[K]V` of `*maps.Map`, `chan T` of
+        // `*hchan<T>`), one word each.
+        for t in &mut out.types {
+            if matches!(t.shape, Shape::Pointer(_)) && t.size == 0 {
+                t.size = 8;
+            }
+        }
         // Typedefs carry no byte size: take the target's.
         for i in 0..out.types.len() {
             if out.types[i].size == 0 {
                 let u = out.underlying(i as TypeId);
                 out.types[i].size = out.types[u as usize].size;
-            }
-        }
-        // Pointer sizes are implied.
-        for t in &mut out.types {
-            if matches!(t.shape, Shape::Pointer(_)) && t.size == 0 {
-                t.size = 8;
             }
         }
         for (i, t) in out.types.iter().enumerate() {

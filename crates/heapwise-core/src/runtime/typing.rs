@@ -239,33 +239,41 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// (or was named from a malloc header with a different array length: a slice's cap is
     /// exact where the header only bounds it); then queues its contents for walking.
     fn reach(&mut self, addr: u64, ty: TypeId, count: u64) {
-        let Some(t) = self.heap.find(addr) else { return };
+        let Some(mut t) = self.heap.find(addr) else { return };
+        // An object's value starts past its malloc header, if it has one.
+        if self.heap.span_of_slot(t.slot).layout.has_malloc_header() {
+            t.offset = t.offset.wrapping_sub(self.heap.params.malloc_header_size);
+        }
         let current = self.typing.slot_type[t.slot as usize];
         let rename = current != UNTYPED && count > 1 && {
             let e = &self.typing.entries[current as usize];
-            e.dwarf == Some(ty) && e.count != count && e.count > count
+            // The header's type and the slice's element may be two DWARF entries of one type.
+            let same = e.dwarf == Some(ty) || e.dwarf.is_some_and(|d| self.rt.dwarf.ty(d).name == self.rt.dwarf.ty(ty).name);
+            same && e.count != count && e.count > count
         };
         if t.offset == 0 && (current == UNTYPED || rename) {
-            let entry = match self.entry_cache.get(&(ty, count)) {
-                Some(&e) => e,
-                None => {
-                    let elem_name = display_name(self.rt.dwarf, ty);
-                    // Generic shape types erase the real type: naming by them would mislead.
-                    let e = if elem_name.contains("go.shape.") {
-                        None
-                    } else {
-                        Some(self.typing.intern(array_name(&elem_name, count), Some(ty), count))
-                    };
-                    self.entry_cache.insert((ty, count), e);
-                    e
-                }
-            };
-            let Some(e) = entry else { return };
+            let Some(e) = self.entry_for(ty, count) else { return };
             self.typing.slot_type[t.slot as usize] = e;
         }
         if self.walked.insert(t.slot as usize) {
             self.queue.push((addr, ty, count));
         }
+    }
+
+    /// The type-table entry of `count` × `ty`; `None` for generic shape types, which erase
+    /// the real type: naming by them would mislead.
+    fn entry_for(&mut self, ty: TypeId, count: u64) -> Option<u32> {
+        if let Some(&e) = self.entry_cache.get(&(ty, count)) {
+            return e;
+        }
+        let elem_name = display_name(self.rt.dwarf, ty);
+        let e = if elem_name.contains("go.shape.") {
+            None
+        } else {
+            Some(self.typing.intern(array_name(&elem_name, count), Some(ty), count))
+        };
+        self.entry_cache.insert((ty, count), e);
+        e
     }
 
     /// Names an object with a label that has no DWARF type (runtime-internal parts).
