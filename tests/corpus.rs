@@ -219,3 +219,9 @@ fn shapes_map_and_chan_elements() {
     }
 }
 
+/// An object reached first through a pointer to its first field is named by its own type.
+#[test]
+fn shapes_enclosing_type_wins() {
+    check_shapes(&["main.Outer", "main.Inner", "main.InnerLeaf", "main.OuterChild"], &["outer_0"]);
+}
+

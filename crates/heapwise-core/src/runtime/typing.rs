@@ -98,6 +98,35 @@ pub fn pointee_at(dwarf: &Dwarf, ty: TypeId, offset: u64) -> Option<TypeId> {
     None
 }
 
+/// Whether a value of type `outer` starts with a value of type `inner`: `inner` is `outer`,
+/// or its field at offset 0 (recursively), or its element.
+pub fn encloses_at_start(dwarf: &Dwarf, outer: TypeId, inner: TypeId) -> bool {
+    let inner_u = dwarf.underlying(inner);
+    // (type, depth) still to look into; structs can start with several zero-size fields.
+    let mut work = vec![(outer, 0u32)];
+    let mut visits = 0;
+    while let Some((ty, depth)) = work.pop() {
+        visits += 1;
+        if visits > 256 {
+            return false;
+        }
+        if ty == inner || dwarf.underlying(ty) == inner_u && dwarf.ty(ty).name == dwarf.ty(inner).name {
+            return true;
+        }
+        if depth >= 16 {
+            continue;
+        }
+        match &dwarf.ty(dwarf.underlying(ty)).shape {
+            Shape::Struct(fields) => {
+                work.extend(fields.iter().filter(|f| f.offset == 0).map(|f| (f.ty, depth + 1)));
+            }
+            Shape::Array { elem, len } if *len > 0 => work.push((*elem, depth + 1)),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// How a pointer-carrying word (or word pair) inside a value is interpreted.
 #[derive(Debug, Clone, Copy)]
 enum Slot {
@@ -131,6 +160,8 @@ struct Namer<'a, 'r> {
     typing: Typing,
     flat: crate::fasthash::FastMap<TypeId, Flat>,
     walked: crate::bitset::BitSet,
+    /// Slots named by their own allocation (malloc header, `largeType`): never renamed.
+    self_named: crate::bitset::BitSet,
     queue: Vec<(u64, TypeId, u64)>,
     itab_type_off: Option<u64>,
     slice_elem_cache: HashMap<TypeId, Option<TypeId>>,
@@ -237,7 +268,9 @@ impl<'a, 'r> Namer<'a, 'r> {
 
     /// Names the object at `addr` as `count` × `ty` if it starts there and has no name yet
     /// (or was named from a malloc header with a different array length: a slice's cap is
-    /// exact where the header only bounds it); then queues its contents for walking.
+    /// exact where the header only bounds it; or was named by propagation after a value at
+    /// its start that `ty` encloses: a pointer to an object's first field names only that
+    /// field); then queues its contents for walking.
     fn reach(&mut self, addr: u64, ty: TypeId, count: u64) {
         let Some(mut t) = self.heap.find(addr) else { return };
         // An object's value starts past its malloc header, if it has one.
@@ -251,6 +284,31 @@ impl<'a, 'r> Namer<'a, 'r> {
             let same = e.dwarf == Some(ty) || e.dwarf.is_some_and(|d| self.rt.dwarf.ty(d).name == self.rt.dwarf.ty(ty).name);
             same && e.count != count && e.count > count
         };
+        // The enclosing value wins over its first field (and an array over its first
+        // element), unless the allocation named itself.
+        let enclosing = t.offset == 0
+            && current != UNTYPED
+            && !self.self_named.get(t.slot as usize)
+            && match &self.typing.entries[current as usize] {
+                TypeEntry { dwarf: Some(cur), count: 1, .. } => {
+                    let (cur, d) = (*cur, self.rt.dwarf);
+                    if count > 1 {
+                        cur == ty || d.ty(cur).name == d.ty(ty).name || encloses_at_start(d, ty, cur)
+                    } else {
+                        cur != ty && encloses_at_start(d, ty, cur) && !encloses_at_start(d, cur, ty)
+                    }
+                }
+                _ => false,
+            };
+        if enclosing {
+            if let Some(e) = self.entry_for(ty, count) {
+                self.typing.slot_type[t.slot as usize] = e;
+                // Walk it again as the larger value: the first field's walk missed the rest.
+                self.walked.insert(t.slot as usize);
+                self.queue.push((addr, ty, count));
+            }
+            return;
+        }
         if t.offset == 0 && (current == UNTYPED || rename) {
             let Some(e) = self.entry_for(ty, count) else { return };
             self.typing.slot_type[t.slot as usize] = e;
@@ -582,6 +640,7 @@ pub fn assign_types(
         typing,
         flat: Default::default(),
         walked: crate::bitset::BitSet::new(n),
+        self_named: crate::bitset::BitSet::new(n),
         queue: Vec::new(),
         itab_type_off,
         slice_elem_cache: HashMap::new(),
@@ -614,6 +673,7 @@ pub fn assign_types(
             let elem_name = info.dwarf.map(|d| display_name(rt.dwarf, d)).unwrap_or_else(|| info.name.clone());
             let e = namer.typing.intern(array_name(&elem_name, count), info.dwarf, count);
             namer.typing.slot_type[slot as usize] = e;
+            namer.self_named.insert(slot as usize);
             if let Some(d) = info.dwarf {
                 if namer.walked.insert(slot as usize) {
                     namer.queue.push((obj + data_off, d, count));
