@@ -225,3 +225,9 @@ fn shapes_enclosing_type_wins() {
     check_shapes(&["main.Outer", "main.Inner", "main.InnerLeaf", "main.OuterChild"], &["outer_0"]);
 }
 
+/// `sync.Map` contents: trie nodes, entries, and the dynamic types of keys and values.
+#[test]
+fn shapes_sync_map() {
+    check_shapes(&["main.SyncVal", "main.SyncKey", "main.SyncBoxed"], &[]);
+}
+

@@ -98,6 +98,25 @@ pub fn pointee_at(dwarf: &Dwarf, ty: TypeId, offset: u64) -> Option<TypeId> {
     None
 }
 
+/// For a struct holding one `unsafe.Pointer` and a zero-length `[0]*T` field (as
+/// `sync/atomic.Pointer[T]` does, `sync/atomic/type.go`), `T`.
+fn typed_unsafe_pointee(dwarf: &Dwarf, fields: &[crate::formats::dwarf::Field]) -> Option<TypeId> {
+    let mut pointee = None;
+    let mut unsafe_ptrs = 0;
+    for f in fields {
+        match &dwarf.ty(dwarf.underlying(f.ty)).shape {
+            Shape::Array { elem, len: 0 } => {
+                if let Shape::Pointer(Some(p)) = dwarf.ty(dwarf.underlying(*elem)).shape {
+                    pointee = Some(p);
+                }
+            }
+            Shape::Pointer(None) => unsafe_ptrs += 1,
+            _ => {}
+        }
+    }
+    pointee.filter(|_| unsafe_ptrs == 1)
+}
+
 /// Whether a value of type `outer` starts with a value of type `inner`: `inner` is `outer`,
 /// or its field at offset 0 (recursively), or its element.
 pub fn encloses_at_start(dwarf: &Dwarf, outer: TypeId, inner: TypeId) -> bool {
@@ -166,6 +185,10 @@ struct Namer<'a, 'r> {
     itab_type_off: Option<u64>,
     slice_elem_cache: HashMap<TypeId, Option<TypeId>>,
     group_by_map: HashMap<TypeId, Option<TypeId>>,
+    /// `sync.Map` trie node types by (node type, isEntry).
+    trie_nodes: HashMap<(TypeId, bool), Option<TypeId>>,
+    /// Generic shape types standing in for an instantiation DWARF omits: the name to use.
+    shape_names: HashMap<TypeId, String>,
     closure_names: HashMap<u64, Option<(u32, Vec<(TypeId, u64)>)>>,
     entry_cache: crate::fasthash::FastMap<(TypeId, u64), Option<u32>>,
     flat_visits: u32,
@@ -224,8 +247,17 @@ impl<'a, 'r> Namer<'a, 'r> {
             Shape::Pointer(p) => out.push((base, Slot::Ptr(*p))),
             Shape::Func => out.push((base, Slot::Func)),
             Shape::Struct(fields) => {
+                // `sync/atomic.Pointer[T]` keeps an `unsafe.Pointer` and names its pointee in
+                // a zero-length `[0]*T` field. (`weak.Pointer[T]` looks the same but points to
+                // a handle, not to a T.)
+                let typed_unsafe =
+                    if dwarf.ty(u).name.starts_with("sync/atomic.Pointer[") { typed_unsafe_pointee(dwarf, fields) } else { None };
                 for f in fields.clone() {
-                    self.flatten_into(f.ty, base.wrapping_add(f.offset), out, depth + 1);
+                    let at = base.wrapping_add(f.offset);
+                    match typed_unsafe {
+                        Some(p) if dwarf.ty(dwarf.underlying(f.ty)).shape == Shape::Pointer(None) => out.push((at, Slot::Ptr(Some(p)))),
+                        _ => self.flatten_into(f.ty, at, out, depth + 1),
+                    }
                 }
             }
             Shape::Array { elem, len } => {
@@ -324,7 +356,10 @@ impl<'a, 'r> Namer<'a, 'r> {
         if let Some(&e) = self.entry_cache.get(&(ty, count)) {
             return e;
         }
-        let elem_name = display_name(self.rt.dwarf, ty);
+        let elem_name = match self.shape_names.get(&ty) {
+            Some(n) => n.clone(),
+            None => display_name(self.rt.dwarf, ty),
+        };
         let e = if elem_name.contains("go.shape.") {
             None
         } else {
@@ -376,7 +411,10 @@ impl<'a, 'r> Namer<'a, 'r> {
             return;
         }
         match slot {
-            Slot::Ptr(Some(p)) => self.reach(v, p, 1),
+            Slot::Ptr(Some(p)) => {
+                let p = self.trie_node(p, v);
+                self.reach(v, p, 1)
+            }
             Slot::Ptr(None) => {}
             Slot::Slice(e) => {
                 let cap = self.word(at.wrapping_add(16));
@@ -490,6 +528,33 @@ impl<'a, 'r> Namer<'a, 'r> {
                 }
             }
         }
+    }
+
+    /// A `sync.Map` (`internal/sync/hashtriemap.go`, Go 1.24+) points to its trie nodes as
+    /// `*node[K, V]`, a header that both `indirect[K, V]` and `entry[K, V]` start with; its
+    /// `isEntry` says which one the node is. Any other type is returned unchanged.
+    fn trie_node(&mut self, ty: TypeId, addr: u64) -> TypeId {
+        const NODE: &str = "internal/sync.node[";
+        let dwarf = self.rt.dwarf;
+        let Some(args) = dwarf.ty(ty).name.strip_prefix(NODE) else { return ty };
+        let Some((off, _)) = dwarf.field(&dwarf.ty(ty).name, "isEntry") else { return ty };
+        let is_entry = self.rt.mem.u8(addr.wrapping_add(off)).unwrap_or(0) != 0;
+        let key = (ty, is_entry);
+        if let Some(&t) = self.trie_nodes.get(&key) {
+            return t.unwrap_or(ty);
+        }
+        let name = format!("internal/sync.{}[{args}", if is_entry { "entry" } else { "indirect" });
+        // Go 1.27 may emit only the generic shape of the instantiation (`entry[go.shape.
+        // interface {},…]`): its layout is the same when each argument is its own shape;
+        // objects are still named by the real instantiation.
+        let t = dwarf.type_by_name(&name).or_else(|| {
+            let shape = (0..dwarf.types.len() as TypeId)
+                .find(|&i| dwarf.ty(i).name.replace("go.shape.", "") == name && matches!(dwarf.ty(i).shape, Shape::Struct(_)))?;
+            self.shape_names.insert(shape, name.clone());
+            Some(shape)
+        });
+        self.trie_nodes.insert(key, t);
+        t.unwrap_or(ty)
     }
 
     /// The DWARF group type `noalg.map.group[K]V` of a map typedef.
@@ -645,6 +710,8 @@ pub fn assign_types(
         itab_type_off,
         slice_elem_cache: HashMap::new(),
         group_by_map: HashMap::new(),
+        trie_nodes: HashMap::new(),
+        shape_names: HashMap::new(),
         closure_names: HashMap::new(),
         entry_cache: Default::default(),
         flat_visits: 0,
