@@ -231,3 +231,13 @@ fn shapes_sync_map() {
     check_shapes(&["main.SyncVal", "main.SyncKey", "main.SyncBoxed"], &[]);
 }
 
+/// Objects whose finalizer or cleanup is queued but has not run are live, with what their
+/// function and argument reach; so is the object a blocked finalizer is running on.
+#[test]
+fn shapes_queued_finalizers_and_cleanups() {
+    check_shapes(
+        &["main.FinBlocker", "main.QueuedFin", "main.QueuedFinChild", "main.FinCapture", "main.QueuedFinClosure", "main.QCleanArg"],
+        &["queued_fin_0", "queued_fin_child_0", "queued_cleanup_arg_0"],
+    );
+}
+

@@ -660,6 +660,9 @@ impl<'a, 'r> Namer<'a, 'r> {
                 self.reach(obj, p, 1);
             }
         }
+        for &fv in &hints.funcs {
+            self.follow_closure(fv);
+        }
         for &(user_fn, boxed) in &hints.cleanup_boxed {
             if let Some(p) = self.first_param_type(user_fn) {
                 self.reach(boxed, p, 1);
