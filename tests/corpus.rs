@@ -241,3 +241,9 @@ fn shapes_queued_finalizers_and_cleanups() {
     );
 }
 
+/// Variables captured by closures, and the receivers of method values (`x.M`, `-fm`).
+#[test]
+fn shapes_closures_and_method_values() {
+    check_shapes(&["main.ClosAcc", "main.ClosPtr", "main.MethRecv", "main.MethLeaf", "main.ValLeaf"], &[]);
+}
+

@@ -117,6 +117,19 @@ fn typed_unsafe_pointee(dwarf: &Dwarf, fields: &[crate::formats::dwarf::Field]) 
     pointee.filter(|_| unsafe_ptrs == 1)
 }
 
+/// The receiver type of the method a method-value wrapper calls, from the wrapper's
+/// symbol name: `pkg.(*T).M-fm` has receiver `*pkg.T`, `pkg.T.M-fm` has `pkg.T`.
+fn method_value_receiver(dwarf: &Dwarf, wrapper: &str) -> Option<TypeId> {
+    let method = wrapper.strip_suffix("-fm")?;
+    // The method name is the last dot-separated part: it has no dots of its own.
+    let (recv, _) = method.rsplit_once('.')?;
+    let name = match recv.strip_suffix(')').and_then(|r| r.split_once(".(*")) {
+        Some((pkg, ty)) => format!("*{pkg}.{ty}"),
+        None => recv.to_string(),
+    };
+    dwarf.type_by_name(&name)
+}
+
 /// Whether a value of type `outer` starts with a value of type `inner`: `inner` is `outer`,
 /// or its field at offset 0 (recursively), or its element.
 pub fn encloses_at_start(dwarf: &Dwarf, outer: TypeId, inner: TypeId) -> bool {
@@ -506,9 +519,18 @@ impl<'a, 'r> Namer<'a, 'r> {
         let entry = match self.closure_names.get(&pc) {
             Some(e) => e.clone(),
             None => {
-                let e = self.rt.dwarf.function_at(pc.wrapping_sub(self.rt.bias)).map(|f| {
+                let dwarf = self.rt.dwarf;
+                let e = dwarf.function_at(pc.wrapping_sub(self.rt.bias)).map(|f| {
                     let name = format!("closure {}", f.name);
-                    let vars: Vec<(TypeId, u64)> = f.closure_vars.iter().map(|(_, t, o)| (*t, *o)).collect();
+                    let mut vars: Vec<(TypeId, u64)> = f.closure_vars.iter().map(|(_, t, o)| (*t, *o)).collect();
+                    if vars.is_empty() {
+                        // A method value `x.M` calls the wrapper `T.M-fm` (or `(*T).M-fm`),
+                        // whose context holds the receiver right after the code pointer
+                        // (`cmd/compile/internal/walk/closure.go`: methodValueWrapper).
+                        if let Some(recv) = method_value_receiver(dwarf, &f.name) {
+                            vars.push((recv, 8));
+                        }
+                    }
                     (self.typing.intern(name, None, 1), vars)
                 });
                 self.closure_names.insert(pc, e.clone());
