@@ -191,6 +191,16 @@ def main():
         check(core.gostring(obj["session_000042"]) == "sess-000042", "session id")
         for i in range(4):
             check(core.u64(obj[f"worker_{i}"] + 8) == obj[f"inflight_{i}"], f"worker {i} inflight")
+    elif prog == "shapes":
+        check(core.words(glob("main.mapSlice"), 3)[0] == obj["map_slice"], "mapSlice")
+        check(core.words(glob("main.chanSlice"), 3)[0] == obj["chan_slice"], "chanSlice")
+        check(g64("main.grid") == obj["grid"], "grid")
+        check(g64("main.holder") == obj["map_holder"], "holder")
+        # innerRefs[0] points at outers[0].in, the Outer's first field.
+        check(g64("main.innerRefs") == obj["outer_0"] == slice_elem("main.outers", 0), "innerRefs[0] is &outers[0].in")
+        check(core.u64(obj["outer_0"] + 16) == int(paths["outer_child_0"]["addr"], 16), "Outer.child")
+        check(core.u64(obj["queued_fin_0"]) == obj["queued_fin_child_0"], "QueuedFin.child")
+        check(core.u64(obj["queued_fin_child_0"]) == 0 and core.u64(obj["queued_cleanup_arg_0"]) == 0, "ids of the queued objects")
     elif prog == "scale":
         check(slice_elem("main.holders", 0) == obj["holder_0"], "holders[0]")
         last = slice_elem("main.holders", 999)

@@ -2,7 +2,7 @@
 # Build the Go test programs of testdata/ and capture cores of them.
 #
 #   scripts/make-cores.sh [--versions "1.24.11 1.25.5 1.26.6 1.27.3"]
-#                         [--progs "zoo deeplist demo"] [--kinds "gcore kernel"]
+#                         [--progs "zoo deeplist demo shapes"] [--kinds "gcore kernel"]
 #                         [--pie] [--force]
 #
 # For each Go version x program x kind it writes, under
@@ -17,7 +17,7 @@
 #     heap.dump           runtime/debug.WriteHeapDump of it    (kind dump)
 # VER is the bare version (1.26.6). Cores are kept sparse.
 #
-# Defaults: all versions, programs zoo deeplist demo, both kinds, plus the
+# Defaults: all versions, programs zoo deeplist demo shapes, both kinds, plus the
 # PIE variant zoo-pie (gcore only) and heap dumps of zoo and demo (kind dump). A program named NAME-pie, or --pie (which
 # adds NAME-pie for every selected program), builds with -buildmode=pie into
 # VER/NAME-pie/. A program named NAME-stripped builds with -ldflags='-s -w' (no
@@ -45,7 +45,7 @@ CORES="${HEAPWISE_CORES:-$TOOLS/cores}"
 READY_TIMEOUT=60
 
 versions="$("$ROOT/scripts/tools.sh" versions)"
-progs="zoo deeplist demo"
+progs="zoo deeplist demo shapes"
 kinds="gcore kernel"
 pie=0
 force=0

@@ -179,3 +179,86 @@ corpus_tests! {
     demo_go1_26: "1.26.6", "demo", "gcore";
     demo_go1_27: "1.27.3", "demo", "gcore";
 }
+
+// ---- shapes: the typing defects real programs showed (testdata/progs/shapes) ----
+
+const SHAPES_VERSIONS: [&str; 4] = ["1.24.11", "1.25.5", "1.26.6", "1.27.3"];
+
+/// For every shapes core: the exact live count of each of `names` (from the truth), and the
+/// type heapwise gives each truth object whose label is in `objects`.
+fn check_shapes(names: &[&str], objects: &[&str]) {
+    let mut errors = Vec::new();
+    for version in SHAPES_VERSIONS {
+        for kind in ["gcore", "kernel"] {
+            let Some((exe, core, truth)) = case(version, "shapes", kind) else { continue };
+            let live = histogram(&core, &exe, "histogram");
+            for &name in names {
+                let want = truth["types"][name]["count"].as_u64().unwrap_or_else(|| panic!("{name} not in the shapes truth"));
+                let got = live.get(name).map(|r| r.0).unwrap_or(0);
+                if got != want {
+                    errors.push(format!("{version} {kind}: {name}: {got} live, truth {want}"));
+                }
+            }
+            for o in truth["objects"].as_array().unwrap().iter().filter(|o| objects.contains(&o["label"].as_str().unwrap())) {
+                let addr = o["addr"].as_str().unwrap();
+                let v = json(&["object", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), addr]);
+                if v["type"] != o["type"] {
+                    errors.push(format!("{version} {kind}: object {} ({addr}) is {}, truth {}", o["label"], v["type"], o["type"]));
+                }
+            }
+        }
+    }
+    assert!(errors.is_empty(), "{} mismatches:\n  {}", errors.len(), errors.join("\n  "));
+}
+
+/// Arrays, slices and structs of maps and channels: each element is one pointer word.
+#[test]
+fn shapes_map_and_chan_elements() {
+    check_shapes(
+        &["main.MapLeaf", "main.ChanLeaf", "main.GridLeaf", "main.MapGrid", "main.MapHolder"],
+        &["map_slice", "chan_slice", "grid", "map_holder"],
+    );
+    // A struct of a map, a chan and an int has no padding, and asks for its whole size.
+    for version in SHAPES_VERSIONS {
+        let Some((exe, core, truth)) = case(version, "shapes", "gcore") else { continue };
+        let holder = truth["objects"].as_array().unwrap().iter().find(|o| o["label"] == "map_holder").unwrap();
+        let v = json(&["object", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), holder["addr"].as_str().unwrap()]);
+        assert_eq!((v["padding"].as_u64(), v["requested"].as_u64()), (Some(0), Some(24)), "{version}: MapHolder padding, requested");
+        // The 1024-element array of maps: its outbound pointers are labelled by element.
+        let arr = truth["objects"].as_array().unwrap().iter().find(|o| o["label"] == "map_slice").unwrap();
+        let v = json(&["object", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), arr["addr"].as_str().unwrap()]);
+        let out = v["outbound"].as_array().unwrap();
+        assert!(out.len() >= 1024, "{version}: the array of maps has {} outbound pointers", out.len());
+        let last = serde_json::to_string(&out[1023]).unwrap();
+        assert!(last.contains("[1023]"), "{version}: pointer 1023 of the array of maps: {last}");
+    }
+}
+
+/// An object reached first through a pointer to its first field is named by its own type.
+#[test]
+fn shapes_enclosing_type_wins() {
+    check_shapes(&["main.Outer", "main.Inner", "main.InnerLeaf", "main.OuterChild"], &["outer_0"]);
+}
+
+/// `sync.Map` contents: trie nodes, entries, and the dynamic types of keys and values.
+#[test]
+fn shapes_sync_map() {
+    check_shapes(&["main.SyncVal", "main.SyncKey", "main.SyncBoxed"], &[]);
+}
+
+/// Objects whose finalizer or cleanup is queued but has not run are live, with what their
+/// function and argument reach; so is the object a blocked finalizer is running on.
+#[test]
+fn shapes_queued_finalizers_and_cleanups() {
+    check_shapes(
+        &["main.FinBlocker", "main.QueuedFin", "main.QueuedFinChild", "main.FinCapture", "main.QueuedFinClosure", "main.QCleanArg"],
+        &["queued_fin_0", "queued_fin_child_0", "queued_cleanup_arg_0"],
+    );
+}
+
+/// Variables captured by closures, and the receivers of method values (`x.M`, `-fm`).
+#[test]
+fn shapes_closures_and_method_values() {
+    check_shapes(&["main.ClosAcc", "main.ClosPtr", "main.MethRecv", "main.MethLeaf", "main.ValLeaf"], &[]);
+}
+

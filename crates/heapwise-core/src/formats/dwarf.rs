@@ -265,7 +265,11 @@ impl Dwarf {
                     gimli::DW_TAG_member => {
                         if let Some((_, idx)) = container {
                             let off = udata(entry.attr_value(gimli::DW_AT_data_member_location)).unwrap_or(0);
-                            let embedded = udata(entry.attr_value(DW_AT_GO_EMBEDDED)).unwrap_or(0) != 0;
+                            // DW_FORM_flag: `udata` does not read flags.
+                            let embedded = match entry.attr_value(DW_AT_GO_EMBEDDED) {
+                                Some(AttributeValue::Flag(f)) => f,
+                                v => udata(v).unwrap_or(0) != 0,
+                            };
                             let r = ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header);
                             pending[idx].fields.push((name.unwrap_or_default(), off, r, embedded));
                         }
@@ -451,17 +455,19 @@ impl Dwarf {
     /// indexes by name and by runtime type.
     fn index(&mut self) {
         let out = self;
+        // Pointer sizes are implied. Before typedefs take their target's size: Go's map and
+        // chan types are typedefs of pointers (`map[K]V` of `*maps.Map`, `chan T` of
+        // `*hchan<T>`), one word each.
+        for t in &mut out.types {
+            if matches!(t.shape, Shape::Pointer(_)) && t.size == 0 {
+                t.size = 8;
+            }
+        }
         // Typedefs carry no byte size: take the target's.
         for i in 0..out.types.len() {
             if out.types[i].size == 0 {
                 let u = out.underlying(i as TypeId);
                 out.types[i].size = out.types[u as usize].size;
-            }
-        }
-        // Pointer sizes are implied.
-        for t in &mut out.types {
-            if matches!(t.shape, Shape::Pointer(_)) && t.size == 0 {
-                t.size = 8;
             }
         }
         out.by_name.clear();
@@ -517,6 +523,22 @@ impl Dwarf {
             Shape::Struct(fields) => fields.iter().find(|f| f.name == field).map(|f| (f.offset, f.ty)),
             _ => None,
         }
+    }
+
+    /// Byte offset and type of `field` in struct type `ty`, looking into embedded fields
+    /// too (`cleanupBlock.alllink` lives in its embedded `cleanupBlockHeader`).
+    pub fn field_of(&self, ty: TypeId, field: &str) -> Option<(u64, TypeId)> {
+        let mut work = vec![(ty, 0u64, 0u32)];
+        while let Some((t, base, depth)) = work.pop() {
+            let Shape::Struct(fields) = &self.types[self.underlying(t) as usize].shape else { continue };
+            if let Some(f) = fields.iter().find(|f| f.name == field) {
+                return Some((base.wrapping_add(f.offset), f.ty));
+            }
+            if depth < 8 {
+                work.extend(fields.iter().filter(|f| f.embedded).map(|f| (f.ty, base.wrapping_add(f.offset), depth + 1)));
+            }
+        }
+        None
     }
 
     /// Size of the type named `name`.

@@ -4,6 +4,10 @@
 //! `special`, `specialfinalizer`, `specialCleanup`, `specialWeakHandle`; `mgcmark.go`:
 //! `markrootSpans`): a finalized object's referents and its finalizer func are roots, the
 //! object itself is not; a cleanup's func and argument are roots; a weak handle is a root.
+//! Queued finalizers and cleanups (`runtime/mfinal.go`: `allfin`; `runtime/mcleanup.go`:
+//! `gcCleanups`) are roots until they run. The GC's other fixed root, free goroutine
+//! stacks, holds no heap pointers; timers live in `p.timers` (heap objects reached from
+//! `runtime.allp`) and the netpoller's `pollDesc`s are not in the heap.
 //! Go 1.24 to 1.27.
 
 use crate::runtime::heap::Heap;
@@ -121,6 +125,8 @@ pub struct SpecialTypeHints {
     pub cleanup_boxed: Vec<(u64, u64)>,
     /// Go 1.24-1.25: the `AddCleanup` closure holding `cleanup` and `arg`.
     pub cleanup_closures: Vec<u64>,
+    /// Finalizer and cleanup funcvals: closures whose captured variables are typed.
+    pub funcs: Vec<u64>,
 }
 
 /// Specials read over all spans at most.
@@ -217,6 +223,9 @@ pub fn special_roots(
             }
             match rk {
                 RootKind::Finalizer => {
+                    if let Some(&(w, _)) = fin_words.first() {
+                        hints.funcs.push(rt.mem.u64(sp.wrapping_add(w)).unwrap_or(0));
+                    }
                     if let Some(o) = o_fin_ot {
                         hints.finalized.push((obj, rt.mem.u64(sp.wrapping_add(o)).unwrap_or(0)));
                     }
@@ -251,7 +260,156 @@ pub fn special_roots(
             break;
         }
     }
+    queued_roots(rt, heap, out, hints, warnings);
     Ok(())
+}
+
+/// Blocks of one runtime queue read at most.
+const MAX_QUEUE_BLOCKS: u64 = 1 << 16;
+
+/// The struct a pointer-typed global points to: (its address, the struct type).
+fn global_block(rt: &Rt<'_>, name: &str) -> Option<(u64, crate::formats::dwarf::TypeId)> {
+    let g = rt.dwarf.globals.iter().find(|g| g.name == name)?;
+    match rt.dwarf.ty(rt.dwarf.underlying(g.ty)).shape {
+        crate::formats::dwarf::Shape::Pointer(Some(t)) => Some((rt.mem.u64(g.addr.wrapping_add(rt.bias)).ok()?, t)),
+        _ => None,
+    }
+}
+
+/// The element type and length of array field `field` of struct `ty`, with its offset.
+fn array_field(rt: &Rt<'_>, ty: crate::formats::dwarf::TypeId, field: &str) -> Option<(u64, crate::formats::dwarf::TypeId, u64)> {
+    let (off, at) = rt.dwarf.field_of(ty, field)?;
+    match rt.dwarf.ty(rt.dwarf.underlying(at)).shape {
+        crate::formats::dwarf::Shape::Array { elem, len } => Some((off, elem, len)),
+        _ => None,
+    }
+}
+
+/// Finalizers and cleanups the sweeper queued but that have not run yet: their function
+/// and argument are roots until they do, and the object a queued finalizer will receive is
+/// live (it is marked itself, unlike an object whose finalizer special still waits).
+/// `runtime/mfinal.go`: `allfin` lists every `finblock`, whose first `cnt` `finalizer`s
+/// are scanned (`mgcmark.go`: `fixedRootFinalizers`); Go 1.24 queues cleanups there too,
+/// with only `fn` set. `runtime/mcleanup.go` (Go 1.25+): `gcCleanups.all` lists every
+/// `cleanupBlock`, whose first `n` entries are scanned (`fixedRootCleanups`): `*funcval`
+/// (Go 1.25) or `cleanupFn{call, fn, arg}` (Go 1.26+).
+pub fn queued_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, hints: &mut SpecialTypeHints, warnings: &mut Vec<String>) {
+    let push = |out: &mut Vec<Root>, kind: RootKind, name: &str, slot_addr: u64| {
+        let value = rt.mem.u64(slot_addr).unwrap_or(0);
+        if value != 0 && heap.find(value).is_some() {
+            out.push(Root { kind, name: name.to_string(), slot_addr, value, pointee_type: None, goroutine: None });
+        }
+    };
+    // The finalizer queue.
+    if let Some((first, block_ty)) = global_block(rt, "runtime.allfin") {
+        let fields = (|| {
+            let (o_next, _) = rt.dwarf.field_of(block_ty, "alllink")?;
+            let (o_cnt, _) = rt.dwarf.field_of(block_ty, "cnt")?;
+            let (o_fin, fin_ty, len) = array_field(rt, block_ty, "fin")?;
+            let es = rt.dwarf.ty(fin_ty).size;
+            let (o_fn, _) = rt.dwarf.field_of(fin_ty, "fn")?;
+            let (o_arg, _) = rt.dwarf.field_of(fin_ty, "arg")?;
+            let o_ot = rt.dwarf.field_of(fin_ty, "ot").map(|f| f.0);
+            Some((o_next, o_cnt, o_fin, es, len, o_fn, o_arg, o_ot))
+        })();
+        match fields {
+            Some((o_next, o_cnt, o_fin, es, len, o_fn, o_arg, o_ot)) => {
+                let mut b = first;
+                let mut blocks = 0;
+                while b != 0 && blocks < MAX_QUEUE_BLOCKS {
+                    blocks += 1;
+                    let cnt = (rt.mem.u32(b.wrapping_add(o_cnt)).unwrap_or(0) as u64).min(len);
+                    for i in 0..cnt {
+                        let f = b.wrapping_add(o_fin).wrapping_add(i.wrapping_mul(es));
+                        let func = rt.mem.u64(f.wrapping_add(o_fn)).unwrap_or(0);
+                        let arg = rt.mem.u64(f.wrapping_add(o_arg)).unwrap_or(0);
+                        let ot = o_ot.map(|o| rt.mem.u64(f.wrapping_add(o)).unwrap_or(0)).unwrap_or(0);
+                        if arg == 0 && ot == 0 {
+                            // A queued cleanup (Go 1.24): the AddCleanup closure.
+                            let label = match cleanup_closure_target(rt, func) {
+                                Some(t) => format!("cleanup {t} (queued)"),
+                                None => "cleanup (queued)".to_string(),
+                            };
+                            push(out, RootKind::Cleanup, &label, f.wrapping_add(o_fn));
+                            hints.cleanup_closures.push(func);
+                            continue;
+                        }
+                        let label = match funcval_name(rt, func) {
+                            Some(name) => format!("finalizer {name} of {arg:#x} (queued)"),
+                            None => format!("finalizer of {arg:#x} (queued)"),
+                        };
+                        push(out, RootKind::Finalizer, &label, f.wrapping_add(o_fn));
+                        push(out, RootKind::Finalizer, &label, f.wrapping_add(o_arg));
+                        hints.funcs.push(func);
+                        if ot != 0 {
+                            hints.finalized.push((arg, ot));
+                        }
+                    }
+                    b = rt.mem.u64(b.wrapping_add(o_next)).unwrap_or(0);
+                }
+                if b != 0 {
+                    warnings.push(format!("the finalizer queue has more than {MAX_QUEUE_BLOCKS} blocks: the rest are not read"));
+                }
+            }
+            None => warnings.push("runtime.allfin: unknown finblock layout, queued finalizers are not roots".to_string()),
+        }
+    }
+    // The cleanup queue (Go 1.25+).
+    let Some((o_all, all_ty)) = rt.dwarf.field("runtime.cleanupQueue", "all") else { return };
+    let Some(block_ty) = rt.dwarf.type_by_name("runtime.cleanupBlock") else { return };
+    let Ok(queue) = rt.global("runtime.gcCleanups") else { return };
+    let fields = (|| {
+        // `all` is an atomic.UnsafePointer: its one pointer word.
+        let w = dwarf_ptr_words(rt.dwarf, all_ty).first().copied()?;
+
+        let (o_next, _) = rt.dwarf.field_of(block_ty, "alllink")?;
+        let (o_n, _) = rt.dwarf.field_of(block_ty, "n")?;
+        let (o_c, elem, len) = array_field(rt, block_ty, "cleanups")?;
+        let fn_arg = match rt.dwarf.field_of(elem, "fn") {
+            Some((o_fn, _)) => Some((o_fn, rt.dwarf.field_of(elem, "arg")?.0)),
+            None => None,
+        };
+        Some((o_all + w * 8, o_next, o_n, o_c, rt.dwarf.ty(elem).size, len, fn_arg))
+    })();
+    let Some((o_first, o_next, o_n, o_c, es, len, fn_arg)) = fields else {
+        warnings.push("runtime.gcCleanups: unknown cleanupBlock layout, queued cleanups are not roots".to_string());
+        return;
+    };
+    let mut b = rt.mem.u64(queue.wrapping_add(o_first)).unwrap_or(0);
+    let mut blocks = 0;
+    while b != 0 && blocks < MAX_QUEUE_BLOCKS {
+        blocks += 1;
+        let n = (rt.mem.u32(b.wrapping_add(o_n)).unwrap_or(0) as u64).min(len);
+        for i in 0..n {
+            let c = b.wrapping_add(o_c).wrapping_add(i.wrapping_mul(es));
+            match fn_arg {
+                Some((o_fn, o_arg)) => {
+                    let func = rt.mem.u64(c.wrapping_add(o_fn)).unwrap_or(0);
+                    let label = match funcval_name(rt, func) {
+                        Some(name) => format!("cleanup {name} (queued)"),
+                        None => "cleanup (queued)".to_string(),
+                    };
+                    push(out, RootKind::Cleanup, &label, c.wrapping_add(o_fn));
+                    push(out, RootKind::Cleanup, &label, c.wrapping_add(o_arg));
+                    hints.cleanup_boxed.push((func, rt.mem.u64(c.wrapping_add(o_arg)).unwrap_or(0)));
+                    hints.funcs.push(func);
+                }
+                None => {
+                    let func = rt.mem.u64(c).unwrap_or(0);
+                    let label = match cleanup_closure_target(rt, func) {
+                        Some(t) => format!("cleanup {t} (queued)"),
+                        None => "cleanup (queued)".to_string(),
+                    };
+                    push(out, RootKind::Cleanup, &label, c);
+                    hints.cleanup_closures.push(func);
+                }
+            }
+        }
+        b = rt.mem.u64(b.wrapping_add(o_next)).unwrap_or(0);
+    }
+    if b != 0 {
+        warnings.push(format!("the cleanup queue has more than {MAX_QUEUE_BLOCKS} blocks: the rest are not read"));
+    }
 }
 
 /// Name of the function a `funcval` calls.

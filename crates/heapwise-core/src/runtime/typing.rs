@@ -98,6 +98,67 @@ pub fn pointee_at(dwarf: &Dwarf, ty: TypeId, offset: u64) -> Option<TypeId> {
     None
 }
 
+/// For a struct holding one `unsafe.Pointer` and a zero-length `[0]*T` field (as
+/// `sync/atomic.Pointer[T]` does, `sync/atomic/type.go`), `T`.
+fn typed_unsafe_pointee(dwarf: &Dwarf, fields: &[crate::formats::dwarf::Field]) -> Option<TypeId> {
+    let mut pointee = None;
+    let mut unsafe_ptrs = 0;
+    for f in fields {
+        match &dwarf.ty(dwarf.underlying(f.ty)).shape {
+            Shape::Array { elem, len: 0 } => {
+                if let Shape::Pointer(Some(p)) = dwarf.ty(dwarf.underlying(*elem)).shape {
+                    pointee = Some(p);
+                }
+            }
+            Shape::Pointer(None) => unsafe_ptrs += 1,
+            _ => {}
+        }
+    }
+    pointee.filter(|_| unsafe_ptrs == 1)
+}
+
+/// The receiver type of the method a method-value wrapper calls, from the wrapper's
+/// symbol name: `pkg.(*T).M-fm` has receiver `*pkg.T`, `pkg.T.M-fm` has `pkg.T`.
+fn method_value_receiver(dwarf: &Dwarf, wrapper: &str) -> Option<TypeId> {
+    let method = wrapper.strip_suffix("-fm")?;
+    // The method name is the last dot-separated part: it has no dots of its own.
+    let (recv, _) = method.rsplit_once('.')?;
+    let name = match recv.strip_suffix(')').and_then(|r| r.split_once(".(*")) {
+        Some((pkg, ty)) => format!("*{pkg}.{ty}"),
+        None => recv.to_string(),
+    };
+    dwarf.type_by_name(&name)
+}
+
+/// Whether a value of type `outer` starts with a value of type `inner`: `inner` is `outer`,
+/// or its field at offset 0 (recursively), or its element.
+pub fn encloses_at_start(dwarf: &Dwarf, outer: TypeId, inner: TypeId) -> bool {
+    let inner_u = dwarf.underlying(inner);
+    // (type, depth) still to look into; structs can start with several zero-size fields.
+    let mut work = vec![(outer, 0u32)];
+    let mut visits = 0;
+    while let Some((ty, depth)) = work.pop() {
+        visits += 1;
+        if visits > 256 {
+            return false;
+        }
+        if ty == inner || dwarf.underlying(ty) == inner_u && dwarf.ty(ty).name == dwarf.ty(inner).name {
+            return true;
+        }
+        if depth >= 16 {
+            continue;
+        }
+        match &dwarf.ty(dwarf.underlying(ty)).shape {
+            Shape::Struct(fields) => {
+                work.extend(fields.iter().filter(|f| f.offset == 0).map(|f| (f.ty, depth + 1)));
+            }
+            Shape::Array { elem, len } if *len > 0 => work.push((*elem, depth + 1)),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// How a pointer-carrying word (or word pair) inside a value is interpreted.
 #[derive(Debug, Clone, Copy)]
 enum Slot {
@@ -131,10 +192,16 @@ struct Namer<'a, 'r> {
     typing: Typing,
     flat: crate::fasthash::FastMap<TypeId, Flat>,
     walked: crate::bitset::BitSet,
+    /// Slots named by their own allocation (malloc header, `largeType`): never renamed.
+    self_named: crate::bitset::BitSet,
     queue: Vec<(u64, TypeId, u64)>,
     itab_type_off: Option<u64>,
     slice_elem_cache: HashMap<TypeId, Option<TypeId>>,
     group_by_map: HashMap<TypeId, Option<TypeId>>,
+    /// `sync.Map` trie node types by (node type, isEntry).
+    trie_nodes: HashMap<(TypeId, bool), Option<TypeId>>,
+    /// Generic shape types standing in for an instantiation DWARF omits: the name to use.
+    shape_names: HashMap<TypeId, String>,
     closure_names: HashMap<u64, Option<(u32, Vec<(TypeId, u64)>)>>,
     entry_cache: crate::fasthash::FastMap<(TypeId, u64), Option<u32>>,
     flat_visits: u32,
@@ -193,8 +260,17 @@ impl<'a, 'r> Namer<'a, 'r> {
             Shape::Pointer(p) => out.push((base, Slot::Ptr(*p))),
             Shape::Func => out.push((base, Slot::Func)),
             Shape::Struct(fields) => {
+                // `sync/atomic.Pointer[T]` keeps an `unsafe.Pointer` and names its pointee in
+                // a zero-length `[0]*T` field. (`weak.Pointer[T]` looks the same but points to
+                // a handle, not to a T.)
+                let typed_unsafe =
+                    if dwarf.ty(u).name.starts_with("sync/atomic.Pointer[") { typed_unsafe_pointee(dwarf, fields) } else { None };
                 for f in fields.clone() {
-                    self.flatten_into(f.ty, base.wrapping_add(f.offset), out, depth + 1);
+                    let at = base.wrapping_add(f.offset);
+                    match typed_unsafe {
+                        Some(p) if dwarf.ty(dwarf.underlying(f.ty)).shape == Shape::Pointer(None) => out.push((at, Slot::Ptr(Some(p)))),
+                        _ => self.flatten_into(f.ty, at, out, depth + 1),
+                    }
                 }
             }
             Shape::Array { elem, len } => {
@@ -237,35 +313,73 @@ impl<'a, 'r> Namer<'a, 'r> {
 
     /// Names the object at `addr` as `count` × `ty` if it starts there and has no name yet
     /// (or was named from a malloc header with a different array length: a slice's cap is
-    /// exact where the header only bounds it); then queues its contents for walking.
+    /// exact where the header only bounds it; or was named by propagation after a value at
+    /// its start that `ty` encloses: a pointer to an object's first field names only that
+    /// field); then queues its contents for walking.
     fn reach(&mut self, addr: u64, ty: TypeId, count: u64) {
-        let Some(t) = self.heap.find(addr) else { return };
+        let Some(mut t) = self.heap.find(addr) else { return };
+        // An object's value starts past its malloc header, if it has one.
+        if self.heap.span_of_slot(t.slot).layout.has_malloc_header() {
+            t.offset = t.offset.wrapping_sub(self.heap.params.malloc_header_size);
+        }
         let current = self.typing.slot_type[t.slot as usize];
         let rename = current != UNTYPED && count > 1 && {
             let e = &self.typing.entries[current as usize];
-            e.dwarf == Some(ty) && e.count != count && e.count > count
+            // The header's type and the slice's element may be two DWARF entries of one type.
+            let same = e.dwarf == Some(ty) || e.dwarf.is_some_and(|d| self.rt.dwarf.ty(d).name == self.rt.dwarf.ty(ty).name);
+            same && e.count != count && e.count > count
         };
-        if t.offset == 0 && (current == UNTYPED || rename) {
-            let entry = match self.entry_cache.get(&(ty, count)) {
-                Some(&e) => e,
-                None => {
-                    let elem_name = display_name(self.rt.dwarf, ty);
-                    // Generic shape types erase the real type: naming by them would mislead.
-                    let e = if elem_name.contains("go.shape.") {
-                        None
+        // The enclosing value wins over its first field (and an array over its first
+        // element), unless the allocation named itself.
+        let enclosing = t.offset == 0
+            && current != UNTYPED
+            && !self.self_named.get(t.slot as usize)
+            && match &self.typing.entries[current as usize] {
+                TypeEntry { dwarf: Some(cur), count: 1, .. } => {
+                    let (cur, d) = (*cur, self.rt.dwarf);
+                    if count > 1 {
+                        cur == ty || d.ty(cur).name == d.ty(ty).name || encloses_at_start(d, ty, cur)
                     } else {
-                        Some(self.typing.intern(array_name(&elem_name, count), Some(ty), count))
-                    };
-                    self.entry_cache.insert((ty, count), e);
-                    e
+                        cur != ty && encloses_at_start(d, ty, cur) && !encloses_at_start(d, cur, ty)
+                    }
                 }
+                _ => false,
             };
-            let Some(e) = entry else { return };
+        if enclosing {
+            if let Some(e) = self.entry_for(ty, count) {
+                self.typing.slot_type[t.slot as usize] = e;
+                // Walk it again as the larger value: the first field's walk missed the rest.
+                self.walked.insert(t.slot as usize);
+                self.queue.push((addr, ty, count));
+            }
+            return;
+        }
+        if t.offset == 0 && (current == UNTYPED || rename) {
+            let Some(e) = self.entry_for(ty, count) else { return };
             self.typing.slot_type[t.slot as usize] = e;
         }
         if self.walked.insert(t.slot as usize) {
             self.queue.push((addr, ty, count));
         }
+    }
+
+    /// The type-table entry of `count` × `ty`; `None` for generic shape types, which erase
+    /// the real type: naming by them would mislead.
+    fn entry_for(&mut self, ty: TypeId, count: u64) -> Option<u32> {
+        if let Some(&e) = self.entry_cache.get(&(ty, count)) {
+            return e;
+        }
+        let elem_name = match self.shape_names.get(&ty) {
+            Some(n) => n.clone(),
+            None => display_name(self.rt.dwarf, ty),
+        };
+        let e = if elem_name.contains("go.shape.") {
+            None
+        } else {
+            Some(self.typing.intern(array_name(&elem_name, count), Some(ty), count))
+        };
+        self.entry_cache.insert((ty, count), e);
+        e
     }
 
     /// Names an object with a label that has no DWARF type (runtime-internal parts).
@@ -310,7 +424,10 @@ impl<'a, 'r> Namer<'a, 'r> {
             return;
         }
         match slot {
-            Slot::Ptr(Some(p)) => self.reach(v, p, 1),
+            Slot::Ptr(Some(p)) => {
+                let p = self.trie_node(p, v);
+                self.reach(v, p, 1)
+            }
             Slot::Ptr(None) => {}
             Slot::Slice(e) => {
                 let cap = self.word(at.wrapping_add(16));
@@ -402,9 +519,18 @@ impl<'a, 'r> Namer<'a, 'r> {
         let entry = match self.closure_names.get(&pc) {
             Some(e) => e.clone(),
             None => {
-                let e = self.rt.dwarf.function_at(pc.wrapping_sub(self.rt.bias)).map(|f| {
+                let dwarf = self.rt.dwarf;
+                let e = dwarf.function_at(pc.wrapping_sub(self.rt.bias)).map(|f| {
                     let name = format!("closure {}", f.name);
-                    let vars: Vec<(TypeId, u64)> = f.closure_vars.iter().map(|(_, t, o)| (*t, *o)).collect();
+                    let mut vars: Vec<(TypeId, u64)> = f.closure_vars.iter().map(|(_, t, o)| (*t, *o)).collect();
+                    if vars.is_empty() {
+                        // A method value `x.M` calls the wrapper `T.M-fm` (or `(*T).M-fm`),
+                        // whose context holds the receiver right after the code pointer
+                        // (`cmd/compile/internal/walk/closure.go`: methodValueWrapper).
+                        if let Some(recv) = method_value_receiver(dwarf, &f.name) {
+                            vars.push((recv, 8));
+                        }
+                    }
                     (self.typing.intern(name, None, 1), vars)
                 });
                 self.closure_names.insert(pc, e.clone());
@@ -424,6 +550,33 @@ impl<'a, 'r> Namer<'a, 'r> {
                 }
             }
         }
+    }
+
+    /// A `sync.Map` (`internal/sync/hashtriemap.go`, Go 1.24+) points to its trie nodes as
+    /// `*node[K, V]`, a header that both `indirect[K, V]` and `entry[K, V]` start with; its
+    /// `isEntry` says which one the node is. Any other type is returned unchanged.
+    fn trie_node(&mut self, ty: TypeId, addr: u64) -> TypeId {
+        const NODE: &str = "internal/sync.node[";
+        let dwarf = self.rt.dwarf;
+        let Some(args) = dwarf.ty(ty).name.strip_prefix(NODE) else { return ty };
+        let Some((off, _)) = dwarf.field(&dwarf.ty(ty).name, "isEntry") else { return ty };
+        let is_entry = self.rt.mem.u8(addr.wrapping_add(off)).unwrap_or(0) != 0;
+        let key = (ty, is_entry);
+        if let Some(&t) = self.trie_nodes.get(&key) {
+            return t.unwrap_or(ty);
+        }
+        let name = format!("internal/sync.{}[{args}", if is_entry { "entry" } else { "indirect" });
+        // Go 1.27 may emit only the generic shape of the instantiation (`entry[go.shape.
+        // interface {},…]`): its layout is the same when each argument is its own shape;
+        // objects are still named by the real instantiation.
+        let t = dwarf.type_by_name(&name).or_else(|| {
+            let shape = (0..dwarf.types.len() as TypeId)
+                .find(|&i| dwarf.ty(i).name.replace("go.shape.", "") == name && matches!(dwarf.ty(i).shape, Shape::Struct(_)))?;
+            self.shape_names.insert(shape, name.clone());
+            Some(shape)
+        });
+        self.trie_nodes.insert(key, t);
+        t.unwrap_or(ty)
     }
 
     /// The DWARF group type `noalg.map.group[K]V` of a map typedef.
@@ -529,6 +682,9 @@ impl<'a, 'r> Namer<'a, 'r> {
                 self.reach(obj, p, 1);
             }
         }
+        for &fv in &hints.funcs {
+            self.follow_closure(fv);
+        }
         for &(user_fn, boxed) in &hints.cleanup_boxed {
             if let Some(p) = self.first_param_type(user_fn) {
                 self.reach(boxed, p, 1);
@@ -574,10 +730,13 @@ pub fn assign_types(
         typing,
         flat: Default::default(),
         walked: crate::bitset::BitSet::new(n),
+        self_named: crate::bitset::BitSet::new(n),
         queue: Vec::new(),
         itab_type_off,
         slice_elem_cache: HashMap::new(),
         group_by_map: HashMap::new(),
+        trie_nodes: HashMap::new(),
+        shape_names: HashMap::new(),
         closure_names: HashMap::new(),
         entry_cache: Default::default(),
         flat_visits: 0,
@@ -606,6 +765,7 @@ pub fn assign_types(
             let elem_name = info.dwarf.map(|d| display_name(rt.dwarf, d)).unwrap_or_else(|| info.name.clone());
             let e = namer.typing.intern(array_name(&elem_name, count), info.dwarf, count);
             namer.typing.slot_type[slot as usize] = e;
+            namer.self_named.insert(slot as usize);
             if let Some(d) = info.dwarf {
                 if namer.walked.insert(slot as usize) {
                     namer.queue.push((obj.wrapping_add(data_off), d, count));
