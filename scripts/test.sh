@@ -40,13 +40,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "== installing ${need_apt[*]}"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}") >/dev/null
 fi
-# Everything a step needs is installed before the step: the wasm32 target is used by the native
-# steps too ("analysis crates build for wasm32"), the rest of the web toolchain by step 4.
-if [ "$web" = 1 ]; then
-    step "web toolchain (wasm target, trunk, wasm-bindgen, binaryen, chromium)" bash scripts/web-tools.sh
-else
-    step "wasm32 target" bash -c 'rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown'
-fi
+# Everything a step needs is installed before the step: the wasm32 target (seconds; the native
+# step "analysis crates build for wasm32" uses it) now, and the slow installs (trunk,
+# wasm-bindgen-cli, cargo-fuzz: cargo builds of ~15 min together) in the background while the
+# Go toolchains and test cores are made; the steps that use them wait for that job first.
+step "wasm32 target" bash -c 'rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown'
+INSTALL_LOG="$(dirname "$LOG")/install.log"
+(
+    set -e
+    if [ "$web" = 1 ]; then bash scripts/web-tools.sh; fi
+    cargo fuzz --version >/dev/null 2>&1 || cargo install --quiet cargo-fuzz
+) >"$INSTALL_LOG" 2>&1 &
+install_job=$!
 step "Go toolchains" bash scripts/tools.sh
 step "test cores (real Go 1.24-1.27 programs)" bash scripts/make-cores.sh
 step "bad-input cores (Go 1.23, no DWARF, non-Go; scripts/make-bad-cores.sh)" bash scripts/make-bad-cores.sh
@@ -55,6 +60,8 @@ export RUST_BACKTRACE=0
 step "cargo build (release)" cargo build --release --workspace --quiet
 step "cargo test (unit, corpus, bad input)" cargo test --release --quiet
 step "analysis crates build for wasm32" cargo build --quiet --target wasm32-unknown-unknown -p heapwise-core -p heapwise-sources
+wait "$install_job"; install_rc=$?
+step "tool installs (background since the start: web toolchain, cargo-fuzz)" bash -c 'cat "$1"; exit "$2"' _ "$INSTALL_LOG" "$install_rc"
 if [ -x scripts/fuzz.sh ]; then
     step "fuzz seed corpus replay" bash scripts/fuzz.sh --replay
 fi
