@@ -458,6 +458,10 @@ test('a crash of the analysis is reported, and the worker can be restarted', asy
   await page.locator('#demo').click();
   await waitLoaded();
   crashTo = consoleErrors.length;
+  // The listeners see the worker's side of the crash: the panic message it logs as an error.
+  const fromCrash = consoleErrors.slice(crashFrom, crashTo);
+  console.log(`# console errors of the deliberate crash: ${fromCrash.length}: ${fromCrash.map((m) => m.split('\n')[0]).join(' | ').slice(0, 300)}`);
+  assert.ok(fromCrash.some((m) => /self-test panic/.test(m)), 'the panic is seen as a console error');
 });
 
 test('nothing left 127.0.0.1 and no console errors', async () => {
