@@ -530,19 +530,17 @@ impl Dwarf {
                             _ => {}
                         }
                     }
-                    gimli::DW_TAG_inlined_subroutine => {
-                        // Its variables live in the caller's frame, over the body's pc ranges.
-                        if func.is_some() {
-                            let mut ranges = Vec::new();
-                            if let Ok(mut it) = dwarf.die_ranges(&unit, entry) {
-                                while let Ok(Some(r)) = it.next() {
-                                    if ranges.len() < 1024 {
-                                        ranges.push((r.begin, r.end));
-                                    }
+                    // Its variables live in the caller's frame, over the body's pc ranges.
+                    gimli::DW_TAG_inlined_subroutine if func.is_some() => {
+                        let mut ranges = Vec::new();
+                        if let Ok(mut it) = dwarf.die_ranges(&unit, entry) {
+                            while let Ok(Some(r)) = it.next() {
+                                if ranges.len() < 1024 {
+                                    ranges.push((r.begin, r.end));
                                 }
                             }
-                            inlined.push((depth, ranges));
                         }
+                        inlined.push((depth, ranges));
                     }
                     _ => {}
                 }
