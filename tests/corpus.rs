@@ -262,3 +262,48 @@ fn shapes_closures_and_method_values() {
     check_shapes(&["main.ClosAcc", "main.ClosPtr", "main.MethRecv", "main.MethLeaf", "main.ValLeaf"], &[]);
 }
 
+/// Locals of functions inlined into a goroutine's frame (`go f()` runs f inlined into a
+/// `gowrap` wrapper), a `[]byte` local, and a slot shared by a variable and the parameter of
+/// an inlined callee: every name is reported, each with the field the word is.
+#[test]
+fn shapes_stack_locals() {
+    check_shapes(&["main.TreeNode"], &[]);
+    for version in SHAPES_VERSIONS {
+        for kind in ["gcore", "kernel"] {
+            let Some((exe, core, truth)) = case(version, "shapes", kind) else { continue };
+            let buf = truth["objects"].as_array().unwrap().iter().find(|o| o["label"] == "byte_local").unwrap();
+            let buf = u64::from_str_radix(buf["addr"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+            let gs = json(&["goroutines", core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
+            let names: Vec<String> = gs
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|g| g["frames"].as_array().unwrap())
+                .flat_map(|f| f["locals"].as_array().unwrap())
+                .filter(|l| l["addr"].as_u64() == Some(buf))
+                .map(|l| l["name"].as_str().unwrap().to_string())
+                .collect();
+            let parts: Vec<&str> = names.iter().flat_map(|n| n.split(" = ")).collect();
+            assert!(
+                parts.iter().any(|p| p.starts_with("buf")) && parts.iter().any(|p| p.starts_with("held")),
+                "{version} {kind}: the []byte's stack slot is named {names:?}, want buf and held"
+            );
+            assert!(
+                parts.iter().all(|p| !p.ends_with(".len") && !p.ends_with(".cap")),
+                "{version} {kind}: the []byte's data pointer is named {names:?}"
+            );
+        }
+    }
+}
+
+// The whole check (every type, paths, live bytes, goroutine functions) on each shapes core.
+corpus_tests! {
+    shapes_go1_24_gcore: "1.24.11", "shapes", "gcore";
+    shapes_go1_24_kernel: "1.24.11", "shapes", "kernel";
+    shapes_go1_25_gcore: "1.25.5", "shapes", "gcore";
+    shapes_go1_25_kernel: "1.25.5", "shapes", "kernel";
+    shapes_go1_26_gcore: "1.26.6", "shapes", "gcore";
+    shapes_go1_26_kernel: "1.26.6", "shapes", "kernel";
+    shapes_go1_27_gcore: "1.27.3", "shapes", "gcore";
+    shapes_go1_27_kernel: "1.27.3", "shapes", "kernel";
+}

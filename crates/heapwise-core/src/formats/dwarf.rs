@@ -88,13 +88,39 @@ pub struct Global {
     pub ty: TypeId,
 }
 
-/// A local variable or parameter of a function, located relative to the CFA.
+/// A local variable or parameter of a function, located relative to the CFA. Variables of
+/// functions inlined into it are its locals too (named through `DW_AT_abstract_origin`).
 #[derive(Debug, Clone)]
 pub struct Local {
     pub name: String,
     pub ty: TypeId,
-    /// (pc range start, end, CFA offset). A single full-range entry for plain locations.
+    /// (pc range start, end, CFA offset) where the whole variable is in memory. A single
+    /// full-range entry for plain locations.
     pub ranges: Vec<(u64, u64, i64)>,
+    /// Where parts of the variable are in memory, for piecewise locations (`DW_OP_piece`:
+    /// a slice whose pointer word is spilled apart from its length, or kept in a register).
+    pub pieces: Vec<Piece>,
+}
+
+/// Part of a variable in memory over a pc range (DWARF 5 section 2.6.1.2, composite
+/// location descriptions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece {
+    pub lo: u64,
+    pub hi: u64,
+    pub cfa_offset: i64,
+    /// Byte offset of the part inside the variable, and its size.
+    pub var_offset: u64,
+    pub size: u64,
+}
+
+/// Where one location description puts a variable: wholly at an address (a global) or a
+/// CFA offset, or in parts: (offset in the variable, size, CFA offset if in memory).
+#[derive(Debug, Clone, PartialEq)]
+enum Loc {
+    Addr(u64),
+    Cfa(i64),
+    Pieces(Vec<(u64, u64, Option<i64>)>),
 }
 
 /// A function's locals.
@@ -123,6 +149,26 @@ pub struct Dwarf {
 }
 
 type Reader<'a> = EndianSlice<'a, LittleEndian>;
+
+/// A local as read: its name (or its abstract origin's DIE), type, and pieces, where a
+/// piece of size 0 is the whole variable.
+struct RawLocal {
+    name: Option<String>,
+    origin: Option<u64>,
+    ty: RawRef,
+    pieces: Vec<Piece>,
+}
+
+/// Pieces of `loc` over `[lo, hi)`.
+fn pieces_of(loc: &Loc, lo: u64, hi: u64, out: &mut Vec<Piece>) {
+    match loc {
+        Loc::Cfa(o) => out.push(Piece { lo, hi, cfa_offset: *o, var_offset: 0, size: 0 }),
+        Loc::Pieces(ps) => out.extend(
+            ps.iter().filter_map(|&(var_offset, size, o)| Some(Piece { lo, hi, cfa_offset: o?, var_offset, size })).filter(|p| p.size > 0),
+        ),
+        Loc::Addr(_) => {}
+    }
+}
 
 enum RawRef {
     None,
@@ -184,6 +230,61 @@ fn decode_location(expr: &[u8]) -> Option<Result<u64, i64>> {
     }
 }
 
+/// Decodes a location description: a single location ([`decode_location`]) or a composite
+/// of pieces, each a simple location (or a register, or nothing) followed by `DW_OP_piece`.
+fn decode_loc(expr: &[u8]) -> Option<Loc> {
+    use gimli::Reader as _;
+    const DW_OP_PIECE: u8 = 0x93;
+    if !expr.contains(&DW_OP_PIECE) {
+        return match decode_location(expr)? {
+            Ok(a) => Some(Loc::Addr(a)),
+            Err(o) => Some(Loc::Cfa(o)),
+        };
+    }
+    let mut pieces = Vec::new();
+    let mut r = gimli::EndianSlice::new(expr, LittleEndian);
+    let mut var_off = 0u64;
+    let mut cur: Option<i64> = None;
+    while !r.is_empty() && pieces.len() < 64 {
+        match r.read_u8().ok()? {
+            DW_OP_PIECE => {
+                let size = r.read_uleb128().ok()?;
+                pieces.push((var_off, size, cur.take()));
+                var_off = var_off.checked_add(size)?;
+            }
+            0x9c => {
+                // DW_OP_call_frame_cfa [DW_OP_consts N | DW_OP_constu N, DW_OP_plus]
+                let mut n = 0;
+                let mut peek = r;
+                match peek.read_u8() {
+                    Ok(0x11) => {
+                        n = peek.read_sleb128().ok()?;
+                        (peek.read_u8().ok()? == 0x22).then_some(())?;
+                        r = peek;
+                    }
+                    Ok(0x10) => {
+                        n = peek.read_uleb128().ok()? as i64;
+                        (peek.read_u8().ok()? == 0x22).then_some(())?;
+                        r = peek;
+                    }
+                    _ => {}
+                }
+                cur = Some(n);
+            }
+            0x91 => cur = Some(r.read_sleb128().ok()?),
+            // DW_OP_reg0..31: the part is in a register, not on the stack.
+            0x50..=0x6f => cur = None,
+            // DW_OP_regx
+            0x90 => {
+                r.read_uleb128().ok()?;
+                cur = None;
+            }
+            _ => return None,
+        }
+    }
+    Some(Loc::Pieces(pieces))
+}
+
 impl Dwarf {
     /// Loads DWARF from the executable's sections. `section` returns the (decompressed)
     /// contents of a section by name, or an empty slice.
@@ -203,7 +304,14 @@ impl Dwarf {
         let mut offset_to_id: HashMap<u64, TypeId> = HashMap::new();
         let mut out = Dwarf::default();
         let mut raw_globals: Vec<(String, u64, RawRef)> = Vec::new();
-        let mut raw_funcs: Vec<(String, u64, u64, Vec<(String, RawRef, Vec<(u64, u64, i64)>)>)> = Vec::new();
+        let mut raw_funcs: Vec<(String, u64, u64, Vec<RawLocal>)> = Vec::new();
+        // Abstract (inlinable) functions by DIE, and the out-of-line copies naming them.
+        let mut abstract_funcs: HashMap<u64, String> = HashMap::new();
+        let mut func_origins: Vec<(usize, u64)> = Vec::new();
+        // Parameters of out-of-line copies: (function, abstract origin of the parameter).
+        let mut origin_params: Vec<(usize, u64)> = Vec::new();
+        // Named variables without a location: the abstract origins of inlined ones.
+        let mut origins: HashMap<u64, (String, RawRef)> = HashMap::new();
         let mut raw_closure_vars: Vec<(usize, String, RawRef, u64)> = Vec::new();
         let mut raw_params: Vec<(usize, String, RawRef)> = Vec::new();
 
@@ -215,8 +323,13 @@ impl Dwarf {
             // the function whose locals we are collecting.
             let mut container: Option<(isize, usize)> = None;
             let mut func: Option<(isize, usize)> = None;
+            // Inlined bodies being read: (depth, pc ranges), innermost last.
+            let mut inlined: Vec<(isize, Vec<(u64, u64)>)> = Vec::new();
             while let Some(entry) = cursor.next_dfs()? {
                 let depth = entry.depth();
+                while inlined.last().is_some_and(|&(d, _)| depth <= d) {
+                    inlined.pop();
+                }
                 if let Some((d, _)) = container {
                     if depth <= d {
                         container = None;
@@ -282,6 +395,45 @@ impl Dwarf {
                             pending[idx].array_len = count;
                         }
                     }
+                    gimli::DW_TAG_variable | gimli::DW_TAG_formal_parameter if name.is_none() => {
+                        // An inlined function's variable: named by its abstract origin.
+                        // (Or of an out-of-line copy of an inlinable function: its whole body.)
+                        let Some((d, f)) = func else { continue };
+                        let ranges = inlined.last().map(|(_, r)| r.clone()).unwrap_or_else(|| vec![(0, u64::MAX)]);
+                        let origin = match entry.attr_value(gimli::DW_AT_abstract_origin) {
+                            Some(AttributeValue::UnitRef(o)) => o.to_debug_info_offset(&unit.header).map(|o| o.0 as u64),
+                            Some(AttributeValue::DebugInfoRef(o)) => Some(o.0 as u64),
+                            _ => None,
+                        };
+                        let Some(origin) = origin else { continue };
+                        let is_result = matches!(entry.attr_value(gimli::DW_AT_variable_parameter), Some(AttributeValue::Flag(true)));
+                        if tag == gimli::DW_TAG_formal_parameter && depth == d + 1 && inlined.is_empty() && !is_result {
+                            origin_params.push((f, origin));
+                        }
+                        let mut pieces = Vec::new();
+                        match entry.attr_value(gimli::DW_AT_location) {
+                            Some(AttributeValue::Exprloc(e)) => {
+                                if let Some(loc) = decode_loc(e.0.slice()) {
+                                    for &(lo, hi) in &ranges {
+                                        pieces_of(&loc, lo, hi, &mut pieces);
+                                    }
+                                }
+                            }
+                            Some(AttributeValue::LocationListsRef(o)) => {
+                                if let Ok(mut locs) = dwarf.locations(&unit, o) {
+                                    while let Ok(Some(l)) = locs.next() {
+                                        if let Some(loc) = decode_loc(l.data.0.slice()) {
+                                            pieces_of(&loc, l.range.begin, l.range.end, &mut pieces);
+                                        }
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                        if !pieces.is_empty() {
+                            raw_funcs[f].3.push(RawLocal { name: None, origin: Some(origin), ty: RawRef::None, pieces });
+                        }
+                    }
                     gimli::DW_TAG_variable | gimli::DW_TAG_formal_parameter | gimli::DW_TAG_constant => {
                         let Some(name) = name else { continue };
                         if tag == gimli::DW_TAG_constant {
@@ -304,28 +456,39 @@ impl Dwarf {
                         if let (Some(off), Some((_, f))) = (udata(entry.attr_value(DW_AT_GO_CLOSURE_OFFSET)), func) {
                             raw_closure_vars.push((f, name.clone(), ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header), off));
                         }
+                        // Inside an inlined body a plain location holds over the body's ranges.
+                        let body: Vec<(u64, u64)> = inlined.last().map(|(_, r)| r.clone()).unwrap_or_else(|| vec![(0, u64::MAX)]);
                         match entry.attr_value(gimli::DW_AT_location) {
-                            Some(AttributeValue::Exprloc(e)) => match decode_location(e.0.slice()) {
-                                Some(Ok(addr)) if depth == 1 => raw_globals.push((name, addr, ty)),
-                                Some(Err(off)) => {
+                            Some(AttributeValue::Exprloc(e)) => match decode_loc(e.0.slice()) {
+                                Some(Loc::Addr(addr)) if depth == 1 => raw_globals.push((name, addr, ty)),
+                                Some(loc) => {
                                     if let Some((_, f)) = func {
-                                        raw_funcs[f].3.push((name, ty, vec![(0, u64::MAX, off)]));
+                                        let mut pieces = Vec::new();
+                                        for &(lo, hi) in &body {
+                                            pieces_of(&loc, lo, hi, &mut pieces);
+                                        }
+                                        raw_funcs[f].3.push(RawLocal { name: Some(name), origin: None, ty, pieces });
                                     }
                                 }
-                                _ => {}
+                                None => {}
                             },
                             Some(AttributeValue::LocationListsRef(o)) => {
                                 let Some((_, f)) = func else { continue };
-                                let mut ranges = Vec::new();
+                                let mut pieces = Vec::new();
                                 if let Ok(mut locs) = dwarf.locations(&unit, o) {
-                                    while let Ok(Some(loc)) = locs.next() {
-                                        if let Some(Err(off)) = decode_location(loc.data.0.slice()) {
-                                            ranges.push((loc.range.begin, loc.range.end, off));
+                                    while let Ok(Some(l)) = locs.next() {
+                                        if let Some(loc) = decode_loc(l.data.0.slice()) {
+                                            pieces_of(&loc, l.range.begin, l.range.end, &mut pieces);
                                         }
                                     }
                                 }
-                                if !ranges.is_empty() {
-                                    raw_funcs[f].3.push((name, ty, ranges));
+                                if !pieces.is_empty() {
+                                    raw_funcs[f].3.push(RawLocal { name: Some(name), origin: None, ty, pieces });
+                                }
+                            }
+                            None => {
+                                if let Some(o) = entry.offset().to_debug_info_offset(&unit.header) {
+                                    origins.insert(o.0 as u64, (name, ty));
                                 }
                             }
                             _ => {}
@@ -342,16 +505,42 @@ impl Dwarf {
                             Some(v) => v.udata_value().and_then(|len| low.map(|l| l.saturating_add(len))),
                             None => None,
                         };
-                        if let (Some(low), Some(high), Some(name)) = (low, high, name) {
-                            func = Some((depth, raw_funcs.len()));
-                            raw_funcs.push((name, low, high, Vec::new()));
+                        // An out-of-line copy of an inlinable function is named by its
+                        // abstract origin, which may come later in the unit.
+                        let origin = match entry.attr_value(gimli::DW_AT_abstract_origin) {
+                            Some(AttributeValue::UnitRef(o)) => o.to_debug_info_offset(&unit.header).map(|o| o.0 as u64),
+                            Some(AttributeValue::DebugInfoRef(o)) => Some(o.0 as u64),
+                            _ => None,
+                        };
+                        match (low, high, name, origin) {
+                            (Some(low), Some(high), Some(name), _) => {
+                                func = Some((depth, raw_funcs.len()));
+                                raw_funcs.push((name, low, high, Vec::new()));
+                            }
+                            (Some(low), Some(high), None, Some(o)) => {
+                                func = Some((depth, raw_funcs.len()));
+                                func_origins.push((raw_funcs.len(), o));
+                                raw_funcs.push((String::new(), low, high, Vec::new()));
+                            }
+                            (None, _, Some(name), _) => {
+                                if let Some(o) = entry.offset().to_debug_info_offset(&unit.header) {
+                                    abstract_funcs.insert(o.0 as u64, name);
+                                }
+                            }
+                            _ => {}
                         }
                     }
-                    gimli::DW_TAG_inlined_subroutine => {
-                        // Inlined bodies' variables are not attributed to the caller frame.
-                        if func.is_some() {
-                            func = None;
+                    // Its variables live in the caller's frame, over the body's pc ranges.
+                    gimli::DW_TAG_inlined_subroutine if func.is_some() => {
+                        let mut ranges = Vec::new();
+                        if let Ok(mut it) = dwarf.die_ranges(&unit, entry) {
+                            while let Ok(Some(r)) = it.next() {
+                                if ranges.len() < 1024 {
+                                    ranges.push((r.begin, r.end));
+                                }
+                            }
                         }
+                        inlined.push((depth, ranges));
                     }
                     _ => {}
                 }
@@ -410,7 +599,19 @@ impl Dwarf {
                 closure_vars[f].push((name, t, off));
             }
         }
+        for (f, o) in func_origins {
+            if let Some(name) = abstract_funcs.get(&o) {
+                raw_funcs[f].0 = name.clone();
+            }
+        }
         let mut params: Vec<Vec<(String, TypeId)>> = vec![Vec::new(); raw_funcs.len()];
+        for (f, o) in origin_params {
+            if let Some((name, t)) = origins.get(&o) {
+                if let Some(t) = resolve(t) {
+                    params[f].push((name.clone(), t));
+                }
+            }
+        }
         for (f, name, r) in raw_params {
             if let Some(t) = resolve(&r) {
                 params[f].push((name, t));
@@ -426,12 +627,27 @@ impl Dwarf {
                 high_pc,
                 locals: locals
                     .into_iter()
-                    .filter_map(|(name, r, ranges)| Some(Local { name, ty: resolve(&r)?, ranges }))
+                    .filter_map(|l| {
+                        let (name, ty) = match (l.name, l.origin) {
+                            (Some(n), _) => (n, resolve(&l.ty)?),
+                            (None, Some(o)) => {
+                                let (n, t) = origins.get(&o)?;
+                                (n.clone(), resolve(t)?)
+                            }
+                            (None, None) => return None,
+                        };
+                        let (whole, pieces): (Vec<Piece>, Vec<Piece>) = l.pieces.into_iter().partition(|p| p.size == 0);
+                        let ranges = whole.iter().map(|p| (p.lo, p.hi, p.cfa_offset)).collect();
+                        Some(Local { name, ty, ranges, pieces })
+                    })
+                    .filter(|l| !l.ranges.is_empty() || !l.pieces.is_empty())
                     .collect(),
                 closure_vars,
                 params,
             })
             .collect();
+        // Copies whose abstract origin was not found have no name to show.
+        out.functions.retain(|f| !f.name.is_empty());
         out.functions.sort_by_key(|f| f.low_pc);
         Ok(out)
     }
@@ -645,5 +861,15 @@ mod tests {
         assert_eq!(decode_location(&[0x9c, 0x11, 0x08, 0x22]), Some(Err(8)));
         assert_eq!(decode_location(&[0x50]), None);
         assert_eq!(decode_location(&[]), None);
+    }
+
+    #[test]
+    fn decodes_composite_locations() {
+        // A slice: pointer at CFA-24, len in a register, cap at CFA-16.
+        let expr = [0x9c, 0x11, 0x68, 0x22, 0x93, 0x08, 0x50, 0x93, 0x08, 0x91, 0x70, 0x93, 0x08];
+        assert_eq!(decode_loc(&expr), Some(Loc::Pieces(vec![(0, 8, Some(-24)), (8, 8, None), (16, 8, Some(-16))])));
+        assert_eq!(decode_loc(&[0x91, 0x70]), Some(Loc::Cfa(-16)));
+        // An unknown operation inside a composite: no location.
+        assert_eq!(decode_loc(&[0x9c, 0x93, 0x08, 0xe0, 0x93, 0x08]), None);
     }
 }

@@ -26,13 +26,20 @@ pub fn collect(process: &Process, heap: &Heap) -> (Vec<Goroutine>, Vec<Root>, Ve
     for g in &goroutines {
         let live_objects = live_stack_objects(g);
         for f in &g.frames {
+            // Locals of the functions inlined here live in this frame: name them too.
+            let function = if f.inlined.is_empty() {
+                f.function.clone()
+            } else {
+                let inl: Vec<&str> = f.inlined.iter().rev().map(|i| i.function.as_str()).collect();
+                format!("{} [inlined {}]", f.function, inl.join(", "))
+            };
             for s in f.slots.iter().filter(|s| s.stack_object.is_none_or(|o| live_objects.contains(&o.0))) {
                 if s.value == 0 || heap.find(s.value).is_none() {
                     continue;
                 }
                 roots.push(Root {
                     kind: RootKind::Stack,
-                    name: format!("goroutine {} {} {}", g.id, f.function, s.name),
+                    name: format!("goroutine {} {} {}", g.id, function, s.name),
                     slot_addr: s.addr,
                     value: s.value,
                     pointee_type: None,

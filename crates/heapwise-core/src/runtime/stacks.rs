@@ -810,11 +810,15 @@ struct FrameGeom {
     sym_pc: u64,
 }
 
-/// Maps stack addresses of one frame to DWARF locals.
+/// Maps stack addresses of one frame to DWARF locals (the function's own and those of the
+/// functions inlined into it at this pc).
 struct SlotNamer<'a> {
     dwarf: &'a crate::formats::dwarf::Dwarf,
-    /// (address, size, name, type)
-    vars: Vec<(u64, u64, &'a str, TypeId)>,
+    /// (address, size, name, type, offset of that memory inside the variable, whether the
+    /// variable is all in memory as laid out): a whole variable, or one piece of a variable
+    /// split by a composite location (then its words are named, but its type is not used
+    /// to read the rest: the rest is elsewhere).
+    vars: Vec<(u64, u64, &'a str, TypeId, u64, bool)>,
     sp: u64,
     argp: u64,
 }
@@ -826,20 +830,35 @@ impl<'a> SlotNamer<'a> {
         let dpc = g.sym_pc.wrapping_sub(w.rt.bias);
         if let Some(func) = dwarf.function_at(dpc) {
             for l in &func.locals {
-                let Some(&(_, _, off)) = l.ranges.iter().find(|&&(lo, hi, _)| lo <= dpc && dpc < hi) else { continue };
                 let size = dwarf.ty(l.ty).size;
                 if size == 0 {
                     continue;
                 }
-                vars.push((g.fp.wrapping_add(off as u64), size, l.name.as_str(), l.ty));
+                if let Some(&(_, _, off)) = l.ranges.iter().find(|&&(lo, hi, _)| lo <= dpc && dpc < hi) {
+                    vars.push((g.fp.wrapping_add(off as u64), size, l.name.as_str(), l.ty, 0, true));
+                }
+                let here: Vec<_> = l.pieces.iter().filter(|p| p.lo <= dpc && dpc < p.hi && p.var_offset < size).collect();
+                // Pieces laid out as the variable is, over all of it, are the variable.
+                let covered: u64 = here.iter().map(|p| p.size.min(size - p.var_offset)).sum();
+                let whole = here.first().is_some_and(|f| {
+                    covered >= size && here.iter().all(|p| p.cfa_offset.wrapping_sub(p.var_offset as i64) == f.cfa_offset.wrapping_sub(f.var_offset as i64))
+                });
+                for p in here {
+                    let start = g.fp.wrapping_add(p.cfa_offset as u64);
+                    vars.push((start, p.size.min(size - p.var_offset), l.name.as_str(), l.ty, p.var_offset, whole));
+                }
             }
         }
         SlotNamer { dwarf, vars, sp: g.sp, argp: g.argp }
     }
 
     fn slot(&self, addr: u64, value: u64, conservative: bool) -> StackSlot {
-        if let Some(&(start, _, name, ty)) = self.vars.iter().find(|&&(s, size, _, _)| s <= addr && addr < s.saturating_add(size)) {
-            let off = addr - start;
+        // Every variable whose memory holds the word (aliases, an inlined callee's
+        // parameter sharing its caller's slot), each with its field path.
+        let mut names: Vec<String> = Vec::new();
+        let mut first: Option<(Option<TypeId>, u64)> = None;
+        for &(start, _, name, ty, var_off, whole) in self.vars.iter().filter(|&&(s, size, ..)| s <= addr && addr < s.saturating_add(size)) {
+            let off = addr - start + var_off;
             let path = self.dwarf.field_path(ty, off);
             let name = if off == 0 && path.starts_with('+') {
                 name.to_string()
@@ -848,7 +867,16 @@ impl<'a> SlotNamer<'a> {
             } else {
                 format!("{name}.{path}")
             };
-            return StackSlot { addr, value, name, ty: Some(ty), var_offset: off, conservative, stack_object: None };
+            if !names.contains(&name) && names.len() < 8 {
+                names.push(name);
+            }
+            if whole && first.is_none_or(|f| f.0.is_none()) {
+                first = Some((Some(ty), off));
+            }
+            first.get_or_insert((None, 0));
+        }
+        if let Some((ty, off)) = first {
+            return StackSlot { addr, value, name: names.join(" = "), ty, var_offset: off, conservative, stack_object: None };
         }
         let name = if addr >= self.argp { format!("arg+{:#x}", addr - self.argp) } else { format!("local+{:#x}", addr.wrapping_sub(self.sp)) };
         StackSlot { addr, value, name, ty: None, var_offset: 0, conservative, stack_object: None }
