@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Tests of the web page:
+#   0. the web crate's native unit tests (telling a separate debug file from an executable, ...);
 #   1. wasm-bindgen tests of the worker's reading layer (web/tests/blob_source.rs), in headless
 #      Chromium inside a dedicated worker;
 #   2. trunk build --offline --release of dist/;
@@ -25,6 +26,8 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 export TRUNK_SKIP_VERSION_CHECK=true
 cargo fetch --quiet
 
+echo "== unit tests of the web crate (native)"
+cargo test --offline --release --quiet -p heapwise-web --lib
 if [ "$wasm_tests" = 1 ]; then
     echo "== wasm-bindgen tests (headless Chromium, dedicated worker)"
     (cd web && cargo test --offline --release --target wasm32-unknown-unknown --test blob_source)

@@ -67,7 +67,7 @@ async function waitLoaded() {
   }
 }
 
-/** The overview's named share says what the engine's figures say, and they add up. */
+/** The overview's named share says what the engine's figures say, and they add up to the live bytes. */
 async function checkNamedShare() {
   const share = page.locator('#named-share');
   const num = async (a) => Number(await share.getAttribute(a));
@@ -77,7 +77,7 @@ async function checkNamedShare() {
   const unnamed = (await page.locator('#unnamed tr.unnamed-reason td.bytes').evaluateAll((tds) => tds.map((td) => Number(td.dataset.bytes))));
   const sum = named + inferred + unnamed.reduce((a, b) => a + b, 0);
   console.log(`# named ${named}, inferred ${inferred}, unnamed ${unnamed.join('+') || 0} of ${live} live bytes`);
-  assert.ok(sum <= live, `named + inferred + unnamed reasons (${sum}) within the live bytes (${live})`);
+  assert.equal(sum, live, 'named + inferred + the unnamed reasons account for every live byte');
 }
 
 async function histogramCount(type) {
@@ -389,24 +389,34 @@ test('files dropped anywhere on the page are opened', { timeout: ANALYSIS_TIMEOU
   assert.match(await page.locator('.loaded').innerText(), /demo\.core\.zst \+ demo\.exe/);
 });
 
-test('a separate debug file is told from the executable and sent along', { timeout: ANALYSIS_TIMEOUT + 60_000 }, async () => {
+test('a stripped executable with its separate debug file: exact count; a debug file of another build is refused', { timeout: 2 * ANALYSIS_TIMEOUT + 60_000 }, async () => {
   // What `objcopy --only-keep-debug` makes (the layout of .build-id/xx/yyyy.debug files):
-  // the executable's ELF type, no code.
-  const debug = path.join(os.tmpdir(), `heapwise-${process.pid}.debug`);
+  // the executable's ELF type, no code; and the executable without its DWARF.
+  const tmp = (name) => path.join(os.tmpdir(), `heapwise-${process.pid}-${name}`);
+  const [debug, stripped, otherDebug] = [tmp('exe.debug'), tmp('exe.stripped'), tmp('demo.debug')];
   execFileSync('objcopy', ['--only-keep-debug', EXE, debug]);
+  execFileSync('objcopy', ['--strip-debug', EXE, stripped]);
+  execFileSync('objcopy', ['--only-keep-debug', path.join(ROOT, 'web', 'demo', 'demo.exe'), otherDebug]);
+  const { type, count } = pickType(TRUTH);
   await page.goto(baseUrl + '#/');
   await page.reload();
   await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
   await page.setInputFiles('#files', [debug]);
   await page.waitForSelector(`.notice:has-text("Got the debug file ${path.basename(debug)}")`);
-  await page.setInputFiles('#files', [EXE]);
+  await page.setInputFiles('#files', [stripped]);
   await page.waitForSelector(`.notice:has-text("(and the debug file ${path.basename(debug)})")`);
   await page.setInputFiles('#files', [CORE]);
-  // heapwise-core reads DWARF from the executable only so far: the worker says so.
+  await waitLoaded();
+  const loaded = await page.locator('.loaded .debug-file').innerText();
+  assert.ok(loaded.includes(path.basename(debug)), `the loaded line names the debug file: ${loaded}`);
+  assert.equal(await histogramCount(type), count, `histogram count of ${type} with the DWARF from the debug file`);
+
+  // The debug file of another program: its build ID is not the executable's.
+  await page.setInputFiles('#files', [CORE, stripped, otherDebug]);
   await page.waitForSelector('.errors', { timeout: ANALYSIS_TIMEOUT });
-  assert.match(await page.locator('.errors').innerText(), /separate debug files are not supported yet/);
+  assert.match(await page.locator('.errors').innerText(), /Could not open the files: .*build ID/);
   await page.locator('.errors button:has-text("Dismiss")').click();
-  fs.rmSync(debug);
+  for (const f of [debug, stripped, otherDebug]) fs.rmSync(f);
 });
 
 test('bad input is reported in words, and Cancel restarts the worker', async () => {

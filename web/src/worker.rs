@@ -238,13 +238,6 @@ fn engine_error(e: heapwise_core::Error) -> String {
 /// decompression) with or without one.
 fn open(core: Blob, exe: Option<Blob>, debug: Option<Blob>, names: Names) {
     ANALYSIS.with(|a| a.borrow_mut().take());
-    // heapwise-core reads DWARF from the executable only, so far.
-    if debug.is_some() {
-        return error(
-            "open",
-            format!("{}: separate debug files are not supported yet; drop the executable built with its DWARF instead", names.debug),
-        );
-    }
     let Names { core: core_name, exe: exe_name, debug: debug_name } = names;
     crate::blob::forget_caches();
     let t0 = Date::now();
@@ -261,11 +254,24 @@ fn open(core: Blob, exe: Option<Blob>, debug: Option<Blob>, names: Names) {
         },
         None => None,
     };
+    let debug_src: Option<Box<dyn ByteSource>> = match debug {
+        Some(debug) => match open_blob(debug, &mut |f| t.report("decompressing the debug file", f)) {
+            Ok(s) => Some(s),
+            Err(e) => return error("open", format!("{debug_name}: {e}")),
+        },
+        None => None,
+    };
     let core_src: Rc<dyn ByteSource> = Rc::from(core_src);
     let exe_src: Option<Rc<dyn ByteSource>> = exe_src.map(Rc::from);
+    let debug_src: Option<Rc<dyn ByteSource>> = debug_src.map(Rc::from);
     let opened = match (is_dump, exe_src) {
+        (true, _) if debug_src.is_some() => {
+            return error("open", format!("{debug_name}: a separate debug file is read with a core, not with a heap dump"))
+        }
         (true, exe_src) => Analysis::open_heapdump(core_src, exe_src, &mut |phase, f| t.report(phase, f)),
-        (false, Some(exe_src)) => Analysis::open(core_src, exe_src, &mut |phase, f| t.report(phase, f)),
+        (false, Some(exe_src)) => {
+            Analysis::open_with_debug(core_src, exe_src, debug_src, &mut |phase, f| t.report(phase, f))
+        }
         (false, None) => {
             return error("open", "the executable is missing: drop the program that produced the core together with it")
         }
