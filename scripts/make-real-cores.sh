@@ -12,7 +12,7 @@
 # Programs (each cored a few seconds into its run, with gcore, while it works):
 #   compile  pkg/tool/linux_amd64/compile compiling cmd/compile/internal/ssa (the command
 #            line `go build -x` ran, re-run as is)
-#   golist   go list -deps -json std cmd
+#   golist   go list -deps -json std cmd (cored at 60% of the duration of a first, timed run)
 #   gofmt    gofmt -l $GOROOT/src
 #   vet      pkg/tool/linux_amd64/vet on cmd/compile/internal/ssa (the command line `go vet -x` ran)
 #   service  testdata/progs/service under its own loopback load; -nodwarf is built with
@@ -176,11 +176,23 @@ capture() {
     case "$prog" in
         compile) delay=6; cmd=("$build/compile.sh" "$dir/exe" "$tmp/out.a") ;;
         vet) delay=5; cmd=("$build/vet.sh" "$dir/exe") ;;
-        golist) delay=0.8; cmd=("$dir/exe" list -deps -json std cmd) ;;
+        golist) delay=; cmd=("$dir/exe" list -deps -json std cmd) ;;
         gofmt) delay=4; cmd=("$dir/exe" -l "$goroot/src") ;;
         service) delay=1; cmd=("$dir/exe") ;;
     esac
     local attempt pid
+    if [ -z "$delay" ]; then
+        # A short run (go list: 1-3 s): time one run to the end, core the next at 60% of it.
+        local t0
+        t0="$(now)"
+        (
+            goenv "$goroot"
+            export GOCACHE="$build/gocache" GOFLAGS=
+            cd "$tmp"
+            exec "${cmd[@]}" >/dev/null 2>"$tmp/stderr" </dev/null
+        ) || die "go $ver: $prog failed: $(tail -3 "$tmp/stderr")"
+        delay="$(python3 -c "import sys; print(f'{0.6 * (float(sys.argv[2]) - float(sys.argv[1])):.2f}')" "$t0" "$(now)")"
+    fi
     for attempt in 1 2 3; do
         (
             goenv "$goroot"
