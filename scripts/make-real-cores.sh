@@ -77,6 +77,13 @@ sparsify() {
     cp --sparse=always "$1" "$1.sparse" && mv -f "$1.sparse" "$1"
 }
 
+# running PID: the process exists and has not exited (a zombie not yet reaped has exited).
+running() {
+    local st
+    st="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 stamp_of() { # stamp_of VER
     (
         sha256sum "$SCRIPT" "$ROOT/scripts/real-runtime.py" "$ROOT/scripts/check-core.py" | sed 's#  .*/#  #'
@@ -180,7 +187,7 @@ capture() {
         gofmt) delay=4; cmd=("$dir/exe" -l "$goroot/src") ;;
         service) delay=1; cmd=("$dir/exe") ;;
     esac
-    local attempt pid
+    local attempt pid rss="" threads=""
     if [ -z "$delay" ]; then
         # A short run (go list: 1-3 s): time one run to the end, core the next at 60% of it.
         local t0
@@ -210,21 +217,26 @@ capture() {
             done
         fi
         sleep "$delay"
-        kill -0 "$child" 2>/dev/null && break
+        pid="$child"
+        if running "$pid"; then
+            rss="$(awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$pid/status" 2>/dev/null || true)"
+            threads="$(awk '/^Threads:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)"
+            if gcore -o "$tmp/core" "$pid" >"$tmp/gcore.log" 2>&1 && [ -s "$tmp/core.$pid" ]; then
+                break
+            fi
+            # It may have exited while gdb attached: then it is a run that ended too soon.
+            if running "$pid"; then
+                tail -5 "$tmp/gcore.log" >&2 || true
+                die "go $ver: gcore of $prog (pid $pid) failed"
+            fi
+        fi
         wait "$child" 2>/dev/null || true
         child=""
+        rm -f "$tmp/core.$pid"
         log "go $ver: $prog finished within ${delay}s; retrying with half the delay"
         delay="$(python3 -c "print($delay / 2)")"
     done
     [ -n "$child" ] || die "go $ver: $prog always finished before it could be cored"
-    pid="$child"
-    local rss threads
-    rss="$(awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$pid/status")"
-    threads="$(awk '/^Threads:/ {print $2}' "/proc/$pid/status")"
-    if ! gcore -o "$tmp/core" "$pid" >"$tmp/gcore.log" 2>&1 || [ ! -s "$tmp/core.$pid" ]; then
-        tail -5 "$tmp/gcore.log" >&2 || true
-        die "go $ver: gcore of $prog (pid $pid) failed"
-    fi
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     child=""
