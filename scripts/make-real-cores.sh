@@ -12,7 +12,7 @@
 # Programs (each cored a few seconds into its run, with gcore, while it works):
 #   compile  pkg/tool/linux_amd64/compile compiling cmd/compile/internal/ssa (the command
 #            line `go build -x` ran, re-run as is)
-#   golist   go list -deps -json std cmd
+#   golist   go list -deps -json std cmd (cored at 60% of the duration of a first, timed run)
 #   gofmt    gofmt -l $GOROOT/src
 #   vet      pkg/tool/linux_amd64/vet on cmd/compile/internal/ssa (the command line `go vet -x` ran)
 #   service  testdata/progs/service under its own loopback load; -nodwarf is built with
@@ -75,6 +75,13 @@ ondisk() { echo $(( $(stat -c %b "$1") * $(stat -c %B "$1") )); }
 sparsify() {
     fallocate --dig-holes "$1" 2>/dev/null && return 0
     cp --sparse=always "$1" "$1.sparse" && mv -f "$1.sparse" "$1"
+}
+
+# running PID: the process exists and has not exited (a zombie not yet reaped has exited).
+running() {
+    local st
+    st="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
 stamp_of() { # stamp_of VER
@@ -176,11 +183,23 @@ capture() {
     case "$prog" in
         compile) delay=6; cmd=("$build/compile.sh" "$dir/exe" "$tmp/out.a") ;;
         vet) delay=5; cmd=("$build/vet.sh" "$dir/exe") ;;
-        golist) delay=0.8; cmd=("$dir/exe" list -deps -json std cmd) ;;
+        golist) delay=; cmd=("$dir/exe" list -deps -json std cmd) ;;
         gofmt) delay=4; cmd=("$dir/exe" -l "$goroot/src") ;;
         service) delay=1; cmd=("$dir/exe") ;;
     esac
-    local attempt pid
+    local attempt pid rss="" threads=""
+    if [ -z "$delay" ]; then
+        # A short run (go list: 1-3 s): time one run to the end, core the next at 60% of it.
+        local t0
+        t0="$(now)"
+        (
+            goenv "$goroot"
+            export GOCACHE="$build/gocache" GOFLAGS=
+            cd "$tmp"
+            exec "${cmd[@]}" >/dev/null 2>"$tmp/stderr" </dev/null
+        ) || die "go $ver: $prog failed: $(tail -3 "$tmp/stderr")"
+        delay="$(python3 -c "import sys; print(f'{0.6 * (float(sys.argv[2]) - float(sys.argv[1])):.2f}')" "$t0" "$(now)")"
+    fi
     for attempt in 1 2 3; do
         (
             goenv "$goroot"
@@ -198,21 +217,26 @@ capture() {
             done
         fi
         sleep "$delay"
-        kill -0 "$child" 2>/dev/null && break
+        pid="$child"
+        if running "$pid"; then
+            rss="$(awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$pid/status" 2>/dev/null || true)"
+            threads="$(awk '/^Threads:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)"
+            if gcore -o "$tmp/core" "$pid" >"$tmp/gcore.log" 2>&1 && [ -s "$tmp/core.$pid" ]; then
+                break
+            fi
+            # It may have exited while gdb attached: then it is a run that ended too soon.
+            if running "$pid"; then
+                tail -5 "$tmp/gcore.log" >&2 || true
+                die "go $ver: gcore of $prog (pid $pid) failed"
+            fi
+        fi
         wait "$child" 2>/dev/null || true
         child=""
+        rm -f "$tmp/core.$pid"
         log "go $ver: $prog finished within ${delay}s; retrying with half the delay"
         delay="$(python3 -c "print($delay / 2)")"
     done
     [ -n "$child" ] || die "go $ver: $prog always finished before it could be cored"
-    pid="$child"
-    local rss threads
-    rss="$(awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$pid/status")"
-    threads="$(awk '/^Threads:/ {print $2}' "/proc/$pid/status")"
-    if ! gcore -o "$tmp/core" "$pid" >"$tmp/gcore.log" 2>&1 || [ ! -s "$tmp/core.$pid" ]; then
-        tail -5 "$tmp/gcore.log" >&2 || true
-        die "go $ver: gcore of $prog (pid $pid) failed"
-    fi
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     child=""

@@ -972,3 +972,36 @@ fn unnamed_label(size: u64, noscan: bool, words: &[u64]) -> String {
     let more = if words.len() > 8 { format!(",+{}", words.len() - 8) } else { String::new() };
     format!("<unnamed {size}B ptrs@{}{more}>", shown.join(","))
 }
+
+#[cfg(test)]
+mod naming_tests {
+    use super::*;
+
+    #[test]
+    fn fallback_labels_are_not_type_names() {
+        for name in ["main.T", "[8]*int", "map.group[string]int", "closure main.f.func1", "string"] {
+            assert!(is_real_type_name(name), "{name}");
+        }
+        for name in ["<unnamed 48B ptrs@16>", "<unnamed 16B noscan>", "<anonymous>", "[4]<anonymous>", ""] {
+            assert!(!is_real_type_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn tally_splits_named_and_reasons() {
+        let named = crate::runtime::typing::TypeEntry { name: "main.T".into(), dwarf: None, count: 1 };
+        let anon = crate::runtime::typing::TypeEntry { name: "<anonymous>".into(), dwarf: None, count: 1 };
+        let mut t = NamingTally::default();
+        t.add(Some(&named), false, false, 64);
+        t.add(Some(&anon), false, false, 40);
+        t.add(None, true, false, 16);
+        t.add(None, true, false, 16);
+        t.add(None, false, true, 8);
+        assert_eq!(t.named_bytes, 64);
+        let r = t.reasons();
+        assert_eq!(r.iter().map(|r| r.bytes).sum::<u64>(), 80);
+        assert_eq!((r[0].objects, r[0].bytes), (1, 40));
+        assert_eq!((r[1].objects, r[1].bytes), (2, 16 * 2));
+        assert!(r[2].reason.starts_with("no DWARF"));
+    }
+}

@@ -337,6 +337,18 @@ impl Memory {
         Ok(u32::from_le_bytes(b))
     }
     pub fn u64(&self, addr: u64) -> Result<u64, MemError> {
+        // Hot path of scanning and naming: a word inside one core-backed region of a
+        // memory-resident core is read straight from the slice (no copy through read_at).
+        if let Some(&Region { start, end, backing: Backing::Core { offset } }) = self.region(addr) {
+            if addr.checked_add(8).is_some_and(|e| e <= end) {
+                if let Some(w) = self.core.as_slice().and_then(|s| {
+                    let at = usize::try_from(offset.checked_add(addr - start)?).ok()?;
+                    s.get(at..at.checked_add(8)?)
+                }) {
+                    return Ok(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+                }
+            }
+        }
         let mut b = [0u8; 8];
         self.read(addr, &mut b)?;
         Ok(u64::from_le_bytes(b))
