@@ -1,15 +1,14 @@
 //! heapwise in the browser.
 //!
 //! - [`protocol`]: the messages between the page and the analysis worker;
-//! - [`blob`]: random access to a dropped `File` (read-ahead cached, or zstd-decompressed) in the worker;
-//! - [`readahead`]: the bounded read-ahead page cache the worker reads files through;
+//! - [`blob`]: random access to a dropped `File` in the worker (behind heapwise-sources'
+//!   read-ahead page cache, or zstd-decompressed);
 //! - [`engine`]: the thin adapter over `heapwise_core`'s analysis;
 //! - [`worker`]: the worker's message loop;
 //! - [`app`]: the Yew page.
 
 pub mod engine;
 pub mod protocol;
-pub mod readahead;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
