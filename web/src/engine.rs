@@ -67,7 +67,7 @@ impl Engine {
     pub fn dominator_tree(&self, width: usize) -> (Vec<DominatorNode>, u64, u64) {
         let d = self.inner.dom();
         let total = d.children_of(None).count() as u64;
-        (self.inner.dominator_tree(1, width), total, d.total_live)
+        (self.inner.dominator_tree(1, width).into_iter().map(|r| r.node).collect(), total, d.total_live)
     }
     pub fn dominator_children(&self, addr: u64, width: usize) -> Result<Vec<DominatorNode>, String> {
         self.inner.dominator_children(addr, width).map_err(|e| e.to_string())
@@ -266,7 +266,7 @@ mod fake {
         fn node(&self, i: usize) -> DominatorNode {
             let (addr, t, size) = self.objects[i];
             let chained = t == "main.Node" && i + 1 < 5;
-            DominatorNode { addr, type_name: t.into(), size, retained: if t == "main.Node" { size * (5 - i) as u64 } else { size }, child_count: chained as u64, children: vec![] }
+            DominatorNode { addr, type_name: t.into(), size, retained: if t == "main.Node" { size * (5 - i) as u64 } else { size }, child_count: chained as u64 }
         }
         pub fn dominator_tree(&self, _width: usize) -> (Vec<DominatorNode>, u64, u64) {
             (vec![self.node(0), self.node(5), self.node(6)], 3, self.objects.iter().map(|o| o.2).sum())
