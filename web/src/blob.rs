@@ -1,7 +1,8 @@
 //! Random access to a `Blob`/`File` inside the worker.
 //!
 //! [`BlobSource`] reads byte ranges synchronously with `FileReaderSync` (workers only); it is
-//! wrapped in a [`ReadAheadCache`] so the engine's many small reads hit memory and its long
+//! wrapped in heapwise-sources' [`PageCache`] (read-ahead setting) so the engine's many small
+//! reads hit memory and its long
 //! sweeps over the heap are read in large windows, and a multi-GB core is never copied whole
 //! into wasm memory. A zstd stream is decompressed into [`SparsePages`].
 
@@ -9,9 +10,7 @@ use heapwise_core::source::{ByteSource, SourceError};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use heapwise_sources::{SparsePages, ZstdError};
-
-use crate::readahead::ReadAheadCache;
+use heapwise_sources::{PageCache, SparsePages, ZstdError};
 
 /// Page data the read-ahead cache of a plain (not zstd) file holds at most while a core is
 /// opened (no more than the file's size), and the budget of its packed store (evicted pages
@@ -28,7 +27,7 @@ pub const CACHE_BYTES_AFTER_OPEN: usize = 32 * 1024 * 1024;
 
 thread_local! {
     /// The caches of the files opened last, for their counters.
-    static CACHES: RefCell<Vec<Rc<ReadAheadCache<BlobSource>>>> = const { RefCell::new(Vec::new()) };
+    static CACHES: RefCell<Vec<Rc<PageCache<BlobSource>>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Counters of the read-ahead caches of the files opened last: (reads issued, bytes read,
@@ -144,7 +143,7 @@ pub fn open_blob(
         })?;
         Ok(Box::new(pages))
     } else {
-        let cache = Rc::new(ReadAheadCache::with_packed(src, CACHE_BYTES, PACKED_BYTES));
+        let cache = Rc::new(PageCache::with_packed(src, CACHE_BYTES, PACKED_BYTES));
         CACHES.with(|c| c.borrow_mut().push(cache.clone()));
         Ok(Box::new(cache))
     }

@@ -180,7 +180,7 @@ fn answer(a: &Analysis, query: &Query) -> Result<Answer, heapwise_core::Error> {
         Query::DominatorTree => {
             let tree = a.dom();
             let total = tree.children_of(None).count() as u64;
-            let nodes = a.dominator_tree(1, MAX_DOMINATOR_CHILDREN);
+            let nodes = a.dominator_tree(1, MAX_DOMINATOR_CHILDREN).into_iter().map(|r| r.node).collect();
             Answer::DominatorTree { nodes, total, total_live: tree.total_live }
         }
         Query::DominatorChildren { addr } => Answer::DominatorChildren(a.dominator_children(*addr, MAX_DOMINATOR_CHILDREN)?),

@@ -1,39 +1,296 @@
-//! `heapwise <command> <core> [--exe <exe>] [--json]`: the native command-line view over
-//! heapwise-core's analysis API.
+//! `heapwise <command> <core> [options]`: the native command-line view over heapwise-core's
+//! analysis API. Arguments are parsed with clap; `heapwise --help` lists every command and
+//! option (README.md's CLI table lists the same).
 
-mod paged;
+mod pread;
 
-use std::path::PathBuf;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
 
+use clap::error::{ContextKind, ErrorKind};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use heapwise_core::report::*;
 use heapwise_core::source::{ByteSource, SourceError};
 use heapwise_core::Analysis;
+use heapwise_sources::{CacheConfig, PageCache, SparsePages};
 
-const USAGE: &str = "usage: heapwise <command> <core|heap dump> [--exe <exe>] [--debug-file <file>] [--debug-dir <dir>] [--json] [--no-mmap]
-The file is an ELF core or a runtime/debug.WriteHeapDump file (told apart by its first bytes).
-commands:
-  overview                 Go version, arch, threads, goroutines, live and garbage totals
-  histogram                live objects per type: count and bytes (slot sizes), by bytes
-  garbage                  allocated but unreachable objects per type
-  objects [--type REGEX]   every live object: address, type, size
-  object <addr> [--hex]    one object: type, size, fields, pointers out and in; --hex dumps
-                           its bytes with pointer words marked
-  path <addr>              a shortest path from a GC root to the object
-  goroutines               goroutines with status, wait reason and frames
-  breakdown                where the process's memory goes
-  records                  every record of a heap dump, one line each (kind, main fields)
-  anchors <addr>           every root the object is reachable from, nearest first
-  owners <addr> [--depth N|-1]  the objects that refer to it, transitively (-1: no limit)
-  graph <addr> -o out.svg [--depth N|-1]  the owners graph as an SVG picture
-options:
-  --debug-file <file>      DWARF from a separate debug file when the executable has none
-  --debug-dir <dir>        look for it as <dir>/.build-id/xx/yyyy.debug (debuginfod caches)
-                           and by its .gnu_debuglink name (also next to the executable,
-                           in its .debug/ and under /usr/lib/debug)
-  --no-mmap                read the core with pread through a bounded page cache instead of
-                           mapping it (peak RSS stays bounded); also HEAPWISE_NO_MMAP=1";
+use pread::PreadFile;
+
+/// heapwise: what holds the memory of a Go process, from its core file or heap dump.
+///
+/// The file is an ELF core (as written by gcore or the kernel, or zstd-compressed as
+/// systemd-coredump stores it) or a runtime/debug.WriteHeapDump file, told apart by their
+/// first bytes. Addresses are hexadecimal, with or without 0x.
+#[derive(Parser)]
+#[command(name = "heapwise", version, subcommand_required = true, disable_help_subcommand = true, max_term_width = 100)]
+struct Cli {
+    #[command(flatten)]
+    opts: Options,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes.
+#[derive(Args)]
+struct Options {
+    /// The executable that made the core (default: the one the core's NT_FILE note names,
+    /// when it exists); for a heap dump, optional: it names the types
+    #[arg(long, global = true, value_name = "EXE")]
+    exe: Option<PathBuf>,
+    /// Print JSON instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    /// Read the core with pread through a bounded page cache instead of mapping it (peak RSS
+    /// stays bounded)
+    #[arg(long, global = true, env = "HEAPWISE_NO_MMAP", value_parser = clap::builder::FalseyValueParser::new())]
+    no_mmap: bool,
+    /// Debug info for a stripped executable: the separate file holding its DWARF (its build
+    /// ID must match the executable's)
+    #[arg(long, global = true, value_name = "PATH")]
+    debug_file: Option<PathBuf>,
+    /// Debug info for a stripped executable: look for it as DIR/.build-id/xx/yyyy.debug
+    /// (debuginfod caches) and by its .gnu_debuglink name (also next to the executable, in
+    /// its .debug/ and under /usr/lib/debug)
+    #[arg(long, global = true, value_name = "DIR")]
+    debug_dir: Option<PathBuf>,
+}
+
+/// The file to analyze.
+#[derive(Args)]
+struct Input {
+    /// ELF core (plain or zstd-compressed) or heap dump
+    #[arg(value_name = "CORE")]
+    core: PathBuf,
+}
+
+/// The object a command is about.
+#[derive(Args)]
+struct At {
+    /// Address of a heap object (hex), or of any byte inside it
+    #[arg(value_name = "ADDR", value_parser = parse_addr)]
+    addr: u64,
+}
+
+/// `--depth N|-1`: a number of levels, or no limit.
+#[derive(Clone, Copy, Debug)]
+struct Depth(Option<u32>);
+
+#[derive(Subcommand)]
+enum Command {
+    /// Go version, arch, threads, goroutines, live and garbage objects and bytes
+    Overview(Input),
+    /// Live objects per type: count and bytes (sum of slot sizes), largest first
+    Histogram {
+        #[command(flatten)]
+        input: Input,
+        /// Also each type's retained bytes, largest retained first (builds the dominator
+        /// tree)
+        #[arg(long, conflicts_with = "cost")]
+        retained: bool,
+        /// Also the bytes each type loses to size-class rounding and to struct padding
+        #[arg(long)]
+        cost: bool,
+    },
+    /// Allocated but unreachable objects per type
+    Garbage(Input),
+    /// Every live object: address, size, type
+    Objects {
+        #[command(flatten)]
+        input: Input,
+        /// Only the objects whose type name matches REGEX
+        #[arg(long = "type", value_name = "REGEX")]
+        type_regex: Option<String>,
+    },
+    /// One object: type, size, size class, typed fields, pointers out and in
+    Object {
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        at: At,
+        /// Also dump its bytes, pointer words in brackets
+        #[arg(long)]
+        hex: bool,
+    },
+    /// A shortest path from a GC root to the object: the root, then each hop
+    Path {
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Goroutines: id, status, wait reason, frames and their live pointers
+    Goroutines(Input),
+    /// Where the memory goes: live, garbage, free slots, span waste, stacks, ...
+    Breakdown(Input),
+    /// The top of the dominator tree: the objects directly under the roots by retained
+    /// size, and what each dominates (at most 20 children per node)
+    Dominators {
+        #[command(flatten)]
+        input: Input,
+        /// Levels to show (-1: all); past 32 levels a line shows its depth instead of being
+        /// indented further. JSON: a flat list in preorder, each node with its depth and its
+        /// parent's index
+        #[arg(long, value_name = "N", default_value = "3", value_parser = parse_depth, allow_negative_numbers = true)]
+        depth: Depth,
+    },
+    /// Leak suspects: objects and types retaining 10% or more of the live heap, with their
+    /// accumulation point and a path from a root
+    Suspects(Input),
+    /// What would become garbage if the object were unreachable, or one of its pointer
+    /// fields nil
+    Whatif {
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        at: At,
+        /// Set only this pointer field of the object to nil
+        #[arg(long, value_name = "FIELD")]
+        field: Option<String>,
+    },
+    /// Every record of a heap dump, one line each: file offset, kind, main fields
+    Records(Input),
+    /// Every root the object is reachable from, nearest first
+    Anchors {
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        at: At,
+    },
+    /// The objects that refer to the object, transitively
+    Owners {
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        at: At,
+        /// Levels of referrers to follow (-1 or none given: no limit)
+        #[arg(long, value_name = "N", value_parser = parse_depth, allow_negative_numbers = true)]
+        depth: Option<Depth>,
+    },
+    /// The owners graph as an SVG picture: finalizer objects in red, owners that reach no
+    /// root except through the object pruned
+    Graph {
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        at: At,
+        /// The SVG file to write
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        /// Levels of referrers to follow (-1 or none given: no limit)
+        #[arg(long, value_name = "N", value_parser = parse_depth, allow_negative_numbers = true)]
+        depth: Option<Depth>,
+    },
+}
+
+impl Command {
+    fn input(&self) -> &Input {
+        use Command::*;
+        match self {
+            Overview(i) | Garbage(i) | Goroutines(i) | Breakdown(i) | Suspects(i) | Records(i) => i,
+            Histogram { input, .. } | Objects { input, .. } | Object { input, .. } | Path { input, .. } => input,
+            Dominators { input, .. } | Whatif { input, .. } | Anchors { input, .. } | Owners { input, .. } => input,
+            Graph { input, .. } => input,
+        }
+    }
+}
+
+fn parse_addr(s: &str) -> Result<u64, String> {
+    let t = s.trim_start_matches("0x").trim_start_matches("0X");
+    u64::from_str_radix(t, 16).map_err(|_| format!("not a hex address: {s}"))
+}
+
+fn parse_depth(s: &str) -> Result<Depth, String> {
+    match s.parse::<i64>() {
+        Ok(-1) => Ok(Depth(None)),
+        Ok(v) if v >= 0 => Ok(Depth(Some(v.min(u32::MAX as i64) as u32))),
+        _ => Err(format!("a number of levels or -1 (no limit), not {s}")),
+    }
+}
+
+/// The clap command, its help ending with every command's own options (so that
+/// `heapwise --help` lists all of them).
+fn cli_command() -> clap::Command {
+    let cmd = Cli::command();
+    let mut rows = Vec::new();
+    for sub in cmd.get_subcommands() {
+        for a in sub.get_arguments().filter(|a| !a.is_positional()) {
+            let mut flag = match (a.get_short(), a.get_long()) {
+                (Some(s), Some(l)) => format!("-{s}, --{l}"),
+                (None, Some(l)) => format!("--{l}"),
+                (Some(s), None) => format!("-{s}"),
+                (None, None) => continue,
+            };
+            if a.get_action().takes_values() {
+                let name = a.get_value_names().and_then(|v| v.first()).map_or("VALUE".to_string(), |v| v.to_string());
+                flag.push_str(&format!(" <{name}>"));
+            }
+            let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+            // Its first clause: the full text is in `heapwise <command> --help`.
+            let first = help.split(['.', ';']).next().unwrap_or("").trim().to_string();
+            rows.push((format!("{} {flag}", sub.get_name()), first));
+        }
+    }
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let mut text = String::from("Command options (heapwise <command> --help tells more):\n");
+    for (flag, help) in rows {
+        text.push_str(&format!("  {flag:width$}  {help}\n"));
+    }
+    text.push_str("\nWithout --exe, the executable named in the core's NT_FILE note is used when it exists.\nHEAPWISE_STATS=1 prints phase times and memory figures to stderr.");
+    cmd.after_help(text)
+}
+
+/// A clap error on one line (the CLI's contract: `heapwise: <problem>`, no panic), the
+/// messages of the hand-written parser kept.
+fn parse_error(e: &clap::Error, argv: &[std::ffi::OsString]) -> String {
+    let ctx = |k| e.get(k).map(|v| v.to_string()).unwrap_or_default();
+    let commands: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
+    let command = argv
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find(|a| commands.iter().any(|c| c == a))
+        .unwrap_or("<command>")
+        .to_string();
+    match e.kind() {
+        ErrorKind::UnknownArgument => {
+            let arg = ctx(ContextKind::InvalidArg);
+            if arg.starts_with('-') {
+                format!("unknown option {arg} for {command} (see heapwise {command} --help)")
+            } else {
+                format!("unexpected argument {arg} for {command} (see heapwise {command} --help)")
+            }
+        }
+        ErrorKind::InvalidSubcommand => format!(
+            "unknown command '{}'; commands: {} (see heapwise --help)",
+            ctx(ContextKind::InvalidSubcommand),
+            commands.join(", ")
+        ),
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "usage: heapwise <command> <core> [--exe <exe>] [--json] (heapwise --help lists the commands)".into()
+        }
+        ErrorKind::MissingRequiredArgument => {
+            let missing = ctx(ContextKind::InvalidArg);
+            if missing.contains("<CORE>") {
+                format!("usage: heapwise <command> <core> [--exe <exe>] [--json]: {command} needs a core (heapwise --help lists the commands)")
+            } else if missing.contains("<ADDR>") {
+                format!("{command} needs an address (usage: heapwise {command} <core> <addr>)")
+            } else if missing.contains("--output") {
+                format!("{command} needs an output file: -o out.svg")
+            } else {
+                format!("{command} needs {missing} (see heapwise {command} --help)")
+            }
+        }
+        _ => {
+            // clap's own first line, without its "error: " prefix.
+            let text = e.render().to_string();
+            let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("bad arguments");
+            let help = if command == "<command>" { "heapwise --help".to_string() } else { format!("heapwise {command} --help") };
+            format!("{} (see {help})", line.trim_start_matches("error: ").trim())
+        }
+    }
+}
 
 /// A memory-mapped file.
 struct MappedFile(memmap2::Mmap);
@@ -50,158 +307,127 @@ impl ByteSource for MappedFile {
     }
 }
 
-fn map_file(path: &str, what: &str) -> Result<Rc<dyn ByteSource>, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("cannot open {what} {path}: {e}"))?;
+fn map_file(path: &Path, what: &str) -> Result<Rc<dyn ByteSource>, String> {
+    let p = path.display();
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot open {what} {p}: {e}"))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     if len == 0 {
-        return Err(format!("{what} {path} is empty"));
+        return Err(format!("{what} {p} is empty"));
     }
     // SAFETY: the file is opened read-only; heapwise assumes nobody truncates it while reading.
-    let m = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| format!("cannot map {what} {path}: {e}"))?;
+    let m = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| format!("cannot map {what} {p}: {e}"))?;
     Ok(Rc::new(MappedFile(m)))
 }
 
-/// Page size, associativity and capacity of the core's page cache in `--no-mmap` mode. On
-/// the scale core (930 MB heap) pages of 8 KiB to 64 KiB and capacities of 16 MiB to 128
-/// MiB gave the same misses within 3%: the analysis streams through the heap twice.
-const NO_MMAP_PAGE: usize = 64 * 1024;
-const NO_MMAP_WAYS: usize = 8;
+/// Capacity of the core's page cache in `--no-mmap` mode (64 KiB pages, 8 ways). On the
+/// scale core (930 MB heap) pages of 8 KiB to 64 KiB and capacities of 16 MiB to 128 MiB
+/// gave the same misses within 3%: the analysis streams through the heap twice.
 const NO_MMAP_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
-/// The core without mapping it: pread behind a bounded page cache, so that none of the
-/// core's pages count in this process's resident set beyond the cache.
-fn open_paged(path: &str) -> Result<Rc<paged::SetCache<paged::PreadFile>>, String> {
-    let file = paged::PreadFile::open(path).map_err(|e| format!("cannot open core {path}: {e}"))?;
-    if file.size() == 0 {
-        return Err(format!("core {path} is empty"));
-    }
-    Ok(Rc::new(paged::SetCache::new(file, NO_MMAP_PAGE, NO_MMAP_WAYS, NO_MMAP_CACHE_BYTES)))
-}
-
 /// The executable, read whole into memory (it is small, and its DWARF is read zero-copy).
-fn read_whole(path: &str, what: &str) -> Result<Rc<dyn ByteSource>, String> {
-    let v = std::fs::read(path).map_err(|e| format!("cannot read {what} {path}: {e}"))?;
+fn read_whole(path: &Path, what: &str) -> Result<Rc<dyn ByteSource>, String> {
+    let p = path.display();
+    let v = std::fs::read(path).map_err(|e| format!("cannot read {what} {p}: {e}"))?;
     if v.is_empty() {
-        return Err(format!("{what} {path} is empty"));
+        return Err(format!("{what} {p} is empty"));
     }
     Ok(Rc::new(v))
 }
 
-struct Args {
-    command: String,
-    core: String,
-    exe: Option<String>,
-    debug_file: Option<String>,
-    debug_dir: Option<String>,
-    json: bool,
+/// A zstd stream (a systemd-coredump core, or any `.zst`) is decompressed into a sparse page
+/// store, as the page does; anything else is returned as it is.
+fn decompress_if_zstd(src: Rc<dyn ByteSource>, path: &Path, what: &str, stats: bool) -> Result<Rc<dyn ByteSource>, String> {
+    let mut head = [0u8; 4];
+    if src.size() < 4 || src.read_at(0, &mut head).is_err() || !heapwise_sources::is_zstd(&head) {
+        return Ok(src);
+    }
+    let t = std::time::Instant::now();
+    let pages = SparsePages::from_zstd(&*src, &mut |_| true).map_err(|e| format!("cannot decompress {what} {}: {e}", path.display()))?;
+    if stats {
+        eprintln!(
+            "stats: phase decompressing the {what}: {:.2} s, {} MiB held of {} MiB",
+            t.elapsed().as_secs_f64(),
+            pages.stored_bytes() >> 20,
+            pages.size() >> 20
+        );
+    }
+    if pages.size() == 0 {
+        return Err(format!("{what} {} decompresses to nothing", path.display()));
+    }
+    Ok(Rc::new(pages))
+}
+
+/// The core (or heap dump), and the page cache it is read through with `--no-mmap`.
+struct Core {
+    src: Rc<dyn ByteSource>,
+    cache: Option<Rc<PageCache<PreadFile>>>,
+}
+
+fn open_core(path: &Path, no_mmap: bool, stats: bool) -> Result<Core, String> {
+    if !no_mmap {
+        return Ok(Core { src: decompress_if_zstd(map_file(path, "core")?, path, "core", stats)?, cache: None });
+    }
+    // Without mapping: pread behind a bounded page cache, so that none of the core's pages
+    // count in this process's resident set beyond the cache.
+    let file = PreadFile::open(path).map_err(|e| format!("cannot open core {}: {e}", path.display()))?;
+    if file.size() == 0 {
+        return Err(format!("core {} is empty", path.display()));
+    }
+    let cache = Rc::new(PageCache::with_config(file, CacheConfig::pread(NO_MMAP_CACHE_BYTES)));
+    let src = decompress_if_zstd(cache.clone(), path, "core", stats)?;
+    // A decompressed core is in memory: the cache is not used past decompression.
+    let cache = (Rc::strong_count(&cache) > 1).then_some(cache);
+    Ok(Core { src, cache })
+}
+
+/// Where the executable and its debug info come from.
+struct ExeSpec<'a> {
+    /// `--exe`; `None`: the one the core names (a core), or none (a heap dump).
+    path: Option<&'a Path>,
+    /// `--debug-file`, `--debug-dir`: debug info for a stripped executable.
+    debug_file: Option<&'a Path>,
+    debug_dir: Option<&'a Path>,
     no_mmap: bool,
-    type_regex: Option<String>,
-    addr: Option<u64>,
-    retained: bool,
-    cost: bool,
-    depth: u32,
-    /// `--depth` as given (-1: unbounded).
-    depth_arg: Option<i64>,
-    field: Option<String>,
-    hex: bool,
-    output: Option<String>,
 }
 
-fn parse_addr(s: &str) -> Result<u64, String> {
-    let t = s.trim_start_matches("0x").trim_start_matches("0X");
-    u64::from_str_radix(t, 16).map_err(|_| format!("not a hex address: {s}"))
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    let mut positional = Vec::new();
-    let mut exe = None;
-    let mut debug_file = None;
-    let mut debug_dir = None;
-    let mut json = false;
-    let mut no_mmap = std::env::var("HEAPWISE_NO_MMAP").is_ok_and(|v| v == "1");
-    let mut type_regex = None;
-    let mut retained = false;
-    let mut cost = false;
-    let mut depth = 3;
-    let mut depth_arg = None;
-    let mut field = None;
-    let mut hex = false;
-    let mut output = None;
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--exe" => exe = Some(it.next().ok_or("--exe needs a path")?),
-            "--debug-file" => debug_file = Some(it.next().ok_or("--debug-file needs a path")?),
-            "--debug-dir" => debug_dir = Some(it.next().ok_or("--debug-dir needs a directory")?),
-            "--json" => json = true,
-            "--no-mmap" => no_mmap = true,
-            "--type" => type_regex = Some(it.next().ok_or("--type needs a pattern")?),
-            "--retained" => retained = true,
-            "--cost" => cost = true,
-            "--field" => field = Some(it.next().ok_or("--field needs a field name")?),
-            "--depth" => {
-                let d = it.next().ok_or("--depth needs a number")?;
-                let v: i64 = d.parse().map_err(|_| format!("--depth needs a number, not {d}"))?;
-                if v < -1 {
-                    return Err(format!("--depth needs a number of levels or -1, not {d}"));
-                }
-                depth = v.clamp(0, u32::MAX as i64) as u32;
-                depth_arg = Some(v);
+impl ExeSpec<'_> {
+    /// The separate debug file for an executable without DWARF: `--debug-file`; else, as gdb
+    /// looks for it, `DIR/.build-id/xx/yyyy.debug` of the GNU build ID under `--debug-dir` and
+    /// /usr/lib/debug, then the `.gnu_debuglink` name next to the executable, in its `.debug/`,
+    /// under `--debug-dir` and /usr/lib/debug plus the executable's directory.
+    fn debug_file_for(&self, exe_path: &Path, exe: &dyn ByteSource) -> Option<PathBuf> {
+        if let Some(p) = self.debug_file {
+            return Some(p.to_path_buf());
+        }
+        let parsed = heapwise_core::formats::exe::debug_hints(exe.as_slice()?)?;
+        if parsed.has_dwarf {
+            return None;
+        }
+        let dirs: Vec<PathBuf> = self.debug_dir.iter().map(|d| d.to_path_buf()).chain([PathBuf::from("/usr/lib/debug")]).collect();
+        let mut candidates: Vec<PathBuf> = Vec::new();
+        if let Some(rel) = &parsed.build_id_path {
+            candidates.extend(dirs.iter().map(|d| d.join(".build-id").join(rel)));
+        }
+        let exe_canon = std::fs::canonicalize(exe_path).ok();
+        if let Some(link) = &parsed.debuglink {
+            let exe_dir = exe_canon.as_ref().and_then(|p| p.parent().map(PathBuf::from)).unwrap_or_default();
+            candidates.push(exe_dir.join(link));
+            candidates.push(exe_dir.join(".debug").join(link));
+            for d in &dirs {
+                candidates.push(d.join(exe_dir.strip_prefix("/").unwrap_or(&exe_dir)).join(link));
             }
-            "--hex" => hex = true,
-            "-o" | "--output" => output = Some(it.next().ok_or("-o needs a file name")?),
-            "-h" | "--help" => return Err(USAGE.to_string()),
-            _ if a.starts_with("--") => return Err(format!("unknown option {a} (see heapwise --help)")),
-            _ => positional.push(a),
         }
+        candidates.into_iter().find(|c| c.is_file() && std::fs::canonicalize(c).ok() != exe_canon)
     }
-    if positional.len() < 2 {
-        return Err("usage: heapwise <command> <core> [--exe <exe>] [--json] (heapwise --help lists the commands)".to_string());
-    }
-    let command = positional[0].clone();
-    let core = positional[1].clone();
-    let addr = match command.as_str() {
-        "object" | "path" | "whatif" | "anchors" | "owners" | "graph" => Some(parse_addr(positional.get(2).ok_or(format!("{command} needs an address"))?)?),
-        _ => None,
-    };
-    Ok(Args { command, core, exe, debug_file, debug_dir, json, no_mmap, type_regex, addr, retained, cost, depth, depth_arg, field, hex, output })
-}
 
-/// The separate debug file for an executable without DWARF: `--debug-file`; else, as gdb
-/// looks for it, `DIR/.build-id/xx/yyyy.debug` of the GNU build ID under `--debug-dir` and
-/// /usr/lib/debug, then the `.gnu_debuglink` name next to the executable, in its `.debug/`,
-/// under `--debug-dir` and /usr/lib/debug plus the executable's directory.
-fn debug_file_for(args: &Args, exe_path: &str, exe: &dyn ByteSource) -> Result<Option<String>, String> {
-    if let Some(p) = &args.debug_file {
-        return Ok(Some(p.clone()));
+    fn open(&self, path: &Path, stats: bool) -> Result<Rc<dyn ByteSource>, String> {
+        let src = if self.no_mmap { read_whole(path, "executable")? } else { map_file(path, "executable")? };
+        decompress_if_zstd(src, path, "executable", stats)
     }
-    let Some(bytes) = exe.as_slice() else { return Ok(None) };
-    let Some(parsed) = heapwise_core::formats::exe::debug_hints(bytes) else { return Ok(None) };
-    if parsed.has_dwarf {
-        return Ok(None);
-    }
-    let dirs: Vec<PathBuf> = args.debug_dir.iter().map(PathBuf::from).chain([PathBuf::from("/usr/lib/debug")]).collect();
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(rel) = &parsed.build_id_path {
-        candidates.extend(dirs.iter().map(|d| d.join(".build-id").join(&rel)));
-    }
-    if let Some(link) = &parsed.debuglink {
-        let exe_dir = std::fs::canonicalize(exe_path).ok().and_then(|p| p.parent().map(PathBuf::from)).unwrap_or_default();
-        candidates.push(exe_dir.join(link));
-        candidates.push(exe_dir.join(".debug").join(link));
-        for d in &dirs {
-            candidates.push(d.join(exe_dir.strip_prefix("/").unwrap_or(&exe_dir)).join(link));
-        }
-    }
-    let exe_canon = std::fs::canonicalize(exe_path).ok();
-    Ok(candidates
-        .into_iter()
-        .find(|c| c.is_file() && std::fs::canonicalize(c).ok() != exe_canon)
-        .map(|c| c.to_string_lossy().into_owned()))
 }
 
 /// The executable named in the core's NT_FILE note, when the user gave none.
-fn exe_from_core(core: &dyn ByteSource) -> Result<String, String> {
+fn exe_from_core(core: &dyn ByteSource) -> Result<PathBuf, String> {
     let cf = heapwise_core::formats::elfcore::CoreFile::parse(core).map_err(|e| e.to_string())?;
     let entry = cf.auxv_value(heapwise_core::formats::elfcore::AT_ENTRY);
     let candidate = cf
@@ -211,38 +437,44 @@ fn exe_from_core(core: &dyn ByteSource) -> Result<String, String> {
         .or_else(|| cf.mapped_files.first())
         .map(|m| m.path.clone());
     match candidate {
-        Some(p) if std::path::Path::new(&p).exists() => Ok(p),
+        Some(p) if Path::new(&p).exists() => Ok(PathBuf::from(p)),
         Some(p) => Err(format!("the core was made by {p}, which does not exist here; pass --exe <executable>")),
         None => Err("the core names no executable (no NT_FILE note); pass --exe <executable>".to_string()),
     }
 }
 
-fn print_json<T: serde::Serialize>(v: &T) {
-    println!("{}", serde_json::to_string_pretty(v).expect("report types serialize"));
+/// Runs `f` on a buffered stdout; a closed pipe (`heapwise ... | head`) is not an error.
+fn with_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match f(&mut out).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("cannot write the output: {e}")),
+        _ => Ok(()),
+    }
 }
 
-fn run() -> Result<(), String> {
-    let args = parse_args()?;
-    let known = [
-        "overview", "histogram", "garbage", "objects", "object", "path", "goroutines", "breakdown", "dominators", "suspects", "whatif",
-        "records", "anchors", "owners", "graph",
-    ];
-    if !known.contains(&args.command.as_str()) {
-        return Err(format!("unknown command '{}'; commands: {} (see heapwise --help)", args.command, known.join(", ")));
-    }
-    let paged = if args.no_mmap { Some(open_paged(&args.core)?) } else { None };
-    let core: Rc<dyn ByteSource> = match &paged {
-        Some(p) => p.clone(),
-        None => map_file(&args.core, "core")?,
-    };
-    if args.command == "records" {
-        return print_records(&*core, args.json);
-    }
-    if args.command == "graph" && args.output.is_none() {
-        return Err("graph needs an output file: -o out.svg".into());
-    }
+/// Pretty-printed JSON, streamed (a report can be large).
+fn print_json<T: serde::Serialize>(v: &T) -> Result<(), String> {
+    with_stdout(|out| {
+        serde_json::to_writer_pretty(&mut *out, v).map_err(io::Error::from)?;
+        writeln!(out)
+    })
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let Cli { opts, command } = cli;
     // HEAPWISE_STATS=1: how long each phase took.
     let stats = std::env::var("HEAPWISE_STATS").is_ok_and(|v| v == "1");
+    let exe_spec = ExeSpec {
+        path: opts.exe.as_deref(),
+        debug_file: opts.debug_file.as_deref(),
+        debug_dir: opts.debug_dir.as_deref(),
+        no_mmap: opts.no_mmap,
+    };
+    let core = open_core(&command.input().core, opts.no_mmap, stats)?;
+    if let Command::Records(_) = command {
+        return print_records(&*core.src, opts.json);
+    }
     let (t0, mut phase, mut phase_start) = (std::time::Instant::now(), String::new(), 0.0f64);
     let mut progress = |p: &str, _f: f64| {
         if stats && p != phase {
@@ -255,34 +487,35 @@ fn run() -> Result<(), String> {
         }
         true
     };
-    let analysis = if heapwise_core::formats::heapdump::looks_like_heapdump(&*core) {
-        let exe = match &args.exe {
-            Some(p) => Some(if args.no_mmap { read_whole(p, "executable")? } else { map_file(p, "executable")? }),
+    let analysis = if heapwise_core::formats::heapdump::looks_like_heapdump(&*core.src) {
+        let exe = match exe_spec.path {
+            Some(p) => Some(exe_spec.open(p, stats)?),
             None => None,
         };
-        Analysis::open_heapdump(core, exe, &mut progress).map_err(|e| e.to_string())?
+        Analysis::open_heapdump(core.src.clone(), exe, &mut progress).map_err(|e| e.to_string())?
     } else {
-        let exe_path = match &args.exe {
-            Some(e) => e.clone(),
-            None => exe_from_core(&*core)?,
+        let exe_path = match exe_spec.path {
+            Some(e) => e.to_path_buf(),
+            None => exe_from_core(&*core.src)?,
         };
-        let exe = if args.no_mmap { read_whole(&exe_path, "executable")? } else { map_file(&exe_path, "executable")? };
-        let debug = match debug_file_for(&args, &exe_path, &*exe)? {
-            Some(p) => Some(if args.no_mmap { read_whole(&p, "debug file")? } else { map_file(&p, "debug file")? }),
+        let exe = exe_spec.open(&exe_path, stats)?;
+        let debug = match exe_spec.debug_file_for(&exe_path, &*exe) {
+            Some(p) => Some(exe_spec.open(&p, stats)?),
             None => None,
         };
-        Analysis::open_with_debug(core, exe, debug, &mut progress).map_err(|e| e.to_string())?
+        Analysis::open_with_debug(core.src.clone(), exe, debug, &mut progress).map_err(|e| e.to_string())?
     };
-    if !args.json {
+    let json = opts.json;
+    if !json {
         for w in &analysis.warnings {
             eprintln!("warning: {w}");
         }
     }
-    match args.command.as_str() {
-        "overview" => {
+    match command {
+        Command::Overview(_) => {
             let o = analysis.overview();
-            if args.json {
-                print_json(&o);
+            if json {
+                print_json(&o)?;
             } else {
                 println!("Go version      {}", o.go_version);
                 println!("arch            {}", o.arch);
@@ -302,52 +535,57 @@ fn run() -> Result<(), String> {
                 }
             }
         }
-        "histogram" | "garbage" => {
-            let rows = match (args.command.as_str(), args.retained, args.cost) {
-                ("histogram", true, _) => {
-                    let t = std::time::Instant::now();
-                    analysis.dom();
-                    if stats {
-                        eprintln!("stats: phase dominators and retained sizes: {:.2} s", t.elapsed().as_secs_f64());
-                    }
-                    analysis.histogram_retained()
+        Command::Histogram { retained, cost, .. } => {
+            let rows = if retained {
+                let t = std::time::Instant::now();
+                analysis.dom();
+                if stats {
+                    eprintln!("stats: phase dominators and retained sizes: {:.2} s", t.elapsed().as_secs_f64());
                 }
-                ("histogram", false, true) => analysis.histogram_cost(),
-                ("histogram", false, false) => analysis.histogram(),
-                _ => analysis.garbage_histogram(),
+                analysis.histogram_retained()
+            } else if cost {
+                analysis.histogram_cost()
+            } else {
+                analysis.histogram()
             };
-            if args.json {
-                print_json(&rows);
-            } else if args.cost {
+            if json {
+                print_json(&rows)?;
+            } else if cost {
                 println!("{:>12} {:>14} {:>14} {:>12}  type", "count", "bytes", "rounding", "padding");
                 for r in rows {
                     println!("{:>12} {:>14} {:>14} {:>12}  {}", r.count, r.bytes, r.rounding_waste.unwrap_or(0), r.padding.unwrap_or(0), r.type_name);
                 }
-            } else if args.retained {
+            } else if retained {
                 println!("{:>12} {:>14} {:>14}  type", "count", "bytes", "retained");
                 for r in rows {
                     println!("{:>12} {:>14} {:>14}  {}", r.count, r.bytes, r.retained.unwrap_or(0), r.type_name);
                 }
             } else {
-                println!("{:>12} {:>14}  type", "count", "bytes");
-                for r in rows {
-                    println!("{:>12} {:>14}  {}", r.count, r.bytes, r.type_name);
-                }
+                print_histogram(&rows);
             }
         }
-        "dominators" => {
-            let tree = analysis.dominator_tree(args.depth.max(1), 20);
-            if args.json {
-                print_json(&tree);
+        Command::Garbage(_) => {
+            let rows = analysis.garbage_histogram();
+            if json {
+                print_json(&rows)?;
             } else {
-                println!("live heap {} bytes; objects directly under the roots, by retained size:", analysis.dom().total_live);
-                print_dominators(&tree, 0);
+                print_histogram(&rows);
             }
         }
-        "suspects" => {
+        Command::Dominators { depth, .. } => {
+            let levels = depth.0.unwrap_or(u32::MAX).max(1);
+            let tree = analysis.dominator_tree(levels, 20);
+            if json {
+                print_json(&tree)?;
+            } else {
+                let total_live = analysis.dom().total_live;
+                with_stdout(|out| print_dominators(out, total_live, &tree))?;
+            }
+        }
+        Command::Suspects(_) => {
             let sus = analysis.suspects(0.10);
-            if args.json {
-                print_json(&sus);
+            if json {
+                print_json(&sus)?;
             } else if sus.is_empty() {
                 println!("no object or type retains 10% or more of the live heap");
             } else {
@@ -369,10 +607,10 @@ fn run() -> Result<(), String> {
                 }
             }
         }
-        "whatif" => {
-            let w = analysis.whatif(args.addr.unwrap_or(0), args.field.as_deref()).map_err(|e| e.to_string())?;
-            if args.json {
-                print_json(&w);
+        Command::Whatif { at, field, .. } => {
+            let w = analysis.whatif(at.addr, field.as_deref()).map_err(|e| e.to_string())?;
+            if json {
+                print_json(&w)?;
             } else {
                 let what = if w.field.is_empty() { format!("{:#x} became unreachable", w.addr) } else { format!("{:#x}.{} were nil", w.addr, w.field) };
                 println!("if {what}: {} objects, {} bytes would become garbage", w.freed_objects, w.freed_bytes);
@@ -381,31 +619,34 @@ fn run() -> Result<(), String> {
                 }
             }
         }
-        "objects" => {
-            let rows = analysis.objects(args.type_regex.as_deref()).map_err(|e| e.to_string())?;
-            if args.json {
-                print_json(&rows);
+        Command::Objects { type_regex, .. } => {
+            let rows = analysis.objects(type_regex.as_deref()).map_err(|e| e.to_string())?;
+            if json {
+                print_json(&rows)?;
             } else {
-                for r in rows {
-                    println!("{:#x} {:>8}  {}", r.addr, r.size, r.type_name);
-                }
+                with_stdout(|out| {
+                    for r in rows {
+                        writeln!(out, "{:#x} {:>8}  {}", r.addr, r.size, r.type_name)?;
+                    }
+                    Ok(())
+                })?;
             }
         }
-        "object" => {
-            let d = analysis.object(args.addr.unwrap_or(0)).map_err(|e| e.to_string())?;
-            if args.json {
-                print_json(&d);
+        Command::Object { at, hex, .. } => {
+            let d = analysis.object(at.addr).map_err(|e| e.to_string())?;
+            if json {
+                print_json(&d)?;
             } else {
                 print_object(&d);
-                if args.hex {
+                if hex {
                     print_hex(&d);
                 }
             }
         }
-        "anchors" => {
-            let a = analysis.anchors(args.addr.unwrap_or(0)).map_err(|e| e.to_string())?;
-            if args.json {
-                print_json(&a);
+        Command::Anchors { at, .. } => {
+            let a = analysis.anchors(at.addr).map_err(|e| e.to_string())?;
+            if json {
+                print_json(&a)?;
             } else {
                 println!("{:#x} {}: reachable from {} roots ({} owners visited{})", a.addr, a.type_name, a.anchors.len(), a.owners_visited,
                     if a.truncated { ", walk truncated" } else { "" });
@@ -414,26 +655,23 @@ fn run() -> Result<(), String> {
                 }
             }
         }
-        "owners" => {
-            let depth = args.depth_arg.filter(|&d| d >= 0).map(|d| d as u32);
-            let o = analysis.owners(args.addr.unwrap_or(0), depth).map_err(|e| e.to_string())?;
-            if args.json {
-                print_json(&o);
+        Command::Owners { at, depth, .. } => {
+            let o = analysis.owners(at.addr, depth.and_then(|d| d.0)).map_err(|e| e.to_string())?;
+            if json {
+                print_json(&o)?;
             } else {
                 print_owners(&o);
             }
         }
-        "graph" => {
-            let depth = args.depth_arg.filter(|&d| d >= 0).map(|d| d as u32);
-            let svg = analysis.owners_svg(args.addr.unwrap_or(0), depth).map_err(|e| e.to_string())?;
-            let out = args.output.as_deref().unwrap_or("owners.svg");
-            std::fs::write(out, svg).map_err(|e| format!("cannot write {out}: {e}"))?;
-            println!("wrote {out}");
+        Command::Graph { at, output, depth, .. } => {
+            let svg = analysis.owners_svg(at.addr, depth.and_then(|d| d.0)).map_err(|e| e.to_string())?;
+            std::fs::write(&output, svg).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            println!("wrote {}", output.display());
         }
-        "path" => {
-            let p = analysis.path(args.addr.unwrap_or(0)).map_err(|e| e.to_string())?;
-            if args.json {
-                print_json(&p);
+        Command::Path { at, .. } => {
+            let p = analysis.path(at.addr).map_err(|e| e.to_string())?;
+            if json {
+                print_json(&p)?;
             } else {
                 println!("root: {} {}", p.root.kind, p.root.name);
                 for h in &p.hops {
@@ -441,10 +679,10 @@ fn run() -> Result<(), String> {
                 }
             }
         }
-        "goroutines" => {
+        Command::Goroutines(_) => {
             let gs = analysis.goroutines();
-            if args.json {
-                print_json(&gs);
+            if json {
+                print_json(&gs)?;
             } else {
                 for g in gs {
                     let reason = if g.wait_reason.is_empty() { String::new() } else { format!(", {}", g.wait_reason) };
@@ -458,20 +696,46 @@ fn run() -> Result<(), String> {
                 }
             }
         }
-        "breakdown" => {
+        Command::Breakdown(_) => {
             let b = analysis.breakdown();
-            if args.json {
-                print_json(&b);
+            if json {
+                print_json(&b)?;
             } else {
                 for e in b.entries {
                     println!("{:>16}  {}", e.bytes, e.name);
                 }
             }
         }
-        _ => unreachable!("checked above"),
+        Command::Records(_) => unreachable!("handled before the analysis"),
     }
-    print_stats(paged.as_deref());
+    print_stats(core.cache.as_deref());
     drop(analysis);
+    Ok(())
+}
+
+fn print_histogram(rows: &[HistogramRow]) {
+    println!("{:>12} {:>14}  type", "count", "bytes");
+    for r in rows {
+        println!("{:>12} {:>14}  {}", r.count, r.bytes, r.type_name);
+    }
+}
+
+/// Levels of the dominator tree shown indented; deeper lines say their depth instead, so
+/// that a chain millions deep prints in space linear in its length.
+const DOMINATOR_INDENT_LEVELS: u32 = 32;
+
+fn print_dominators(out: &mut dyn Write, total_live: u64, rows: &[DominatorTreeRow]) -> io::Result<()> {
+    writeln!(out, "live heap {total_live} bytes; objects directly under the roots, by retained size:")?;
+    for r in rows {
+        let n = &r.node;
+        let indent = 2 * (r.depth.min(DOMINATOR_INDENT_LEVELS) as usize + 1);
+        let depth = if r.depth >= DOMINATOR_INDENT_LEVELS { format!("[depth {}] ", r.depth) } else { String::new() };
+        writeln!(
+            out,
+            "{:indent$}{depth}{:#x} {} size {} retained {} ({} dominated)",
+            "", n.addr, n.type_name, n.size, n.retained, n.child_count
+        )?;
+    }
     Ok(())
 }
 
@@ -567,16 +831,6 @@ fn print_owners(o: &heapwise_core::graph::owners::Owners) {
     }
 }
 
-fn print_dominators(nodes: &[DominatorNode], indent: usize) {
-    for n in nodes {
-        println!(
-            "{:indent$}{:#x} {} size {} retained {} ({} dominated)",
-            "", n.addr, n.type_name, n.size, n.retained, n.child_count, indent = indent + 2
-        );
-        print_dominators(&n.children, indent + 2);
-    }
-}
-
 fn print_fields(fields: &[FieldValue], indent: usize) {
     for f in fields {
         let v = if f.value.is_empty() { String::new() } else { format!(" = {}", f.value) };
@@ -617,7 +871,7 @@ fn print_object(d: &ObjectDetail) {
 /// With HEAPWISE_STATS=1, prints this process's memory figures (Linux) to stderr: peak
 /// RSS includes the mapped core's resident pages, RssAnon is the analysis's own memory
 /// (and, with `--no-mmap`, the page cache, whose counters follow).
-fn print_stats(paged: Option<&paged::SetCache<paged::PreadFile>>) {
+fn print_stats(paged: Option<&PageCache<PreadFile>>) {
     if std::env::var("HEAPWISE_STATS").is_ok_and(|v| v == "1") {
         if let Some(p) = paged {
             let s = p.stats();
@@ -662,11 +916,19 @@ fn install_panic_hook() {
 
 fn main() -> ExitCode {
     install_panic_hook();
-    if std::env::args().skip(1).any(|a| a == "-h" || a == "--help") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    match run() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match cli_command().try_get_matches_from(&argv).and_then(|m| Cli::from_arg_matches(&m)) {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("heapwise: {}", parse_error(&e, &argv));
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("heapwise: {e}");

@@ -325,8 +325,13 @@ fn object_queries_and_commands() {
     one_line_error(&heapwise(&[&p("overview")]), &["usage: heapwise <command> <core>"]);
     one_line_error(&heapwise(&[&p("object"), &p("core"), &p("zzz")]), &["not a hex address: zzz"]);
     one_line_error(&heapwise(&[&p("object"), &p("core")]), &["object needs an address"]);
+    one_line_error(&heapwise(&[]), &["usage: heapwise <command> <core>"]);
+    one_line_error(&heapwise(&[&p("owners"), &p("core"), &p("0x10"), &p("--depth"), &p("-5")]), &["--depth", "-1", "not -5"]);
+    one_line_error(&heapwise(&[&p("graph"), &p("core"), &p("0x10")]), &["graph needs an output file: -o out.svg"]);
+    one_line_error(&heapwise(&[&p("histogram"), &p("core"), &p("--retained"), &p("--cost")]), &["--retained", "--cost"]);
+    one_line_error(&heapwise(&[&p("overview"), &p("core"), &p("extra")]), &["unexpected argument extra"]);
     let help = heapwise(&[&p("--help")]);
-    assert!(help.ok && help.stdout.contains("commands:") && help.stderr.is_empty(), "--help: {}", help.stderr);
+    assert!(help.ok && help.stdout.contains("Commands:") && help.stderr.is_empty(), "--help: {}", help.stderr);
     let Some(c) = corpus("object queries", &["1.26.6/zoo/core.kernel", "1.26.6/zoo/exe"]) else { return };
     let (core, exe) = (&c[0], &c[1]);
     one_line_error(&heapwise(&[&p("object"), core, &p("0x10"), &p("--exe"), exe]), &["no allocated heap object at 0x10"]);

@@ -534,45 +534,54 @@ impl Analysis {
         rows
     }
 
-    fn dom_node(&self, s: SlotId, depth: u32, width: usize) -> DominatorNode {
+    fn dom_node(&self, s: SlotId) -> DominatorNode {
         let d = self.dom();
-        let mut kids: Vec<SlotId> = d.children_of(Some(s)).collect();
-        let child_count = kids.len() as u64;
-        let children = if depth == 0 {
-            Vec::new()
-        } else {
-            kids.sort_by_key(|&c| std::cmp::Reverse(d.retained[c as usize]));
-            kids.truncate(width);
-            kids.into_iter().map(|c| self.dom_node(c, depth - 1, width)).collect()
-        };
         DominatorNode {
             addr: self.object_addr(s),
             type_name: self.type_name(s),
             size: self.slot_size(s),
             retained: d.retained[s as usize],
-            child_count,
-            children,
+            child_count: d.children_of(Some(s)).count() as u64,
         }
     }
 
-    /// The top of the dominator tree: objects directly under the roots, largest retained
-    /// first, `depth` levels deep, at most `width` children per node.
-    pub fn dominator_tree(&self, depth: u32, width: usize) -> Vec<DominatorNode> {
+    /// The dominator-tree children of `slot` (`None`: the roots), largest retained first,
+    /// at most `width`.
+    fn dom_children(&self, slot: Option<SlotId>, width: usize) -> Vec<SlotId> {
         let d = self.dom();
-        let mut top: Vec<SlotId> = d.children_of(None).collect();
-        top.sort_by_key(|&c| std::cmp::Reverse(d.retained[c as usize]));
-        top.truncate(width);
-        top.into_iter().map(|c| self.dom_node(c, depth.saturating_sub(1), width)).collect()
+        let mut kids: Vec<SlotId> = d.children_of(slot).collect();
+        kids.sort_by_key(|&c| std::cmp::Reverse(d.retained[c as usize]));
+        kids.truncate(width);
+        kids
+    }
+
+    /// The top of the dominator tree in preorder: objects directly under the roots, largest
+    /// retained first, `depth` levels deep, at most `width` children per node. Walked with an
+    /// explicit stack (a linked list makes a chain as deep as it is long); each object
+    /// appears at most once, so the list is no longer than the live heap.
+    pub fn dominator_tree(&self, depth: u32, width: usize) -> Vec<DominatorTreeRow> {
+        let mut rows = Vec::new();
+        if depth == 0 {
+            return rows;
+        }
+        // (slot, its depth, its parent's row); children pushed in reverse so that the
+        // largest is listed first.
+        let mut stack: Vec<(SlotId, u32, Option<u32>)> =
+            self.dom_children(None, width).into_iter().rev().map(|c| (c, 0, None)).collect();
+        while let Some((s, level, parent)) = stack.pop() {
+            let row = rows.len() as u32;
+            rows.push(DominatorTreeRow { node: self.dom_node(s), depth: level, parent });
+            if level + 1 < depth {
+                stack.extend(self.dom_children(Some(s), width).into_iter().rev().map(|c| (c, level + 1, Some(row))));
+            }
+        }
+        rows
     }
 
     /// Children of one object in the dominator tree, largest retained first.
     pub fn dominator_children(&self, addr: u64, width: usize) -> Result<Vec<DominatorNode>, Error> {
         let (s, _) = self.slot_at(addr)?;
-        let d = self.dom();
-        let mut kids: Vec<SlotId> = d.children_of(Some(s)).collect();
-        kids.sort_by_key(|&c| std::cmp::Reverse(d.retained[c as usize]));
-        kids.truncate(width);
-        Ok(kids.into_iter().map(|c| self.dom_node(c, 0, width)).collect())
+        Ok(self.dom_children(Some(s), width).into_iter().map(|c| self.dom_node(c)).collect())
     }
 
     /// Leak suspects: objects and types retaining at least `threshold` (0.10 = 10%) of

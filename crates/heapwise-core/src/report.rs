@@ -153,7 +153,9 @@ pub struct DominatorRef {
     pub retained: u64,
 }
 
-/// A node of the dominator tree (the super-root's children are the top).
+/// A node of the dominator tree (the super-root's children are the top). Its children are
+/// listed apart ([`DominatorTreeRow`], or one level at a time): a nested tree would be
+/// recursive to build, drop and serialize, and a heap can hold chains millions deep.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DominatorNode {
     pub addr: u64,
@@ -163,7 +165,18 @@ pub struct DominatorNode {
     pub retained: u64,
     /// Number of objects it dominates directly.
     pub child_count: u64,
-    pub children: Vec<DominatorNode>,
+}
+
+/// One node of the top of the dominator tree, listed in preorder (each node before the
+/// nodes it dominates).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DominatorTreeRow {
+    #[serde(flatten)]
+    pub node: DominatorNode,
+    /// 0 for the objects directly under the roots.
+    pub depth: u32,
+    /// Index in the list of its immediate dominator (`None` at depth 0).
+    pub parent: Option<u32>,
 }
 
 /// A leak suspect: an object or type retaining a large share of the live heap.

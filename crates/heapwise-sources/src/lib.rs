@@ -1,199 +1,33 @@
 //! OS-free byte sources for heapwise, shared by the browser worker and the CLI.
 //!
-//! - [`PageCache`]: an LRU page cache in front of any [`ByteSource`] whose reads are expensive
-//!   (a browser `Blob` read through `FileReaderSync`). A multi-GB core is never held whole.
+//! - [`PageCache`]: the bounded page cache in front of a core read piece by piece: with
+//!   read-ahead and a packed store of evicted pages for a browser `Blob` read through
+//!   `FileReaderSync` ([`CacheConfig::read_ahead`]), or one page per miss for the CLI's
+//!   `pread` ([`CacheConfig::pread`]). A multi-GB core is never held whole.
 //! - [`SparsePages`]: a zstd-compressed core, stream-decompressed into a page store that keeps
 //!   no all-zero pages (a `gcore` core of a Go process is mostly zero-filled reserved memory).
 //! - [`classify`]: tells a core from an executable from a zstd stream by their first bytes.
 #![forbid(unsafe_code)]
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read};
 
 pub use heapwise_core::source::{ByteSource, SourceError};
 
-/// Default page size of [`PageCache`] and [`SparsePages`]: 64 KiB.
+mod cache;
+
+pub use cache::{CacheConfig, CacheStats, PageCache, DIRECT_MIN, MAX_WINDOW};
+
+/// Page size of [`PageCache`] and [`SparsePages`]: 64 KiB.
 pub const PAGE_SIZE: usize = 64 * 1024;
-/// Default capacity of a [`PageCache`]: 64 MiB.
-pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
 /// The zstd frame magic number, as it appears in a file.
 pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
-
-fn out_of_bounds(offset: u64, len: usize, size: u64) -> SourceError {
-    SourceError::OutOfBounds { offset, len: len as u64, size }
-}
 
 fn check(offset: u64, len: usize, size: u64) -> Result<(), SourceError> {
     match offset.checked_add(len as u64) {
         Some(end) if end <= size => Ok(()),
-        _ => Err(out_of_bounds(offset, len, size)),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Page cache
-// ---------------------------------------------------------------------------------------------
-
-/// Counters of a [`PageCache`], for tests and diagnostics.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CacheStats {
-    /// Page lookups served from the cache.
-    pub hits: u64,
-    /// Page lookups that went to the inner source.
-    pub misses: u64,
-    /// Reads issued to the inner source (contiguous missing pages are fetched in one read).
-    pub inner_reads: u64,
-    /// Bytes read from the inner source.
-    pub inner_bytes: u64,
-    /// Pages currently held.
-    pub resident_pages: usize,
-}
-
-struct CacheState {
-    /// page index -> (data, tick of last use)
-    pages: HashMap<u64, (Box<[u8]>, u64)>,
-    /// tick of last use -> page index (the LRU order)
-    lru: BTreeMap<u64, u64>,
-    tick: u64,
-    stats: CacheStats,
-}
-
-/// An LRU cache of fixed-size pages in front of a slow [`ByteSource`].
-pub struct PageCache<S> {
-    inner: S,
-    size: u64,
-    page_size: usize,
-    max_pages: usize,
-    state: RefCell<CacheState>,
-}
-
-impl<S: ByteSource> PageCache<S> {
-    /// A cache of 64 KiB pages holding at most 64 MiB.
-    pub fn new(inner: S) -> Self {
-        Self::with_capacity(inner, PAGE_SIZE, DEFAULT_CACHE_BYTES)
-    }
-
-    /// A cache of `page_size`-byte pages holding at most `max_bytes` (at least two pages).
-    pub fn with_capacity(inner: S, page_size: usize, max_bytes: usize) -> Self {
-        assert!(page_size > 0, "page size must be positive");
-        let max_pages = (max_bytes / page_size).max(2);
-        let size = inner.size();
-        PageCache {
-            inner,
-            size,
-            page_size,
-            max_pages,
-            state: RefCell::new(CacheState {
-                pages: HashMap::new(),
-                lru: BTreeMap::new(),
-                tick: 0,
-                stats: CacheStats::default(),
-            }),
-        }
-    }
-
-    pub fn stats(&self) -> CacheStats {
-        let st = self.state.borrow();
-        CacheStats { resident_pages: st.pages.len(), ..st.stats }
-    }
-
-    pub fn inner(&self) -> &S {
-        &self.inner
-    }
-
-    fn page_len(&self, page: u64) -> usize {
-        let start = page * self.page_size as u64;
-        (self.size - start).min(self.page_size as u64) as usize
-    }
-
-    /// Makes pages `first..=last` resident, fetching contiguous runs of missing pages with one
-    /// inner read each, and evicting least recently used pages beyond capacity.
-    fn fetch(&self, first: u64, last: u64) -> Result<(), SourceError> {
-        let mut st = self.state.borrow_mut();
-        let mut page = first;
-        while page <= last {
-            if st.pages.contains_key(&page) {
-                st.stats.hits += 1;
-                // Touch it now so that fetching the rest of this window cannot evict it.
-                Self::touch(&mut st, page);
-                page += 1;
-                continue;
-            }
-            // A run of missing pages, capped so that one run never exceeds the capacity.
-            let mut end = page;
-            while end < last && !st.pages.contains_key(&(end + 1)) && (end + 1 - page) < self.max_pages as u64 {
-                end += 1;
-            }
-            let start_off = page * self.page_size as u64;
-            let end_off = (end * self.page_size as u64 + self.page_len(end) as u64).min(self.size);
-            let mut buf = vec![0u8; (end_off - start_off) as usize];
-            self.inner.read_at(start_off, &mut buf)?;
-            st.stats.inner_reads += 1;
-            st.stats.inner_bytes += buf.len() as u64;
-            for (i, chunk) in buf.chunks(self.page_size).enumerate() {
-                let p = page + i as u64;
-                st.stats.misses += 1;
-                while st.pages.len() >= self.max_pages {
-                    let (&old_tick, &old_page) = st.lru.iter().next().expect("lru not empty");
-                    st.lru.remove(&old_tick);
-                    st.pages.remove(&old_page);
-                }
-                st.tick += 1;
-                let t = st.tick;
-                st.pages.insert(p, (chunk.to_vec().into_boxed_slice(), t));
-                st.lru.insert(t, p);
-            }
-            page = end + 1;
-        }
-        Ok(())
-    }
-
-    fn touch(st: &mut CacheState, page: u64) {
-        st.tick += 1;
-        let t = st.tick;
-        if let Some(entry) = st.pages.get_mut(&page) {
-            let old = std::mem::replace(&mut entry.1, t);
-            st.lru.remove(&old);
-            st.lru.insert(t, page);
-        }
-    }
-}
-
-impl<S: ByteSource> ByteSource for PageCache<S> {
-    fn size(&self) -> u64 {
-        self.size
-    }
-
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
-        check(offset, buf.len(), self.size)?;
-        if buf.is_empty() {
-            return Ok(());
-        }
-        let ps = self.page_size as u64;
-        let first = offset / ps;
-        let last = (offset + buf.len() as u64 - 1) / ps;
-        let mut done = 0usize;
-        let mut page = first;
-        // Process in windows no larger than the capacity, so a huge read still works.
-        while page <= last {
-            let win_last = last.min(page + self.max_pages as u64 - 1);
-            self.fetch(page, win_last)?;
-            let mut st = self.state.borrow_mut();
-            for p in page..=win_last {
-                Self::touch(&mut st, p);
-                let data = &st.pages.get(&p).expect("page fetched").0;
-                let page_start = p * ps;
-                let from = (offset + done as u64 - page_start) as usize;
-                let n = (data.len() - from).min(buf.len() - done);
-                buf[done..done + n].copy_from_slice(&data[from..from + n]);
-                done += n;
-            }
-            page = win_last + 1;
-        }
-        debug_assert_eq!(done, buf.len());
-        Ok(())
+        _ => Err(SourceError::OutOfBounds { offset, len: len as u64, size }),
     }
 }
 

@@ -1,19 +1,26 @@
-//! A bounded page cache with read-ahead, for sources where every read has a high fixed cost.
+//! The page cache every reader of a core goes through: bounded, set-associative, with
+//! read-ahead for sources where every read has a high fixed cost.
 //!
-//! In the worker, a `Blob` read through `FileReaderSync` costs about a millisecond whatever its
-//! size up to a few hundred KiB, and streams at ~250 MB/s beyond that (Chromium, measured with
-//! the scale core). The engine, though, issues tens of millions of small reads (8-byte words,
-//! 8 KiB spans), mostly in long forward sweeps over the heap (span scan, graph scan, typing)
-//! with some random ones in between. So this cache:
+//! In the browser worker, a `Blob` read through `FileReaderSync` costs about a millisecond
+//! whatever its size up to a few hundred KiB, and streams at ~250 MB/s beyond that (Chromium,
+//! measured with the scale core). The engine, though, issues tens of millions of small reads
+//! (8-byte words, 8 KiB spans), mostly in long forward sweeps over the heap (span scan, graph
+//! scan, typing) with some random ones in between. So this cache:
 //!
 //! - serves a hit with a compare against the last page used, or a scan of one set's tags
 //!   (set-associative, LRU within a set: no hash map, no allocation per read);
 //! - on a miss, looks for a stream the page continues, forward or backward (several
 //!   interleaved streams are tracked: the typing pass walks its work stack last-in first-out,
 //!   so it sweeps the heap downwards) and then fetches a window in that direction that doubles
-//!   on each consecutive miss of the stream (64 KiB up to [`MAX_WINDOW`]), in one read; a miss
-//!   that continues no stream fetches one page;
-//! - passes reads of [`DIRECT_MIN`] bytes or more straight to the source.
+//!   on each consecutive miss of the stream (64 KiB up to [`CacheConfig::max_window`]), in one
+//!   read; a miss that continues no stream fetches one page;
+//! - passes reads of [`CacheConfig::direct_min`] bytes or more straight to the source;
+//! - optionally keeps the pages it evicts without their zero words in a ring buffer.
+//!
+//! [`CacheConfig::read_ahead`] is that setting (the worker's). The native CLI's `--no-mmap`
+//! mode reads with `pread` from the kernel's page cache, where a miss costs one system call
+//! and the bookkeeping per hit is what counts: [`CacheConfig::pread`] reads one page per miss
+//! and passes reads of a page or more through.
 //!
 //! It holds at most its capacity in page data, plus one window of scratch.
 
@@ -23,13 +30,45 @@ use std::collections::{HashMap, VecDeque};
 use heapwise_core::source::{ByteSource, SourceError};
 
 /// Page size: the unit of caching and of a random miss.
-pub const PAGE: usize = 64 * 1024;
-/// Largest read-ahead window.
+const PAGE: usize = crate::PAGE_SIZE;
+/// Largest read-ahead window of [`CacheConfig::read_ahead`].
 pub const MAX_WINDOW: usize = 4 * 1024 * 1024;
-/// Reads at least this long bypass the cache.
+/// Reads at least this long bypass a [`CacheConfig::read_ahead`] cache.
 pub const DIRECT_MIN: usize = 1024 * 1024;
 /// Ways per set.
 const WAYS: usize = 8;
+
+/// How a [`PageCache`] holds and fetches pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Bytes of page data held at most (rounded down to whole sets of 8 pages of 64 KiB, at
+    /// least one set, and no more than the source needs).
+    pub capacity: usize,
+    /// Bytes for evicted pages kept packed (zero words left out); 0: none. A page found there
+    /// costs an unpacking (microseconds), not a read of the source (a millisecond or more).
+    pub packed: usize,
+    /// Largest read-ahead window in bytes; [`crate::PAGE_SIZE`] or less: no read-ahead, a
+    /// miss reads its page only.
+    pub max_window: usize,
+    /// Reads at least this long bypass the cache.
+    pub direct_min: usize,
+}
+
+impl CacheConfig {
+    /// For sources where every read has a high fixed cost (a browser `Blob`): read-ahead
+    /// windows up to [`MAX_WINDOW`], clusters of nearby misses read whole, reads of
+    /// [`DIRECT_MIN`] or more passed through, `packed` bytes of packed evicted pages.
+    pub fn read_ahead(capacity: usize, packed: usize) -> Self {
+        CacheConfig { capacity, packed, max_window: MAX_WINDOW, direct_min: DIRECT_MIN }
+    }
+
+    /// For `pread` from the kernel's page cache, where a miss is one cheap system call: one
+    /// page per miss, reads of a page or more passed through (a whole span needs no copy
+    /// through the cache and evicts nothing).
+    pub fn pread(capacity: usize) -> Self {
+        CacheConfig { capacity, packed: 0, max_window: PAGE, direct_min: PAGE }
+    }
+}
 /// Forward streams tracked at once.
 const STREAMS: usize = 16;
 /// A miss this many pages or fewer past a stream's end still continues it (small skips:
@@ -46,7 +85,7 @@ const CLUSTER_MIN: usize = 3;
 
 /// Counters, for the benchmark and tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Stats {
+pub struct CacheStats {
     pub hits: u64,
     pub misses: u64,
     /// Reads issued to the source (each miss is one, whatever its window; plus direct reads).
@@ -107,11 +146,11 @@ struct State {
     ring_head: usize,
     packed_max: usize,
     pack_buf: Vec<u8>,
-    stats: Stats,
+    stats: CacheStats,
 }
 
 impl State {
-    fn new(slots: usize, packed_max: usize, stats: Stats) -> State {
+    fn new(slots: usize, packed_max: usize, stats: CacheStats) -> State {
         State {
             tags: vec![EMPTY; slots],
             used: vec![0; slots],
@@ -217,10 +256,14 @@ fn unpack(p: &[u8], out: &mut [u8]) -> usize {
     len
 }
 
-pub struct ReadAheadCache<S> {
+/// A bounded cache of 64 KiB pages in front of a [`ByteSource`] (see the module's doc).
+pub struct PageCache<S> {
     inner: S,
     size: u64,
     sets: Cell<usize>,
+    /// Read-ahead window limit, in pages (1: none).
+    max_window_pages: u64,
+    direct_min: usize,
     state: RefCell<State>,
 }
 
@@ -230,21 +273,31 @@ fn sets_for(size: u64, max_bytes: usize) -> usize {
     (max_bytes / PAGE / WAYS).min(need).max(1)
 }
 
-impl<S: ByteSource> ReadAheadCache<S> {
-    /// A cache holding at most `max_bytes` of pages (rounded down to whole sets), and no
-    /// more than the source's size.
+impl<S: ByteSource> PageCache<S> {
+    /// A read-ahead cache ([`CacheConfig::read_ahead`]) holding at most `max_bytes` of pages
+    /// (rounded down to whole sets), and no more than the source's size.
     pub fn new(inner: S, max_bytes: usize) -> Self {
-        Self::with_packed(inner, max_bytes, 0)
+        Self::with_config(inner, CacheConfig::read_ahead(max_bytes, 0))
     }
 
-    /// A cache of at most `max_bytes` of pages, which keeps the pages it evicts packed
-    /// (zero words left out) in up to `packed_bytes` more: a page found there costs an unpacking
-    /// (microseconds), not a read of the source (a millisecond or more).
+    /// A read-ahead cache of at most `max_bytes` of pages, which keeps the pages it evicts
+    /// packed in up to `packed_bytes` more.
     pub fn with_packed(inner: S, max_bytes: usize, packed_bytes: usize) -> Self {
+        Self::with_config(inner, CacheConfig::read_ahead(max_bytes, packed_bytes))
+    }
+
+    pub fn with_config(inner: S, config: CacheConfig) -> Self {
         let size = inner.size();
-        let sets = sets_for(size, max_bytes);
-        let state = State::new(sets * WAYS, packed_bytes, Stats::default());
-        ReadAheadCache { inner, size, sets: Cell::new(sets), state: RefCell::new(state) }
+        let sets = sets_for(size, config.capacity);
+        let state = State::new(sets * WAYS, config.packed, CacheStats::default());
+        PageCache {
+            inner,
+            size,
+            sets: Cell::new(sets),
+            max_window_pages: (config.max_window / PAGE).max(1) as u64,
+            direct_min: config.direct_min.max(1),
+            state: RefCell::new(state),
+        }
     }
 
     /// Empties the cache and makes it hold at most `max_bytes` from now on: after the
@@ -264,7 +317,7 @@ impl<S: ByteSource> ReadAheadCache<S> {
         self.sets.get() * WAYS * PAGE
     }
 
-    pub fn stats(&self) -> Stats {
+    pub fn stats(&self) -> CacheStats {
         self.state.borrow().stats
     }
 
@@ -343,7 +396,7 @@ impl<S: ByteSource> ReadAheadCache<S> {
         st.tick += 1;
         let tick = st.tick;
         // A window never fills more than half the cache (it must not evict itself).
-        let max_window = ((MAX_WINDOW / PAGE) as u64).min((self.sets.get() * WAYS / 2).max(1) as u64);
+        let max_window = self.max_window_pages.min((self.sets.get() * WAYS / 2).max(1) as u64);
         // The stream this page continues with the smallest skip.
         let stream = (0..STREAMS).filter_map(|i| st.streams[i].gap(page).map(|g| (g, i))).min().map(|(_, i)| i);
         // The window, stopped at pages already resident (no need to read them again).
@@ -376,7 +429,8 @@ impl<S: ByteSource> ReadAheadCache<S> {
         let clustered = end - first <= 2 && near >= CLUSTER_MIN && block > 2;
         // An isolated miss (one page of no stream or cluster) goes in as the oldest of its set:
         // a sparse pass (one word per object) must not push out what a sweep read.
-        let isolated = end - first <= 2 && !clustered;
+        // (Without read-ahead every miss is one page: plain LRU.)
+        let isolated = self.max_window_pages > 1 && end - first <= 2 && !clustered;
         let (first, end) = if clustered {
             let lo = page - page % block;
             let hi = (lo + block).min(self.pages());
@@ -402,7 +456,7 @@ impl<S: ByteSource> ReadAheadCache<S> {
         // Dense (the miss skipped less than a window since the last one): grow; sparse: a
         // page or two at a time again, since most of a big window would go unused.
         let gap = s.gap(page).unwrap_or(EMPTY);
-        s.window = if gap <= s.window / 2 { (s.window * 2).min(max_window) } else { 2 };
+        s.window = if gap <= s.window / 2 { (s.window * 2).min(max_window) } else { 2.min(max_window) };
         s.lo = first;
         s.hi = end;
         s.used = tick;
@@ -446,7 +500,7 @@ impl<S: ByteSource> ReadAheadCache<S> {
     }
 }
 
-impl<S: ByteSource> ByteSource for ReadAheadCache<S> {
+impl<S: ByteSource> ByteSource for PageCache<S> {
     fn size(&self) -> u64 {
         self.size
     }
@@ -456,7 +510,7 @@ impl<S: ByteSource> ByteSource for ReadAheadCache<S> {
             return Err(SourceError::OutOfBounds { offset, len: buf.len() as u64, size: self.size });
         }
         let mut st = self.state.borrow_mut();
-        if buf.len() >= DIRECT_MIN {
+        if buf.len() >= self.direct_min {
             st.stats.direct += 1;
             st.stats.inner_reads += 1;
             st.stats.inner_bytes += buf.len() as u64;
@@ -515,7 +569,7 @@ mod tests {
     fn random_and_sequential_reads_match_the_source() {
         // 40 pages and a bit; a cache of 2 sets x 8 ways: evictions all the time.
         let d = data(40 * PAGE + 1234);
-        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 16 * PAGE);
+        let c = PageCache::new(Counted(d.clone(), Cell::new(0)), 16 * PAGE);
         let mut x = 0x9e3779b97f4a7c15u64;
         let mut seq = 0u64;
         for i in 0..50_000 {
@@ -547,7 +601,7 @@ mod tests {
     #[test]
     fn a_forward_sweep_reads_in_growing_windows() {
         let d = data(64 * 1024 * 1024);
-        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 16 * 1024 * 1024);
+        let c = PageCache::new(Counted(d.clone(), Cell::new(0)), 16 * 1024 * 1024);
         let mut w = [0u8; 8];
         for off in (0..d.len() as u64).step_by(4096) {
             c.read_at(off, &mut w).unwrap();
@@ -558,7 +612,7 @@ mod tests {
         assert_eq!(s.inner_reads, 7 + (1024 - 127u64).div_ceil(64), "{s:?}");
         assert_eq!(s.inner_bytes, d.len() as u64);
         // Random single reads fetch one page each.
-        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 16 * 1024 * 1024);
+        let c = PageCache::new(Counted(d.clone(), Cell::new(0)), 16 * 1024 * 1024);
         for p in [900u64, 10, 500, 300, 700] {
             c.read_at(p * PAGE as u64 + 3, &mut w).unwrap();
         }
@@ -568,7 +622,7 @@ mod tests {
     #[test]
     fn a_backward_sweep_reads_in_growing_windows() {
         let d = data(64 * 1024 * 1024);
-        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 16 * 1024 * 1024);
+        let c = PageCache::new(Counted(d.clone(), Cell::new(0)), 16 * 1024 * 1024);
         let mut w = [0u8; 8];
         let offsets: Vec<u64> = (0..d.len() as u64 - 8).step_by(4096).collect();
         for &off in offsets.iter().rev() {
@@ -583,7 +637,7 @@ mod tests {
     #[test]
     fn sized_by_the_source_and_shrinkable() {
         let d = data(3 * PAGE + 5);
-        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 1 << 30);
+        let c = PageCache::new(Counted(d.clone(), Cell::new(0)), 1 << 30);
         assert_eq!(c.capacity(), WAYS * PAGE, "one set is enough for four pages");
         let mut b = [0u8; 100];
         c.read_at(3 * PAGE as u64 - 95, &mut b).unwrap();
@@ -617,7 +671,7 @@ mod tests {
         for i in (0..d.len()).step_by(64) {
             d[i] = (i / 64 % 251) as u8 + 1;
         }
-        let c = ReadAheadCache::with_packed(Counted(d.clone(), Cell::new(0)), 16 * PAGE, 40 * PAGE);
+        let c = PageCache::with_packed(Counted(d.clone(), Cell::new(0)), 16 * PAGE, 40 * PAGE);
         let mut w = [0u8; 8];
         for off in (0..d.len() as u64 - 8).step_by(4096) {
             c.read_at(off, &mut w).unwrap();
@@ -643,7 +697,7 @@ mod tests {
             d[i] = xorshift(&mut x) as u8 | 1;
         }
         // 16 pages of cache, a ring for ~20 packed pages: it wraps over and over.
-        let c = ReadAheadCache::with_packed(Counted(d.clone(), Cell::new(0)), 16 * PAGE, 2 * PAGE);
+        let c = PageCache::with_packed(Counted(d.clone(), Cell::new(0)), 16 * PAGE, 2 * PAGE);
         for i in 0..30_000 {
             let len = (xorshift(&mut x) % 5000) as usize;
             let off = if i % 2 == 0 {
@@ -663,7 +717,7 @@ mod tests {
     #[test]
     fn big_reads_bypass_and_hits_stay_in_memory() {
         let d = data(8 * 1024 * 1024);
-        let c = ReadAheadCache::new(Counted(d.clone(), Cell::new(0)), 4 * 1024 * 1024);
+        let c = PageCache::new(Counted(d.clone(), Cell::new(0)), 4 * 1024 * 1024);
         let mut big = vec![0u8; DIRECT_MIN];
         c.read_at(100, &mut big).unwrap();
         assert_eq!(big, &d[100..100 + DIRECT_MIN]);
@@ -674,5 +728,34 @@ mod tests {
         }
         assert_eq!(w, d[PAGE - 8..PAGE + 8]);
         assert_eq!(c.inner().1.get(), 1 + 2, "one direct read, then one miss per page touched");
+    }
+
+    #[test]
+    fn the_pread_setting_reads_one_page_per_miss_and_passes_big_reads() {
+        let d = data(64 * PAGE + 77);
+        // 2 sets of 8 ways: a forward sweep evicts all the time.
+        let c = PageCache::with_config(Counted(d.clone(), Cell::new(0)), CacheConfig::pread(16 * PAGE));
+        let mut w = [0u8; 8];
+        for off in (0..d.len() as u64 - 8).step_by(4096) {
+            c.read_at(off, &mut w).unwrap();
+            assert_eq!(w, d[off as usize..off as usize + 8]);
+        }
+        let s = c.stats();
+        assert_eq!((s.misses, s.inner_reads), (65, 65), "one read per page: {s:?}");
+        assert_eq!(s.inner_bytes, d.len() as u64);
+        // A page or more goes straight through, the cache untouched.
+        let mut span = vec![0u8; PAGE];
+        c.read_at(12345, &mut span).unwrap();
+        assert_eq!(span, &d[12345..12345 + PAGE]);
+        assert_eq!((c.stats().direct, c.stats().misses), (1, 65));
+        // Plain LRU within a set: the pages read last are still there.
+        let reads = c.inner().1.get();
+        for p in [64u64, 63, 62, 60] {
+            c.read_at(p * PAGE as u64 + 3, &mut w).unwrap();
+        }
+        assert_eq!(c.inner().1.get(), reads, "{:?}", c.stats());
+        let mut tail = [0u8; 10];
+        assert!(matches!(c.read_at(d.len() as u64 - 5, &mut tail), Err(SourceError::OutOfBounds { .. })));
+        c.read_at(d.len() as u64, &mut []).unwrap();
     }
 }
