@@ -66,10 +66,18 @@ class Core(Elf):
                 off = desc + ((descsz + 3) & ~3)
 
     def read(self, addr, n):
-        for vaddr, filesz, off in self.loads:
-            if vaddr <= addr and addr + n <= vaddr + filesz:
-                return self.m[off + addr - vaddr: off + addr - vaddr + n]
-        raise KeyError(f"{addr:#x} (+{n}) not in the core")
+        # A read may span adjacent segments (gcore splits a module's data and bss mappings).
+        out, start, want = b"", addr, n
+        while n > 0:
+            for vaddr, filesz, off in self.loads:
+                if vaddr <= addr < vaddr + filesz:
+                    k = min(n, vaddr + filesz - addr)
+                    out += self.m[off + addr - vaddr: off + addr - vaddr + k]
+                    addr, n = addr + k, n - k
+                    break
+            else:
+                raise KeyError(f"{start:#x} (+{want}) not in the core")
+        return out
 
     def u64(self, addr):
         return struct.unpack("<Q", self.read(addr, 8))[0]
