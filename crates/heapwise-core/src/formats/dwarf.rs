@@ -213,7 +213,10 @@ fn decode_location(expr: &[u8]) -> Option<Result<u64, i64>> {
     use gimli::Reader as _;
     match op {
         0x03 if expr.len() == 9 => Some(Ok(r.read_u64().ok()?)),
-        0x91 => Some(Err(r.read_sleb128().ok()?)),
+        0x91 => {
+            let n = r.read_sleb128().ok()?;
+            r.is_empty().then_some(Err(n))
+        }
         0x9c => {
             if r.is_empty() {
                 return Some(Err(0));
@@ -224,7 +227,7 @@ fn decode_location(expr: &[u8]) -> Option<Result<u64, i64>> {
                 0x10 => r.read_uleb128().ok()? as i64,
                 _ => return None,
             };
-            (r.read_u8().ok()? == 0x22).then_some(Err(n))
+            (r.read_u8().ok()? == 0x22 && r.is_empty()).then_some(Err(n))
         }
         _ => None,
     }
@@ -235,11 +238,13 @@ fn decode_location(expr: &[u8]) -> Option<Result<u64, i64>> {
 fn decode_loc(expr: &[u8]) -> Option<Loc> {
     use gimli::Reader as _;
     const DW_OP_PIECE: u8 = 0x93;
-    if !expr.contains(&DW_OP_PIECE) {
-        return match decode_location(expr)? {
-            Ok(a) => Some(Loc::Addr(a)),
-            Err(o) => Some(Loc::Cfa(o)),
-        };
+    // A whole single location first: an address or offset may hold a 0x93 byte, so the
+    // byte's presence does not make a composite.
+    match decode_location(expr) {
+        Some(Ok(a)) => return Some(Loc::Addr(a)),
+        Some(Err(o)) => return Some(Loc::Cfa(o)),
+        None if !expr.contains(&DW_OP_PIECE) => return None,
+        None => {}
     }
     let mut pieces = Vec::new();
     let mut r = gimli::EndianSlice::new(expr, LittleEndian);
@@ -860,6 +865,10 @@ mod tests {
         assert_eq!(decode_location(&[0x91, 0x70]), Some(Err(-16)));
         assert_eq!(decode_location(&[0x9c, 0x11, 0x08, 0x22]), Some(Err(8)));
         assert_eq!(decode_location(&[0x50]), None);
+        // An address with a DW_OP_piece byte (0x93) in it is still a single address.
+        assert!(matches!(decode_loc(&[0x03, 0x50, 0x63, 0x93, 0, 0, 0, 0, 0]), Some(Loc::Addr(0x936350))));
+        // fbreg -109 encodes its offset as 0x93 0x7f.
+        assert!(matches!(decode_loc(&[0x91, 0x93, 0x7f]), Some(Loc::Cfa(-109))));
         assert_eq!(decode_location(&[]), None);
     }
 

@@ -369,9 +369,12 @@ pub fn queued_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, hints: &mut S
             Some((o_fn, _)) => Some((o_fn, rt.dwarf.field_of(elem, "arg")?.0)),
             None => None,
         };
-        Some((o_all + w * 8, o_next, o_n, o_c, rt.dwarf.ty(elem).size, len, fn_arg))
+        // Every pointer word of an entry is a root: Go 1.26's `cleanupFn` also holds `call`,
+        // the closure that calls `fn(arg)`.
+        let ptr_offsets: Vec<u64> = dwarf_ptr_words(rt.dwarf, elem).into_iter().map(|w| w * 8).collect();
+        Some((o_all + w * 8, o_next, o_n, o_c, rt.dwarf.ty(elem).size, len, fn_arg, ptr_offsets))
     })();
-    let Some((o_first, o_next, o_n, o_c, es, len, fn_arg)) = fields else {
+    let Some((o_first, o_next, o_n, o_c, es, len, fn_arg, ptr_offsets)) = fields else {
         warnings.push("runtime.gcCleanups: unknown cleanupBlock layout, queued cleanups are not roots".to_string());
         return;
     };
@@ -391,6 +394,9 @@ pub fn queued_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, hints: &mut S
                     };
                     push(out, RootKind::Cleanup, &label, c.wrapping_add(o_fn));
                     push(out, RootKind::Cleanup, &label, c.wrapping_add(o_arg));
+                    for &o in ptr_offsets.iter().filter(|&&o| o != o_fn && o != o_arg) {
+                        push(out, RootKind::Cleanup, &label, c.wrapping_add(o));
+                    }
                     hints.cleanup_boxed.push((func, rt.mem.u64(c.wrapping_add(o_arg)).unwrap_or(0)));
                     hints.funcs.push(func);
                 }
