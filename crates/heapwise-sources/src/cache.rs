@@ -351,6 +351,16 @@ impl<S: ByteSource> PageCache<S> {
     /// Puts one page's bytes in its set, evicting the least recently used way.
     /// `used`: its age for eviction (`st.tick` for most recent).
     fn install(&self, st: &mut State, page: u64, bytes: &[u8], used: Option<u64>) -> usize {
+        let victim = self.take_slot(st, page);
+        st.data[victim * PAGE..victim * PAGE + bytes.len()].copy_from_slice(bytes);
+        Self::fill(st, victim, page, used);
+        victim
+    }
+
+    /// Frees the way of its set that `page` goes in (the one holding it, or the least
+    /// recently used), keeping the page it held packed when there is a packed store. The
+    /// slot is left empty until [`Self::fill`].
+    fn take_slot(&self, st: &mut State, page: u64) -> usize {
         let first = (page % self.sets.get() as u64) as usize * WAYS;
         let mut victim = first;
         for s in first..first + WAYS {
@@ -369,14 +379,18 @@ impl<S: ByteSource> PageCache<S> {
             st.keep_packed(old, &data[victim * PAGE..victim * PAGE + len]);
             st.data = data;
         }
-        st.tick += 1;
-        st.tags[victim] = page;
-        st.used[victim] = used.unwrap_or(st.tick);
-        st.data[victim * PAGE..victim * PAGE + bytes.len()].copy_from_slice(bytes);
+        st.tags[victim] = EMPTY;
         if st.last_slot == victim {
             st.last_page = EMPTY;
         }
         victim
+    }
+
+    /// Makes `slot`, its bytes in place, hold `page`.
+    fn fill(st: &mut State, slot: usize, page: u64, used: Option<u64>) {
+        st.tick += 1;
+        st.tags[slot] = page;
+        st.used[slot] = used.unwrap_or(st.tick);
     }
 
     /// Reads `page` in, with a read-ahead window when it continues a forward stream.
@@ -463,6 +477,19 @@ impl<S: ByteSource> PageCache<S> {
         let start_off = first * PAGE as u64;
         let end_off = (end * PAGE as u64).min(self.size);
         let len = (end_off - start_off) as usize;
+        if end - first == 1 {
+            // One page: read straight into its slot, not through the scratch window (a
+            // copy of 64 KiB per miss, which the CLI's pread setting makes on every miss).
+            let slot = self.take_slot(st, page);
+            let r = self.inner.read_at(start_off, &mut st.data[slot * PAGE..slot * PAGE + len]);
+            st.stats.inner_reads += 1;
+            r?;
+            st.stats.inner_bytes += len as u64;
+            Self::fill(st, slot, page, isolated.then_some(1));
+            st.last_page = page;
+            st.last_slot = slot;
+            return Ok(slot);
+        }
         let mut scratch = std::mem::take(&mut st.scratch);
         scratch.resize(len, 0);
         let r = self.inner.read_at(start_off, &mut scratch[..len]);
