@@ -58,7 +58,7 @@ step "bad-input cores (Go 1.23, no DWARF, non-Go; scripts/make-bad-cores.sh)" ba
 export HEAPWISE_REQUIRE_CORES=1
 export RUST_BACKTRACE=0
 step "cargo build (release)" cargo build --release --workspace --quiet
-step "cargo test (unit, corpus, bad input)" cargo test --release --quiet
+step "cargo test (unit, corpus, bad input)" cargo test --release --quiet --no-fail-fast
 step "analysis crates build for wasm32" cargo build --quiet --target wasm32-unknown-unknown -p heapwise-core -p heapwise-sources
 wait "$install_job"; install_rc=$?
 step "tool installs (background since the start: web toolchain, cargo-fuzz)" bash -c 'cat "$1"; exit "$2"' _ "$INSTALL_LOG" "$install_rc"
