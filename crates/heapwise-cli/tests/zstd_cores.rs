@@ -7,18 +7,14 @@ use std::process::Command;
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
-use common::{cores_dir, heapwise, require_cores};
+use common::{cores_dir, heapwise};
 
-/// Paths under the cores directory, or `None` (after saying why) when one is missing.
-fn inputs(rel: &[&str]) -> Option<Vec<PathBuf>> {
+/// Paths under the cores directory, or `None` when one is missing (the test is skipped and
+/// counted as such, or fails under `HEAPWISE_REQUIRE_CORES=1`: [`common::inputs`]).
+fn corpus(rel: &[&str]) -> Option<Vec<PathBuf>> {
     let paths: Vec<PathBuf> = rel.iter().map(|r| cores_dir().join(r)).collect();
-    if let Some(p) = paths.iter().find(|p| !p.exists()) {
-        let why = format!("no {} (run scripts/make-cores.sh)", p.display());
-        assert!(!require_cores(), "{why}");
-        eprintln!("skipped: {why}");
-        return None;
-    }
-    Some(paths)
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    common::inputs(&refs).then_some(paths)
 }
 
 /// A scratch directory, removed when dropped.
@@ -61,7 +57,7 @@ fn s(p: &Path) -> &str {
 
 #[test]
 fn a_zstd_core_reads_as_the_plain_core() {
-    let Some(c) = inputs(&["1.26.6/zoo/core.kernel", "1.26.6/zoo/exe"]) else { return };
+    let Some(c) = corpus(&["1.26.6/zoo/core.kernel", "1.26.6/zoo/exe"]) else { return };
     let (core, exe) = (&c[0], &c[1]);
     let dir = Scratch::new("core");
     let zst = dir.0.join("core.zst");
@@ -85,7 +81,7 @@ fn a_zstd_core_reads_as_the_plain_core() {
 
 #[test]
 fn a_zstd_heap_dump_reads_as_the_plain_dump() {
-    let Some(c) = inputs(&["1.26.6/zoo/heap.dump", "1.26.6/zoo/exe"]) else { return };
+    let Some(c) = corpus(&["1.26.6/zoo/heap.dump", "1.26.6/zoo/exe"]) else { return };
     let (dump, exe) = (&c[0], &c[1]);
     let dir = Scratch::new("dump");
     let zst = dir.0.join("heap.dump.zst");
@@ -96,7 +92,7 @@ fn a_zstd_heap_dump_reads_as_the_plain_dump() {
 
 #[test]
 fn a_cut_zstd_core_is_one_clear_error() {
-    let Some(c) = inputs(&["1.26.6/zoo/core.kernel", "1.26.6/zoo/exe"]) else { return };
+    let Some(c) = corpus(&["1.26.6/zoo/core.kernel", "1.26.6/zoo/exe"]) else { return };
     let dir = Scratch::new("cut");
     let zst = dir.0.join("core.zst");
     zstd(&c[0], &zst, &[]);
