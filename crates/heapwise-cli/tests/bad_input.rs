@@ -14,15 +14,14 @@ use std::time::{Duration, Instant};
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
-use common::{cores_dir, require_cores};
+use common::cores_dir;
 
-/// Paths under the cores directory, or `None` (after printing why) when one is missing.
+/// Paths under the cores directory, or `None` when one is missing: the case is skipped and
+/// counted ([`common::skip`]), or fails when `HEAPWISE_REQUIRE_CORES=1`.
 fn corpus(case: &str, rel: &[&str]) -> Option<Vec<PathBuf>> {
     let paths: Vec<PathBuf> = rel.iter().map(|r| cores_dir().join(r)).collect();
     if let Some(p) = paths.iter().find(|p| !p.exists()) {
-        let why = format!("{case}: no {} (run scripts/make-cores.sh and scripts/make-bad-cores.sh)", p.display());
-        assert!(!require_cores(), "{why}");
-        eprintln!("skipped: {why}");
+        common::skip(&format!("{case}: no {} (run scripts/make-cores.sh and scripts/make-bad-cores.sh)", p.display()));
         return None;
     }
     Some(paths)
@@ -214,7 +213,7 @@ fn core_of_a_non_go_process() {
 fn gcore_of_sleep(s: &Scratch) -> Option<PathBuf> {
     let have_gcore = Command::new("sh").arg("-c").arg("command -v gcore").output().is_ok_and(|o| o.status.success());
     if !have_gcore {
-        eprintln!("skipped: non-Go core: no bad-input corpus and no gcore to make one");
+        common::skip("non-Go core: no bad-input corpus and no gcore to make one");
         return None;
     }
     let mut sleep = Command::new("sleep").arg("60").spawn().ok()?;
@@ -227,8 +226,7 @@ fn gcore_of_sleep(s: &Scratch) -> Option<PathBuf> {
     match st {
         Ok(o) if o.status.success() && core.exists() => Some(core),
         _ => {
-            assert!(!require_cores(), "gcore of sleep failed");
-            eprintln!("skipped: non-Go core: gcore of sleep failed");
+            common::skip("non-Go core: gcore of sleep failed");
             None
         }
     }
@@ -297,8 +295,7 @@ fn exe_found_through_nt_file() {
         assert!(r.stdout.contains("go1.26.6"), "{}", r.stdout);
     } else {
         let why = format!("executable from NT_FILE: the core names {named}, which does not exist (corpus moved?)");
-        assert!(!require_cores(), "{why}");
-        eprintln!("skipped: {why}");
+        common::skip(&why);
     }
     // The same core naming an executable that is not there: one line saying so.
     let s = Scratch::new("ntfile");
