@@ -24,7 +24,7 @@ use heapwise_core::Analysis;
 use serde_json::Value;
 
 mod common;
-use common::{cores_dir, json, require_cores};
+use common::{cores_dir, json};
 
 /// Share of live bytes that must carry a real Go type name.
 const NAMED_WITH_DWARF: f64 = 0.99;
@@ -56,9 +56,7 @@ fn map(path: &Path) -> Rc<dyn ByteSource> {
 fn case(version: &str, dir_name: &str) -> Option<(PathBuf, Value)> {
     let dir = cores_dir().join(version).join(dir_name);
     let (core, rt) = (dir.join("core.gcore"), dir.join("runtime.json"));
-    if !core.exists() || !rt.exists() || !dir.join("exe").exists() {
-        assert!(!require_cores(), "missing real core {} (run scripts/make-real-cores.sh)", dir.display());
-        eprintln!("skipped: no real core at {}", dir.display());
+    if !common::inputs(&[&core, &rt, &dir.join("exe")]) {
         return None;
     }
     let rt: Value = serde_json::from_str(&std::fs::read_to_string(&rt).unwrap()).unwrap();

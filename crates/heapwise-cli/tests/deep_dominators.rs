@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
-use common::{cores_dir, require_cores};
+use common::cores_dir;
 
 /// Counts the bytes and lines read through it, and the longest line.
 struct Counting<R> {
@@ -65,9 +65,7 @@ struct Row {
 fn a_million_deep_dominator_chain_prints_in_linear_space() {
     let dir = cores_dir().join("1.26.6/deeplist");
     let (core, exe, truth) = (dir.join("core.gcore"), dir.join("exe"), dir.join("truth.json"));
-    if !core.exists() || !exe.exists() || !truth.exists() {
-        assert!(!require_cores(), "no deeplist core in {} (run scripts/make-cores.sh)", dir.display());
-        eprintln!("skipped: no deeplist core in {}", dir.display());
+    if !common::inputs(&[&core, &exe, &truth]) {
         return;
     }
     // The list's tail, and its distance from the root (the program's own truth).
