@@ -28,21 +28,12 @@ pub fn uint_at(b: &[u8], off: usize, size: usize) -> Option<u64> {
         _ => None,
     }
 }
-/// Unsigned LEB128 as Go's encoding/binary uvarint; returns (value, bytes consumed).
-pub fn uvarint(b: &[u8], mut off: usize) -> Option<(u64, usize)> {
-    let start = off;
-    let mut v = 0u64;
-    let mut shift = 0u32;
-    loop {
-        let byte = *b.get(off)?;
-        off += 1;
-        if shift >= 64 {
-            return None;
-        }
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some((v, off - start));
-        }
-        shift += 7;
-    }
+/// Unsigned LEB128 at `off`, as Go's `encoding/binary.Uvarint` writes it (through
+/// `gimli::leb128`); returns (value, bytes consumed), `None` when cut off or over 64 bits.
+pub fn uvarint(b: &[u8], off: usize) -> Option<(u64, usize)> {
+    use gimli::Reader;
+    let s = b.get(off..)?;
+    let mut r = gimli::EndianSlice::new(s, gimli::LittleEndian);
+    let v = gimli::leb128::read::unsigned(&mut r).ok()?;
+    Some((v, s.len() - r.len()))
 }

@@ -443,60 +443,33 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    #[inline]
-    fn byte(&mut self) -> R<u8> {
-        if let Some(w) = self.whole {
-            let b = *w.get(self.pos as usize).ok_or(Short::End)?;
-            self.pos += 1;
-            return Ok(b);
-        }
-        let i = self.pos.wrapping_sub(self.buf_start);
-        if i >= self.buf.len() as u64 {
-            self.fill()?;
-            return self.byte();
-        }
-        self.pos += 1;
-        Ok(self.buf[i as usize])
-    }
 
+    /// An unsigned varint (`runtime/heapdump.go`: `dumpint`, Go's uvarint = unsigned
+    /// LEB128), decoded by `gimli::leb128`; at most 10 bytes.
     #[inline]
     fn uvarint(&mut self) -> R<u64> {
-        if let Some(w) = self.whole {
-            let mut p = self.pos as usize;
-            let mut v = 0u64;
-            let mut shift = 0u32;
-            loop {
-                let b = *w.get(p).ok_or(Short::End)?;
-                p += 1;
-                if shift == 63 && b > 1 {
-                    return Err(Short::Bad("varint overflows 64 bits".into()));
+        const MAX_LEN: usize = 10;
+        let avail: &[u8] = match self.whole {
+            Some(w) => w.get(self.pos as usize..).unwrap_or(&[]),
+            None => {
+                // Refill unless the buffer holds a whole varint (or the rest of the file).
+                let i = self.pos.wrapping_sub(self.buf_start);
+                let left = self.buf.len() as u64 - i.min(self.buf.len() as u64);
+                if i > self.buf.len() as u64 || (left < MAX_LEN as u64 && self.buf_start.saturating_add(self.buf.len() as u64) < self.size) {
+                    self.fill()?;
                 }
-                v |= u64::from(b & 0x7f) << shift;
-                if b & 0x80 == 0 {
-                    self.pos = p as u64;
-                    return Ok(v);
-                }
-                shift += 7;
-                if shift > 63 {
-                    return Err(Short::Bad("varint overflows 64 bits".into()));
-                }
+                let i = self.pos.wrapping_sub(self.buf_start) as usize;
+                self.buf.get(i..).unwrap_or(&[])
             }
-        }
-        let mut v = 0u64;
-        let mut shift = 0u32;
-        loop {
-            let b = self.byte()?;
-            if shift == 63 && b > 1 {
-                return Err(Short::Bad("varint overflows 64 bits".into()));
+        };
+        let mut r = gimli::EndianSlice::new(avail, gimli::LittleEndian);
+        match gimli::leb128::read::unsigned(&mut r) {
+            Ok(v) => {
+                self.pos += (avail.len() - gimli::Reader::len(&r)) as u64;
+                Ok(v)
             }
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err(Short::Bad("varint overflows 64 bits".into()));
-            }
+            Err(gimli::Error::BadUnsignedLeb128) => Err(Short::Bad("varint overflows 64 bits".into())),
+            Err(_) => Err(Short::End),
         }
     }
 

@@ -152,19 +152,12 @@ fn cstr(b: &[u8], off: usize) -> Option<String> {
 /// Reads an unsigned LEB128 varint of at most 32 bits (Go's `readvarint`). Returns the
 /// value and the number of bytes consumed.
 pub fn read_varint(p: &[u8]) -> Option<(u32, usize)> {
-    let mut v: u32 = 0;
-    let mut shift = 0u32;
-    for (i, &b) in p.iter().enumerate() {
-        if shift >= 35 {
-            return None;
-        }
-        v |= ((b & 0x7f) as u32).wrapping_shl(shift);
-        if b & 0x80 == 0 {
-            return Some((v, i + 1));
-        }
-        shift += 7;
+    // At most 5 bytes: a longer varint, or a value past 32 bits, is not one Go wrote.
+    let (v, n) = crate::bytes::uvarint(p, 0)?;
+    if n > 5 {
+        return None;
     }
-    None
+    Some((u32::try_from(v).ok()?, n))
 }
 
 /// Decodes a pc-value table starting at `table` for a function at `entry` and returns the
