@@ -10,7 +10,7 @@ use crate::graph::marking::{mark, Graph, Reachability, NO_PARENT, ROOT_FLAG};
 use crate::runtime::heap::{Heap, PtrLayout, SlotId};
 use crate::runtime::process::Process;
 use crate::report::*;
-use crate::runtime::roots::{global_roots, special_roots, Root, RootKind};
+use crate::runtime::roots::{global_roots, special_roots, Root};
 use crate::runtime::rt::Rt;
 use crate::source::ByteSource;
 use crate::runtime::types::RtypeCache;
@@ -52,7 +52,7 @@ fn runtime_heap_marked(rt: &Rt<'_>, heap: &Heap, roots: &[Root]) -> Option<u64> 
     let marked = rt.uint_field(controller, "runtime.gcControllerState", "heapMarked").ok()?;
     let mut finalized: Vec<SlotId> = roots
         .iter()
-        .filter(|r| r.kind == RootKind::Finalizer && r.slot_addr == 0)
+        .filter(|r| r.scans_only())
         .filter_map(|r| heap.find(r.value))
         .map(|t| t.slot)
         .filter(|&s| heap.span_of_slot(s).layout != PtrLayout::NoScan)
@@ -104,7 +104,7 @@ impl Analysis {
         let (goroutines, stack_roots, stack_seeds, gw) = crate::runtime::goroutines::collect(&process, &heap);
         warnings.extend(gw);
         roots.extend(stack_roots);
-        let mut hints = crate::runtime::roots::SpecialTypeHints::default();
+        let mut hints = crate::runtime::seeds::SpecialTypeHints::default();
         if let Err(e) = special_roots(&rt, &heap, &mut roots, &mut hints, &mut warnings) {
             warnings.push(format!("finalizer and cleanup roots incomplete: {e}"));
         }
@@ -431,7 +431,7 @@ impl Analysis {
         let root_refs = self
             .roots
             .iter()
-            .filter(|r| self.heap.find(r.value).map(|t| t.slot) == Some(s) && !(r.kind == RootKind::Finalizer && r.slot_addr == 0))
+            .filter(|r| self.heap.find(r.value).map(|t| t.slot) == Some(s) && !r.scans_only())
             .map(|r| self.root_info(r))
             .collect();
         let fields = match self.typing.of(s).and_then(|e| e.dwarf.map(|d| (d, e.count))) {
@@ -802,7 +802,7 @@ impl Analysis {
         let mut hops = Vec::with_capacity(chain.len());
         for (i, &c) in chain.iter().enumerate() {
             let field = if i == 0 {
-                if root.kind == RootKind::Finalizer && root.slot_addr == 0 {
+                if root.scans_only() {
                     let fin = self.heap.find(root.value).map(|t| t.slot);
                     fin.and_then(|f| self.pointers_of(f).into_iter().find(|p| p.2 == Some(c)).map(|p| self.field_name(f, p.0)))
                         .unwrap_or_default()

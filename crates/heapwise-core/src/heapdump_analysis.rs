@@ -568,7 +568,7 @@ impl Analysis {
                 } else {
                     (format!("{seg_name}+{off:#x}"), None)
                 };
-                roots.push(Root { kind: RootKind::Global, name, slot_addr, value, pointee_type, goroutine: None });
+                roots.push(Root { kind: RootKind::Global, name, slot_addr: Some(slot_addr), value, pointee_type, goroutine: None });
             }
         }
         let func_name = |pc: u64| -> Option<String> {
@@ -580,9 +580,9 @@ impl Analysis {
                 None => format!("finalizer of {:#x}", f.obj),
             };
             if heap.find(f.fn_val).is_some() {
-                roots.push(Root { kind: RootKind::Finalizer, name: label.clone(), slot_addr: 1, value: f.fn_val, pointee_type: None, goroutine: None });
+                roots.push(Root { kind: RootKind::Finalizer, name: label.clone(), slot_addr: None, value: f.fn_val, pointee_type: None, goroutine: None });
             }
-            roots.push(Root { kind: RootKind::Finalizer, name: label, slot_addr: 0, value: f.obj, pointee_type: None, goroutine: None });
+            roots.push(Root { kind: RootKind::FinalizedObject, name: label, slot_addr: None, value: f.obj, pointee_type: None, goroutine: None });
         }
         for f in &ix.queued_finalizers {
             let label = match func_name(f.fn_pc) {
@@ -591,13 +591,13 @@ impl Analysis {
             };
             for v in [f.obj, f.fn_val] {
                 if heap.find(v).is_some() {
-                    roots.push(Root { kind: RootKind::Finalizer, name: label.clone(), slot_addr: 1, value: v, pointee_type: None, goroutine: None });
+                    roots.push(Root { kind: RootKind::Finalizer, name: label.clone(), slot_addr: None, value: v, pointee_type: None, goroutine: None });
                 }
             }
         }
         for (d, to) in &ix.other_roots {
             if heap.find(*to).is_some() {
-                roots.push(Root { kind: RootKind::Other, name: d.clone(), slot_addr: 1, value: *to, pointee_type: None, goroutine: None });
+                roots.push(Root { kind: RootKind::Other, name: d.clone(), slot_addr: None, value: *to, pointee_type: None, goroutine: None });
             }
         }
         // Goroutines and their frames.
@@ -623,7 +623,7 @@ impl Analysis {
                     roots.push(Root {
                         kind: RootKind::Stack,
                         name: format!("goroutine {} {}", g.goid, fr.name),
-                        slot_addr: addr,
+                        slot_addr: Some(addr),
                         value,
                         pointee_type: None,
                         goroutine: Some(g.goid),
@@ -695,7 +695,7 @@ impl Analysis {
             Vec::new()
         };
         all_seeds.extend(seeds);
-        let hints = crate::runtime::roots::SpecialTypeHints {
+        let hints = crate::runtime::seeds::SpecialTypeHints {
             finalized: ix.finalizers.iter().map(|f| (f.obj, f.ot)).collect(),
             ..Default::default()
         };

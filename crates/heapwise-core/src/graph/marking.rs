@@ -114,7 +114,7 @@ pub struct Reachability {
     pub parent: Vec<u32>,
 }
 
-/// Marks everything reachable from `roots`. A finalizer root with `slot_addr == 0` scans
+/// Marks everything reachable from `roots`. A [`crate::runtime::roots::RootKind::FinalizedObject`] root scans
 /// its object's referents without marking the object, as `gcScanFinalizer` does.
 pub fn mark(heap: &Heap, graph: &Graph, roots: &[Root]) -> Reachability {
     let n = heap.slot_count as usize;
@@ -124,7 +124,7 @@ pub fn mark(heap: &Heap, graph: &Graph, roots: &[Root]) -> Reachability {
     for (ri, r) in roots.iter().enumerate() {
         let Some(t) = heap.find(r.value) else { continue };
         let tag = ROOT_FLAG | ri as u32;
-        if r.kind == crate::runtime::roots::RootKind::Finalizer && r.slot_addr == 0 {
+        if r.scans_only() {
             for &c in graph.out(t.slot) {
                 if live.insert(c as usize) {
                     parent[c as usize] = tag;

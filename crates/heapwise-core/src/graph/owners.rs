@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::runtime::heap::SlotId;
-use crate::runtime::roots::{Root, RootKind};
+use crate::runtime::roots::Root;
 use crate::Error;
 
 /// Objects a reverse walk visits at most (anchors and owners).
@@ -84,7 +84,7 @@ impl Analysis {
 
     /// Whether root `r` scans `slot`'s referents without marking it (finalizers).
     fn scan_only(r: &Root) -> bool {
-        r.kind == RootKind::Finalizer && r.slot_addr == 0
+        r.scans_only()
     }
 
     /// Every root the object at `addr` is reachable from, nearest first.
@@ -113,7 +113,8 @@ impl Analysis {
             }
         }
         let mut out: Vec<Anchor> = Vec::new();
-        let mut seen: HashSet<(RootKind, String, u64)> = HashSet::new();
+        // Keyed by the kind as shown: a finalizer and its finalized object are one kind there.
+        let mut seen: HashSet<(&'static str, String, u64)> = HashSet::new();
         for r in &self.roots {
             let Some(t) = self.root_target(r) else { continue };
             let d = if Self::scan_only(r) {
@@ -123,7 +124,7 @@ impl Analysis {
                 dist.get(&t).copied()
             };
             let Some(d) = d else { continue };
-            if seen.insert((r.kind, r.name.clone(), t as u64)) {
+            if seen.insert((r.kind.as_str(), r.name.clone(), t as u64)) {
                 out.push(Anchor {
                     kind: r.kind.as_str().to_string(),
                     name: r.name.clone(),

@@ -6,7 +6,7 @@ use crate::bitset::BitSet;
 use crate::graph::dominators::{children, dominators, retained_sizes, Successors, NONE};
 use crate::graph::marking::Graph;
 use crate::runtime::heap::{Heap, SlotId};
-use crate::runtime::roots::{Root, RootKind};
+use crate::runtime::roots::Root;
 
 /// The dominator tree of the live heap, indexed by slot.
 pub struct Retained {
@@ -40,7 +40,7 @@ impl Retained {
         let mut root_edges: Vec<u32> = Vec::new();
         for r in roots {
             let Some(t) = heap.find(r.value) else { continue };
-            if r.kind == RootKind::Finalizer && r.slot_addr == 0 {
+            if r.scans_only() {
                 root_edges.extend_from_slice(graph.out(t.slot));
             } else {
                 root_edges.push(t.slot);
@@ -223,7 +223,7 @@ pub fn mark_without(
     let blocked = |s: SlotId| drop_slot == Some(s);
     for r in roots {
         let Some(t) = heap.find(r.value) else { continue };
-        if r.kind == RootKind::Finalizer && r.slot_addr == 0 {
+        if r.scans_only() {
             for &c in graph.out(t.slot) {
                 if !blocked(c) && live.insert(c as usize) {
                     queue.push(c);

@@ -40,7 +40,7 @@ pub fn collect(process: &Process, heap: &Heap) -> (Vec<Goroutine>, Vec<Root>, Ve
                 roots.push(Root {
                     kind: RootKind::Stack,
                     name: format!("goroutine {} {} {}", g.id, function, s.name),
-                    slot_addr: s.addr,
+                    slot_addr: Some(s.addr),
                     value: s.value,
                     pointee_type: None,
                     goroutine: Some(g.id),

@@ -11,6 +11,7 @@ pub mod memory;
 pub mod process;
 pub mod roots;
 pub mod rt;
+pub mod seeds;
 pub mod stacks;
 pub mod stripped;
 pub mod types;

@@ -12,6 +12,7 @@
 
 use crate::runtime::heap::Heap;
 use crate::runtime::rt::Rt;
+use crate::runtime::seeds::SpecialTypeHints;
 use crate::runtime::types::dwarf_ptr_words;
 use crate::Error;
 
@@ -21,6 +22,10 @@ pub enum RootKind {
     Global,
     Stack,
     Finalizer,
+    /// An object with a registered finalizer: the GC scans its referents without marking
+    /// it (`markrootSpans`: `scanobject` of the object, not `greyobject`), so it is not a
+    /// root itself and it has no root word.
+    FinalizedObject,
     Cleanup,
     WeakHandle,
     /// A heap dump's "other root" record (`runtime/heapdump.go`: `dumpotherroot`).
@@ -32,7 +37,7 @@ impl RootKind {
         match self {
             RootKind::Global => "global",
             RootKind::Stack => "stack",
-            RootKind::Finalizer => "finalizer",
+            RootKind::Finalizer | RootKind::FinalizedObject => "finalizer",
             RootKind::Cleanup => "cleanup",
             RootKind::WeakHandle => "weak-handle",
             RootKind::Other => "other",
@@ -46,14 +51,22 @@ pub struct Root {
     pub kind: RootKind,
     /// `main.cache`, `main.cache.items[3]`, `goroutine 7 main.worker buf`, `finalizer of 0x...`.
     pub name: String,
-    /// Address of the word holding the pointer (0 for finalizer object scans).
-    pub slot_addr: u64,
+    /// Address of the word holding the pointer: `None` for a [`RootKind::FinalizedObject`]
+    /// and for heap-dump roots whose records give no address.
+    pub slot_addr: Option<u64>,
     /// The pointer value.
     pub value: u64,
     /// DWARF type of the pointed-to value, when the root's declared type says it.
     pub pointee_type: Option<crate::formats::dwarf::TypeId>,
     /// Goroutine id for stack roots.
     pub goroutine: Option<u64>,
+}
+
+impl Root {
+    /// Whether the root scans its object's referents without marking the object.
+    pub fn scans_only(&self) -> bool {
+        self.kind == RootKind::FinalizedObject
+    }
 }
 
 /// Reads data/bss roots of `runtime.firstmoduledata`.
@@ -88,7 +101,7 @@ pub fn global_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>) -> Result<(),
             }
             let addr = lo + w * 8;
             let (name, pointee_type) = name_global_word(rt, addr);
-            out.push(Root { kind: RootKind::Global, name, slot_addr: addr, value, pointee_type, goroutine: None });
+            out.push(Root { kind: RootKind::Global, name, slot_addr: Some(addr), value, pointee_type, goroutine: None });
         }
     }
     Ok(())
@@ -109,24 +122,10 @@ pub(crate) fn name_global_word(rt: &Rt<'_>, addr: u64) -> (String, Option<crate:
                 format!("{}.{}", g.name, path)
             };
             let name = name.replace(".+0x0", "");
-            (name, crate::runtime::typing::pointee_at(rt.dwarf, g.ty, off))
+            (name, crate::runtime::seeds::pointee_at(rt.dwarf, g.ty, off))
         }
         None => (format!("global@{addr:#x}"), None),
     }
-}
-
-/// Type evidence found in specials, for naming: a finalizer records the object's pointer
-/// type (`specialfinalizer.ot`); a cleanup records the user's function and its argument.
-#[derive(Debug, Clone, Default)]
-pub struct SpecialTypeHints {
-    /// (finalized object, address of its `*T` runtime type).
-    pub finalized: Vec<(u64, u64)>,
-    /// Go 1.26+: (user cleanup funcval, pointer to the boxed argument).
-    pub cleanup_boxed: Vec<(u64, u64)>,
-    /// Go 1.24-1.25: the `AddCleanup` closure holding `cleanup` and `arg`.
-    pub cleanup_closures: Vec<u64>,
-    /// Finalizer and cleanup funcvals: closures whose captured variables are typed.
-    pub funcs: Vec<u64>,
 }
 
 /// Specials read over all spans at most.
@@ -214,7 +213,7 @@ pub fn special_roots(
                     out.push(Root {
                         kind: rk,
                         name: label.clone(),
-                        slot_addr: sp.wrapping_add(w),
+                        slot_addr: Some(sp.wrapping_add(w)),
                         value,
                         pointee_type: None,
                         goroutine: None,
@@ -242,9 +241,9 @@ pub fn special_roots(
             if rk == RootKind::Finalizer {
                 // The finalized object's referents are roots; the object itself is not.
                 out.push(Root {
-                    kind: RootKind::Finalizer,
+                    kind: RootKind::FinalizedObject,
                     name: label.clone(),
-                    slot_addr: 0,
+                    slot_addr: None,
                     value: obj,
                     pointee_type: None,
                     goroutine: None,
@@ -297,7 +296,7 @@ pub fn queued_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, hints: &mut S
     let push = |out: &mut Vec<Root>, kind: RootKind, name: &str, slot_addr: u64| {
         let value = rt.mem.u64(slot_addr).unwrap_or(0);
         if value != 0 && heap.find(value).is_some() {
-            out.push(Root { kind, name: name.to_string(), slot_addr, value, pointee_type: None, goroutine: None });
+            out.push(Root { kind, name: name.to_string(), slot_addr: Some(slot_addr), value, pointee_type: None, goroutine: None });
         }
     };
     // The finalizer queue.

@@ -74,30 +74,6 @@ fn array_name(elem: &str, count: u64) -> String {
     }
 }
 
-/// The pointee type of the pointer word at `offset` inside a value of type `ty`.
-pub fn pointee_at(dwarf: &Dwarf, ty: TypeId, offset: u64) -> Option<TypeId> {
-    let mut cur = ty;
-    let mut off = offset;
-    for _ in 0..64 {
-        let u = dwarf.underlying(cur);
-        match &dwarf.ty(u).shape {
-            Shape::Pointer(p) if off == 0 => return *p,
-            Shape::Struct(fields) => {
-                let f = fields.iter().rev().find(|f| f.offset <= off && off < f.offset.saturating_add(dwarf.ty(f.ty).size.max(1)))?;
-                off -= f.offset;
-                cur = f.ty;
-            }
-            Shape::Array { elem, .. } => {
-                let es = dwarf.ty(*elem).size.max(1);
-                off %= es;
-                cur = *elem;
-            }
-            _ => return None,
-        }
-    }
-    None
-}
-
 /// For a struct holding one `unsafe.Pointer` and a zero-length `[0]*T` field (as
 /// `sync/atomic.Pointer[T]` does, `sync/atomic/type.go`), `T`.
 fn typed_unsafe_pointee(dwarf: &Dwarf, fields: &[crate::formats::dwarf::Field]) -> Option<TypeId> {
@@ -674,7 +650,7 @@ impl<'a, 'r> Namer<'a, 'r> {
         f.params.first().map(|p| p.1)
     }
 
-    fn apply_hints(&mut self, hints: &crate::runtime::roots::SpecialTypeHints) {
+    fn apply_hints(&mut self, hints: &crate::runtime::seeds::SpecialTypeHints) {
         for &(obj, ot) in &hints.finalized {
             let Some(info) = self.rtypes.get(self.rt, ot) else { continue };
             let Some(d) = info.dwarf else { continue };
@@ -718,7 +694,7 @@ pub fn assign_types(
     heap: &Heap,
     rtypes: &mut RtypeCache,
     seeds: &[(u64, TypeId)],
-    hints: &crate::runtime::roots::SpecialTypeHints,
+    hints: &crate::runtime::seeds::SpecialTypeHints,
 ) -> Typing {
     let n = heap.slot_count as usize;
     let typing = Typing { slot_type: vec![UNTYPED; n], entries: Vec::new(), index: HashMap::new() };
