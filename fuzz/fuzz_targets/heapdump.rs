@@ -7,5 +7,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    heapwise_core::heapdump_analysis::fuzz_one(data);
+    heapwise_core::frontends::heapdump::fuzz_one(data);
 });

@@ -507,7 +507,7 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     let json = opts.json;
     if !json {
-        for w in &analysis.warnings {
+        for w in analysis.warnings() {
             eprintln!("warning: {w}");
         }
     }

@@ -78,8 +78,7 @@ fn main() {
             println!("need {p} {}", n.div_ceil(8));
         }
     }
-    let page = a.heap.params.page_size;
-    for s in &a.heap.spans {
-        println!("span {} {}", s.base, s.end(page) - s.base);
+    for (base, len) in a.heap_spans() {
+        println!("span {base} {len}");
     }
 }

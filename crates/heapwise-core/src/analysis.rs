@@ -7,29 +7,30 @@ use std::rc::Rc;
 
 use crate::formats::dwarf::{Shape, TypeId};
 use crate::graph::marking::{mark, Graph, Reachability, NO_PARENT, ROOT_FLAG};
+use crate::model::{Image, Model};
+use crate::report::*;
 use crate::runtime::heap::{Heap, PtrLayout, SlotId};
 use crate::runtime::process::Process;
-use crate::report::*;
-use crate::runtime::roots::{global_roots, special_roots, Root};
+use crate::runtime::roots::Root;
 use crate::runtime::rt::Rt;
-use crate::source::ByteSource;
 use crate::runtime::types::RtypeCache;
 use crate::runtime::typing::{assign_types, Typing};
+use crate::source::ByteSource;
 use crate::Error;
 
 /// Progress callback: (phase name, fraction 0..1 within the phase); return false to cancel.
 pub type Progress<'a> = &'a mut dyn FnMut(&str, f64) -> bool;
 
-/// A fully analyzed process.
+/// A fully analyzed process. Its parts are private: views go through the query methods.
 pub struct Analysis {
-    pub process: Process,
-    pub heap: Heap,
-    pub graph: Graph,
-    pub roots: Vec<Root>,
-    pub reach: Reachability,
-    pub typing: Typing,
-    pub goroutines: Vec<crate::runtime::stacks::Goroutine>,
-    pub warnings: Vec<String>,
+    pub(crate) image: Image,
+    pub(crate) heap: Heap,
+    pub(crate) graph: Graph,
+    pub(crate) roots: Vec<Root>,
+    pub(crate) reach: Reachability,
+    pub(crate) typing: Typing,
+    pub(crate) goroutines: Vec<crate::runtime::stacks::Goroutine>,
+    pub(crate) warnings: Vec<String>,
     pub(crate) rtypes: RefCell<RtypeCache>,
     pub(crate) reverse: OnceCell<Graph>,
     pub(crate) labels: OnceCell<Vec<u32>>,
@@ -39,28 +40,6 @@ pub struct Analysis {
     pub(crate) runtime_heap_marked: Option<u64>,
     /// [`Overview::runtime_heap_alloc`], set by the heap-dump loader.
     pub(crate) runtime_heap_alloc: Option<u64>,
-}
-
-/// The bytes the last completed GC marked, from the runtime's own count:
-/// `gcController.heapMarked` (runtime/mgcpacer.go, Go 1.24-1.27), read by field name through
-/// DWARF, less what that count holds twice: `markrootSpans` (runtime/mgcmark.go) scans every
-/// object with a finalizer in a span with pointers without marking it, and `scanobject` adds
-/// its size to `bytesMarked`; the object is counted again when it is marked. `None` if the
-/// core lacks the field.
-fn runtime_heap_marked(rt: &Rt<'_>, heap: &Heap, roots: &[Root]) -> Option<u64> {
-    let controller = rt.global("runtime.gcController").ok()?;
-    let marked = rt.uint_field(controller, "runtime.gcControllerState", "heapMarked").ok()?;
-    let mut finalized: Vec<SlotId> = roots
-        .iter()
-        .filter(|r| r.scans_only())
-        .filter_map(|r| heap.find(r.value))
-        .map(|t| t.slot)
-        .filter(|&s| heap.span_of_slot(s).layout != PtrLayout::NoScan)
-        .collect();
-    finalized.sort_unstable();
-    finalized.dedup();
-    let rescanned: u64 = finalized.iter().map(|&s| heap.span_of_slot(s).elemsize).sum();
-    marked.checked_sub(rescanned)
 }
 
 /// Cap on the bytes and fields an object page shows.
@@ -88,26 +67,24 @@ impl Analysis {
 
     /// Analyzes a loaded process ([`Process::open`], [`Process::open_parsed`]).
     pub fn from_process(process: Process, progress: Progress<'_>) -> Result<Analysis, Error> {
-        let mut warnings = process.warnings.clone();
-        let rt = process.rt();
-        let heap = Heap::read(&rt, process.arch == crate::formats::elfcore::Arch::Amd64, &mut |f| progress("reading spans", f))?;
-        warnings.extend(heap.warnings.iter().cloned());
+        let model = crate::frontends::core::model(process, progress)?;
+        Self::analyze(model, progress)
+    }
+
+    /// Loads and analyzes a heap dump, with the executable that wrote it when given.
+    pub fn open_heapdump(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress: Progress<'_>) -> Result<Analysis, Error> {
+        let model = crate::frontends::heapdump::model(dump, exe, progress)?;
+        Self::analyze(model, progress)
+    }
+
+    /// The one pipeline every front end ends in: the object graph, marking from the
+    /// roots, naming, with the lazily built views (reverse graph, labels, dominators)
+    /// still empty.
+    pub fn analyze(model: Model, progress: Progress<'_>) -> Result<Analysis, Error> {
+        let Model { image, heap, roots, goroutines, seeds, hints, warnings, runtime_heap_marked, runtime_heap_alloc } = model;
+        let rt = image.rt();
         let mut rtypes = RtypeCache::new(&rt);
         let graph = Graph::build(&rt, &heap, &mut rtypes, &mut |f| progress("scanning objects", f))?;
-        if !progress("finding roots", 0.0) {
-            return Err(Error::Cancelled);
-        }
-        let mut roots = Vec::new();
-        if let Err(e) = global_roots(&rt, &heap, &mut roots) {
-            warnings.push(format!("global roots incomplete: {e}"));
-        }
-        let (goroutines, stack_roots, stack_seeds, gw) = crate::runtime::goroutines::collect(&process, &heap);
-        warnings.extend(gw);
-        roots.extend(stack_roots);
-        let mut hints = crate::runtime::seeds::SpecialTypeHints::default();
-        if let Err(e) = special_roots(&rt, &heap, &mut roots, &mut hints, &mut warnings) {
-            warnings.push(format!("finalizer and cleanup roots incomplete: {e}"));
-        }
         if !progress("marking", 0.0) {
             return Err(Error::Cancelled);
         }
@@ -115,33 +92,10 @@ impl Analysis {
         if !progress("naming types", 0.0) {
             return Err(Error::Cancelled);
         }
-        let mut seeds: Vec<(u64, TypeId)> =
-            rt.dwarf.globals.iter().map(|g| (g.addr.wrapping_add(rt.bias), g.ty)).collect();
-        seeds.extend(stack_seeds);
         let typing = assign_types(&rt, &heap, &mut rtypes, &seeds, &hints);
-        let heap_marked = runtime_heap_marked(&rt, &heap, &roots);
         progress("done", 1.0);
-        let mut analysis = Analysis::assemble(process, heap, graph, roots, reach, typing, goroutines, warnings, rtypes);
-        analysis.runtime_heap_marked = heap_marked;
-        Ok(analysis)
-    }
-
-    /// An analysis from its parts, with the lazily built views (reverse graph, labels,
-    /// dominators) still empty. Every loader (cores, heap dumps) ends here.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn assemble(
-        process: Process,
-        heap: Heap,
-        graph: Graph,
-        roots: Vec<Root>,
-        reach: Reachability,
-        typing: Typing,
-        goroutines: Vec<crate::runtime::stacks::Goroutine>,
-        warnings: Vec<String>,
-        rtypes: RtypeCache,
-    ) -> Analysis {
-        Analysis {
-            process,
+        Ok(Analysis {
+            image,
             heap,
             graph,
             roots,
@@ -154,13 +108,25 @@ impl Analysis {
             labels: OnceCell::new(),
             label_names: OnceCell::new(),
             retained: OnceCell::new(),
-            runtime_heap_marked: None,
-            runtime_heap_alloc: None,
-        }
+            runtime_heap_marked,
+            runtime_heap_alloc,
+        })
+    }
+
+    /// Problems met while loading (a truncated core, unread structures, ...), in the
+    /// order they were found.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Each heap span as (base address, bytes), for tools that trace what is read.
+    pub fn heap_spans(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let page = self.heap.params.page_size;
+        self.heap.spans.iter().map(move |s| (s.base, s.end(page) - s.base))
     }
 
     pub fn rt(&self) -> Rt<'_> {
-        self.process.rt()
+        self.image.rt()
     }
 
     pub(crate) fn is_live(&self, s: SlotId) -> bool {
@@ -267,9 +233,9 @@ impl Analysis {
             }
         }
         Overview {
-            go_version: self.process.go_version.clone(),
-            arch: self.process.arch.go_name().to_string(),
-            threads: self.process.core.threads.len() as u32,
+            go_version: self.image.go_version.clone(),
+            arch: self.image.arch.go_name().to_string(),
+            threads: self.image.threads,
             goroutines: self.goroutines.len() as u32,
             live_objects: lo,
             live_bytes: lb,
@@ -913,8 +879,7 @@ impl Analysis {
                 }
             }
         }
-        let core_data: u64 = self.process.core.segments.iter().map(|s| s.memsz).fold(0, u64::saturating_add);
-        entries.push(BreakdownEntry { name: "mapped/total".into(), bytes: core_data });
+        entries.push(BreakdownEntry { name: "mapped/total".into(), bytes: self.image.mapped_bytes });
         Breakdown { entries }
     }
 

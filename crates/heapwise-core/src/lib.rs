@@ -5,11 +5,15 @@
 //! Layout, by concept:
 //! - [`formats`]: the file formats, each decoded on its own (ELF core, heap dump, executable,
 //!   DWARF, pclntab);
+//! - [`frontends`]: one per kind of input (a core with its executable, a heap dump), each
+//!   filling the one [`model::Model`] (memory, heap, roots, goroutines, naming seeds);
 //! - [`runtime`]: the Go runtime's structures read out of a process image (heap spans, type
 //!   descriptors, goroutine stacks, roots, naming of objects);
 //! - [`graph`]: the object graph and what is computed over it (marking, dominators, retained
 //!   sizes, owners);
-//! - the API: [`analysis::Analysis`] and the plain serde [`report`] types every view uses.
+//! - the API: [`analysis::Analysis`], built from a model by the one pipeline
+//!   [`analysis::Analysis::analyze`] (graph, marking, naming), and the plain serde
+//!   [`report`] types every view uses.
 #![forbid(unsafe_code)]
 
 pub mod analysis;
@@ -18,8 +22,9 @@ pub mod bytes;
 pub mod error;
 pub mod fasthash;
 pub mod formats;
+pub mod frontends;
 pub mod graph;
-pub mod heapdump_analysis;
+pub mod model;
 pub mod report;
 pub mod runtime;
 pub mod source;

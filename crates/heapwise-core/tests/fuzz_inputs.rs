@@ -43,5 +43,5 @@ fn exe_parser_inputs() {
 
 #[test]
 fn heapdump_inputs() {
-    replay("heapdump", heapwise_core::heapdump_analysis::fuzz_one);
+    replay("heapdump", heapwise_core::frontends::heapdump::fuzz_one);
 }

@@ -9,7 +9,9 @@ use crate::runtime::heap::Heap;
 use crate::formats::pclntab::Pclntab;
 use crate::runtime::process::Process;
 use crate::runtime::roots::{Root, RootKind};
-use crate::runtime::stacks::{read_goroutines, Goroutine};
+use crate::runtime::rt::Rt;
+use crate::runtime::seeds::TypeSeed;
+use crate::runtime::stacks::{read_goroutines, Goroutine, StackSlot};
 
 /// Reads every goroutine: (goroutines, stack roots, typed stack variables as
 /// (address, type) seeds for naming, warnings).
@@ -37,14 +39,7 @@ pub fn collect(process: &Process, heap: &Heap) -> (Vec<Goroutine>, Vec<Root>, Ve
                 if s.value == 0 || heap.find(s.value).is_none() {
                     continue;
                 }
-                roots.push(Root {
-                    kind: RootKind::Stack,
-                    name: format!("goroutine {} {} {}", g.id, function, s.name),
-                    slot_addr: Some(s.addr),
-                    value: s.value,
-                    pointee_type: None,
-                    goroutine: Some(g.id),
-                });
+                roots.push(stack_root(g.id, format!("goroutine {} {} {}", g.id, function, s.name), s));
                 if let (Some(ty), false) = (s.ty, s.conservative) {
                     let var = s.addr.wrapping_sub(s.var_offset);
                     if seen_vars.insert((var, ty)) {
@@ -55,6 +50,39 @@ pub fn collect(process: &Process, heap: &Heap) -> (Vec<Goroutine>, Vec<Root>, Ve
         }
     }
     (goroutines, roots, seeds, warnings)
+}
+
+/// The root of a live stack slot of goroutine `goroutine`.
+pub(crate) fn stack_root(goroutine: u64, name: String, slot: &StackSlot) -> Root {
+    Root { kind: RootKind::Stack, name, slot_addr: Some(slot.addr), value: slot.value, pointee_type: None, goroutine: Some(goroutine) }
+}
+
+/// A pointer slot known only by its address (a heap dump's frame field list): no DWARF
+/// variable, not conservative, in no stack object.
+pub(crate) fn untyped_slot(addr: u64, value: u64, name: String) -> StackSlot {
+    StackSlot { addr, value, name, ty: None, var_offset: 0, conservative: false, stack_object: None }
+}
+
+/// Seeds from the DWARF locals of the function at `sym_pc` (a frame whose frame pointer
+/// is `fp`): each variable live at that pc with a pointer word in `live_words`, once.
+pub(crate) fn live_local_seeds(
+    rt: &Rt<'_>,
+    sym_pc: u64,
+    fp: u64,
+    live_words: &HashSet<u64>,
+    seen: &mut HashSet<TypeSeed>,
+    seeds: &mut Vec<TypeSeed>,
+) {
+    let dpc = sym_pc.wrapping_sub(rt.bias);
+    let Some(func) = rt.dwarf.function_at(dpc) else { return };
+    for l in &func.locals {
+        let Some(&(_, _, cfa_off)) = l.ranges.iter().find(|r| r.0 <= dpc && dpc < r.1) else { continue };
+        let var = fp.wrapping_add(cfa_off as u64);
+        let words = crate::runtime::types::dwarf_ptr_words(rt.dwarf, l.ty);
+        if words.iter().any(|w| live_words.contains(&var.wrapping_add(w.wrapping_mul(8)))) && seen.insert((var, l.ty)) {
+            seeds.push((var, l.ty));
+        }
+    }
 }
 
 /// The stack objects the GC would scan (`runtime.scanstack`): those a live slot points

@@ -94,6 +94,32 @@ pub struct HeapParams {
 const MAX_SPAN_BYTES: u64 = 1 << 40;
 
 impl HeapParams {
+    /// The runtime's heap constants by name, from an executable's DWARF or a release's
+    /// layout table ([`crate::runtime::layouts`]), checked.
+    pub fn from_dwarf(dwarf: &crate::formats::dwarf::Dwarf, arch_is_amd64: bool) -> Result<HeapParams, Error> {
+        // As `Rt::constant`: the first of the names the release has.
+        let constant = |names: &[&str]| -> Result<u64, Error> {
+            names
+                .iter()
+                .find_map(|n| dwarf.constant(n))
+                .map(|v| v as u64)
+                .ok_or_else(|| Error::MissingRuntimeInfo(format!("constant {}", names.join(" / "))))
+        };
+        let params = HeapParams {
+            page_size: constant(&["runtime._PageSize", "runtime.pageSize"])?,
+            min_size_for_malloc_header: constant(&["runtime.minSizeForMallocHeader", "internal/runtime/gc.MinSizeForMallocHeader"])?,
+            malloc_header_size: constant(&["runtime.mallocHeaderSize", "internal/runtime/gc.MallocHeaderSize"])?,
+            inline_mark_bits_size: dwarf.size_of("runtime.spanInlineMarkBits").unwrap_or(0),
+            heap_arena_bytes: constant(&["runtime.heapArenaBytes"])?,
+            arena_l2_bits: constant(&["runtime.arenaL2Bits"])?,
+            // runtime/malloc.go: arenaBaseOffset is 0xffff800000000000 on amd64 and 0 on
+            // arm64 (linux); the compiler folds it, so it is not in DWARF.
+            arena_base_offset: if arch_is_amd64 { 0xffff_8000_0000_0000 } else { 0 },
+        };
+        params.check()?;
+        Ok(params)
+    }
+
     /// Rejects constants no Go runtime has (they come from the executable's DWARF).
     fn check(&self) -> Result<(), Error> {
         let pow2 = |v: u64| v != 0 && v & (v - 1) == 0;
@@ -247,19 +273,7 @@ impl Heap {
     }
 
     fn read_spans(rt: &Rt<'_>, arch_is_amd64: bool, progress: &mut dyn FnMut(f64) -> bool) -> Result<Heap, Error> {
-        let params = HeapParams {
-            page_size: rt.constant(&["runtime._PageSize", "runtime.pageSize"])? as u64,
-            min_size_for_malloc_header: rt.constant(&["runtime.minSizeForMallocHeader", "internal/runtime/gc.MinSizeForMallocHeader"])?
-                as u64,
-            malloc_header_size: rt.constant(&["runtime.mallocHeaderSize", "internal/runtime/gc.MallocHeaderSize"])? as u64,
-            inline_mark_bits_size: rt.dwarf.size_of("runtime.spanInlineMarkBits").unwrap_or(0),
-            heap_arena_bytes: rt.constant(&["runtime.heapArenaBytes"])? as u64,
-            arena_l2_bits: rt.constant(&["runtime.arenaL2Bits"])? as u64,
-            // runtime/malloc.go: arenaBaseOffset is 0xffff800000000000 on amd64 and 0 on
-            // arm64 (linux); the compiler folds it, so it is not in DWARF.
-            arena_base_offset: if arch_is_amd64 { 0xffff_8000_0000_0000 } else { 0 },
-        };
-        params.check()?;
+        let params = HeapParams::from_dwarf(rt.dwarf, arch_is_amd64)?;
         let in_use = rt.constant(&["runtime.mSpanInUse"])? as u64;
         let mheap = rt.global("runtime.mheap_")?;
         let (allspans, nspans, _) = rt.slice(mheap + rt.off("runtime.mheap", "allspans")?)?;

@@ -12,6 +12,7 @@ pub mod process;
 pub mod roots;
 pub mod rt;
 pub mod seeds;
+pub mod sizeclasses;
 pub mod stacks;
 pub mod stripped;
 pub mod types;

@@ -13,8 +13,8 @@ use crate::Error;
 
 const PF_W: u32 = 2;
 /// Go releases heapwise decodes, as (major, minor) bounds.
-const MIN_GO: (u32, u32) = (1, 24);
-const MAX_GO: (u32, u32) = (1, 27);
+pub(crate) const MIN_GO: (u32, u32) = (1, 24);
+pub(crate) const MAX_GO: (u32, u32) = (1, 27);
 
 pub struct Process {
     pub core: CoreFile,

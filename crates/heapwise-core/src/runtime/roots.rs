@@ -128,6 +128,20 @@ pub(crate) fn name_global_word(rt: &Rt<'_>, addr: u64) -> (String, Option<crate:
     }
 }
 
+/// `finalizer main.(*T).close of 0xc000123000`: the label of a special's roots.
+pub(crate) fn special_label(kind: RootKind, func: Option<&str>, obj: u64) -> String {
+    match func {
+        Some(f) => format!("{} {f} of {obj:#x}", kind.as_str()),
+        None => format!("{} of {obj:#x}", kind.as_str()),
+    }
+}
+
+/// The root of an object with a registered finalizer: its referents are roots, the
+/// object itself is not.
+pub(crate) fn finalized_object_root(name: String, obj: u64) -> Root {
+    Root { kind: RootKind::FinalizedObject, name, slot_addr: None, value: obj, pointee_type: None, goroutine: None }
+}
+
 /// Specials read over all spans at most.
 const MAX_SPECIALS: u64 = 1 << 24;
 
@@ -203,10 +217,7 @@ pub fn special_roots(
                 },
                 _ => None,
             };
-            let label = match &func {
-                Some(f) => format!("{} {f} of {obj:#x}", rk.as_str()),
-                None => format!("{} of {obj:#x}", rk.as_str()),
-            };
+            let label = special_label(rk, func.as_deref(), obj);
             for &(w, _) in words.iter() {
                 let value = rt.mem.u64(sp.wrapping_add(w)).unwrap_or(0);
                 if value != 0 && heap.find(value).is_some() {
@@ -240,14 +251,7 @@ pub fn special_roots(
             }
             if rk == RootKind::Finalizer {
                 // The finalized object's referents are roots; the object itself is not.
-                out.push(Root {
-                    kind: RootKind::FinalizedObject,
-                    name: label.clone(),
-                    slot_addr: None,
-                    value: obj,
-                    pointee_type: None,
-                    goroutine: None,
-                });
+                out.push(finalized_object_root(label.clone(), obj));
             }
             sp = rt.mem.u64(sp.wrapping_add(o_next)).unwrap_or(0);
         }

@@ -165,8 +165,14 @@ const STATUSES: &[(&str, Option<u64>)] = &[
     ("deadextra", None),
 ];
 
-/// Names of the `_G*` status values, by value, and the `_Gscan` bit.
-fn status_names(rt: &Rt<'_>) -> (HashMap<u64, String>, u64) {
+/// The name of a status value (the `_Gscan` bit cleared), `status N` for one not known.
+pub(crate) fn status_name(names: &HashMap<u64, String>, st: u64) -> String {
+    names.get(&st).cloned().unwrap_or_else(|| format!("status {st}"))
+}
+
+/// Names of the `_G*` status values, by value, and the `_Gscan` bit: from the DWARF's
+/// constants, else the long-standing values (a heap dump read without its executable).
+pub(crate) fn status_names(rt: &Rt<'_>) -> (HashMap<u64, String>, u64) {
     let mut names: HashMap<u64, String> = HashMap::new();
     for &(name, fallback) in STATUSES {
         if let Some(v) = rt.dwarf.constant(&format!("runtime._G{name}")).map(|v| v as u64).or(fallback) {
@@ -324,7 +330,7 @@ impl<'a> Walker<'a> {
         let id = mem.u64(g.wrapping_add(l.g_goid))?;
         let stack_lo = mem.u64(g.wrapping_add(l.g_stack_lo))?;
         let stack_hi = mem.u64(g.wrapping_add(l.g_stack_hi))?;
-        let status = names.get(&st).cloned().unwrap_or_else(|| format!("status {st}"));
+        let status = status_name(names, st);
         // The runtime leaves a stale reason behind once the goroutine runs again.
         let wait_reason = match l.g_waitreason {
             Some((off, size)) if status == "waiting" || status == "leaked" => {

@@ -1,0 +1,51 @@
+//! The one model both front ends fill ([`crate::frontends::core`] from an ELF core and its
+//! executable, [`crate::frontends::heapdump`] from a heap dump and, optionally, its
+//! executable) and [`crate::analysis::Analysis::analyze`] turns into an analysis: the
+//! process image, its heap, roots, goroutines and the type evidence for naming.
+
+use crate::formats::dwarf::Dwarf;
+use crate::formats::elfcore::Arch;
+use crate::runtime::heap::Heap;
+use crate::runtime::memory::Memory;
+use crate::runtime::roots::Root;
+use crate::runtime::rt::Rt;
+use crate::runtime::seeds::{SpecialTypeHints, TypeSeed};
+use crate::runtime::stacks::Goroutine;
+
+/// What every query reads: the address space, the DWARF that describes it (the
+/// executable's, one synthesized for a stripped one, or none for a dump without an
+/// executable) and facts of the process.
+pub struct Image {
+    pub mem: Memory,
+    pub dwarf: Dwarf,
+    /// Load bias: runtime address = DWARF address + bias.
+    pub bias: u64,
+    pub arch: Arch,
+    pub go_version: String,
+    /// Threads the input records.
+    pub threads: u32,
+    /// Bytes of address space the input maps (a core's segments; 0 for a dump).
+    pub mapped_bytes: u64,
+}
+
+impl Image {
+    pub fn rt(&self) -> Rt<'_> {
+        Rt { mem: &self.mem, dwarf: &self.dwarf, bias: self.bias }
+    }
+}
+
+/// A process as a front end found it, before the graph is built, marked and typed.
+pub struct Model {
+    pub image: Image,
+    pub heap: Heap,
+    pub roots: Vec<Root>,
+    pub goroutines: Vec<Goroutine>,
+    /// Typed addresses naming starts from: globals, then stack variables.
+    pub seeds: Vec<TypeSeed>,
+    pub hints: SpecialTypeHints,
+    pub warnings: Vec<String>,
+    /// [`crate::report::Overview::runtime_heap_marked`].
+    pub runtime_heap_marked: Option<u64>,
+    /// [`crate::report::Overview::runtime_heap_alloc`].
+    pub runtime_heap_alloc: Option<u64>,
+}
