@@ -668,7 +668,6 @@ pub fn model(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress
     if !has_exe {
         warnings.push("no executable: objects are named by size and pointer layout only (give --exe for types)".into());
     }
-    drop(rt);
     Ok(Model {
         image,
         heap,
