@@ -782,6 +782,55 @@ pub(crate) mod tests {
         }
     }
 
+    /// A source that pages (no `as_slice`), as the CLI's pread cache and the browser's blob.
+    struct Paged(Vec<u8>);
+    impl ByteSource for Paged {
+        fn size(&self) -> u64 {
+            self.0.len() as u64
+        }
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), crate::source::SourceError> {
+            (&self.0[..]).read_at(offset, buf)
+        }
+    }
+
+    fn all(src: &dyn ByteSource) -> Vec<String> {
+        Reader::new(src).unwrap().map(|r| format!("{r:?}")).collect()
+    }
+
+    #[test]
+    fn paged_reads_equal_whole_reads() {
+        // Records of many lengths: varints straddle the reader's chunk boundaries.
+        let mut w = Writer::new();
+        w.int(TAG_PARAMS).int(0).int(8).int(0xc000000000).int(0xc004000000).bytes(b"amd64").bytes(b"go1.26.6").int(2);
+        for i in 0..20_000u64 {
+            w.int(TAG_OBJECT).int(0xc000010000 + i * 64).bytes(&vec![7u8; (i % 13) as usize]).fields(&[u64::MAX >> (i % 64), i << 20]);
+        }
+        w.int(TAG_EOF);
+        assert!(w.out.len() > 3 * CHUNK);
+        let whole = all(&&w.out[..]);
+        assert_eq!(whole.len(), 20_002);
+        assert_eq!(whole, all(&Paged(w.out.clone())));
+    }
+
+    #[test]
+    fn varints_past_64_bits_are_malformed() {
+        // Ten bytes whose last carries more than bit 63, and eleven bytes.
+        for tail in [&[0xffu8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02][..], &[0x80; 11][..]] {
+            let mut w = Writer::new();
+            w.int(TAG_OBJECT);
+            w.out.extend_from_slice(tail);
+            for src in [Box::new(w.out.clone()) as Box<dyn ByteSource>, Box::new(Paged(w.out.clone()))] {
+                let e = Reader::new(&*src).unwrap().next_record().unwrap_err();
+                assert!(matches!(&e, DumpError::Malformed { what, .. } if what.contains("overflows")), "{e}");
+            }
+        }
+        // The largest value: bit 63 in the tenth byte.
+        let mut w = Writer::new();
+        w.int(TAG_OTHER_ROOT).bytes(b"r").int(u64::MAX).int(TAG_EOF);
+        let recs = all(&Paged(w.out.clone()));
+        assert!(recs[0].contains(&u64::MAX.to_string()), "{recs:?}");
+    }
+
     #[test]
     fn headers() {
         assert!(looks_like_heapdump(&&b"go1.6 heap dump\n"[..]));
