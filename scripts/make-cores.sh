@@ -30,8 +30,9 @@
 # sha256 of the program's source, the truth harness, go.mod and this script.
 # --force redoes everything selected.
 #
-# With the default set it then runs scripts/make-real-cores.sh (the real-program corpus:
-# VER/real-*/ for 1.26 and 1.27; HEAPWISE_NO_REAL_CORES=1 skips it).
+# With the default set it also runs scripts/make-real-cores.sh, in the background while the
+# cores above are made (the real-program corpus: VER/real-*/ for 1.26 and 1.27;
+# HEAPWISE_NO_REAL_CORES=1 skips it).
 set -euo pipefail
 
 die() { echo "make-cores.sh: error: $*" >&2; exit 1; }
@@ -105,10 +106,34 @@ mkdir -p "$CORES"
 exec 9>"$CORES/.lock"
 flock 9 || die "cannot lock $CORES/.lock"
 
+# The real-program corpus (Go's own tools, testdata/progs/service; tests/real.rs): with the
+# default set only, on the versions it supports (1.26, 1.27). It runs in the background while
+# the cores below are made: those are mostly gdb writing core files (I/O), the real corpus is
+# mostly Go builds (CPU), so together they take little more than the longer of the two.
+real_job=""
+if [ "$defaults" = 1 ] && [ "$pie" = 0 ] && [ "${HEAPWISE_NO_REAL_CORES:-0}" != 1 ]; then
+    real_versions=""
+    for v in $versions; do
+        case "$v" in 1.26.*|1.27.*) real_versions="$real_versions $v" ;; esac
+    done
+    if [ -n "$real_versions" ]; then
+        force_arg=()
+        [ "$force" = 1 ] && force_arg=(--force)
+        # Toolchains first, here: tools.sh takes no lock, so the two scripts must not both install.
+        for v in $real_versions; do "$ROOT/scripts/tools.sh" go "$v" >/dev/null || die "cannot install Go $v"; done
+        "$ROOT/scripts/make-real-cores.sh" --versions "${real_versions# }" "${force_arg[@]}" &
+        real_job=$!
+    fi
+fi
+
 # Processes and temp dirs to clean up on any exit.
 child=""
 tmpdirs=()
 cleanup() {
+    if [ -n "${real_job:-}" ] && kill -0 "$real_job" 2>/dev/null; then
+        kill -TERM "$real_job" 2>/dev/null || true
+        wait "$real_job" 2>/dev/null || true
+    fi
     if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
         kill -KILL "$child" 2>/dev/null || true
         wait "$child" 2>/dev/null || true
@@ -338,16 +363,8 @@ for ver in $versions; do
     done
 done
 log "done in $(elapsed "$total_start"): $made made, $skipped up to date, in $CORES"
-# The real-program corpus (Go's own tools, testdata/progs/service; tests/real.rs): with the
-# default set only, on the versions it supports (1.26, 1.27).
-if [ "$defaults" = 1 ] && [ "$pie" = 0 ] && [ "${HEAPWISE_NO_REAL_CORES:-0}" != 1 ]; then
-    real_versions=""
-    for v in $versions; do
-        case "$v" in 1.26.*|1.27.*) real_versions="$real_versions $v" ;; esac
-    done
-    if [ -n "$real_versions" ]; then
-        force_arg=()
-        [ "$force" = 1 ] && force_arg=(--force)
-        "$ROOT/scripts/make-real-cores.sh" --versions "${real_versions# }" "${force_arg[@]}"
-    fi
+# The real-program corpus started in the background at the top; its status is this script's too.
+if [ -n "$real_job" ]; then
+    wait "$real_job" || die "scripts/make-real-cores.sh failed"
+    real_job=""
 fi

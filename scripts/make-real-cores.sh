@@ -107,7 +107,9 @@ tool_build() {
     esac
     (
         goenv "$goroot"
-        export GOCACHE="$TOOLS/gocache" GOFLAGS=-mod=mod
+        # The build cache setup_ssa filled (it runs first): cmd/compile/internal/ssa and its
+        # dependencies, most of the compiler and vet, are then compiled once, not twice.
+        export GOCACHE="$CORES/$ver/.real-build/gocache" GOFLAGS=-mod=mod
         cd "$ROOT/testdata"
         local flags=()
         [ "${5:-}" = nodwarf ] && flags+=(-ldflags=-w)
@@ -266,6 +268,9 @@ for ver in $versions; do
             continue
         fi
         start="$(now)"
+        # Before any build of this release: `go build -x` logs only what it compiles, so the
+        # command lines are taken in an empty cache, which the tool builds then reuse.
+        case "$prog" in compile|vet) setup_ssa "$ver" "$goroot" "$CORES/$ver/.real-build" ;; esac
         mkdir -p "$dw" "$nd"
         rm -f "$dw/.stamp" "$nd/.stamp"
         tool_build "$ver" "$goroot" "$prog" "$dw/exe"
@@ -275,7 +280,6 @@ for ver in $versions; do
             gofmt) cp -f "$goroot/bin/gofmt" "$nd/exe" ;;
             service) tool_build "$ver" "$goroot" "$prog" "$nd/exe" nodwarf ;;
         esac
-        case "$prog" in compile|vet) setup_ssa "$ver" "$goroot" "$CORES/$ver/.real-build" ;; esac
         for d in "$dw" "$nd"; do
             capture "$ver" "$prog" "$d" "$dw/exe"
             echo "$stamp" >"$d/.stamp"

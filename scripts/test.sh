@@ -50,13 +50,36 @@ INSTALL_LOG="$(dirname "$LOG")/install.log"
     set -e
     if [ "$web" = 1 ]; then bash scripts/web-tools.sh; fi
     cargo fuzz --version >/dev/null 2>&1 || cargo install --quiet cargo-fuzz
+    # Then the builds of the steps that use these tools (the steps rebuild incrementally).
+    (cd fuzz && mkdir -p target && RUSTC_BOOTSTRAP=1 nice -n 5 cargo fuzz build >target/build.log 2>&1) \
+        || echo "test.sh: early fuzz build failed (the fuzz step builds again and reports it)"
+    if [ "$web" = 1 ]; then
+        eval "$(bash scripts/web-tools.sh env)"
+        (cd web && nice -n 5 cargo test --release --quiet --target wasm32-unknown-unknown --test blob_source --no-run) \
+            && TRUNK_SKIP_VERSION_CHECK=true nice -n 5 trunk build --offline --release >/dev/null \
+            || echo "test.sh: early web build failed (the browser step builds again and reports it)"
+    fi
 ) >"$INSTALL_LOG" 2>&1 &
 install_job=$!
+# The Rust builds the tests need (release binaries and test executables, the wasm32 build of
+# the analysis crates) also start now, at a lower priority: making cores is mostly gdb writing
+# core files and programs sleeping until they are cored, so the builds fill idle CPU instead
+# of running after it. Their steps below wait for this job.
+BUILD_LOG="$(dirname "$LOG")/build.log"
+(
+    set -e
+    nice -n 5 cargo build --release --workspace --quiet
+    nice -n 5 cargo test --release --no-run --quiet
+    nice -n 5 cargo build --quiet --target wasm32-unknown-unknown -p heapwise-core -p heapwise-sources
+) >"$BUILD_LOG" 2>&1 &
+build_job=$!
 step "Go toolchains" bash scripts/tools.sh
 step "test cores (real Go 1.24-1.27 programs)" bash scripts/make-cores.sh
 step "bad-input cores (Go 1.23, no DWARF, non-Go; scripts/make-bad-cores.sh)" bash scripts/make-bad-cores.sh
 export HEAPWISE_REQUIRE_CORES=1
 export RUST_BACKTRACE=0
+wait "$build_job"; build_rc=$?
+step "Rust builds (background since the start: release, test executables, wasm32)" bash -c 'cat "$1"; exit "$2"' _ "$BUILD_LOG" "$build_rc"
 step "cargo build (release)" cargo build --release --workspace --quiet
 step "cargo test (unit, corpus, bad input)" cargo test --release --quiet --no-fail-fast
 step "analysis crates build for wasm32" cargo build --quiet --target wasm32-unknown-unknown -p heapwise-core -p heapwise-sources
