@@ -18,7 +18,8 @@
 # VER is the bare version (1.26.6). Cores are kept sparse.
 #
 # Defaults: all versions, programs zoo deeplist demo shapes, both kinds, plus the
-# PIE variant zoo-pie (gcore only) and heap dumps of zoo and demo (kind dump). A program named NAME-pie, or --pie (which
+# PIE variant zoo-pie (gcore only), heap dumps of zoo and demo (kind dump) and the
+# stripped variants zoo-stripped, demo-stripped, deeplist-stripped (gcore only). A program named NAME-pie, or --pie (which
 # adds NAME-pie for every selected program), builds with -buildmode=pie into
 # VER/NAME-pie/. A program named NAME-stripped builds with -ldflags='-s -w' (no
 # symbol table, no DWARF, as production binaries ship) into VER/NAME-stripped/; its
@@ -76,6 +77,8 @@ for p in $progs; do
 done
 if [ "$defaults" = 1 ] && [ "$pie" = 0 ]; then
     jobs+=("zoo-pie gcore" "zoo dump" "demo dump")
+    # -s -w builds (no DWARF, no symbol table): tests/stripped.rs.
+    jobs+=("zoo-stripped gcore" "demo-stripped gcore" "deeplist-stripped gcore")
 fi
 for j in "${jobs[@]}"; do
     set -- $j

@@ -1,6 +1,6 @@
 //! Executables without DWARF (issue 16, item 4): cores of the testdata programs built with
-//! `-ldflags='-s -w'` (scripts/make-cores.sh, variant PROG-stripped), the shipped
-//! `$GOROOT/bin/gofmt` (scripts/make-gofmt-core.sh), and `objcopy`-stripped copies of the
+//! `-ldflags='-s -w'` (scripts/make-cores.sh, variant PROG-stripped; the binaries the Go
+//! distribution ships are tests/real.rs's `-nodwarf` cores), and `objcopy`-stripped copies of the
 //! DWARF executables next to the very cores made with them, which also give the
 //! separate-debug-file cases (`--debug-file`, `.gnu_debuglink`, `--debug-dir`).
 //!
@@ -88,7 +88,7 @@ fn stripped_builds_open_and_never_overcount() {
     for v in VERSIONS {
         for p in PROGS {
             let dir = cores_dir().join(v).join(format!("{p}-stripped"));
-            if !need(&dir.join("core.gcore"), "scripts/make-cores.sh --progs PROG-stripped --kinds gcore") {
+            if !need(&dir.join("core.gcore"), "scripts/make-cores.sh (default set: PROG-stripped gcore)") {
                 continue;
             }
             let (core, exe) = (dir.join("core.gcore"), dir.join("exe"));
@@ -244,22 +244,3 @@ fn debug_file_of_another_build_is_refused() {
     assert!(err.contains("build ID"), "unexpected error: {err}");
 }
 
-/// The Go distribution's own gofmt, shipped without DWARF, cored mid-run: it opens, its
-/// goroutines are listed, and most live bytes are named.
-#[test]
-fn shipped_gofmt_names_most_live_bytes() {
-    for v in ["1.26.6", "1.27.3"] {
-        let dir = cores_dir().join(v).join("gofmt-shipped");
-        if !need(&dir.join("core.gcore"), "scripts/make-gofmt-core.sh") {
-            continue;
-        }
-        let (core, exe) = (dir.join("core.gcore"), dir.join("exe"));
-        let h = histogram(&core, &exe, &[]);
-        let (named, all) = named_share(&h);
-        let gs = json(&["goroutines", s(&core), "--exe", s(&exe)]);
-        let n = gs.as_array().map_or(0, |a| a.len());
-        eprintln!("{v} gofmt (shipped, no DWARF): {:.1}% of {all} live bytes named, {n} goroutines", pct(named, all));
-        assert!(n > 0, "{v} gofmt: no goroutines listed");
-        assert!(named * 2 > all, "{v} gofmt: only {named} of {all} live bytes named");
-    }
-}
