@@ -2,7 +2,9 @@
 // wrongly (issue 16, item 3), one main.* type each, with exact counts:
 // arrays of maps and channels, sync.Map contents, an object first reached
 // through a pointer to its first field, closures and method values, queued
-// finalizers and cleanups, goroutine-only trees, and []byte stack locals.
+// finalizers and cleanups, goroutine-only trees, []byte stack locals, a
+// loopback TCP listener and connection (goroutines parked in the netpoller;
+// Go 1.25+, net.go), and timers.
 // See testdata/README.md.
 package main
 
@@ -196,6 +198,9 @@ var (
 	// between measuring heap_alloc and the core (~5 KB) stays well under 1%.
 	ballast []*Ballast
 
+	timer      *time.Timer
+	ticker     *time.Ticker
+
 	block   = make(chan struct{}) // never closed
 	sink    int
 	started = make(chan struct{}, 16)
@@ -374,6 +379,13 @@ func main() {
 	go byteHolder(roots)
 	byteLocal := <-roots
 
+	recordNet := startNet()
+
+	// Timers held by globals. (No time.AfterFunc: its timer sits in a P's timer
+	// heap, which the runtime may grow after the last collection.)
+	timer = time.NewTimer(time.Hour)
+	ticker = time.NewTicker(time.Hour)
+
 	// Block the finalizer goroutine, then (Go 1.25+) the cleanup goroutine,
 	// so that the next finalizers and cleanups stay queued.
 	dropFinBlocker()
@@ -428,6 +440,9 @@ func main() {
 	t.Obj("queued_fin_child_0", queuedChild, "main.QueuedFinChild")
 	t.Obj("queued_cleanup_arg_0", queuedArg, "main.QCleanArg")
 	t.Obj("byte_local", byteLocal, "[8192]uint8")
+	recordNet(t)
+	t.Obj("timer", truth.Addr(timer), "time.Timer")
+	t.Obj("ticker", truth.Addr(ticker), "time.Ticker")
 
 	t.Path("outer_0", truth.Addr(outers[0]), "global", "main.innerRefs", 1)
 	t.Path("outer_child_0", truth.Addr(outers[0].child), "global", "main.innerRefs", 2)

@@ -667,6 +667,13 @@ impl Dwarf {
         out
     }
 
+    /// Appends types that refer to each other (and to existing types) by index, and
+    /// re-indexes: existing names and runtime types keep their entries.
+    pub fn add_types(&mut self, types: Vec<Type>) {
+        self.types.extend(types);
+        self.index();
+    }
+
     /// Whether this table came from no debug information at all (an empty table).
     pub fn is_empty(&self) -> bool {
         self.types.is_empty()

@@ -24,10 +24,10 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
     if let Err(e) = global_roots(&rt, &heap, &mut roots) {
         warnings.push(format!("global roots incomplete: {e}"));
     }
-    let (goroutines, stack_roots, stack_seeds, gw) = crate::runtime::goroutines::collect(&process, &heap);
+    let (goroutines, stack_roots, stack_seeds, pieced, gw) = crate::runtime::goroutines::collect(&process, &heap);
     warnings.extend(gw);
     roots.extend(stack_roots);
-    let mut hints = SpecialTypeHints::default();
+    let mut hints = SpecialTypeHints { pieced, ..Default::default() };
     if let Err(e) = special_roots(&rt, &heap, &mut roots, &mut hints, &mut warnings) {
         warnings.push(format!("finalizer and cleanup roots incomplete: {e}"));
     }

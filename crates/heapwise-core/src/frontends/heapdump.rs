@@ -638,7 +638,7 @@ pub fn model(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress
             if has_exe {
                 live_local_seeds(&rt, sym_pc, fr.sp.wrapping_add(fr.contents.len), &live_words, &mut seen_vars, &mut seeds);
             }
-            frames.push(Frame { function: fr.name.clone(), file, line, pc: fr.pc, sp: fr.sp, slots, inlined });
+            frames.push(Frame { function: fr.name.clone(), file, line, pc: fr.pc, sp: fr.sp, slots, inlined, pieced: Vec::new() });
         }
         if lo == u64::MAX {
             lo = g.sp;

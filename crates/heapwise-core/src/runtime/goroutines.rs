@@ -11,19 +11,23 @@ use crate::runtime::process::Process;
 use crate::runtime::roots::{Root, RootKind};
 use crate::runtime::rt::Rt;
 use crate::runtime::seeds::TypeSeed;
-use crate::runtime::stacks::{read_goroutines, Goroutine, StackSlot};
+use crate::runtime::stacks::{read_goroutines, Goroutine, PiecedVar, StackSlot};
 
-/// Reads every goroutine: (goroutines, stack roots, typed stack variables as
-/// (address, type) seeds for naming, warnings).
-pub fn collect(process: &Process, heap: &Heap) -> (Vec<Goroutine>, Vec<Root>, Vec<(u64, TypeId)>, Vec<String>) {
+/// What [`collect`] reads: goroutines, stack roots, typed stack variables as (address,
+/// type) seeds for naming, variables on the stack only in part (seeds too), warnings.
+pub type Collected = (Vec<Goroutine>, Vec<Root>, Vec<(u64, TypeId)>, Vec<PiecedVar>, Vec<String>);
+
+/// Reads every goroutine.
+pub fn collect(process: &Process, heap: &Heap) -> Collected {
     let rt = process.rt();
     let pcln = match Pclntab::new(&rt) {
         Ok(p) => p,
-        Err(e) => return (Vec::new(), Vec::new(), Vec::new(), vec![format!("goroutine stacks not scanned: {e}")]),
+        Err(e) => return (Vec::new(), Vec::new(), Vec::new(), Vec::new(), vec![format!("goroutine stacks not scanned: {e}")]),
     };
     let (goroutines, warnings) = read_goroutines(process, &pcln);
     let mut roots = Vec::new();
     let mut seeds = Vec::new();
+    let mut pieced = Vec::new();
     let mut seen_vars: HashSet<(u64, TypeId)> = HashSet::new();
     for g in &goroutines {
         let live_objects = live_stack_objects(g);
@@ -47,9 +51,23 @@ pub fn collect(process: &Process, heap: &Heap) -> (Vec<Goroutine>, Vec<Root>, Ve
                     }
                 }
             }
+            // A variable in pieces seeds naming when a live pointer word is one of its parts.
+            for v in &f.pieced {
+                // (Precise slots are sorted by address.)
+                let live = |a: u64| {
+                    f.slots.binary_search_by_key(&a, |s| s.addr).is_ok_and(|i| {
+                        let s = &f.slots[i];
+                        !s.conservative && s.stack_object.is_none() && heap.find(s.value).is_some()
+                    })
+                };
+                let holds_live = v.parts.iter().any(|&(_, size, at)| (0..size / 8).any(|i| live(at + 8 * i)));
+                if holds_live && seen_vars.insert((v.parts[0].2, v.ty)) {
+                    pieced.push(v.clone());
+                }
+            }
         }
     }
-    (goroutines, roots, seeds, warnings)
+    (goroutines, roots, seeds, pieced, warnings)
 }
 
 /// The root of a live stack slot of goroutine `goroutine`.

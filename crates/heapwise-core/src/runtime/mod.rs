@@ -15,5 +15,6 @@ pub mod seeds;
 pub mod sizeclasses;
 pub mod stacks;
 pub mod stripped;
+pub mod supplement;
 pub mod types;
 pub mod typing;

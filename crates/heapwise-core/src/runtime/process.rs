@@ -96,6 +96,8 @@ impl Process {
             let (dwarf, notes) = crate::runtime::stripped::synthesize(&exe, &mem, bias)?;
             exe.dwarf = dwarf;
             warnings.extend(notes);
+        } else {
+            crate::runtime::supplement::add_descriptor_types(&mut exe.dwarf, &mem, bias);
         }
 
         let exe_version = exe.go_version.clone();

@@ -375,9 +375,9 @@ pub fn queued_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, hints: &mut S
         // Every pointer word of an entry is a root: Go 1.26's `cleanupFn` also holds `call`,
         // the closure that calls `fn(arg)`.
         let ptr_offsets: Vec<u64> = dwarf_ptr_words(rt.dwarf, elem).into_iter().map(|w| w * 8).collect();
-        Some((o_all + w * 8, o_next, o_n, o_c, rt.dwarf.ty(elem).size, len, fn_arg, ptr_offsets))
+        Some((o_all + w * 8, o_next, o_n, o_c, elem, len, fn_arg, ptr_offsets))
     })();
-    let Some((o_first, o_next, o_n, o_c, es, len, fn_arg, ptr_offsets)) = fields else {
+    let Some((o_first, o_next, o_n, o_c, elem, len, fn_arg, ptr_offsets)) = fields else {
         warnings.push("runtime.gcCleanups: unknown cleanupBlock layout, queued cleanups are not roots".to_string());
         return;
     };
@@ -386,8 +386,10 @@ pub fn queued_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, hints: &mut S
     while b != 0 && blocks < MAX_QUEUE_BLOCKS {
         blocks += 1;
         let n = (rt.mem.u32(b.wrapping_add(o_n)).unwrap_or(0) as u64).min(len);
+        let es = rt.dwarf.ty(elem).size;
         for i in 0..n {
             let c = b.wrapping_add(o_c).wrapping_add(i.wrapping_mul(es));
+            hints.values.push((c, elem));
             match fn_arg {
                 Some((o_fn, o_arg)) => {
                     let func = rt.mem.u64(c.wrapping_add(o_fn)).unwrap_or(0);

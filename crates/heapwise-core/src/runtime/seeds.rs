@@ -20,6 +20,12 @@ pub struct SpecialTypeHints {
     pub cleanup_closures: Vec<u64>,
     /// Finalizer and cleanup funcvals: closures whose captured variables are typed.
     pub funcs: Vec<u64>,
+    /// Runtime values outside the heap that point into it: (address, DWARF type), walked
+    /// as that type (queued cleanups: Go 1.26's `cleanupFn.call` is a closure of its own).
+    pub values: Vec<(u64, TypeId)>,
+    /// Stack variables only parts of which are in memory at their frame's pc (composite
+    /// DWARF locations), each holding a live pointer word: seeds from what is there.
+    pub pieced: Vec<crate::runtime::stacks::PiecedVar>,
 }
 
 /// The pointee type of the pointer word at `offset` inside a value of type `ty`.

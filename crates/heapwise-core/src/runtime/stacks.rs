@@ -58,6 +58,17 @@ pub struct Frame {
     /// Functions inlined into this frame at `pc`, innermost first (the physical function
     /// itself is not repeated here). Go's own tracebacks print these as separate frames.
     pub inlined: Vec<InlineFrame>,
+    /// Variables split by a composite location at `pc` (precisely scanned frames only).
+    pub pieced: Vec<PiecedVar>,
+}
+
+/// A variable of which only parts are on the stack at a pc (`DW_OP_piece`: a slice whose
+/// data pointer is spilled while its length and capacity stay in registers): its type and
+/// the parts in memory, as (offset in the variable, size, stack address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PiecedVar {
+    pub ty: TypeId,
+    pub parts: Vec<(u64, u64, u64)>,
 }
 
 /// A stack word that may hold a pointer.
@@ -587,14 +598,14 @@ impl<'a> Walker<'a> {
             let is_async = self.is(&f, c.funcid_async_preempt) || self.is(&f, c.funcid_debug_call_v2);
             let scan_conservatively = conservative || is_async || (innermost && s.from_regs);
             let frame_info = FrameGeom { sp, fp, varp, argp, continpc, sym_pc };
-            let slots = if scan_conservatively {
+            let (slots, pieced) = if scan_conservatively {
                 let is_sigpanic = self.is(&f, c.funcid_sigpanic);
-                self.conservative_slots(&f, &frame_info, arch.uses_lr && (is_sigpanic || is_async))
+                (self.conservative_slots(&f, &frame_info, arch.uses_lr && (is_sigpanic || is_async)), Vec::new())
             } else {
                 self.precise_slots(&f, &frame_info, id, warnings)
             };
             conservative = is_async;
-            frames.push(Frame { function: f.name.clone(), file, line, pc, sp, slots, inlined: logical });
+            frames.push(Frame { function: f.name.clone(), file, line, pc, sp, slots, inlined: logical, pieced });
 
             if ret == 0 || stop {
                 break;
@@ -701,11 +712,12 @@ impl<'a> Walker<'a> {
         Ok((nbit as u64, b.into_owned()))
     }
 
-    /// The live pointer slots of a frame at a safe point (`scanframeworker`).
-    fn precise_slots(&self, f: &FuncInfo, g: &FrameGeom, id: u64, warnings: &mut Vec<String>) -> Vec<StackSlot> {
+    /// The live pointer slots of a frame at a safe point (`scanframeworker`), and the
+    /// frame's variables that are on the stack only in part.
+    fn precise_slots(&self, f: &FuncInfo, g: &FrameGeom, id: u64, warnings: &mut Vec<String>) -> (Vec<StackSlot>, Vec<PiecedVar>) {
         let mut out = Vec::new();
         if g.continpc == 0 {
-            return out; // a dead frame
+            return (out, Vec::new()); // a dead frame
         }
         let pcln = self.pcln;
         let c = &pcln.consts;
@@ -765,7 +777,7 @@ impl<'a> Walker<'a> {
         }
         out.sort_by_key(|s| s.addr);
         out.dedup_by_key(|s| s.addr);
-        out
+        (out, namer.pieced)
     }
 
     fn stack_objects(&self, p: u64, g: &FrameGeom, namer: &SlotNamer, out: &mut Vec<StackSlot>) {
@@ -825,6 +837,8 @@ struct SlotNamer<'a> {
     /// split by a composite location (then its words are named, but its type is not used
     /// to read the rest: the rest is elsewhere).
     vars: Vec<(u64, u64, &'a str, TypeId, u64, bool)>,
+    /// The variables of which only pieces are on the stack.
+    pieced: Vec<PiecedVar>,
     sp: u64,
     argp: u64,
 }
@@ -833,6 +847,7 @@ impl<'a> SlotNamer<'a> {
     fn new(w: &Walker<'a>, g: &FrameGeom) -> SlotNamer<'a> {
         let dwarf = w.rt.dwarf;
         let mut vars = Vec::new();
+        let mut pieced = Vec::new();
         let dpc = g.sym_pc.wrapping_sub(w.rt.bias);
         if let Some(func) = dwarf.function_at(dpc) {
             for l in &func.locals {
@@ -840,7 +855,8 @@ impl<'a> SlotNamer<'a> {
                 if size == 0 {
                     continue;
                 }
-                if let Some(&(_, _, off)) = l.ranges.iter().find(|&&(lo, hi, _)| lo <= dpc && dpc < hi) {
+                let in_range = l.ranges.iter().find(|&&(lo, hi, _)| lo <= dpc && dpc < hi);
+                if let Some(&(_, _, off)) = in_range {
                     vars.push((g.fp.wrapping_add(off as u64), size, l.name.as_str(), l.ty, 0, true));
                 }
                 let here: Vec<_> = l.pieces.iter().filter(|p| p.lo <= dpc && dpc < p.hi && p.var_offset < size).collect();
@@ -849,13 +865,19 @@ impl<'a> SlotNamer<'a> {
                 let whole = here.first().is_some_and(|f| {
                     covered >= size && here.iter().all(|p| p.cfa_offset.wrapping_sub(p.var_offset as i64) == f.cfa_offset.wrapping_sub(f.var_offset as i64))
                 });
+                let mut parts = Vec::new();
                 for p in here {
                     let start = g.fp.wrapping_add(p.cfa_offset as u64);
-                    vars.push((start, p.size.min(size - p.var_offset), l.name.as_str(), l.ty, p.var_offset, whole));
+                    let len = p.size.min(size - p.var_offset);
+                    vars.push((start, len, l.name.as_str(), l.ty, p.var_offset, whole));
+                    parts.push((p.var_offset, len, start));
+                }
+                if !whole && in_range.is_none() && !parts.is_empty() {
+                    pieced.push(PiecedVar { ty: l.ty, parts });
                 }
             }
         }
-        SlotNamer { dwarf, vars, sp: g.sp, argp: g.argp }
+        SlotNamer { dwarf, vars, pieced, sp: g.sp, argp: g.argp }
     }
 
     fn slot(&self, addr: u64, value: u64, conservative: bool) -> StackSlot {

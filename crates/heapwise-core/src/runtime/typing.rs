@@ -3,8 +3,12 @@
 //! roots (globals, stack variables) through typed pointers, structs, arrays, slices,
 //! strings, interfaces (itab and type words, direct and boxed values), channel buffers
 //! (`runtime/chan.go`: `hchan.buf`), closures (`DW_AT_go_closure_offset`) and Swiss-table
-//! maps (`internal/runtime/maps`: `Map.dirPtr/dirLen`, `table.groups`; Go 1.24+).
-//! Objects that stay unnamed are labelled by size and pointer shape.
+//! maps (`internal/runtime/maps`: `Map.dirPtr/dirLen`, `table.groups`; Go 1.24+), and
+//! `sync.Pool`'s per-P arrays (`sync/pool.go`). Stack variables only parts of which are in
+//! memory (composite DWARF locations) seed from the parts there. When propagation is done,
+//! objects still unnamed that a subslice or substring points into, that the tiny allocator
+//! packed a typed value into, or whose first word is a closure function's entry are named
+//! from that evidence. Objects that stay unnamed are labelled by size and pointer shape.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -152,6 +156,16 @@ enum Slot {
     /// A chan value: the typedef (with elem).
     Chan(TypeId),
     Func,
+    /// An `unsafe.Pointer` to an array of `elem` whose length is the word `len_at` bytes
+    /// after the pointer (`sync.Pool.local` and `localSize`).
+    Counted { elem: TypeId, len_at: u64 },
+}
+
+/// Where the words of a value come from: memory at an address, or the known words of a
+/// variable in pieces (`None` for a word kept in a register).
+enum Words {
+    Mem(u64),
+    Known([Option<u64>; 3]),
 }
 
 /// Flattened pointer-carrying parts of a type: (offset, interpretation).
@@ -181,7 +195,19 @@ struct Namer<'a, 'r> {
     closure_names: HashMap<u64, Option<(u32, Vec<(TypeId, u64)>)>>,
     entry_cache: crate::fasthash::FastMap<(TypeId, u64), Option<u32>>,
     flat_visits: u32,
+    /// Slices (with their element type) and strings (`None`) whose data starts inside an
+    /// object, not at its start: a subslice `b[i:]` or a substring.
+    interior: Vec<(u64, Option<TypeId>)>,
+    /// Typed pointers into blocks of the tiny allocator past their start, and its block
+    /// size (`runtime/malloc.go`: `maxTinySize`).
+    tiny: Vec<(u64, TypeId)>,
+    tiny_size: u64,
+    /// (slot, offset, type) of values walked inside objects already walked from their start.
+    inner_walked: std::collections::HashSet<(SlotId, u64, TypeId)>,
 }
+
+/// Inner values walked at most (each once).
+const MAX_INNER_WALKS: usize = 1 << 22;
 
 impl<'a, 'r> Namer<'a, 'r> {
     fn flatten(&mut self, ty: TypeId) -> Flat {
@@ -232,7 +258,31 @@ impl<'a, 'r> Namer<'a, 'r> {
             _ => {}
         }
         let u = dwarf.underlying(ty);
+        match dwarf.ty(u).name.as_str() {
+            // `sync/poolqueue.go`: the pool's own copy of the runtime's empty interface.
+            "sync.eface" => return out.push((base, Slot::Eface)),
+            // `sync/pool.go`: `local` (and `victim`) point to `[localSize]poolLocal`.
+            "sync.Pool" => {
+                if let Some(elem) = dwarf.type_by_name("sync.poolLocal") {
+                    for (ptr, len) in [("local", "localSize"), ("victim", "victimSize")] {
+                        if let (Some((po, _)), Some((lo, _))) = (dwarf.field_of(u, ptr), dwarf.field_of(u, len)) {
+                            if let Some(len_at) = lo.checked_sub(po) {
+                                out.push((base.wrapping_add(po), Slot::Counted { elem, len_at }));
+                            }
+                        }
+                    }
+                }
+                if let Some((o, _)) = dwarf.field_of(u, "New") {
+                    out.push((base.wrapping_add(o), Slot::Func));
+                }
+                return;
+            }
+            _ => {}
+        }
         match &dwarf.ty(u).shape {
+            // The runtime's own closure pointers (`runtime/runtime2.go`: a `*funcval` is
+            // followed by the function's captured variables): a func value.
+            Shape::Pointer(Some(p)) if dwarf.ty(*p).name == "runtime.funcval" => out.push((base, Slot::Func)),
             Shape::Pointer(p) => out.push((base, Slot::Ptr(*p))),
             Shape::Func => out.push((base, Slot::Func)),
             Shape::Struct(fields) => {
@@ -333,8 +383,18 @@ impl<'a, 'r> Namer<'a, 'r> {
         if t.offset == 0 && (current == UNTYPED || rename) {
             let Some(e) = self.entry_for(ty, count) else { return };
             self.typing.slot_type[t.slot as usize] = e;
+        } else if t.offset != 0 && current == UNTYPED && count == 1 {
+            // Maybe a value the tiny allocator packed into a shared block: named last.
+            let span = self.heap.span_of_slot(t.slot);
+            if span.layout == PtrLayout::NoScan && span.elemsize == self.tiny_size {
+                self.tiny.push((addr, ty));
+            }
         }
         if self.walked.insert(t.slot as usize) {
+            self.queue.push((addr, ty, count));
+        } else if t.offset != 0 && count == 1 && self.inner_walked.len() < MAX_INNER_WALKS && self.inner_walked.insert((t.slot, t.offset, ty)) {
+            // A value inside an object walked as another type (a `runtime.timer` inside
+            // the `runtime.timeTimer` that `*time.Timer` names): its own pointers too.
             self.queue.push((addr, ty, count));
         }
     }
@@ -395,7 +455,19 @@ impl<'a, 'r> Namer<'a, 'r> {
     }
 
     fn follow(&mut self, at: u64, slot: Slot) {
-        let v = self.word(at);
+        self.follow_from(Words::Mem(at), slot)
+    }
+
+    /// Word `i` of a value: from memory, or from the parts of a variable known.
+    fn nth(&self, w: &Words, i: u64) -> Option<u64> {
+        match w {
+            Words::Mem(at) => Some(self.word(at.wrapping_add(8 * i))),
+            Words::Known(k) => k.get(i as usize).copied().flatten(),
+        }
+    }
+
+    fn follow_from(&mut self, w: Words, slot: Slot) {
+        let Some(v) = self.nth(&w, 0) else { return };
         if v == 0 {
             return;
         }
@@ -406,16 +478,27 @@ impl<'a, 'r> Namer<'a, 'r> {
             }
             Slot::Ptr(None) => {}
             Slot::Slice(e) => {
-                let cap = self.word(at.wrapping_add(16));
+                // A capacity held in a register: the elements that fit in the object.
+                let cap = match self.nth(&w, 2) {
+                    Some(c) => c,
+                    None => self.fitting(v, e),
+                };
                 if cap > 0 && cap < 1 << 40 {
+                    if self.heap.find(v).is_some_and(|t| t.offset != 0) {
+                        self.interior.push((v, Some(e)));
+                    }
                     self.reach(v, e, cap);
                 }
             }
             Slot::String => {
                 if let Some(t) = self.heap.find(v) {
                     let span = self.heap.span_of_slot(t.slot);
-                    if span.layout == PtrLayout::NoScan && t.offset == 0 {
-                        self.reach_named(v, "string".to_string());
+                    if span.layout == PtrLayout::NoScan {
+                        if t.offset == 0 {
+                            self.reach_named(v, "string".to_string());
+                        } else {
+                            self.interior.push((v, None));
+                        }
                     }
                 }
             }
@@ -425,7 +508,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                     let Some(off) = self.itab_type_off else { return };
                     tw = self.word(v.wrapping_add(off));
                 }
-                let data = self.word(at.wrapping_add(8));
+                let Some(data) = self.nth(&w, 1) else { return };
                 if tw == 0 || data == 0 {
                     return;
                 }
@@ -455,6 +538,144 @@ impl<'a, 'r> Namer<'a, 'r> {
             Slot::Map(m) => self.follow_map(v, m),
             Slot::Chan(c) => self.follow_chan(v, c),
             Slot::Func => self.follow_closure(v),
+            Slot::Counted { elem, len_at } => {
+                let n = match w {
+                    Words::Mem(at) => self.word(at.wrapping_add(len_at)),
+                    Words::Known(_) => self.fitting(v, elem),
+                };
+                if n > 0 && n < 1 << 20 {
+                    self.reach(v, elem, n);
+                }
+            }
+        }
+    }
+
+    /// Objects nothing names by their start but a subslice or substring points into: the
+    /// data of a slice is an array of its element type (`runtime/slice.go`: `makeslice`,
+    /// `growslice` allocate `cap` elements), and a string's is bytes. Decided last, so that
+    /// only objects no typed pointer to their start reached are named so; the element must
+    /// tile the object from its start to the pointer.
+    fn name_interior(&mut self) {
+        // `runtime/malloc.go`: the tiny allocator packs pointer-free values smaller than
+        // its block into one noscan block; a block no pointer to its start named takes the
+        // type of the first value found inside it.
+        for (addr, ty) in std::mem::take(&mut self.tiny) {
+            let Some(t) = self.heap.find(addr) else { continue };
+            let size = self.rt.dwarf.ty(ty).size;
+            if self.typing.slot_type[t.slot as usize] != UNTYPED || size == 0 || t.offset.saturating_add(size) > self.tiny_size {
+                continue;
+            }
+            if let Some(e) = self.entry_for(ty, 1) {
+                self.typing.slot_type[t.slot as usize] = e;
+            }
+        }
+        let interior = std::mem::take(&mut self.interior);
+        for (addr, elem) in interior {
+            let Some(mut t) = self.heap.find(addr) else { continue };
+            if self.typing.slot_type[t.slot as usize] != UNTYPED {
+                continue;
+            }
+            let span = self.heap.span_of_slot(t.slot);
+            let start = addr - t.offset;
+            let mut room = span.elemsize;
+            if span.layout.has_malloc_header() {
+                let hs = self.heap.params.malloc_header_size;
+                let Some(o) = t.offset.checked_sub(hs) else { continue };
+                t.offset = o;
+                room = room.saturating_sub(hs);
+            }
+            match elem {
+                None => {
+                    let e = self.typing.intern("string".to_string(), None, 1);
+                    self.typing.slot_type[t.slot as usize] = e;
+                }
+                Some(e) => {
+                    let es = self.rt.dwarf.ty(e).size;
+                    if es == 0 || t.offset % es != 0 {
+                        continue;
+                    }
+                    // Elements with pointers: the object's own pointer words (its GC bitmap)
+                    // must all be pointer words of the array.
+                    if span.layout != PtrLayout::NoScan {
+                        let elem_words = crate::runtime::types::dwarf_ptr_words(self.rt.dwarf, e);
+                        if span.layout.has_malloc_header() || elem_words.is_empty() {
+                            continue;
+                        }
+                        // (Types with pointers are word-aligned: at least one word.)
+                        let ew = (es / 8).max(1);
+                        let k = ((start - span.base) / span.elemsize) as u32;
+                        let mut fits = true;
+                        self.heap.for_each_pointer_word(self.rt, self.rtypes, span, k, None, |o| {
+                            fits &= elem_words.contains(&((o / 8) % ew));
+                        });
+                        if !fits {
+                            continue;
+                        }
+                    }
+                    let first = start.wrapping_add(span.elemsize - room);
+                    self.reach(first, e, (room / es).max(1));
+                    while let Some((a, ty, count)) = self.queue.pop() {
+                        self.walk(a, ty, count);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Objects no typed pointer reached that are closures: a funcval's first word is the
+    /// entry of its function (`runtime/runtime2.go`: `funcval.fn`), and only functions that
+    /// capture variables (or method-value wrappers) have heap-allocated funcvals. Reached
+    /// through untyped words (a stack slot DWARF does not describe, an `unsafe.Pointer`).
+    fn name_closures(&mut self) {
+        let (rt, heap) = (self.rt, self.heap);
+        for span in &heap.spans {
+            if span.layout.has_malloc_header() || span.elemsize < 16 {
+                continue;
+            }
+            for k in 0..span.nelems {
+                let slot = span.first_slot + k;
+                if !heap.allocated.get(slot as usize) || self.typing.slot_type[slot as usize] != UNTYPED {
+                    continue;
+                }
+                let obj = span.base + k as u64 * span.elemsize;
+                let pc = self.word(obj).wrapping_sub(rt.bias);
+                let is_closure = rt.dwarf.function_at(pc).is_some_and(|f| {
+                    f.low_pc == pc && (!f.closure_vars.is_empty() || f.name.ends_with("-fm"))
+                });
+                if is_closure {
+                    self.follow_closure(obj);
+                    while let Some((a, ty, count)) = self.queue.pop() {
+                        self.walk(a, ty, count);
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many `elem`s fit in the object at `addr`, from `addr` to the end of its slot.
+    fn fitting(&self, addr: u64, elem: TypeId) -> u64 {
+        let Some(t) = self.heap.find(addr) else { return 0 };
+        let span = self.heap.span_of_slot(t.slot);
+        let mut room = span.elemsize.saturating_sub(t.offset);
+        if span.layout.has_malloc_header() && t.offset == 0 {
+            room = room.saturating_sub(self.heap.params.malloc_header_size);
+        }
+        (room / self.rt.dwarf.ty(elem).size.max(1)).max(1)
+    }
+
+    /// Follows the pointer-carrying parts of a variable of which only `parts` (offset in the
+    /// variable, size, address) are in memory.
+    fn walk_pieced(&mut self, ty: TypeId, parts: &[(u64, u64, u64)]) {
+        let known = |off: u64| -> Option<u64> {
+            let &(var_off, _, at) = parts.iter().find(|&&(o, size, _)| o <= off && off.saturating_add(8) <= o.saturating_add(size))?;
+            self.rt.mem.u64(at.wrapping_add(off - var_off)).ok()
+        };
+        let flat = self.flatten(ty);
+        for &(off, slot) in flat.iter() {
+            let w = [known(off), known(off.wrapping_add(8)), known(off.wrapping_add(16))];
+            if w[0].is_some() {
+                self.follow_from(Words::Known(w), slot);
+            }
         }
     }
 
@@ -561,7 +782,15 @@ impl<'a, 'r> Namer<'a, 'r> {
             return *g;
         }
         let dwarf = self.rt.dwarf;
-        let name = &dwarf.ty(map_ty).name;
+        // A named map type (`http.Header`) is a typedef of the `map[K]V` typedef.
+        let mut ty = map_ty;
+        for _ in 0..16 {
+            match dwarf.ty(ty).shape {
+                Shape::Typedef(next) if !dwarf.ty(ty).name.starts_with("map[") => ty = next,
+                _ => break,
+            }
+        }
+        let name = &dwarf.ty(ty).name;
         let g = name.strip_prefix("map").and_then(|rest| {
             dwarf.type_by_name(&format!("noalg.map.group{rest}")).or_else(|| dwarf.type_by_name(&format!("map.group{rest}")))
         });
@@ -661,6 +890,9 @@ impl<'a, 'r> Namer<'a, 'r> {
         for &fv in &hints.funcs {
             self.follow_closure(fv);
         }
+        for &(addr, ty) in &hints.values {
+            self.walk(addr, ty, 1);
+        }
         for &(user_fn, boxed) in &hints.cleanup_boxed {
             if let Some(p) = self.first_param_type(user_fn) {
                 self.reach(boxed, p, 1);
@@ -688,7 +920,8 @@ impl<'a, 'r> Namer<'a, 'r> {
 }
 
 /// Assigns a type to every object that can be named. `seeds` are typed values outside the
-/// heap (globals and stack variables): (address, DWARF type).
+/// heap (globals and stack variables): (address, DWARF type); `hints` the other evidence
+/// (specials, runtime values, stack variables in pieces).
 pub fn assign_types(
     rt: &Rt<'_>,
     heap: &Heap,
@@ -716,6 +949,10 @@ pub fn assign_types(
         closure_names: HashMap::new(),
         entry_cache: Default::default(),
         flat_visits: 0,
+        interior: Vec::new(),
+        tiny: Vec::new(),
+        inner_walked: Default::default(),
+        tiny_size: rt.dwarf.constant("runtime._TinySize").or_else(|| rt.dwarf.constant("runtime.maxTinySize")).unwrap_or(16) as u64,
     };
     // Objects that carry their own type.
     let hs = heap.params.malloc_header_size;
@@ -752,9 +989,14 @@ pub fn assign_types(
     for &(addr, ty) in seeds {
         namer.walk(addr, ty, 1);
     }
+    for v in &hints.pieced {
+        namer.walk_pieced(v.ty, &v.parts);
+    }
     namer.apply_hints(hints);
     while let Some((addr, ty, count)) = namer.queue.pop() {
         namer.walk(addr, ty, count);
     }
+    namer.name_interior();
+    namer.name_closures();
     namer.typing
 }
