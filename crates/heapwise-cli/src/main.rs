@@ -528,7 +528,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 let pct = |b: u64| if o.live_bytes == 0 { 0.0 } else { 100.0 * b as f64 / o.live_bytes as f64 };
                 println!("named: {:.2}% of live bytes ({} of {} bytes carry a Go type name)", pct(o.named_bytes), o.named_bytes, o.live_bytes);
                 if o.inferred_bytes > 0 {
-                    println!("inferred by layout (not counted as named): {:.2}% ({} bytes)", pct(o.inferred_bytes), o.inferred_bytes);
+                    println!(
+                        "inferred by layout (not counted as named): {:.2}% ({} bytes; labelled <inferred T>: the one type of the binary that fits the object's size and pointer words, or what such an object's type says of it)",
+                        pct(o.inferred_bytes),
+                        o.inferred_bytes
+                    );
                 }
                 for r in &o.unnamed {
                     println!("  unnamed {:>6.2}%  {:>12} bytes {:>10} objects  {}", pct(r.bytes), r.bytes, r.objects, r.reason);

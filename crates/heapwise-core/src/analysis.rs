@@ -92,7 +92,8 @@ impl Analysis {
         if !progress("naming types", 0.0) {
             return Err(Error::Cancelled);
         }
-        let typing = assign_types(&rt, &heap, &mut rtypes, &seeds, &hints);
+        let untyped = crate::runtime::stripped::untyped_pointer_words(&rt, &goroutines);
+        let typing = assign_types(&rt, &heap, &mut rtypes, &seeds, &untyped, &hints);
         progress("done", 1.0);
         Ok(Analysis {
             image,
@@ -148,7 +149,6 @@ impl Analysis {
             let mut out = vec![u32::MAX; self.heap.slot_count as usize];
             let rt = self.rt();
             let mut rtypes = self.rtypes.borrow_mut();
-            let mut layouts: Option<crate::runtime::inference::LayoutIndex> = None;
             for span in &self.heap.spans {
                 let mut shape_cache: HashMap<Vec<u64>, u32> = HashMap::new();
                 for k in 0..span.nelems {
@@ -165,16 +165,8 @@ impl Analysis {
                         self.heap.for_each_pointer_word(&rt, &mut rtypes, span, k, None, |o| words.push(o / 8));
                     }
                     let id = *shape_cache.entry(words.clone()).or_insert_with(|| {
-                        // Named by layout when exactly one of the binary's types fits.
-                        let layouts = layouts.get_or_insert_with(|| {
-                            let base = rtypes.types_base;
-                            let mut words = |t: TypeId| rtypes.get(&rt, base.wrapping_add(rt.dwarf.ty(t).runtime_type)).map(|i| i.ptr_words.clone());
-                            crate::runtime::inference::LayoutIndex::new(rt.dwarf, self.heap.spans.iter().map(|s| s.elemsize).collect(), &mut words)
-                        });
-                        let label = match layouts.fit(span.elemsize, &words) {
-                            Some(t) => crate::runtime::inference::inferred_label(&crate::runtime::typing::display_name(rt.dwarf, t)),
-                            None => unnamed_label(span.elemsize, span.layout == PtrLayout::NoScan, &words),
-                        };
+                        // (Objects one type fits by layout were named, as inferred, by typing.)
+                        let label = unnamed_label(span.elemsize, span.layout == PtrLayout::NoScan, &words);
                         *index.entry(label.clone()).or_insert_with(|| {
                             names.push(label);
                             (names.len() - 1) as u32
@@ -215,7 +207,8 @@ impl Analysis {
     pub fn overview(&self) -> Overview {
         let (mut lo, mut lb, mut go, mut gb) = (0, 0, 0, 0);
         let mut naming = NamingTally::default();
-        let no_dwarf = self.rt().dwarf.types.is_empty();
+        // A table put together without DWARF (or a heap dump's, with none) has no functions.
+        let no_dwarf = self.rt().dwarf.functions.is_empty();
         for span in &self.heap.spans {
             for k in 0..span.nelems {
                 let s = span.first_slot + k;
@@ -243,7 +236,7 @@ impl Analysis {
             garbage_bytes: gb,
             warnings: self.warnings.clone(),
             named_bytes: naming.named_bytes,
-            inferred_bytes: 0,
+            inferred_bytes: naming.inferred_bytes,
             unnamed: naming.reasons(),
             runtime_heap_marked: self.runtime_heap_marked,
             runtime_heap_alloc: self.runtime_heap_alloc,
@@ -899,6 +892,7 @@ pub fn is_real_type_name(name: &str) -> bool {
 #[derive(Default)]
 struct NamingTally {
     named_bytes: u64,
+    inferred_bytes: u64,
     /// (reason, objects, bytes), in first-seen order.
     unnamed: Vec<(&'static str, u64, u64)>,
 }
@@ -910,9 +904,13 @@ impl NamingTally {
                 self.named_bytes += bytes;
                 return;
             }
+            Some(e) if e.name.starts_with(crate::runtime::inference::INFERRED_PREFIX) => {
+                self.inferred_bytes += bytes;
+                return;
+            }
             Some(_) => "typed, but the type has no name (anonymous DWARF type or placeholder)",
-            None if no_dwarf && noscan => "no DWARF, and no allocation header or runtime type reached it: noscan objects",
-            None if no_dwarf => "no DWARF, and no allocation header or runtime type reached it: objects with pointers",
+            None if no_dwarf && noscan => "no DWARF, and no allocation header, runtime type, interface word, method receiver or closure reached it: noscan objects",
+            None if no_dwarf => "no DWARF, and no allocation header, runtime type, interface word, method receiver or closure reached it: objects with pointers",
             None if noscan => "no typed root or pointer reached it: noscan objects (no pointers to follow)",
             None => "no typed root or pointer reached it: objects with pointers",
         };
@@ -971,7 +969,10 @@ mod naming_tests {
         t.add(None, true, false, 16);
         t.add(None, true, false, 16);
         t.add(None, false, true, 8);
+        let inferred = crate::runtime::typing::TypeEntry { name: crate::runtime::inference::inferred_label("main.T"), dwarf: None, count: 1 };
+        t.add(Some(&inferred), false, true, 24);
         assert_eq!(t.named_bytes, 64);
+        assert_eq!(t.inferred_bytes, 24, "inferred names are tallied apart, never as named or unnamed");
         let r = t.reasons();
         assert_eq!(r.iter().map(|r| r.bytes).sum::<u64>(), 80);
         assert_eq!((r[0].objects, r[0].bytes), (1, 40));

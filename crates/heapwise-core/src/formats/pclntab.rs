@@ -64,6 +64,8 @@ pub struct AbiConsts {
     pub funcdata_locals_pointer_maps: u8,
     pub funcdata_stack_objects: u8,
     pub funcdata_inl_tree: u8,
+    /// `FUNCDATA_ArgInfo`: where the arguments are, for tracebacks.
+    pub funcdata_arg_info: u8,
     pub funcid_goexit: Option<u8>,
     pub funcid_mstart: Option<u8>,
     pub funcid_rt0_go: Option<u8>,
@@ -336,6 +338,7 @@ impl Pclntab {
             funcdata_locals_pointer_maps: c("FUNCDATA_LocalsPointerMaps", 1) as u8,
             funcdata_stack_objects: c("FUNCDATA_StackObjects", 2) as u8,
             funcdata_inl_tree: c("FUNCDATA_InlTree", 3) as u8,
+            funcdata_arg_info: c("FUNCDATA_ArgInfo", 5) as u8,
             funcid_goexit: ids[0],
             funcid_mstart: ids[1],
             funcid_rt0_go: ids[2],

@@ -92,7 +92,10 @@ impl LayoutIndex {
     }
 }
 
-/// The label of an object named by layout alone.
+/// How the label of an object named by layout alone (or reached only from one) starts.
+pub const INFERRED_PREFIX: &str = "<inferred ";
+
+/// The label of an object named by layout alone, or by what such an object says of it.
 pub fn inferred_label(name: &str) -> String {
-    format!("<inferred {name}>")
+    format!("{INFERRED_PREFIX}{name}>")
 }

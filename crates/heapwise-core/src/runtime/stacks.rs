@@ -649,7 +649,7 @@ impl<'a> Walker<'a> {
     /// `[sp, varp)` and the incoming args.
     fn conservative_slots(&self, f: &FuncInfo, g: &FrameGeom, lr_bump: bool) -> Vec<StackSlot> {
         let mut out = Vec::new();
-        let namer = SlotNamer::new(self, g);
+        let namer = SlotNamer::new(self, g, f);
         let mut size = g.varp.saturating_sub(g.sp);
         if lr_bump {
             size += 16;
@@ -721,7 +721,7 @@ impl<'a> Walker<'a> {
         }
         let pcln = self.pcln;
         let c = &pcln.consts;
-        let namer = SlotNamer::new(self, g);
+        let namer = SlotNamer::new(self, g, f);
         let mut targetpc = g.continpc;
         let mut idx = -1;
         if targetpc != f.entry {
@@ -841,15 +841,64 @@ struct SlotNamer<'a> {
     pieced: Vec<PiecedVar>,
     sp: u64,
     argp: u64,
+    /// Without DWARF for the function: the receiver slot of a pointer-receiver method.
+    recv: Option<(u64, TypeId)>,
+}
+
+/// For a method with a pointer receiver (`pkg.(*T).M` in the pclntab) that is not
+/// assembly, where its receiver is and its type `*pkg.T`: the receiver is the first
+/// argument, and the first (offset, size) pair of `FUNCDATA_ArgInfo` is the first
+/// argument's place from argp (`cmd/compile/internal/ssagen/ssa.go` `emitArgInfo`, read
+/// by `runtime/traceback.go` `printArgs`; Go 1.18-1.27: offsets 0xfb and up are markers).
+/// Closures and method-value wrappers (`M.func1`, `M-fm`) have other first arguments;
+/// generic receivers name shapes, not types.
+fn receiver_slot(w: &Walker<'_>, f: &FuncInfo, argp: u64) -> Option<(u64, TypeId)> {
+    if f.flag & crate::formats::pclntab::FUNC_FLAG_ASM != 0 {
+        return None;
+    }
+    let name = pointer_receiver(&f.name)?;
+    let dwarf = w.rt.dwarf;
+    let ptr = dwarf.type_by_name(&name).filter(|&t| matches!(dwarf.ty(dwarf.underlying(t)).shape, crate::formats::dwarf::Shape::Pointer(Some(_))))?;
+    let info = w.pcln.funcdata(f, w.pcln.consts.funcdata_arg_info)?;
+    let b = w.rt.mem.bytes(info, 2).ok()?;
+    let (off, size) = (b[0], b[1]);
+    (off < 0xfb && size as u64 == PTR).then(|| (argp.wrapping_add(off as u64), ptr))
+}
+
+/// The receiver type `*pkg.T` of a pointer-receiver method's symbol name `pkg.(*T).M`.
+fn pointer_receiver(func: &str) -> Option<String> {
+    let (pkg, rest) = func.split_once(".(*")?;
+    let (ty, method) = rest.split_once(").")?;
+    if pkg.is_empty() || ty.is_empty() || method.is_empty() || method.contains(['.', '-']) || ty.contains(['[', '.', '(']) {
+        return None;
+    }
+    // The linker spells dots of an import path's last element as %2e.
+    Some(format!("*{}.{ty}", pkg.replace("%2e", ".")))
+}
+
+#[cfg(test)]
+mod receiver_tests {
+    #[test]
+    fn pointer_receivers_of_method_symbols() {
+        let r = super::pointer_receiver;
+        assert_eq!(r("go/parser.(*parser).parseFile").as_deref(), Some("*go/parser.parser"));
+        assert_eq!(r("gopkg.in/yaml%2ev3.(*decoder).unmarshal").as_deref(), Some("*gopkg.in/yaml.v3.decoder"));
+        // Closures, method-value wrappers, generic shapes, functions, value receivers.
+        for f in ["go/parser.(*parser).parseFile.func1", "net/http.(*conn).serve-fm", "sync.(*Pool[go.shape.int]).Get", "main.main", "time.Time.String"] {
+            assert_eq!(r(f), None, "{f}");
+        }
+    }
 }
 
 impl<'a> SlotNamer<'a> {
-    fn new(w: &Walker<'a>, g: &FrameGeom) -> SlotNamer<'a> {
+    fn new(w: &Walker<'a>, g: &FrameGeom, f: &FuncInfo) -> SlotNamer<'a> {
         let dwarf = w.rt.dwarf;
         let mut vars = Vec::new();
         let mut pieced = Vec::new();
         let dpc = g.sym_pc.wrapping_sub(w.rt.bias);
-        if let Some(func) = dwarf.function_at(dpc) {
+        let func = dwarf.function_at(dpc);
+        let recv = if func.is_none() { receiver_slot(w, f, g.argp) } else { None };
+        if let Some(func) = func {
             for l in &func.locals {
                 let size = dwarf.ty(l.ty).size;
                 if size == 0 {
@@ -877,7 +926,7 @@ impl<'a> SlotNamer<'a> {
                 }
             }
         }
-        SlotNamer { dwarf, vars, pieced, sp: g.sp, argp: g.argp }
+        SlotNamer { dwarf, vars, pieced, sp: g.sp, argp: g.argp, recv }
     }
 
     fn slot(&self, addr: u64, value: u64, conservative: bool) -> StackSlot {
@@ -907,6 +956,11 @@ impl<'a> SlotNamer<'a> {
             return StackSlot { addr, value, name: names.join(" = "), ty, var_offset: off, conservative, stack_object: None };
         }
         let name = if addr >= self.argp { format!("arg+{:#x}", addr - self.argp) } else { format!("local+{:#x}", addr.wrapping_sub(self.sp)) };
-        StackSlot { addr, value, name, ty: None, var_offset: 0, conservative, stack_object: None }
+        let ty = self.recv.filter(|&(a, _)| a == addr && !conservative).map(|(_, t)| t);
+        let name = match ty {
+            Some(t) => format!("{name} (receiver {})", self.dwarf.ty(t).name),
+            None => name,
+        };
+        StackSlot { addr, value, name, ty, var_offset: 0, conservative, stack_object: None }
     }
 }

@@ -11,6 +11,10 @@
 //!   point, `mheap_.central[i].mcentral.spanclass == i` (`runtime/mheap.go`), `allgs[0]`
 //!   is the main goroutine (goid 1, `runtime/proc.go`), `buildVersion` is a string header
 //!   whose bytes are the version `.go.buildinfo` records.
+//!
+//! Globals and frame locals stay untyped; [`untyped_pointer_words`] lists their pointer
+//! words for naming through the interface values and `sync.Map`s among them, and a
+//! pointer-receiver method's frame types its receiver (`crate::runtime::stacks`).
 
 use crate::formats::dwarf::{Dwarf, Global, Shape, Type, TypeId};
 use crate::formats::exe::Executable;
@@ -23,6 +27,8 @@ use crate::Error;
 const PF_W: u32 = 2;
 /// Largest writable segment searched for runtime globals.
 const MAX_SEARCH: u64 = 512 << 20;
+/// Untyped pointer words of data and bss listed at most (the Go compiler has about 30 000).
+const MAX_UNTYPED_GLOBAL_WORDS: usize = 1 << 22;
 
 /// The type table of a process whose executable has no DWARF, with notes on what it rests
 /// on (layouts of another patch release, globals found by structure).
@@ -228,4 +234,47 @@ impl<'a> Finder<'a> {
         }
         None
     }
+}
+
+/// Pointer words outside the heap that no type describes, sorted: the words of the module's
+/// data and bss its GC masks mark (`runtime/symtab.go`: `moduledata.gcdatamask`,
+/// `gcbssmask`; Go 1.24-1.27) outside every typed global (symbols of an executable without
+/// DWARF are untyped blobs), and the stack slots the stack maps mark that no DWARF local
+/// covers. Interface values among them name what they hold
+/// ([`crate::runtime::typing::assign_types`]).
+pub fn untyped_pointer_words(rt: &Rt<'_>, goroutines: &[crate::runtime::stacks::Goroutine]) -> Vec<u64> {
+    let mut out = Vec::new();
+    let typed = |addr: u64| {
+        rt.dwarf.global_at(addr.wrapping_sub(rt.bias)).is_some_and(|g| !matches!(rt.dwarf.ty(g.ty).shape, Shape::Unknown))
+    };
+    let _ = (|| -> Result<(), Error> {
+        let md = rt.global("runtime.firstmoduledata")?;
+        for (start, end, mask) in [("data", "edata", "gcdatamask"), ("bss", "ebss", "gcbssmask")] {
+            let lo = rt.u64_field(md, "runtime.moduledata", start)?;
+            let hi = rt.u64_field(md, "runtime.moduledata", end)?;
+            let mask_at = md.wrapping_add(rt.off("runtime.moduledata", mask)?);
+            let n = rt.uint_field(mask_at, "runtime.bitvector", "n")?;
+            let bits_ptr = rt.u64_field(mask_at, "runtime.bitvector", "bytedata")?;
+            let words = (hi.saturating_sub(lo) / 8).min(n);
+            if words > 1 << 25 {
+                continue;
+            }
+            let bits = rt.mem.bytes(bits_ptr, words.div_ceil(8) as usize)?;
+            for w in 0..words {
+                let addr = lo + w * 8;
+                if bits[(w / 8) as usize] >> (w % 8) & 1 != 0 && !typed(addr) && out.len() < MAX_UNTYPED_GLOBAL_WORDS {
+                    out.push(addr);
+                }
+            }
+        }
+        Ok(())
+    })();
+    for g in goroutines {
+        for f in &g.frames {
+            out.extend(f.slots.iter().filter(|s| s.ty.is_none() && !s.conservative).map(|s| s.addr));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }

@@ -8,7 +8,14 @@
 //! memory (composite DWARF locations) seed from the parts there. When propagation is done,
 //! objects still unnamed that a subslice or substring points into, that the tiny allocator
 //! packed a typed value into, or whose first word is a closure function's entry are named
-//! from that evidence. Objects that stay unnamed are labelled by size and pointer shape.
+//! from that evidence.
+//! Memory no type describes (the globals and frames of an executable without DWARF, objects
+//! nothing named) still names what it holds through interface values (a type or itab word
+//! before a data word), `sync.Map`s (found by their hash and equality funcs) and closures
+//! (a first word that is a closure's entry in the pclntab). Objects still unnamed are then
+//! named by layout where exactly one type fits ([`crate::runtime::inference`]), and what
+//! they point to after them, all labelled `<inferred ..>`; the rest are labelled by size and
+//! pointer shape.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -110,6 +117,33 @@ fn method_value_receiver(dwarf: &Dwarf, wrapper: &str) -> Option<TypeId> {
     dwarf.type_by_name(&name)
 }
 
+/// Whether a function symbol name is a closure's (see `Namer::pcln_closure`).
+fn is_closure_name(name: &str) -> bool {
+    if name.ends_with("-fm") {
+        return true;
+    }
+    let last = name.rsplit('/').next().unwrap_or(name);
+    let parts: Vec<&str> = last.split('.').collect();
+    let numbered = |p: &str, prefix: &str| p.strip_prefix(prefix).is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    parts.iter().enumerate().skip(1).any(|(i, p)| {
+        (numbered(p, "func") || numbered(p, "gowrap") || numbered(p, "deferwrap"))
+            && parts[i + 1..].iter().all(|q| !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+#[cfg(test)]
+mod closure_name_tests {
+    #[test]
+    fn closure_symbols() {
+        for n in ["main.main.func1", "cmd/go/internal/load.(*Package).load.func2.1", "main.f.gowrap1", "main.f.deferwrap2", "net/http.(*conn).serve-fm", "a.b/c.F.func3"] {
+            assert!(super::is_closure_name(n), "{n}");
+        }
+        for n in ["main.main", "main.funcs", "main.(*T).func1x", "runtime.goexit", "a.b/func1.F"] {
+            assert!(!super::is_closure_name(n), "{n}");
+        }
+    }
+}
+
 /// Whether a value of type `outer` starts with a value of type `inner`: `inner` is `outer`,
 /// or its field at offset 0 (recursively), or its element.
 pub fn encloses_at_start(dwarf: &Dwarf, outer: TypeId, inner: TypeId) -> bool {
@@ -168,6 +202,10 @@ enum Words {
     Known([Option<u64>; 3]),
 }
 
+/// What naming knows of a closure: its name, its captured variables (type, offset), and
+/// whether it is known from the pclntab alone.
+type Closure = (String, Vec<(TypeId, u64)>, bool);
+
 /// Flattened pointer-carrying parts of a type: (offset, interpretation).
 type Flat = Rc<Vec<(u64, Slot)>>;
 
@@ -192,8 +230,14 @@ struct Namer<'a, 'r> {
     trie_nodes: HashMap<(TypeId, bool), Option<TypeId>>,
     /// Generic shape types standing in for an instantiation DWARF omits: the name to use.
     shape_names: HashMap<TypeId, String>,
-    closure_names: HashMap<u64, Option<(u32, Vec<(TypeId, u64)>)>>,
-    entry_cache: crate::fasthash::FastMap<(TypeId, u64), Option<u32>>,
+    /// Closure code pointer: (name, captured variables, whether known from the pclntab
+    /// alone: then its interface words name what they hold).
+    closure_names: HashMap<u64, Option<Closure>>,
+    /// Without DWARF functions: the pclntab, to name closures by their code pointer.
+    pcln: Option<crate::formats::pclntab::Pclntab>,
+    /// `internal/sync.HashTrieMap[any, any]`: (type, offsets of root, keyHash, valEqual).
+    sync_map: Option<Option<(TypeId, u64, u64, u64)>>,
+    entry_cache: crate::fasthash::FastMap<(TypeId, u64, bool), Option<u32>>,
     flat_visits: u32,
     /// Slices (with their element type) and strings (`None`) whose data starts inside an
     /// object, not at its start: a subslice `b[i:]` or a substring.
@@ -204,6 +248,9 @@ struct Namer<'a, 'r> {
     tiny_size: u64,
     /// (slot, offset, type) of values walked inside objects already walked from their start.
     inner_walked: std::collections::HashSet<(SlotId, u64, TypeId)>,
+    /// Naming from objects named by layout alone ([`crate::runtime::inference`]): every
+    /// name given is labelled `<inferred ..>`, and no name given before is changed.
+    inferred_mode: bool,
 }
 
 /// Inner values walked at most (each once).
@@ -349,7 +396,10 @@ impl<'a, 'r> Namer<'a, 'r> {
             t.offset = t.offset.wrapping_sub(self.heap.params.malloc_header_size);
         }
         let current = self.typing.slot_type[t.slot as usize];
-        let rename = current != UNTYPED && count > 1 && {
+        // Naming from inferred objects changes only names it gave.
+        let may_rename = !self.inferred_mode
+            || (current != UNTYPED && self.typing.entries[current as usize].name.starts_with(crate::runtime::inference::INFERRED_PREFIX));
+        let rename = may_rename && current != UNTYPED && count > 1 && {
             let e = &self.typing.entries[current as usize];
             // The header's type and the slice's element may be two DWARF entries of one type.
             let same = e.dwarf == Some(ty) || e.dwarf.is_some_and(|d| self.rt.dwarf.ty(d).name == self.rt.dwarf.ty(ty).name);
@@ -357,7 +407,8 @@ impl<'a, 'r> Namer<'a, 'r> {
         };
         // The enclosing value wins over its first field (and an array over its first
         // element), unless the allocation named itself.
-        let enclosing = t.offset == 0
+        let enclosing = may_rename
+            && t.offset == 0
             && current != UNTYPED
             && !self.self_named.get(t.slot as usize)
             && match &self.typing.entries[current as usize] {
@@ -402,7 +453,7 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// The type-table entry of `count` × `ty`; `None` for generic shape types, which erase
     /// the real type: naming by them would mislead.
     fn entry_for(&mut self, ty: TypeId, count: u64) -> Option<u32> {
-        if let Some(&e) = self.entry_cache.get(&(ty, count)) {
+        if let Some(&e) = self.entry_cache.get(&(ty, count, self.inferred_mode)) {
             return e;
         }
         let elem_name = match self.shape_names.get(&ty) {
@@ -412,17 +463,23 @@ impl<'a, 'r> Namer<'a, 'r> {
         let e = if elem_name.contains("go.shape.") {
             None
         } else {
-            Some(self.typing.intern(array_name(&elem_name, count), Some(ty), count))
+            Some(self.label(array_name(&elem_name, count), Some(ty), count))
         };
-        self.entry_cache.insert((ty, count), e);
+        self.entry_cache.insert((ty, count, self.inferred_mode), e);
         e
+    }
+
+    /// The type-table entry of a name: marked as inferred when naming from inferred objects.
+    fn label(&mut self, name: String, dwarf: Option<TypeId>, count: u64) -> u32 {
+        let name = if self.inferred_mode { crate::runtime::inference::inferred_label(&name) } else { name };
+        self.typing.intern(name, dwarf, count)
     }
 
     /// Names an object with a label that has no DWARF type (runtime-internal parts).
     fn reach_named(&mut self, addr: u64, name: String) {
         let Some(t) = self.heap.find(addr) else { return };
         if t.offset == 0 && self.typing.slot_type[t.slot as usize] == UNTYPED {
-            let e = self.typing.intern(name, None, 1);
+            let e = self.label(name, None, 1);
             self.typing.slot_type[t.slot as usize] = e;
         }
     }
@@ -717,7 +774,7 @@ impl<'a, 'r> Namer<'a, 'r> {
             Some(e) => e.clone(),
             None => {
                 let dwarf = self.rt.dwarf;
-                let e = dwarf.function_at(pc.wrapping_sub(self.rt.bias)).map(|f| {
+                let from_dwarf = dwarf.function_at(pc.wrapping_sub(self.rt.bias)).map(|f| {
                     let name = format!("closure {}", f.name);
                     let mut vars: Vec<(TypeId, u64)> = f.closure_vars.iter().map(|(_, t, o)| (*t, *o)).collect();
                     if vars.is_empty() {
@@ -728,25 +785,51 @@ impl<'a, 'r> Namer<'a, 'r> {
                             vars.push((recv, 8));
                         }
                     }
-                    (self.typing.intern(name, None, 1), vars)
+                    (name, vars, false)
                 });
+                let e = from_dwarf.or_else(|| self.pcln_closure(pc));
                 self.closure_names.insert(pc, e.clone());
                 e
             }
         };
-        let Some((e, vars)) = entry else { return };
+        let Some((name, vars, untyped)) = entry else { return };
         let Some(t) = self.heap.find(fv) else { return };
         if t.offset == 0 && self.typing.slot_type[t.slot as usize] == UNTYPED {
+            let e = self.label(name, None, 1);
             self.typing.slot_type[t.slot as usize] = e;
         }
         if self.walked.insert(t.slot as usize) {
+            let typed_words: std::collections::HashSet<u64> = vars.iter().flat_map(|&(ty, off)| {
+                let flat = self.flatten(ty);
+                flat.iter().map(|&(o, _)| off.wrapping_add(o)).collect::<Vec<_>>()
+            }).collect();
             for (ty, off) in vars {
                 let flat = self.flatten(ty);
                 for &(o, s) in flat.iter() {
                     self.follow(fv.wrapping_add(off).wrapping_add(o), s);
                 }
             }
+            if untyped && t.offset == 0 {
+                // The captured variables' types are unknown: their interface words still
+                // name what they hold.
+                let base = self.heap.slot_addr(t.slot);
+                let addrs: Vec<u64> = self.slot_words(t.slot).into_iter().filter(|o| !typed_words.contains(o)).map(|o| base + o).collect();
+                self.interfaces_in(&addrs);
+            }
         }
+    }
+
+    /// A closure known from the pclntab alone: `pc` is the entry of a function whose
+    /// symbol name is a closure's (`cmd/compile/internal/ir/func.go` `closureName`:
+    /// `outer.funcN`, nested `outer.funcN.M`, `go`/`defer` wrappers `outer.gowrapN`,
+    /// `outer.deferwrapN`; method values `T.M-fm`, whose receiver follows the code pointer).
+    fn pcln_closure(&self, pc: u64) -> Option<Closure> {
+        let f = self.pcln.as_ref()?.find_func(pc).filter(|f| f.entry == pc)?;
+        if !is_closure_name(&f.name) {
+            return None;
+        }
+        let vars = method_value_receiver(self.rt.dwarf, &f.name).map(|r| vec![(r, 8)]).unwrap_or_default();
+        Some((format!("closure {}", f.name), vars, true))
     }
 
     /// A `sync.Map` (`internal/sync/hashtriemap.go`, Go 1.24+) points to its trie nodes as
@@ -921,12 +1004,17 @@ impl<'a, 'r> Namer<'a, 'r> {
 
 /// Assigns a type to every object that can be named. `seeds` are typed values outside the
 /// heap (globals and stack variables): (address, DWARF type); `hints` the other evidence
-/// (specials, runtime values, stack variables in pieces).
+/// (specials, runtime values, stack variables in pieces); `untyped` are the addresses
+/// of pointer words outside the heap no type describes (globals and stack slots of an
+/// executable without DWARF), sorted: interface values among them name what they hold.
+/// Objects still unnamed then are named by layout where exactly one type fits, and what
+/// they point to after them, all labelled `<inferred ..>`.
 pub fn assign_types(
     rt: &Rt<'_>,
     heap: &Heap,
     rtypes: &mut RtypeCache,
     seeds: &[(u64, TypeId)],
+    untyped: &[u64],
     hints: &crate::runtime::seeds::SpecialTypeHints,
 ) -> Typing {
     let n = heap.slot_count as usize;
@@ -953,6 +1041,9 @@ pub fn assign_types(
         tiny: Vec::new(),
         inner_walked: Default::default(),
         tiny_size: rt.dwarf.constant("runtime._TinySize").or_else(|| rt.dwarf.constant("runtime.maxTinySize")).unwrap_or(16) as u64,
+        inferred_mode: false,
+        sync_map: None,
+        pcln: if rt.dwarf.functions.is_empty() { crate::formats::pclntab::Pclntab::new(rt).ok() } else { None },
     };
     // Objects that carry their own type.
     let hs = heap.params.malloc_header_size;
@@ -993,10 +1084,265 @@ pub fn assign_types(
         namer.walk_pieced(v.ty, &v.parts);
     }
     namer.apply_hints(hints);
-    while let Some((addr, ty, count)) = namer.queue.pop() {
-        namer.walk(addr, ty, count);
-    }
+    namer.drain();
     namer.name_interior();
     namer.name_closures();
+    namer.untyped_words(untyped);
+    namer.drain();
+    namer.untyped_heap_words();
+    namer.drain();
+    namer.name_interior();
+    namer.inferred_mode = true;
+    namer.infer_by_layout();
+    namer.drain();
     namer.typing
+}
+
+impl Namer<'_, '_> {
+    fn drain(&mut self) {
+        while let Some((addr, ty, count)) = self.queue.pop() {
+            self.walk(addr, ty, count);
+        }
+    }
+
+    /// The binary's runtime type descriptor of `ty`, if it has one.
+    fn rtype_of(&mut self, ty: TypeId) -> Option<Rc<crate::runtime::types::RtypeInfo>> {
+        let off = self.rt.dwarf.ty(ty).runtime_type;
+        if off == 0 || self.rtypes.types_base == 0 {
+            return None;
+        }
+        let addr = self.rtypes.types_base.wrapping_add(off);
+        self.rtypes.get(self.rt, addr)
+    }
+
+    /// Pointer words of the object in `slot`, as byte offsets from the slot's start.
+    fn slot_words(&mut self, slot: SlotId) -> Vec<u64> {
+        let heap = self.heap;
+        let span = heap.span_of_slot(slot);
+        let mut words = Vec::new();
+        heap.for_each_pointer_word(self.rt, self.rtypes, span, slot - span.first_slot, None, |o| words.push(o));
+        words
+    }
+
+    /// Whether the heap object at `addr` can be one value of `ty`: `addr` is where the
+    /// object's value starts, the type fits its slot, and the object's pointer words (the
+    /// heap bitmap, `runtime/mbitmap.go`) are the type's. Objects that carry their own type
+    /// (malloc header, `largeType`) or were named before are not second-guessed: naming
+    /// leaves them as they are.
+    fn fits_object(&mut self, addr: u64, ty: TypeId) -> bool {
+        let heap = self.heap;
+        let Some(t) = heap.find(addr) else { return false };
+        let span = heap.span_of_slot(t.slot);
+        let hdr = if span.layout.has_malloc_header() { heap.params.malloc_header_size } else { 0 };
+        if t.offset != hdr {
+            return false;
+        }
+        if self.typing.slot_type[t.slot as usize] != UNTYPED {
+            return true;
+        }
+        let Some(info) = self.rtype_of(ty) else { return false };
+        if info.size == 0 || info.size > span.elemsize - hdr {
+            return false;
+        }
+        match span.layout {
+            PtrLayout::NoScan => info.ptr_bytes == 0,
+            PtrLayout::InSpanBits { .. } => {
+                let words: Vec<u64> = self.slot_words(t.slot).into_iter().map(|o| o / 8).collect();
+                words == info.ptr_words
+            }
+            _ => true,
+        }
+    }
+
+    /// An interface value at `at` in memory no type describes (`runtime/runtime2.go`:
+    /// `eface{_type, data}`, `iface{tab, data}`): the first word is a type descriptor of the
+    /// module's types section (`moduledata.types..etypes`), or an itab (`internal/abi.ITab`)
+    /// whose `Inter` is an interface type and whose `Type` is a descriptor of the section.
+    /// Returns `None` when the words are not an interface; otherwise names the value the data
+    /// word holds (pointer-shaped types, `internal/abi.TFlagDirectIface`, hold it in the word
+    /// itself) when it is a heap object that fits its dynamic type, and returns whether it
+    /// did.
+    fn untyped_interface(&mut self, at: u64) -> Option<bool> {
+        let (w0, data) = (self.word(at), self.word(at.wrapping_add(8)));
+        if w0 == 0 || self.heap.find(w0).is_some() {
+            return None;
+        }
+        let (tb, te) = (self.rtypes.types_base, self.rtypes.types_end);
+        // Only the starts of the section's descriptors the type table knows: any other word
+        // into the section is not decoded (its "descriptor" would be arbitrary bytes).
+        let dwarf = self.rt.dwarf;
+        let in_types = |a: u64| tb != 0 && a >= tb && a < te && dwarf.type_by_runtime_addr(a - tb).is_some();
+        let k_iface = self.rt.dwarf.constant("internal/abi.Interface").unwrap_or(20) as u8;
+        let tw = if in_types(w0) {
+            w0
+        } else {
+            let inter_off = self.rt.off_opt("internal/abi.ITab", "Inter").or_else(|| self.rt.off_opt("runtime.itab", "inter"))?;
+            let (t, i) = (self.word(w0.wrapping_add(self.itab_type_off?)), self.word(w0.wrapping_add(inter_off)));
+            if !in_types(t) || !in_types(i) || self.rtypes.get(self.rt, i)?.kind != k_iface {
+                return None;
+            }
+            t
+        };
+        let info = self.rtypes.get(self.rt, tw)?;
+        // A dynamic type is never an interface; a descriptor the table does not know is
+        // not one of the section's types.
+        let dt = info.dwarf.filter(|_| info.kind != k_iface)?;
+        if data == 0 {
+            return Some(false);
+        }
+        if info.size == 8 && info.ptr_bytes == 8 {
+            let mut tmp = Vec::new();
+            self.flatten_into(dt, 0, &mut tmp, 0);
+            match tmp.first().copied() {
+                Some((0, Slot::Ptr(Some(p)))) if self.fits_object(data, p) => self.reach(data, p, 1),
+                Some((0, s @ (Slot::Map(_) | Slot::Chan(_) | Slot::Func))) if self.heap.find(data).is_some_and(|t| t.offset == 0) => {
+                    self.follow_value(data, s)
+                }
+                _ => return Some(false),
+            }
+        } else if self.fits_object(data, dt) {
+            self.reach(data, dt, 1);
+        } else {
+            return Some(false);
+        }
+        Some(true)
+    }
+
+    /// The name of the function whose entry is `pc`, from DWARF or the pclntab.
+    fn func_at_entry(&self, pc: u64) -> Option<String> {
+        if let Some(p) = &self.pcln {
+            return p.find_func(pc).filter(|f| f.entry == pc).map(|f| f.name);
+        }
+        let f = self.rt.dwarf.function_at(pc.wrapping_sub(self.rt.bias))?;
+        (f.low_pc == pc.wrapping_sub(self.rt.bias)).then(|| f.name.clone())
+    }
+
+    /// A `sync.Map` in memory no type describes, found by its `root` word at `at`: a
+    /// `sync.Map` is an `internal/sync.HashTrieMap[any, any]` (Go 1.24-1.27,
+    /// `internal/sync/hashtriemap.go`), whose `init` sets `keyHash` to the key's map hasher
+    /// and `valEqual` to the value's equality, both funcvals: `runtime.nilinterhash` and
+    /// `runtime.nilinterequal` (`runtime/alg.go`) for `any`. The package is internal, so the
+    /// standard library's own instantiations are all there are, and only `sync.Map`'s has
+    /// empty-interface keys and values. Then the map is walked as that type.
+    fn untyped_sync_map(&mut self, at: u64) {
+        let layout = *self.sync_map.get_or_insert_with(|| {
+            let d = self.rt.dwarf;
+            let name = "internal/sync.HashTrieMap[interface {},interface {}]";
+            let ty = d.type_by_name(name)?;
+            Some((ty, d.field(name, "root")?.0, d.field(name, "keyHash")?.0, d.field(name, "valEqual")?.0))
+        });
+        let Some((ty, root, key_hash, val_equal)) = layout else { return };
+        let ht = at.wrapping_sub(root);
+        let code = |n: &Self, off: u64| n.word(n.word(ht.wrapping_add(off)));
+        let (h, e) = (code(self, key_hash), code(self, val_equal));
+        if h == 0 || e == 0 {
+            return;
+        }
+        if self.func_at_entry(h).as_deref() == Some("runtime.nilinterhash") && self.func_at_entry(e).as_deref() == Some("runtime.nilinterequal") {
+            self.walk(ht, ty, 1);
+        }
+    }
+
+    /// Interface values whose data words are among the pointer words at `addrs` (sorted).
+    /// GC masks mark only an interface's data word (`cmd/compile/internal/typebits`: the
+    /// type or itab word never points into the heap), so the word before each is tried as
+    /// the type word; a data word of an interface is never tried as the next one's.
+    fn interfaces_in(&mut self, addrs: &[u64]) {
+        let mut last_data = None;
+        for &a in addrs {
+            self.untyped_sync_map(a);
+            if last_data == Some(a.wrapping_sub(8)) {
+                continue;
+            }
+            if self.untyped_interface(a.wrapping_sub(8)).is_some() {
+                last_data = Some(a);
+            }
+        }
+    }
+
+    fn untyped_words(&mut self, addrs: &[u64]) {
+        self.interfaces_in(addrs);
+    }
+
+    /// Interface values inside objects still unnamed: their pointer words from the heap
+    /// bitmap (objects with a header or `largeType` are named by it).
+    fn untyped_heap_words(&mut self) {
+        let heap = self.heap;
+        for span in &heap.spans {
+            if !matches!(span.layout, PtrLayout::InSpanBits { .. } | PtrLayout::NoScan) {
+                continue;
+            }
+            for k in 0..span.nelems {
+                let slot = span.first_slot + k;
+                if !heap.allocated.get(slot as usize) || self.typing.slot_type[slot as usize] != UNTYPED {
+                    continue;
+                }
+                let base = span.base + k as u64 * span.elemsize;
+                // A funcval: its first word is a closure's entry (`runtime/runtime2.go` funcval).
+                // Large pointer-free objects are buffers: reading them would only fault in
+                // their pages.
+                let small = span.layout != PtrLayout::NoScan || span.elemsize <= heap.params.min_size_for_malloc_header;
+                if self.pcln.is_some() && span.elemsize >= 8 && small {
+                    let pc = self.word(base);
+                    let known = match self.closure_names.get(&pc) {
+                        Some(e) => e.is_some(),
+                        None => self.pcln_closure(pc).is_some(),
+                    };
+                    if known {
+                        self.follow_closure(base);
+                        continue;
+                    }
+                }
+                if span.layout == PtrLayout::NoScan {
+                    continue;
+                }
+                let addrs: Vec<u64> = self.slot_words(slot).into_iter().filter(|&o| o >= 8).map(|o| base + o).collect();
+                self.interfaces_in(&addrs);
+            }
+        }
+    }
+
+    /// Names by layout each object nothing named where exactly one of the binary's types
+    /// fits ([`crate::runtime::inference::LayoutIndex`]), and queues its contents.
+    fn infer_by_layout(&mut self) {
+        let (heap, rt) = (self.heap, self.rt);
+        let mut index: Option<crate::runtime::inference::LayoutIndex> = None;
+        for span in &heap.spans {
+            if span.layout == PtrLayout::NoScan {
+                continue;
+            }
+            let hdr = if span.layout.has_malloc_header() { heap.params.malloc_header_size } else { 0 };
+            let mut fits: HashMap<Vec<u64>, Option<TypeId>> = HashMap::new();
+            for k in 0..span.nelems {
+                let slot = span.first_slot + k;
+                if !heap.allocated.get(slot as usize) || self.typing.slot_type[slot as usize] != UNTYPED {
+                    continue;
+                }
+                let words: Vec<u64> = self.slot_words(slot).into_iter().map(|o| o / 8).collect();
+                if words.is_empty() {
+                    continue;
+                }
+                let fit = match fits.get(&words) {
+                    Some(f) => *f,
+                    None => {
+                        let rtypes = &mut *self.rtypes;
+                        let idx = index.get_or_insert_with(|| {
+                            let base = rtypes.types_base;
+                            let mut pw = |t: TypeId| rtypes.get(rt, base.wrapping_add(rt.dwarf.ty(t).runtime_type)).map(|i| i.ptr_words.clone());
+                            crate::runtime::inference::LayoutIndex::new(rt.dwarf, heap.spans.iter().map(|s| s.elemsize).collect(), &mut pw)
+                        });
+                        let f = idx.fit(span.elemsize, &words);
+                        fits.insert(words, f);
+                        f
+                    }
+                };
+                let Some(t) = fit else { continue };
+                let Some(e) = self.entry_for(t, 1) else { continue };
+                self.typing.slot_type[slot as usize] = e;
+                if self.walked.insert(slot as usize) {
+                    self.queue.push((span.base + k as u64 * span.elemsize + hdr, t, 1));
+                }
+            }
+        }
+    }
 }
