@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Speed and memory benchmark of `heapwise histogram` on the scale core.
 #
-#   scripts/bench.sh [--runs N] [--no-context]        (N also from BENCH_RUNS; default 5)
+#   scripts/bench.sh [--runs N] [--no-context] [--no-scale] [--baseline REV]
+#                                                     (N also from BENCH_RUNS; default 5)
 #
 # Builds the release CLI, makes the scale core (Go 1.26.6, ~1 GiB heap, ~10 million
 # objects) with scripts/make-cores.sh if it is missing, then runs N rounds. Each round
@@ -17,11 +18,15 @@
 # the data read's), all measured in the same run.
 # Every heapwise run's main.* counts must equal truth.json, or the script fails.
 # Target (the issue): whole analysis under 2 s wall and under 500 MB peak RSS.
-# Then the compiler core of the real-program corpus (scripts/make-real-cores.sh: Go 1.26.6's
-# compile, rebuilt with DWARF, cored compiling cmd/compile/internal/ssa): N rounds of cat and
-# `heapwise histogram --json` (mmap), median wall, CPU, peak RSS as ratios to cat in the same
-# run, and the median time of each phase (HEAPWISE_STATS=1). Target (issue 16): under 1.5 s
-# and under 500 MB peak.
+# Then the compiler cores of the real-program corpus (scripts/make-real-cores.sh: Go's
+# compile as shipped and rebuilt with DWARF, cored compiling cmd/compile/internal/ssa; every
+# <version>/real-compile* present, the 1.26.6 one made if missing): per core, N rounds of
+# `cat core > /dev/null` and `heapwise histogram --json` (mmap), median and min wall time,
+# median CPU time, peak RSS, the ratios to cat in the same run, and the median time of each
+# phase (HEAPWISE_STATS=1). Target (issue 16): under 1.5 s and under 500 MB peak.
+# --baseline REV also builds commit REV in a temporary worktree (target dir
+# target/bench-baseline, kept for the next run) and times its binary in the same rounds,
+# interleaved with the current one, so that both see the same load.
 # Then, for context, median wall time of the zoo and deeplist gcore cores of every Go
 # version present, in both modes.
 # --no-scale skips the scale core (only the compiler core and the context rows).
@@ -36,12 +41,15 @@ VER=1.26.6
 RUNS="${BENCH_RUNS:-5}"
 context=1
 scale=1
+BASE_REV=""
+BASE_HW=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) [ $# -ge 2 ] || die "--runs needs a value"; RUNS="$2"; shift 2 ;;
         --no-context) context=0; shift ;;
         --no-scale) scale=0; shift ;;
-        -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --baseline) [ $# -ge 2 ] || die "--baseline needs a commit"; BASE_REV="$2"; shift 2 ;;
+        -h|--help) sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -67,6 +75,18 @@ TRUTH="$SCALE/truth.json"
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
+
+if [ -n "$BASE_REV" ]; then
+    rev=$(git -C "$ROOT" rev-parse --verify --quiet "$BASE_REV^{commit}") || die "--baseline: no commit '$BASE_REV'"
+    git -C "$ROOT" worktree add --detach --quiet "$TMP/base-wt" "$rev" || die "cannot make a worktree of $rev"
+    trap 'git -C "$ROOT" worktree remove --force "$TMP/base-wt" 2>/dev/null; rm -rf "$TMP"' EXIT
+    echo "bench.sh: building the baseline $BASE_REV ($rev)" >&2
+    (cd "$TMP/base-wt" && CARGO_TARGET_DIR="$ROOT/target/bench-baseline" cargo build --release --quiet -p heapwise-cli) \
+        || die "cargo build of the baseline $BASE_REV failed"
+    cp "$ROOT/target/bench-baseline/release/heapwise" "$TMP/heapwise-baseline"
+    BASE_HW="$TMP/heapwise-baseline"
+    BASE_REV="$BASE_REV ($(git -C "$ROOT" rev-parse --short "$rev"))"
+fi
 
 # Reads only the non-empty extents of a file; prints "wall_seconds cpu_seconds data_bytes".
 cat > "$TMP/dataread.py" <<'EOF'
@@ -133,7 +153,7 @@ run_hw() {
 
 # phases LABEL: appends "phase<TAB>seconds" lines of the last run's HEAPWISE_STATS to $TMP/phases-LABEL.
 phases() {
-    sed -n 's/^stats: phase \(.*\): \([0-9.]*\) s$/\1\t\2/p' "$TMP/err" >> "$TMP/phases-$1"
+    sed -n 's/^stats: phase \(.*\): \([0-9.]*\) s\( wall.*\)\{0,1\}$/\1\t\2/p' "$TMP/err" >> "$TMP/phases-$1"
 }
 
 if [ "$scale" = 1 ]; then
@@ -182,46 +202,75 @@ print("counts = truth.json in every run: " + ", ".join(f"{k} {v['count']}" for k
 EOF
 fi
 
-# The compiler core (real-program corpus).
+# The compiler cores (real-program corpus): every real-compile* core present, per core N
+# rounds of cat and `heapwise histogram --json` (and the --baseline binary's, same rounds).
 COMPILE="$CORES/$VER/real-compile"
 if [ ! -f "$COMPILE/core.gcore" ] || [ ! -f "$COMPILE/exe" ]; then
     echo "bench.sh: making the real-program cores (scripts/make-real-cores.sh; takes a while)" >&2
     "$ROOT/scripts/make-real-cores.sh" --versions "$VER" --progs compile
 fi
-cat "$COMPILE/core.gcore" > /dev/null
-rm -f "$TMP/ccat" "$TMP/chw" "$TMP/phases-chw"
+ccores=()
+for d in "$CORES"/*/real-compile "$CORES"/*/real-compile-nodwarf; do
+    [ -f "$d/core.gcore" ] && [ -f "$d/exe" ] && ccores+=("$d")
+done
+bins=(hw)
+[ -n "$BASE_HW" ] && bins+=(base)
+NEW_HW="$HW"
 cload0=$(cut -d' ' -f1-3 /proc/loadavg)
-for i in $(seq "$RUNS"); do
-    t0=$(now); /usr/bin/time -f "%U %S" -o "$TMP/time" cat "$COMPILE/core.gcore" > /dev/null; t1=$(now)
-    read -r u s < <(tail -n 1 "$TMP/time")
-    echo "$(sub "$t0" "$t1") $(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }') 0 0 0 0" >> "$TMP/ccat"
-    run_hw chw "$TMP/out.json" histogram "$COMPILE/core.gcore" --exe "$COMPILE/exe" --json
-    phases chw
-    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r and sum(x['bytes'] for x in r) > 0 else 1)" "$TMP/out.json" \
-        || die "round $i: the compiler core's histogram is empty"
+for d in "${ccores[@]}"; do
+    key=$(echo "$d" | sed "s|^$CORES/||; s|/|_|g")
+    cat "$d/core.gcore" > /dev/null
+    for i in $(seq "$RUNS"); do
+        t0=$(now); /usr/bin/time -f "%U %S" -o "$TMP/time" cat "$d/core.gcore" > /dev/null; t1=$(now)
+        read -r u s < <(tail -n 1 "$TMP/time")
+        echo "$(sub "$t0" "$t1") $(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }') 0 0 0 0" >> "$TMP/c-$key-cat"
+        for b in "${bins[@]}"; do
+            HW="$NEW_HW"; [ "$b" = base ] && HW="$BASE_HW"
+            run_hw "c-$key-$b" "$TMP/out-$b.json" histogram "$d/core.gcore" --exe "$d/exe" --json
+            phases "c-$key-$b"
+            python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r and sum(x['bytes'] for x in r) > 0 else 1)" "$TMP/out-$b.json" \
+                || die "round $i: the histogram of $d is empty"
+        done
+        HW="$NEW_HW"
+        if [ -n "$BASE_HW" ] && ! cmp -s "$TMP/out-hw.json" "$TMP/out-base.json"; then
+            echo "bench.sh: note: $d: the histogram differs from the baseline's" >&2
+        fi
+    done
+    cp "$TMP/out-hw.json" "$TMP/c-$key.json"
+    echo "$key $d" >> "$TMP/ccores"
 done
 cload1=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$TMP" "$RUNS" "$(stat -c %s "$COMPILE/core.gcore")" "$cload0" "$cload1" "$TMP/out.json" <<'EOF'
+[ "${#ccores[@]}" -gt 0 ] && python3 - "$TMP" "$RUNS" "$cload0" "$cload1" "${BASE_REV:-}" <<'EOF'
 import collections, json, os, statistics, sys
-tmp, runs, fsize, load0, load1, out = sys.argv[1:]
-rows = {k: [list(map(float, l.split())) for l in open(f"{tmp}/{k}")] for k in ["ccat", "chw"]}
-med = lambda k, i: statistics.median(r[i] for r in rows[k])
-h = json.load(open(out))
-print(f"compiler core: Go 1.26.6 compile (cmd/compile/internal/ssa), {int(fsize) / 1e9:.2f} GB file, "
-      f"{sum(r['count'] for r in h)} live objects, {sum(r['bytes'] for r in h) / 1e6:.0f} MB live; "
-      f"{runs} rounds, warm page cache; load avg {load0} -> {load1} on {os.cpu_count()} CPUs")
-print(f"{'':16}{'wall med':>9}{'wall min':>9}{'cpu med':>8}{'peak RSS':>10}{'x cat':>7}{'cpu x cat':>10}")
-cat_w, cat_c = med("ccat", 0), med("ccat", 1)
-print(f"{'cat (baseline)':16}{cat_w:8.3f}s{min(r[0] for r in rows['ccat']):8.3f}s{cat_c:7.2f}s")
-wall, peak = med("chw", 0), max(max(r[2], r[3]) for r in rows["chw"])
-ok = wall < 1.5 and peak * 1024 < 500e6
-print(f"{'heapwise mmap':16}{wall:8.3f}s{min(r[0] for r in rows['chw']):8.3f}s{med('chw', 1):7.2f}s{peak / 1024:>8.0f} MB"
-      f"{wall / cat_w:7.2f}{med('chw', 1) / max(cat_c, 1e-9):10.2f}  target (1.5 s, 500 MB) " + ("met" if ok else "NOT met"))
-ph = collections.defaultdict(list)
-for l in open(f"{tmp}/phases-chw"):
-    name, secs = l.rstrip("\n").split("\t")
-    ph[name].append(float(secs))
-print("phases (median s): " + ", ".join(f"{k} {statistics.median(v):.2f}" for k, v in ph.items()))
+tmp, runs, load0, load1, base_rev = sys.argv[1:]
+print(f"compiler cores: {runs} rounds each, warm page cache; load avg {load0} -> {load1} on {os.cpu_count()} CPUs"
+      + (f"; baseline = {base_rev}" if base_rev else ""))
+print(f"  {'':32}{'wall med':>9}{'wall min':>9}{'cpu med':>8}{'peak RSS':>10}{'x cat':>7}{'cpu x cat':>10}")
+for line in open(f"{tmp}/ccores"):
+    key, d = line.split()
+    h = json.load(open(f"{tmp}/c-{key}.json"))
+    print(f"{key}: {os.path.getsize(d + '/core.gcore') / 1e9:.2f} GB file, {sum(r['count'] for r in h)} live objects, "
+          f"{sum(r['bytes'] for r in h) / 1e6:.0f} MB live")
+    rows = lambda k: [list(map(float, l.split())) for l in open(f"{tmp}/c-{key}-{k}")]
+    cat = rows("cat")
+    cat_w, cat_c = statistics.median(r[0] for r in cat), statistics.median(r[1] for r in cat)
+    print(f"  {'cat (baseline)':32}{cat_w:8.3f}s{min(r[0] for r in cat):8.3f}s{cat_c:7.2f}s")
+    for k, name in [("hw", "heapwise histogram"), ("base", f"baseline {base_rev}")]:
+        if not os.path.exists(f"{tmp}/c-{key}-{k}"):
+            continue
+        r = rows(k)
+        wall, cpu = statistics.median(x[0] for x in r), statistics.median(x[1] for x in r)
+        peak = max(max(x[2], x[3]) for x in r)
+        ok = wall < 1.5 and peak * 1024 < 500e6
+        print(f"  {name[:32]:32}{wall:8.3f}s{min(x[0] for x in r):8.3f}s{cpu:7.2f}s{peak / 1024:>8.0f} MB"
+              f"{wall / cat_w:7.2f}{cpu / max(cat_c, 1e-9):10.2f}  target (1.5 s, 500 MB) " + ("met" if ok else "NOT met"))
+        ph = collections.defaultdict(list)
+        if os.path.exists(f"{tmp}/phases-c-{key}-{k}"):
+            for l in open(f"{tmp}/phases-c-{key}-{k}"):
+                name_, secs = l.rstrip("\n").split("\t")
+                ph[name_].append(float(secs))
+        if ph:
+            print("    phases (median s wall): " + ", ".join(f"{p} {statistics.median(v):.2f}" for p, v in ph.items()))
 EOF
 
 [ "$context" = 1 ] || exit 0

@@ -475,16 +475,9 @@ fn run(cli: Cli) -> Result<(), String> {
     if let Command::Records(_) = command {
         return print_records(&*core.src, opts.json);
     }
-    let (t0, mut phase, mut phase_start) = (std::time::Instant::now(), String::new(), 0.0f64);
+    let mut clock = PhaseClock::new(stats);
     let mut progress = |p: &str, _f: f64| {
-        if stats && p != phase {
-            let now = t0.elapsed().as_secs_f64();
-            if !phase.is_empty() {
-                eprintln!("stats: phase {phase}: {:.2} s", now - phase_start);
-            }
-            phase = p.to_string();
-            phase_start = now;
-        }
+        clock.enter(p);
         true
     };
     let analysis = if heapwise_core::formats::heapdump::looks_like_heapdump(&*core.src) {
@@ -712,9 +705,59 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Records(_) => unreachable!("handled before the analysis"),
     }
+    clock.enter("");
+    if stats {
+        let st = analysis.stats();
+        for p in &st.background_phases {
+            eprintln!("stats: phase {} (second thread, beside naming): {:.2} s wall", p.name, p.wall_seconds);
+        }
+        for s in &st.structures {
+            eprintln!("stats: bytes {}: {:.1} MiB", s.name, s.bytes as f64 / (1u64 << 20) as f64);
+        }
+    }
     print_stats(core.cache.as_deref());
     drop(analysis);
     Ok(())
+}
+
+/// HEAPWISE_STATS=1: prints each phase's wall time and the process's CPU time in it
+/// (all threads: a phase that runs beside a second thread counts both) when the next begins.
+struct PhaseClock {
+    on: bool,
+    t0: std::time::Instant,
+    phase: String,
+    start: (f64, f64),
+}
+
+impl PhaseClock {
+    fn new(on: bool) -> PhaseClock {
+        PhaseClock { on, t0: std::time::Instant::now(), phase: String::new(), start: (0.0, process_cpu_seconds()) }
+    }
+
+    /// Ends the current phase (printing it) and starts `p`; `""` only ends it.
+    fn enter(&mut self, p: &str) {
+        if !self.on || p == self.phase {
+            return;
+        }
+        let now = (self.t0.elapsed().as_secs_f64(), process_cpu_seconds());
+        if !self.phase.is_empty() {
+            let name = if self.phase == "done" { "query and output" } else { &self.phase };
+            eprintln!("stats: phase {name}: {:.2} s wall, {:.2} s cpu", now.0 - self.start.0, now.1 - self.start.1);
+        }
+        self.phase = p.to_string();
+        self.start = now;
+    }
+}
+
+/// User plus system CPU time of this process so far (Linux `/proc/self/stat`, in clock
+/// ticks of 1/100 s); 0 elsewhere.
+fn process_cpu_seconds() -> f64 {
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // Fields after the parenthesized command name: state is field 3, utime 14, stime 15.
+    let Some((_, rest)) = s.rsplit_once(')') else { return 0.0 };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
 }
 
 fn print_histogram(rows: &[HistogramRow]) {

@@ -25,7 +25,9 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, f64) -> bool;
 pub struct Analysis {
     pub(crate) image: Image,
     pub(crate) heap: Heap,
-    pub(crate) graph: Graph,
+    /// The object graph: built by the pipeline, or on first use after the pipeline marked
+    /// without storing it ([`Analysis::graph`]).
+    pub(crate) graph: OnceCell<Graph>,
     pub(crate) roots: Vec<Root>,
     pub(crate) reach: Reachability,
     pub(crate) typing: Typing,
@@ -40,6 +42,8 @@ pub struct Analysis {
     pub(crate) runtime_heap_marked: Option<u64>,
     /// [`Overview::runtime_heap_alloc`], set by the heap-dump loader.
     pub(crate) runtime_heap_alloc: Option<u64>,
+    /// Phases run on a second thread ([`AnalysisStats::background_phases`]).
+    pub(crate) background: Vec<PhaseTime>,
 }
 
 /// Cap on the bytes and fields an object page shows.
@@ -84,16 +88,27 @@ impl Analysis {
         let Model { image, heap, roots, goroutines, seeds, hints, warnings, runtime_heap_marked, runtime_heap_alloc } = model;
         let rt = image.rt();
         let mut rtypes = RtypeCache::new(&rt);
-        let graph = Graph::build(&rt, &heap, &mut rtypes, &mut |f| progress("scanning objects", f))?;
-        if !progress("marking", 0.0) {
-            return Err(Error::Cancelled);
-        }
-        let reach = mark(&heap, &graph, &roots);
-        if !progress("naming types", 0.0) {
-            return Err(Error::Cancelled);
-        }
-        let untyped = crate::runtime::stripped::untyped_pointer_words(&rt, &goroutines);
-        let typing = assign_types(&rt, &heap, &mut rtypes, &seeds, &untyped, &hints);
+        // Naming reads neither the graph nor the marks: it may run beside marking.
+        let name = |rtypes: &mut RtypeCache| {
+            let untyped = crate::runtime::stripped::untyped_pointer_words(&rt, &goroutines);
+            assign_types(&rt, &heap, rtypes, &seeds, &untyped, &hints)
+        };
+        let mut background = Vec::new();
+        let (graph, reach, typing) = match Self::scan_beside_naming(&rt, &heap, &mut rtypes, &roots, &name, &mut background, progress)? {
+            Some(done) => done,
+            None => {
+                let graph = Graph::build(&rt, &heap, &mut rtypes, &mut |f| progress("scanning objects", f))?;
+                if !progress("marking", 0.0) {
+                    return Err(Error::Cancelled);
+                }
+                let reach = mark(&heap, &graph, &roots);
+                if !progress("naming types", 0.0) {
+                    return Err(Error::Cancelled);
+                }
+                let typing = name(&mut rtypes);
+                (OnceCell::from(graph), reach, typing)
+            }
+        };
         progress("done", 1.0);
         Ok(Analysis {
             image,
@@ -111,7 +126,120 @@ impl Analysis {
             retained: OnceCell::new(),
             runtime_heap_marked,
             runtime_heap_alloc,
+            background,
         })
+    }
+
+    /// Native builds, with the heap's bytes in memory: the objects are marked on a second
+    /// thread while this one names them (naming reads no marks). Marking reads each
+    /// reached object's pointers from the scan input and stores no graph: the views that
+    /// need one build it on first use ([`Analysis::graph`]).
+    /// `None` when that cannot be done (a paged source, no second thread): the caller runs
+    /// the phases one after the other. The second thread's phase times go to `background`.
+    #[cfg(not(target_family = "wasm"))]
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn scan_beside_naming(
+        rt: &Rt<'_>,
+        heap: &Heap,
+        rtypes: &mut RtypeCache,
+        roots: &[Root],
+        name: &dyn Fn(&mut RtypeCache) -> Typing,
+        background: &mut Vec<PhaseTime>,
+        progress: Progress<'_>,
+    ) -> Result<Option<(OnceCell<Graph>, Reachability, Typing)>, Error> {
+        if std::thread::available_parallelism().map_or(true, |n| n.get() < 2) {
+            return Ok(None);
+        }
+        if !progress("scanning objects", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        let Some(input) = Graph::prepare(rt, heap, rtypes) else { return Ok(None) };
+        if !progress("naming types", 0.0) {
+            return Err(Error::Cancelled);
+        }
+        std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new().name("heapwise-scan".into()).spawn_scoped(scope, || {
+                let t0 = std::time::Instant::now();
+                let reach = crate::graph::marking::mark_from(heap, &input, roots);
+                drop(input);
+                (reach, [PhaseTime { name: "marking".to_string(), wall_seconds: t0.elapsed().as_secs_f64() }])
+            });
+            let Ok(worker) = worker else { return Ok(None) };
+            let typing = name(rtypes);
+            let (reach, times) = match worker.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            background.extend(times);
+            Ok(Some((OnceCell::new(), reach, typing)))
+        })
+    }
+
+    #[cfg(target_family = "wasm")]
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn scan_beside_naming(
+        _: &Rt<'_>,
+        _: &Heap,
+        _: &mut RtypeCache,
+        _: &[Root],
+        _: &dyn Fn(&mut RtypeCache) -> Typing,
+        _: &mut Vec<PhaseTime>,
+        _: Progress<'_>,
+    ) -> Result<Option<(OnceCell<Graph>, Reachability, Typing)>, Error> {
+        Ok(None)
+    }
+
+    /// What the analysis holds and the phases it ran on a second thread: figures for
+    /// `HEAPWISE_STATS=1`.
+    pub fn stats(&self) -> AnalysisStats {
+        let mut structures: Vec<StructureSize> = Vec::new();
+        let mut add = |name: &str, bytes: usize| structures.push(StructureSize { name: name.to_string(), bytes: bytes as u64 });
+        for (n, b) in self.heap.table_bytes() {
+            add(n, b);
+        }
+        if let Some(g) = self.graph.get() {
+            add("object graph (CSR)", g.bytes());
+        }
+        add("marking (live bits, BFS parents)", self.reach.live.len().div_ceil(8) + self.reach.parent.capacity() * 4);
+        add("slot types", self.typing.slot_type.capacity() * 4);
+        add(
+            "type table",
+            self.typing.entries.iter().map(|e| std::mem::size_of_val(e) + e.name.capacity()).sum::<usize>(),
+        );
+        let d = self.rt().dwarf;
+        let types: usize = d
+            .types
+            .iter()
+            .map(|t| {
+                std::mem::size_of_val(t)
+                    + t.name.capacity()
+                    + match &t.shape {
+                        Shape::Struct(f) => f.iter().map(|f| std::mem::size_of_val(f) + f.name.capacity()).sum(),
+                        _ => 0,
+                    }
+            })
+            .sum();
+        add("DWARF types (without indexes)", types);
+        let funcs: usize = d
+            .functions
+            .iter()
+            .map(|f| {
+                std::mem::size_of_val(f)
+                    + f.name.capacity()
+                    + f.locals.capacity() * 64
+                    + f.closure_vars.iter().map(|v| 40 + v.0.capacity()).sum::<usize>()
+                    + f.params.iter().map(|v| 32 + v.0.capacity()).sum::<usize>()
+            })
+            .sum();
+        add("DWARF functions (approximate)", funcs);
+        add("roots", self.roots.iter().map(|r| std::mem::size_of_val(r) + r.name.capacity()).sum());
+        if let Some(r) = self.reverse.get() {
+            add("reverse graph", r.bytes());
+        }
+        if let Some(l) = self.labels.get() {
+            add("type labels", l.capacity() * 4);
+        }
+        AnalysisStats { background_phases: self.background.clone(), structures }
     }
 
     /// Problems met while loading (a truncated core, unread structures, ...), in the
@@ -128,6 +256,17 @@ impl Analysis {
 
     pub fn rt(&self) -> Rt<'_> {
         self.image.rt()
+    }
+
+    /// The object graph, built on first use when the pipeline marked without it.
+    pub(crate) fn graph(&self) -> &Graph {
+        self.graph.get_or_init(|| {
+            let rt = self.rt();
+            let mut rtypes = self.rtypes.borrow_mut();
+            // The pipeline already marked this heap; what fails here (more than 4 billion
+            // pointers) leaves the views that need the graph without edges.
+            Graph::build(&rt, &self.heap, &mut rtypes, &mut |_| true).unwrap_or_else(|_| Graph::empty(self.heap.slot_count))
+        })
     }
 
     pub(crate) fn is_live(&self, s: SlotId) -> bool {
@@ -147,8 +286,11 @@ impl Analysis {
                 index.entry(n.clone()).or_insert(i as u32);
             }
             let mut out = vec![u32::MAX; self.heap.slot_count as usize];
+            // Label of each type-table entry, looked up once (not once per slot).
+            let entry_label: Vec<u32> = self.typing.entries.iter().map(|e| index[&e.name]).collect();
             let rt = self.rt();
             let mut rtypes = self.rtypes.borrow_mut();
+            let mut words = Vec::new();
             for span in &self.heap.spans {
                 let mut shape_cache: HashMap<Vec<u64>, u32> = HashMap::new();
                 for k in 0..span.nelems {
@@ -156,13 +298,17 @@ impl Analysis {
                     if !self.heap.allocated.get(slot as usize) {
                         continue;
                     }
-                    if let Some(e) = self.typing.of(slot) {
-                        out[slot as usize] = index[&e.name];
+                    if let Some(&e) = entry_label.get(self.typing.slot_type[slot as usize] as usize) {
+                        out[slot as usize] = e;
                         continue;
                     }
-                    let mut words = Vec::new();
+                    words.clear();
                     if span.layout != PtrLayout::NoScan {
                         self.heap.for_each_pointer_word(&rt, &mut rtypes, span, k, None, |o| words.push(o / 8));
+                    }
+                    if let Some(&id) = shape_cache.get(&words) {
+                        out[slot as usize] = id;
+                        continue;
                     }
                     let id = *shape_cache.entry(words.clone()).or_insert_with(|| {
                         // (Objects one type fits by layout were named, as inferred, by typing.)
@@ -245,21 +391,25 @@ impl Analysis {
 
     fn histogram_of(&self, live: bool) -> Vec<HistogramRow> {
         let (labels, names) = self.labels();
-        let mut rows: HashMap<u32, (u64, u64)> = HashMap::new();
+        // (count, bytes) per label, indexed by label.
+        let mut rows: Vec<(u64, u64)> = vec![(0, 0); names.len()];
         for span in &self.heap.spans {
             for k in 0..span.nelems {
                 let s = span.first_slot + k;
                 if !self.heap.allocated.get(s as usize) || self.is_live(s) != live {
                     continue;
                 }
-                let r = rows.entry(labels[s as usize]).or_default();
-                r.0 += 1;
-                r.1 += span.elemsize;
+                if let Some(r) = rows.get_mut(labels[s as usize] as usize) {
+                    r.0 += 1;
+                    r.1 += span.elemsize;
+                }
             }
         }
         let mut out: Vec<HistogramRow> = rows
             .into_iter()
-            .map(|(l, (count, bytes))| HistogramRow { type_name: names[l as usize].clone(), count, bytes, retained: None, rounding_waste: None, padding: None })
+            .enumerate()
+            .filter(|(_, (count, _))| *count > 0)
+            .map(|(l, (count, bytes))| HistogramRow { type_name: names[l].clone(), count, bytes, retained: None, rounding_waste: None, padding: None })
             .collect();
         out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(b.count.cmp(&a.count)).then(a.type_name.cmp(&b.type_name)));
         out
@@ -337,7 +487,7 @@ impl Analysis {
     }
 
     pub(crate) fn reverse(&self) -> &Graph {
-        self.reverse.get_or_init(|| self.graph.reverse())
+        self.reverse.get_or_init(|| self.graph().reverse())
     }
 
     fn root_info(&self, r: &Root) -> RootInfo {
@@ -469,7 +619,7 @@ impl Analysis {
 
     /// The dominator tree and retained sizes, computed on first use.
     pub fn dom(&self) -> &crate::graph::retained::Retained {
-        self.retained.get_or_init(|| crate::graph::retained::Retained::build(&self.heap, &self.graph, &self.roots))
+        self.retained.get_or_init(|| crate::graph::retained::Retained::build(&self.heap, self.graph(), &self.roots))
     }
 
     fn dom_ref(&self, s: SlotId) -> DominatorRef {
@@ -647,7 +797,7 @@ impl Analysis {
                 Some((s, k))
             }
         };
-        let live = crate::graph::retained::mark_without(&self.heap, &self.graph, &self.roots, cut, if field.is_none() { Some(s) } else { None });
+        let live = crate::graph::retained::mark_without(&self.heap, self.graph(), &self.roots, cut, if field.is_none() { Some(s) } else { None });
         let (labels, names) = self.labels();
         let mut rows: HashMap<u32, (u64, u64)> = HashMap::new();
         let (mut objects, mut bytes) = (0, 0);

@@ -280,3 +280,26 @@ pub struct BreakdownEntry {
     pub name: String,
     pub bytes: u64,
 }
+
+/// Figures on the analysis itself (`HEAPWISE_STATS=1` in the CLI).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AnalysisStats {
+    /// Phases that ran on a second thread while naming ran on the caller's (native builds
+    /// reading a memory-resident core), with their wall time; empty when every phase ran
+    /// on the caller's thread, where the progress callback times them.
+    pub background_phases: Vec<PhaseTime>,
+    /// Bytes held by each large structure of the analysis.
+    pub structures: Vec<StructureSize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PhaseTime {
+    pub name: String,
+    pub wall_seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StructureSize {
+    pub name: String,
+    pub bytes: u64,
+}

@@ -3,8 +3,10 @@
 //! (iterative: chains millions of hops deep need no recursion). Each reached object keeps
 //! its BFS parent, so a shortest path from a root is a walk up the parent array.
 
+use std::borrow::Cow;
+
 use crate::bitset::BitSet;
-use crate::runtime::heap::{Heap, PtrLayout, SlotId};
+use crate::runtime::heap::{Heap, PtrLayout, SlotId, Span, TypeMasks};
 use crate::runtime::roots::Root;
 use crate::runtime::rt::Rt;
 use crate::runtime::types::RtypeCache;
@@ -20,6 +22,73 @@ pub struct Graph {
     /// several words point into the same object).
     pub offsets: Vec<u32>,
     pub edges: Vec<SlotId>,
+}
+
+/// What [`Graph::build_from`] reads, gathered where the process memory is: each span's
+/// bytes (`None` for spans without pointers) and the pointer masks of the types its
+/// objects' headers and `largeType`s name. Plain data, so the scan can run on another
+/// thread while this one names objects.
+pub struct ScanInput<'m> {
+    bytes: Vec<Option<Cow<'m, [u8]>>>,
+    masks: TypeMasks,
+}
+
+/// Bytes [`Graph::prepare`] may copy for spans that are not one borrowed slice (a heap
+/// dump's objects, a span over two core segments); past it the scan stays sequential.
+const MAX_COPIED_SCAN_BYTES: usize = 64 << 20;
+
+impl<'m> ScanInput<'m> {
+    /// Bytes this input copied (spans not borrowed from a memory-resident source).
+    pub fn copied_bytes(&self) -> usize {
+        self.bytes.iter().flatten().map(|b| if let Cow::Owned(v) = b { v.len() } else { 0 }).sum()
+    }
+}
+
+/// Bytes of a span a scan reads: a dump's spans are their objects only, a core's span
+/// holds its heap bits too.
+fn scan_len(span: &Span, page: u64) -> u64 {
+    match span.layout {
+        PtrLayout::Explicit { .. } => span.elemsize * span.nelems as u64,
+        _ => span.end(page) - span.base,
+    }
+}
+
+/// Appends the out-edges of every slot of `span` (one `offsets` entry per slot).
+/// `words(k, f)` calls `f` with the offset of each pointer word of object `k`, and
+/// `value(at)` reads the word at span offset `at`.
+#[inline]
+fn scan_span(
+    heap: &Heap,
+    span: &Span,
+    offsets: &mut Vec<u32>,
+    edges: &mut Vec<SlotId>,
+    mut words: impl FnMut(u32, &mut dyn FnMut(u64)),
+    value: impl Fn(u64) -> u64,
+) -> Result<(), Error> {
+    if span.layout == PtrLayout::NoScan {
+        offsets.extend(std::iter::repeat_n(edges.len() as u32, span.nelems as usize));
+        return Ok(());
+    }
+    for k in 0..span.nelems {
+        offsets.push(edges.len() as u32);
+        let slot = span.first_slot + k;
+        if !heap.allocated.get(slot as usize) {
+            continue;
+        }
+        let obj_off = k as u64 * span.elemsize;
+        words(k, &mut |off| {
+            let v = value(obj_off + off);
+            if v != 0 {
+                if let Some(t) = heap.find_uncached(v) {
+                    edges.push(t.slot);
+                }
+            }
+        });
+    }
+    if edges.len() >= (u32::MAX - 1) as usize {
+        return Err(Error::Unsupported("more than 4 billion pointers".into()));
+    }
+    Ok(())
 }
 
 impl Graph {
@@ -38,44 +107,84 @@ impl Graph {
                 return Err(Error::Cancelled);
             }
             if span.layout == PtrLayout::NoScan {
-                for _ in 0..span.nelems {
-                    offsets.push(edges.len() as u32);
-                }
+                scan_span(heap, span, &mut offsets, &mut edges, |_, _| {}, |_| 0)?;
                 continue;
             }
-            // A dump's spans are their objects only; a core's span holds its heap bits too.
-            let len = match span.layout {
-                PtrLayout::Explicit { .. } => span.elemsize * span.nelems as u64,
-                _ => span.end(page) - span.base,
-            };
-            let bytes = rt.mem.bytes(span.base, len as usize).ok();
+            let bytes = rt.mem.bytes(span.base, scan_len(span, page) as usize).ok();
             let bytes = bytes.as_deref();
-            for k in 0..span.nelems {
-                offsets.push(edges.len() as u32);
-                let slot = span.first_slot + k;
-                if !heap.allocated.get(slot as usize) {
-                    continue;
-                }
-                let obj_off = k as u64 * span.elemsize;
-                heap.for_each_pointer_word(rt, rtypes, span, k, bytes, |off| {
-                    let at = obj_off + off;
-                    let value = match bytes {
-                        Some(b) => crate::bytes::u64_at(b, at as usize).unwrap_or(0),
-                        None => rt.mem.u64(span.base + at).unwrap_or(0),
-                    };
-                    if value != 0 {
-                        if let Some(t) = heap.find(value) {
-                            edges.push(t.slot);
-                        }
-                    }
-                });
+            scan_span(
+                heap,
+                span,
+                &mut offsets,
+                &mut edges,
+                |k, f| heap.for_each_pointer_word(rt, rtypes, span, k, bytes, f),
+                |at| match bytes {
+                    Some(b) => crate::bytes::u64_at(b, at as usize).unwrap_or(0),
+                    None => rt.mem.u64(span.base + at).unwrap_or(0),
+                },
+            )?;
+        }
+        offsets.push(edges.len() as u32);
+        Ok(Graph { offsets, edges })
+    }
+
+    /// Gathers what [`Graph::build_from`] needs, on the thread that owns the process
+    /// memory: `None` when a span's bytes cannot be read whole, or would have to be copied
+    /// beyond [`MAX_COPIED_SCAN_BYTES`] (then [`Graph::build`] reads them as it goes).
+    pub fn prepare<'m>(rt: &Rt<'m>, heap: &Heap, rtypes: &mut RtypeCache) -> Option<ScanInput<'m>> {
+        let page = heap.params.page_size;
+        let mut bytes = Vec::with_capacity(heap.spans.len());
+        let mut masks = TypeMasks::default();
+        let mut copied = 0usize;
+        for span in &heap.spans {
+            if span.layout == PtrLayout::NoScan {
+                bytes.push(None);
+                continue;
             }
-            if edges.len() >= (u32::MAX - 1) as usize {
-                return Err(Error::Unsupported("more than 4 billion pointers".into()));
+            let b = rt.mem.bytes(span.base, scan_len(span, page) as usize).ok()?;
+            if let Cow::Owned(v) = &b {
+                copied = copied.saturating_add(v.len());
+                if copied > MAX_COPIED_SCAN_BYTES {
+                    return None;
+                }
+            }
+            heap.mask_types_of(span, &b, |t| {
+                masks.entry(t).or_insert_with(|| rtypes.get(rt, t).map(|i| (i.size, i.ptr_words.clone())));
+            });
+            bytes.push(Some(b));
+        }
+        Some(ScanInput { bytes, masks })
+    }
+
+    /// [`Graph::build`] from a [`ScanInput`]: the same graph, without the process memory.
+    pub fn build_from(heap: &Heap, input: &ScanInput<'_>) -> Result<Graph, Error> {
+        let mut offsets = Vec::with_capacity(heap.slot_count as usize + 1);
+        let mut edges: Vec<SlotId> = Vec::new();
+        for (span, bytes) in heap.spans.iter().zip(&input.bytes) {
+            match bytes.as_deref() {
+                Some(b) => scan_span(
+                    heap,
+                    span,
+                    &mut offsets,
+                    &mut edges,
+                    |k, f| heap.for_each_pointer_word_in(span, k, b, &input.masks, f),
+                    |at| crate::bytes::u64_at(b, at as usize).unwrap_or(0),
+                )?,
+                None => scan_span(heap, span, &mut offsets, &mut edges, |_, _| {}, |_| 0)?,
             }
         }
         offsets.push(edges.len() as u32);
         Ok(Graph { offsets, edges })
+    }
+
+    /// A graph of `slots` slots and no edges.
+    pub fn empty(slots: u32) -> Graph {
+        Graph { offsets: vec![0; slots as usize + 1], edges: Vec::new() }
+    }
+
+    /// Bytes of the adjacency arrays.
+    pub fn bytes(&self) -> usize {
+        (self.offsets.capacity() + self.edges.capacity()) * 4
     }
 
     #[inline]
@@ -117,20 +226,48 @@ pub struct Reachability {
 /// Marks everything reachable from `roots`. A [`crate::runtime::roots::RootKind::FinalizedObject`] root scans
 /// its object's referents without marking the object, as `gcScanFinalizer` does.
 pub fn mark(heap: &Heap, graph: &Graph, roots: &[Root]) -> Reachability {
+    bfs(heap, roots, |s, f| graph.out(s).iter().for_each(|&c| f(c)))
+}
+
+/// [`mark`] without a stored graph: each reached object's out-edges are read from `input`
+/// as [`Graph::build_from`] reads them, in the same order, so the live set and the BFS
+/// parents are the same; the analysis builds the graph itself only when a view needs it.
+pub fn mark_from(heap: &Heap, input: &ScanInput<'_>, roots: &[Root]) -> Reachability {
+    bfs(heap, roots, |s, f| {
+        if !heap.allocated.get(s as usize) {
+            return;
+        }
+        let i = heap.span_index_of_slot(s);
+        let (Some(span), Some(Some(b))) = (heap.spans.get(i), input.bytes.get(i)) else { return };
+        let k = s - span.first_slot;
+        let obj_off = k as u64 * span.elemsize;
+        heap.for_each_pointer_word_in(span, k, b, &input.masks, |off| {
+            let v = crate::bytes::u64_at(b, (obj_off + off) as usize).unwrap_or(0);
+            if v != 0 {
+                if let Some(t) = heap.find_uncached(v) {
+                    f(t.slot);
+                }
+            }
+        });
+    })
+}
+
+/// Breadth-first marking; `children(s, f)` calls `f` on each out-edge of `s` in order.
+fn bfs(heap: &Heap, roots: &[Root], mut children: impl FnMut(SlotId, &mut dyn FnMut(SlotId))) -> Reachability {
     let n = heap.slot_count as usize;
     let mut live = BitSet::new(n);
     let mut parent = vec![NO_PARENT; n];
     let mut queue: Vec<SlotId> = Vec::new();
     for (ri, r) in roots.iter().enumerate() {
-        let Some(t) = heap.find(r.value) else { continue };
+        let Some(t) = heap.find_uncached(r.value) else { continue };
         let tag = ROOT_FLAG | ri as u32;
         if r.scans_only() {
-            for &c in graph.out(t.slot) {
+            children(t.slot, &mut |c| {
                 if live.insert(c as usize) {
                     parent[c as usize] = tag;
                     queue.push(c);
                 }
-            }
+            });
         } else if live.insert(t.slot as usize) {
             parent[t.slot as usize] = tag;
             queue.push(t.slot);
@@ -140,12 +277,12 @@ pub fn mark(heap: &Heap, graph: &Graph, roots: &[Root]) -> Reachability {
     while head < queue.len() {
         let s = queue[head];
         head += 1;
-        for &c in graph.out(s) {
+        children(s, &mut |c| {
             if live.insert(c as usize) {
                 parent[c as usize] = s;
                 queue.push(c);
             }
-        }
+        });
     }
     Reachability { live, parent }
 }

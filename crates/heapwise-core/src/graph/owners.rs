@@ -119,7 +119,7 @@ impl Analysis {
             let Some(t) = self.root_target(r) else { continue };
             let d = if Self::scan_only(r) {
                 // The finalized object's referents are roots: the nearest one that reaches s.
-                self.graph.out(t).iter().filter_map(|c| dist.get(c)).min().copied()
+                self.graph().out(t).iter().filter_map(|c| dist.get(c)).min().copied()
             } else {
                 dist.get(&t).copied()
             };
@@ -185,7 +185,7 @@ impl Analysis {
         for r in &self.roots {
             let Some(t) = self.root_target(r) else { continue };
             let targets: Vec<SlotId> =
-                if Self::scan_only(r) { self.graph.out(t).iter().copied().filter(|c| in_set.contains(c)).collect() } else { vec![t] };
+                if Self::scan_only(r) { self.graph().out(t).iter().copied().filter(|c| in_set.contains(c)).collect() } else { vec![t] };
             for t in targets {
                 if !in_set.contains(&t) {
                     continue;

@@ -6,10 +6,11 @@
 //! bits, experiment in Go 1.25, default in 1.26). Handles Go 1.24 to 1.27.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use crate::bitset::BitSet;
 use crate::runtime::rt::Rt;
-use crate::runtime::types::{RtypeCache, RtypeInfo};
+use crate::runtime::types::RtypeCache;
 use crate::Error;
 
 /// Dense id of an object slot: spans' slots numbered in address order.
@@ -153,6 +154,53 @@ pub struct Heap {
     /// Pointer words of [`PtrLayout::Explicit`] spans (empty for cores).
     pub explicit: ExplicitPtrs,
     page_table: PageTable,
+    slot_index: SlotIndex,
+    /// Span of the last [`Heap::find`] or [`Heap::span_of_slot`]: naming asks for the span
+    /// of the slot it has just found. Relaxed atomic, so that the heap stays `Sync`.
+    last_span: AtomicU32,
+}
+
+/// Slot → span index: for each block of [`SLOT_BLOCK`] slots, the span holding the block's
+/// first slot. Every span has at least one slot, so the span of any slot of a block is at
+/// most `SLOT_BLOCK` spans further on.
+struct SlotIndex {
+    first_span: Vec<u32>,
+}
+
+const SLOT_BLOCK_SHIFT: u32 = 4;
+const SLOT_BLOCK: u32 = 1 << SLOT_BLOCK_SHIFT;
+
+impl SlotIndex {
+    fn build(spans: &[Span], slot_count: u32) -> SlotIndex {
+        let mut first_span = Vec::with_capacity((slot_count >> SLOT_BLOCK_SHIFT) as usize + 1);
+        let mut i = 0usize;
+        let mut slot = 0u32;
+        while slot < slot_count {
+            while i + 1 < spans.len() && spans[i + 1].first_slot <= slot {
+                i += 1;
+            }
+            first_span.push(i as u32);
+            let Some(next) = slot.checked_add(SLOT_BLOCK) else { break };
+            slot = next;
+        }
+        SlotIndex { first_span }
+    }
+
+    /// Index of the span holding `slot`, as `spans.partition_point(|s| s.first_slot <= slot) - 1`.
+    #[inline]
+    fn span(&self, spans: &[Span], slot: SlotId) -> usize {
+        let b = (slot >> SLOT_BLOCK_SHIFT) as usize;
+        let (lo, hi) = match self.first_span.get(b) {
+            Some(&lo) => (lo as usize, self.first_span.get(b + 1).map_or(spans.len(), |&h| h as usize + 1)),
+            None => (0, spans.len()),
+        };
+        let hi = hi.min(spans.len());
+        lo + spans[lo..hi].partition_point(|s| s.first_slot <= slot) - 1
+    }
+
+    fn bytes(&self) -> usize {
+        self.first_span.capacity() * 4
+    }
 }
 
 /// Page → span index, in blocks of [`BLOCK_PAGES`] pages (like the runtime's
@@ -501,16 +549,28 @@ impl Heap {
                 }
             }
         }
-        let page_table = PageTable::build(&sorted, params.page_size);
-        Ok(Heap { params, spans: sorted, allocated, slot_count, other_span_bytes, warnings, explicit: ExplicitPtrs::default(), page_table })
+        Ok(Heap::assemble(params, sorted, allocated, slot_count, other_span_bytes, warnings, ExplicitPtrs::default()))
     }
 
     /// A heap from spans built elsewhere (a heap dump's objects): `spans` sorted by base,
     /// not sharing pages, slots numbered in order.
     pub fn from_parts(params: HeapParams, spans: Vec<Span>, allocated: BitSet, explicit: ExplicitPtrs, warnings: Vec<String>) -> Heap {
         let slot_count = spans.last().map(|s| s.first_slot + s.nelems).unwrap_or(0);
+        Heap::assemble(params, spans, allocated, slot_count, HashMap::new(), warnings, explicit)
+    }
+
+    fn assemble(
+        params: HeapParams,
+        spans: Vec<Span>,
+        allocated: BitSet,
+        slot_count: u32,
+        other_span_bytes: HashMap<String, u64>,
+        warnings: Vec<String>,
+        explicit: ExplicitPtrs,
+    ) -> Heap {
         let page_table = PageTable::build(&spans, params.page_size);
-        Heap { params, spans, allocated, slot_count, other_span_bytes: HashMap::new(), warnings, explicit, page_table }
+        let slot_index = SlotIndex::build(&spans, slot_count);
+        Heap { params, spans, allocated, slot_count, other_span_bytes, warnings, explicit, page_table, slot_index, last_span: AtomicU32::new(0) }
     }
 
     /// The span containing `addr`.
@@ -530,17 +590,57 @@ impl Heap {
     /// The allocated object `addr` points into.
     #[inline]
     pub fn find(&self, addr: u64) -> Option<Target> {
-        let s = &self.spans[self.span_index(addr)?];
+        let i = self.span_index(addr)?;
+        let t = self.target_in(i, addr)?;
+        self.last_span.store(i as u32, Relaxed);
+        Some(t)
+    }
+
+    /// [`Heap::find`] without touching the last-span cache (for scans on other threads).
+    #[inline]
+    pub fn find_uncached(&self, addr: u64) -> Option<Target> {
+        self.target_in(self.span_index(addr)?, addr)
+    }
+
+    #[inline]
+    fn target_in(&self, i: usize, addr: u64) -> Option<Target> {
+        let s = &self.spans[i];
         let off = addr - s.base;
-        let k = off / s.elemsize;
+        // One-object spans need no division.
+        let k = if s.nelems == 1 { 0 } else { off / s.elemsize };
         let slot = s.first_slot + k as u32;
         self.allocated.get(slot as usize).then_some(Target { slot, offset: off - k * s.elemsize })
     }
 
     /// The span holding `slot`.
+    #[inline]
     pub fn span_of_slot(&self, slot: SlotId) -> &Span {
-        let i = self.spans.partition_point(|s| s.first_slot <= slot) - 1;
+        let c = self.last_span.load(Relaxed) as usize;
+        if let Some(s) = self.spans.get(c) {
+            if slot.wrapping_sub(s.first_slot) < s.nelems {
+                return s;
+            }
+        }
+        let i = self.slot_index.span(&self.spans, slot);
+        self.last_span.store(i as u32, Relaxed);
         &self.spans[i]
+    }
+
+    /// Index of the span holding `slot`, without the last-span cache (for other threads).
+    #[inline]
+    pub fn span_index_of_slot(&self, slot: SlotId) -> usize {
+        self.slot_index.span(&self.spans, slot)
+    }
+
+    /// Bytes held by the heap's own tables: (what, bytes).
+    pub fn table_bytes(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("heap spans", self.spans.capacity() * std::mem::size_of::<Span>()),
+            ("heap allocated bits", self.allocated.len().div_ceil(8)),
+            ("heap page table", (self.page_table.top.capacity() + self.page_table.pages.capacity()) * 4),
+            ("heap slot index", self.slot_index.bytes()),
+            ("heap explicit pointers", (self.explicit.starts.capacity() + self.explicit.words.capacity()) * 4),
+        ]
     }
 
     pub fn slot_addr(&self, slot: SlotId) -> u64 {
@@ -557,6 +657,78 @@ impl Heap {
         span: &Span,
         index: u32,
         span_bytes: Option<&[u8]>,
+        f: impl FnMut(u64),
+    ) {
+        let obj_off = index as u64 * span.elemsize;
+        self.pointer_words(
+            span,
+            index,
+            |i| match span_bytes {
+                Some(b) => b.get(i as usize).copied().unwrap_or(0),
+                None => rt.mem.u8(span.base.wrapping_add(i)).unwrap_or(0),
+            },
+            || match span_bytes {
+                Some(b) => crate::bytes::u64_at(b, obj_off as usize).unwrap_or(0),
+                None => rt.mem.u64(span.base.wrapping_add(obj_off)).unwrap_or(0),
+            },
+            |rtype, tile| {
+                if let Some(info) = rtypes.get(rt, rtype) {
+                    tile(info.size, &info.ptr_words);
+                }
+            },
+            f,
+        );
+    }
+
+    /// [`Heap::for_each_pointer_word`] over the span's own bytes, with type masks looked up
+    /// in `masks` (type address → size and pointer words) instead of decoded: what a scan
+    /// on a thread without the process memory uses.
+    pub fn for_each_pointer_word_in(&self, span: &Span, index: u32, span_bytes: &[u8], masks: &TypeMasks, f: impl FnMut(u64)) {
+        let obj_off = index as u64 * span.elemsize;
+        self.pointer_words(
+            span,
+            index,
+            |i| span_bytes.get(i as usize).copied().unwrap_or(0),
+            || crate::bytes::u64_at(span_bytes, obj_off as usize).unwrap_or(0),
+            |rtype, tile| {
+                if let Some(Some((size, words))) = masks.get(&rtype) {
+                    tile(*size, words);
+                }
+            },
+            f,
+        );
+    }
+
+    /// The type words a scan of `span` needs masks for: its `largeType`, or the malloc
+    /// header of each allocated object (read from `span_bytes`).
+    pub fn mask_types_of(&self, span: &Span, span_bytes: &[u8], mut f: impl FnMut(u64)) {
+        match span.layout {
+            PtrLayout::Large { rtype } if rtype != 0 => f(rtype),
+            PtrLayout::Header => {
+                for k in 0..span.nelems {
+                    if self.allocated.get((span.first_slot + k) as usize) {
+                        let w = crate::bytes::u64_at(span_bytes, (k as u64 * span.elemsize) as usize).unwrap_or(0);
+                        if w != 0 {
+                            f(w);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The one walk of an object's pointer words. `byte(i)` is the span's byte at offset
+    /// `i`, `header()` the object's first word, `mask(rtype, tile)` calls `tile(size,
+    /// words)` with a type's pointer mask when it is known.
+    #[inline]
+    fn pointer_words(
+        &self,
+        span: &Span,
+        index: u32,
+        byte: impl Fn(u64) -> u8,
+        header: impl FnOnce() -> u64,
+        mask: impl FnOnce(u64, &mut dyn FnMut(u64, &[u64])),
         mut f: impl FnMut(u64),
     ) {
         let obj_off = index as u64 * span.elemsize;
@@ -565,17 +737,11 @@ impl Heap {
             PtrLayout::InSpanBits { bitmap } => {
                 let words = span.elemsize / 8;
                 let first_word = obj_off / 8;
-                let bm_off = bitmap - span.base;
-                let read_byte = |i: u64| -> u8 {
-                    match span_bytes {
-                        Some(b) => b.get((bm_off + i) as usize).copied().unwrap_or(0),
-                        None => rt.mem.u8(bitmap.wrapping_add(i)).unwrap_or(0),
-                    }
-                };
+                let bm_off = bitmap.wrapping_sub(span.base);
                 let mut w = 0;
                 while w < words {
                     let bit = first_word + w;
-                    let byte = read_byte(bit / 8);
+                    let byte = byte(bm_off.wrapping_add(bit / 8));
                     if byte == 0 && bit % 8 == 0 && words - w >= 8 {
                         w += 8;
                         continue;
@@ -587,25 +753,18 @@ impl Heap {
                 }
             }
             PtrLayout::Header => {
-                let header = match span_bytes {
-                    Some(b) => crate::bytes::u64_at(b, obj_off as usize).unwrap_or(0),
-                    None => rt.mem.u64(span.base.wrapping_add(obj_off)).unwrap_or(0),
-                };
-                if header == 0 {
+                let h = header();
+                if h == 0 {
                     return;
                 }
-                if let Some(info) = rtypes.get(rt, header) {
-                    let hs = self.params.malloc_header_size;
-                    tile_mask(&info, hs, span.elemsize, &mut f);
-                }
+                let hs = self.params.malloc_header_size;
+                mask(h, &mut |size, words| tile_mask(size, words, hs, span.elemsize, &mut f));
             }
             PtrLayout::Large { rtype } => {
                 if rtype == 0 {
                     return;
                 }
-                if let Some(info) = rtypes.get(rt, rtype) {
-                    tile_mask(&info, 0, span.elemsize, &mut f);
-                }
+                mask(rtype, &mut |size, words| tile_mask(size, words, 0, span.elemsize, &mut f));
             }
             PtrLayout::Explicit { .. } => {
                 for &w in self.explicit.words_of(span.first_slot + index) {
@@ -616,21 +775,25 @@ impl Heap {
     }
 }
 
+/// Type address → (size, pointer word indices), `None` for a descriptor that cannot be
+/// read: the masks a scan without the process memory uses.
+pub type TypeMasks = crate::fasthash::FastMap<u64, Option<(u64, Vec<u64>)>>;
+
 /// Repeats a type's pointer mask every `Size_` bytes from `start` to `limit`, as
 /// `typePointers.next` does: an object may be an array of its header type.
-fn tile_mask(info: &RtypeInfo, start: u64, limit: u64, f: &mut impl FnMut(u64)) {
-    if info.ptr_words.is_empty() || info.size == 0 {
+fn tile_mask(size: u64, ptr_words: &[u64], start: u64, limit: u64, f: &mut impl FnMut(u64)) {
+    if ptr_words.is_empty() || size == 0 {
         return;
     }
     let mut elem = start;
     while elem < limit {
-        for &w in &info.ptr_words {
+        for &w in ptr_words {
             let Some(off) = w.checked_mul(8).and_then(|o| o.checked_add(elem)).filter(|o| o.checked_add(8).is_some_and(|e| e <= limit)) else {
                 return;
             };
             f(off);
         }
-        let Some(next) = elem.checked_add(info.size) else { return };
+        let Some(next) = elem.checked_add(size) else { return };
         elem = next;
     }
 }
