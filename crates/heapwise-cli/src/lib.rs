@@ -1,0 +1,4 @@
+//! The library part of heapwise-cli: what the `heapwise` binary and its integration tests
+//! share.
+
+pub mod files;
