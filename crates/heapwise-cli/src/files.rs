@@ -13,6 +13,7 @@ pub struct MappedFile(memmap2::Mmap);
 
 impl MappedFile {
     /// Maps all of `file`.
+    #[allow(unsafe_code)]
     pub fn map(file: &File) -> std::io::Result<MappedFile> {
         // SAFETY: the file is opened read-only; heapwise assumes nobody truncates it while reading.
         unsafe { memmap2::Mmap::map(file) }.map(MappedFile)

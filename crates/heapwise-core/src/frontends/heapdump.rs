@@ -789,7 +789,8 @@ mod tests {
         assert_eq!(p.root.name, "data+0x0");
         assert_eq!(p.hops.len(), 2);
         let p = a.path(base + 0x2000).unwrap();
-        assert_eq!(p.root.name, "goroutine 1 main.main");
+        // Named as a core's stack roots are: goroutine, function, slot.
+        assert_eq!(p.root.name, "goroutine 1 main.main local+0x8");
         let gs = a.goroutines();
         assert_eq!(gs[0].frames[0].function, "main.main");
         assert_eq!(gs[0].frames[0].locals.len(), 1);

@@ -85,7 +85,7 @@ impl StackSeeds {
 }
 
 /// The root of a live stack slot of goroutine `goroutine`.
-pub(crate) fn stack_root(goroutine: u64, name: String, slot: &StackSlot) -> Root {
+fn stack_root(goroutine: u64, name: String, slot: &StackSlot) -> Root {
     Root { kind: RootKind::Stack, name, slot_addr: Some(slot.addr), value: slot.value, pointee_type: None, goroutine: Some(goroutine) }
 }
 
