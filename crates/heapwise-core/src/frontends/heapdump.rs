@@ -646,9 +646,10 @@ pub fn model(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress
                 if value == 0 || heap.find(value).is_none() {
                     continue;
                 }
-                // The callee's argument, or this frame's own word.
+                // The callee's argument (the record before is the callee's), or this
+                // frame's own word.
                 let owner = match i.checked_sub(1) {
-                    Some(c) if args[c].0 <= addr && addr < args[c].1 => c,
+                    Some(c) if dg.frames[c].sp == fr.child_sp && args[c].0 <= addr && addr < args[c].1 => c,
                     _ => i,
                 };
                 let slot = match &namers[owner] {
