@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use heapwise_core::analysis::is_real_type_name;
-use heapwise_core::source::{ByteSource, SourceError};
+use heapwise_cli::files::MappedFile;
+use heapwise_core::source::ByteSource;
 use heapwise_core::Analysis;
 use serde_json::Value;
 
@@ -40,24 +41,9 @@ const NAMED_WITHOUT_DWARF_FLOOR: f64 = 0.80;
 /// Types whose largest object must have a root path.
 const PATH_TYPES: usize = 10;
 
-struct Mapped(memmap2::Mmap);
-
-impl ByteSource for Mapped {
-    fn size(&self) -> u64 {
-        self.0.len() as u64
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
-        (&self.0[..]).read_at(offset, buf)
-    }
-    fn as_slice(&self) -> Option<&[u8]> {
-        Some(&self.0)
-    }
-}
-
 fn map(path: &Path) -> Rc<dyn ByteSource> {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
-    // SAFETY: read-only mapping of a corpus file nobody writes while the tests run.
-    Rc::new(Mapped(unsafe { memmap2::Mmap::map(&f) }.unwrap_or_else(|e| panic!("map {}: {e}", path.display()))))
+    Rc::new(MappedFile::map(&f).unwrap_or_else(|e| panic!("map {}: {e}", path.display())))
 }
 
 /// The core directory of one case, or None (skip) when it was not made.

@@ -2,8 +2,6 @@
 //! analysis API. Arguments are parsed with clap; `heapwise --help` lists every command and
 //! option (README.md's CLI table lists the same).
 
-mod pread;
-
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,11 +10,11 @@ use std::rc::Rc;
 use clap::error::{ContextKind, ErrorKind};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use heapwise_core::report::*;
-use heapwise_core::source::{ByteSource, SourceError};
+use heapwise_core::source::ByteSource;
 use heapwise_core::Analysis;
 use heapwise_sources::{CacheConfig, PageCache, SparsePages};
 
-use pread::PreadFile;
+use heapwise_cli::files::{MappedFile, PreadFile};
 
 /// heapwise: what holds the memory of a Go process, from its core file or heap dump.
 ///
@@ -292,21 +290,6 @@ fn parse_error(e: &clap::Error, argv: &[std::ffi::OsString]) -> String {
     }
 }
 
-/// A memory-mapped file.
-struct MappedFile(memmap2::Mmap);
-
-impl ByteSource for MappedFile {
-    fn size(&self) -> u64 {
-        self.0.len() as u64
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
-        (&self.0[..]).read_at(offset, buf)
-    }
-    fn as_slice(&self) -> Option<&[u8]> {
-        Some(&self.0)
-    }
-}
-
 fn map_file(path: &Path, what: &str) -> Result<Rc<dyn ByteSource>, String> {
     let p = path.display();
     let f = std::fs::File::open(path).map_err(|e| format!("cannot open {what} {p}: {e}"))?;
@@ -314,9 +297,8 @@ fn map_file(path: &Path, what: &str) -> Result<Rc<dyn ByteSource>, String> {
     if len == 0 {
         return Err(format!("{what} {p} is empty"));
     }
-    // SAFETY: the file is opened read-only; heapwise assumes nobody truncates it while reading.
-    let m = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| format!("cannot map {what} {p}: {e}"))?;
-    Ok(Rc::new(MappedFile(m)))
+    let m = MappedFile::map(&f).map_err(|e| format!("cannot map {what} {p}: {e}"))?;
+    Ok(Rc::new(m))
 }
 
 /// Capacity of the core's page cache in `--no-mmap` mode (64 KiB pages, 8 ways). On the

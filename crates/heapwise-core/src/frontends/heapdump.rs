@@ -27,7 +27,6 @@
 //!   name themselves through their `*abi.Type`, globals are named and typed by DWARF and
 //!   types propagate from them and from stack variables as for cores.
 
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use crate::analysis::{Analysis, Progress};
@@ -37,13 +36,14 @@ use crate::formats::elfcore::Arch;
 use crate::formats::exe::{parse_go_version, Executable};
 use crate::formats::heapdump::{Contents, DumpError, FinalizerRec, FrameRec, GoroutineRec, Params, Reader, Record};
 use crate::model::{Image, Model};
-use crate::runtime::goroutines::{live_local_seeds, stack_root, untyped_slot};
+use crate::runtime::goroutines::StackSeeds;
 use crate::runtime::heap::{ExplicitPtrs, Heap, HeapParams, PtrLayout, Span};
 use crate::runtime::memory::Memory;
 use crate::runtime::process::{MAX_GO, MIN_GO};
 use crate::runtime::roots::{finalized_object_root, special_label, Root, RootKind};
 use crate::runtime::seeds::{SpecialTypeHints, TypeSeed};
-use crate::runtime::stacks::{status_name, status_names, Frame, Goroutine};
+use crate::formats::pclntab::ARGS_SIZE_UNKNOWN;
+use crate::runtime::stacks::{min_frame_size, status_name, status_names, Frame, Goroutine, SlotNamer, StackSlot};
 use crate::source::ByteSource;
 use crate::Error;
 
@@ -597,54 +597,78 @@ pub fn model(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress
             roots.push(Root { kind: RootKind::Other, name: d.clone(), slot_addr: None, value: *to, pointee_type: None, goroutine: None });
         }
     }
-    // Goroutines and their frames.
+    // Goroutines and their frames. A record holds its frame `[sp, fp)` (`fp`, the caller's
+    // sp, is the DWARF CFA) and the pointer words of its locals and of its callee's
+    // arguments (`runtime/heapdump.go`: `dumpframe`); with the executable, the callee's
+    // words go to the callee's frame as a core's walk puts them (its argument pointer is its
+    // CFA plus `sys.MinFrameSize`, its argument size the pclntab's), and every word is named
+    // and typed by the same DWARF locals as for cores.
     let pcln = if has_exe { crate::formats::pclntab::Pclntab::new(&rt).ok() } else { None };
+    let min_frame = min_frame_size(arch);
     let mut goroutines = Vec::new();
-    let mut seeds: Vec<TypeSeed> = Vec::new();
-    let mut seen_vars: HashSet<TypeSeed> = HashSet::new();
+    let mut stack = StackSeeds::default();
     let (status_by_value, gscan) = status_names(&rt);
     for dg in &ix.goroutines {
         let g = &dg.g;
-        let mut frames = Vec::new();
         let (mut lo, mut hi) = (u64::MAX, 0u64);
-        let live_words: HashSet<u64> = dg.frames.iter().flat_map(|f| f.ptrs.iter().map(move |&o| f.sp.wrapping_add(o))).collect();
+        let mut frames: Vec<Frame> = Vec::with_capacity(dg.frames.len());
+        // Per frame: its namer (with the executable) and its arguments' range.
+        let mut namers: Vec<Option<SlotNamer<'_>>> = Vec::with_capacity(dg.frames.len());
+        let mut args: Vec<(u64, u64)> = Vec::with_capacity(dg.frames.len());
         for fr in &dg.frames {
             lo = lo.min(fr.sp);
             hi = hi.max(fr.sp.saturating_add(fr.contents.len));
-            let mut slots = Vec::new();
+            let fp = fr.sp.wrapping_add(fr.contents.len);
+            let argp = fp.wrapping_add(min_frame);
+            let sym_pc = if fr.pc > fr.entry { fr.pc - 1 } else { fr.pc };
+            let (mut file, mut line, mut inlined, mut nargs) = (String::new(), 0, Vec::new(), 0);
+            let func = pcln.as_ref().and_then(|p| Some((p, p.find_func(fr.pc)?)));
+            if let Some((p, fi)) = &func {
+                let mut logical = p.inline_frames(rt.mem, fi, sym_pc);
+                if let Some(phys) = logical.pop() {
+                    file = phys.file;
+                    line = phys.line;
+                }
+                inlined = logical;
+                if fi.args != ARGS_SIZE_UNKNOWN && fi.args > 0 {
+                    nargs = fi.args as u64;
+                }
+            }
+            let func = func.as_ref().map(|(p, fi)| (*p, fi));
+            namers.push(has_exe.then(|| SlotNamer::new(&rt, func, sym_pc, fr.sp, fp, argp)));
+            args.push((argp, argp.saturating_add(nargs)));
+            frames.push(Frame { function: fr.name.clone(), file, line, pc: fr.pc, sp: fr.sp, slots: Vec::new(), inlined, pieced: Vec::new() });
+        }
+        for (i, fr) in dg.frames.iter().enumerate() {
             for &off in &fr.ptrs {
                 let addr = fr.sp.wrapping_add(off);
                 let value = rt.mem.u64(addr).unwrap_or(0);
                 if value == 0 || heap.find(value).is_none() {
                     continue;
                 }
-                let slot = untyped_slot(addr, value, format!("local+{off:#x}"));
-                roots.push(stack_root(g.goid, format!("goroutine {} {}", g.goid, fr.name), &slot));
-                slots.push(slot);
+                // The callee's argument (the record before is the callee's), or this
+                // frame's own word.
+                let owner = match i.checked_sub(1) {
+                    Some(c) if dg.frames[c].sp == fr.child_sp && args[c].0 <= addr && addr < args[c].1 => c,
+                    _ => i,
+                };
+                let slot = match &namers[owner] {
+                    Some(n) => n.slot(addr, value, false),
+                    None => StackSlot { addr, value, name: format!("local+{off:#x}"), ty: None, var_offset: 0, conservative: false, stack_object: None },
+                };
+                frames[owner].slots.push(slot);
             }
-            let sym_pc = if fr.pc > fr.entry { fr.pc - 1 } else { fr.pc };
-            let (mut file, mut line, mut inlined) = (String::new(), 0, Vec::new());
-            if let Some(p) = &pcln {
-                if let Some(fi) = p.find_func(fr.pc) {
-                    let mut logical = p.inline_frames(rt.mem, &fi, sym_pc);
-                    if let Some(phys) = logical.pop() {
-                        file = phys.file;
-                        line = phys.line;
-                    }
-                    inlined = logical;
-                }
-            }
-            // Typed stack variables whose pointer words the stack map says are live.
-            if has_exe {
-                live_local_seeds(&rt, sym_pc, fr.sp.wrapping_add(fr.contents.len), &live_words, &mut seen_vars, &mut seeds);
-            }
-            frames.push(Frame { function: fr.name.clone(), file, line, pc: fr.pc, sp: fr.sp, slots, inlined, pieced: Vec::new() });
+        }
+        for (f, n) in frames.iter_mut().zip(namers) {
+            f.slots.sort_by_key(|s| s.addr);
+            f.slots.dedup_by_key(|s| s.addr);
+            f.pieced = n.map(SlotNamer::into_pieced).unwrap_or_default();
         }
         if lo == u64::MAX {
             lo = g.sp;
             hi = g.sp;
         }
-        goroutines.push(Goroutine {
+        let gr = Goroutine {
             id: g.goid,
             g_addr: g.g,
             status: status_name(&status_by_value, g.status & !gscan),
@@ -652,17 +676,21 @@ pub fn model(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress
             frames,
             stack_lo: lo,
             stack_hi: hi,
-        });
+        };
+        stack.add(&gr, &heap);
+        goroutines.push(gr);
     }
+    roots.extend(stack.roots);
 
     let mut all_seeds: Vec<TypeSeed> = if has_exe {
         rt.dwarf.globals.iter().map(|g| (g.addr.wrapping_add(bias), g.ty)).filter(|&(a, _)| rt.mem.is_mapped(a)).collect()
     } else {
         Vec::new()
     };
-    all_seeds.extend(seeds);
+    all_seeds.extend(stack.seeds);
     let hints = SpecialTypeHints {
         finalized: ix.finalizers.iter().map(|f| (f.obj, f.ot)).collect(),
+        pieced: stack.pieced,
         ..Default::default()
     };
     if !has_exe {
@@ -762,7 +790,8 @@ mod tests {
         assert_eq!(p.root.name, "data+0x0");
         assert_eq!(p.hops.len(), 2);
         let p = a.path(base + 0x2000).unwrap();
-        assert_eq!(p.root.name, "goroutine 1 main.main");
+        // Named as a core's stack roots are: goroutine, function, slot.
+        assert_eq!(p.root.name, "goroutine 1 main.main local+0x8");
         let gs = a.goroutines();
         assert_eq!(gs[0].frames[0].function, "main.main");
         assert_eq!(gs[0].frames[0].locals.len(), 1);

@@ -9,7 +9,6 @@ use crate::runtime::heap::Heap;
 use crate::formats::pclntab::Pclntab;
 use crate::runtime::process::Process;
 use crate::runtime::roots::{Root, RootKind};
-use crate::runtime::rt::Rt;
 use crate::runtime::seeds::TypeSeed;
 use crate::runtime::stacks::{read_goroutines, Goroutine, PiecedVar, StackSlot};
 
@@ -25,11 +24,27 @@ pub fn collect(process: &Process, heap: &Heap) -> Collected {
         Err(e) => return (Vec::new(), Vec::new(), Vec::new(), Vec::new(), vec![format!("goroutine stacks not scanned: {e}")]),
     };
     let (goroutines, warnings) = read_goroutines(process, &pcln);
-    let mut roots = Vec::new();
-    let mut seeds = Vec::new();
-    let mut pieced = Vec::new();
-    let mut seen_vars: HashSet<(u64, TypeId)> = HashSet::new();
+    let mut stack = StackSeeds::default();
     for g in &goroutines {
+        stack.add(g, heap);
+    }
+    (goroutines, stack.roots, stack.seeds, stack.pieced, warnings)
+}
+
+/// What the live slots of goroutines' frames give: roots, and typed stack variables as
+/// seeds for naming (whole, or in pieces), each variable once. Cores and heap dumps both
+/// go through it once their frames' slots are named by [`crate::runtime::stacks::SlotNamer`].
+#[derive(Default)]
+pub(crate) struct StackSeeds {
+    pub roots: Vec<Root>,
+    pub seeds: Vec<TypeSeed>,
+    pub pieced: Vec<PiecedVar>,
+    seen_vars: HashSet<TypeSeed>,
+}
+
+impl StackSeeds {
+    /// Adds the roots and seeds of goroutine `g`.
+    pub(crate) fn add(&mut self, g: &Goroutine, heap: &Heap) {
         let live_objects = live_stack_objects(g);
         for f in &g.frames {
             // Locals of the functions inlined here live in this frame: name them too.
@@ -43,11 +58,11 @@ pub fn collect(process: &Process, heap: &Heap) -> Collected {
                 if s.value == 0 || heap.find(s.value).is_none() {
                     continue;
                 }
-                roots.push(stack_root(g.id, format!("goroutine {} {} {}", g.id, function, s.name), s));
+                self.roots.push(stack_root(g.id, format!("goroutine {} {} {}", g.id, function, s.name), s));
                 if let (Some(ty), false) = (s.ty, s.conservative) {
                     let var = s.addr.wrapping_sub(s.var_offset);
-                    if seen_vars.insert((var, ty)) {
-                        seeds.push((var, ty));
+                    if self.seen_vars.insert((var, ty)) {
+                        self.seeds.push((var, ty));
                     }
                 }
             }
@@ -61,46 +76,17 @@ pub fn collect(process: &Process, heap: &Heap) -> Collected {
                     })
                 };
                 let holds_live = v.parts.iter().any(|&(_, size, at)| (0..size / 8).any(|i| live(at + 8 * i)));
-                if holds_live && seen_vars.insert((v.parts[0].2, v.ty)) {
-                    pieced.push(v.clone());
+                if holds_live && self.seen_vars.insert((v.parts[0].2, v.ty)) {
+                    self.pieced.push(v.clone());
                 }
             }
         }
     }
-    (goroutines, roots, seeds, pieced, warnings)
 }
 
 /// The root of a live stack slot of goroutine `goroutine`.
-pub(crate) fn stack_root(goroutine: u64, name: String, slot: &StackSlot) -> Root {
+fn stack_root(goroutine: u64, name: String, slot: &StackSlot) -> Root {
     Root { kind: RootKind::Stack, name, slot_addr: Some(slot.addr), value: slot.value, pointee_type: None, goroutine: Some(goroutine) }
-}
-
-/// A pointer slot known only by its address (a heap dump's frame field list): no DWARF
-/// variable, not conservative, in no stack object.
-pub(crate) fn untyped_slot(addr: u64, value: u64, name: String) -> StackSlot {
-    StackSlot { addr, value, name, ty: None, var_offset: 0, conservative: false, stack_object: None }
-}
-
-/// Seeds from the DWARF locals of the function at `sym_pc` (a frame whose frame pointer
-/// is `fp`): each variable live at that pc with a pointer word in `live_words`, once.
-pub(crate) fn live_local_seeds(
-    rt: &Rt<'_>,
-    sym_pc: u64,
-    fp: u64,
-    live_words: &HashSet<u64>,
-    seen: &mut HashSet<TypeSeed>,
-    seeds: &mut Vec<TypeSeed>,
-) {
-    let dpc = sym_pc.wrapping_sub(rt.bias);
-    let Some(func) = rt.dwarf.function_at(dpc) else { return };
-    for l in &func.locals {
-        let Some(&(_, _, cfa_off)) = l.ranges.iter().find(|r| r.0 <= dpc && dpc < r.1) else { continue };
-        let var = fp.wrapping_add(cfa_off as u64);
-        let words = crate::runtime::types::dwarf_ptr_words(rt.dwarf, l.ty);
-        if words.iter().any(|w| live_words.contains(&var.wrapping_add(w.wrapping_mul(8)))) && seen.insert((var, l.ty)) {
-            seeds.push((var, l.ty));
-        }
-    }
 }
 
 /// The stack objects the GC would scan (`runtime.scanstack`): those a live slot points

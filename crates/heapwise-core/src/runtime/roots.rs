@@ -10,6 +10,7 @@
 //! `runtime.allp`) and the netpoller's `pollDesc`s are not in the heap.
 //! Go 1.24 to 1.27.
 
+use crate::formats::dwarf::TypeId;
 use crate::runtime::heap::Heap;
 use crate::runtime::rt::Rt;
 use crate::runtime::seeds::SpecialTypeHints;
@@ -288,6 +289,44 @@ fn array_field(rt: &Rt<'_>, ty: crate::formats::dwarf::TypeId, field: &str) -> O
     }
 }
 
+/// A runtime queue of fixed-size blocks linked through `alllink`, each of which holds its
+/// first `count` entries in the array field `entries` (`finblock`, `cleanupBlock`), its
+/// layout read by field name.
+struct BlockQueue {
+    first: u64,
+    o_next: u64,
+    o_count: u64,
+    o_entries: u64,
+    entry: TypeId,
+    entry_size: u64,
+    len: u64,
+}
+
+impl BlockQueue {
+    fn new(rt: &Rt<'_>, first: u64, block: TypeId, count: &str, entries: &str) -> Option<BlockQueue> {
+        let (o_next, _) = rt.dwarf.field_of(block, "alllink")?;
+        let (o_count, _) = rt.dwarf.field_of(block, count)?;
+        let (o_entries, entry, len) = array_field(rt, block, entries)?;
+        Some(BlockQueue { first, o_next, o_count, o_entries, entry, entry_size: rt.dwarf.ty(entry).size, len })
+    }
+
+    /// Calls `f` with the address of every queued entry, block by block; false when the
+    /// list has more than [`MAX_QUEUE_BLOCKS`] blocks (the rest are not read).
+    fn each_entry(&self, rt: &Rt<'_>, mut f: impl FnMut(u64)) -> bool {
+        let mut b = self.first;
+        let mut blocks = 0;
+        while b != 0 && blocks < MAX_QUEUE_BLOCKS {
+            blocks += 1;
+            let n = (rt.mem.u32(b.wrapping_add(self.o_count)).unwrap_or(0) as u64).min(self.len);
+            for i in 0..n {
+                f(b.wrapping_add(self.o_entries).wrapping_add(i.wrapping_mul(self.entry_size)));
+            }
+            b = rt.mem.u64(b.wrapping_add(self.o_next)).unwrap_or(0);
+        }
+        b == 0
+    }
+}
+
 /// Finalizers and cleanups the sweeper queued but that have not run yet: their function
 /// and argument are roots until they do, and the object a queued finalizer will receive is
 /// live (it is marked itself, unlike an object whose finalizer special still waits).
@@ -303,54 +342,47 @@ pub fn queued_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, hints: &mut S
             out.push(Root { kind, name: name.to_string(), slot_addr: Some(slot_addr), value, pointee_type: None, goroutine: None });
         }
     };
+    // A queued cleanup held as the AddCleanup closure (Go 1.24's finblock, Go 1.25).
+    let queued_closure = |out: &mut Vec<Root>, hints: &mut SpecialTypeHints, slot: u64| {
+        let func = rt.mem.u64(slot).unwrap_or(0);
+        let label = match cleanup_closure_target(rt, func) {
+            Some(t) => format!("cleanup {t} (queued)"),
+            None => "cleanup (queued)".to_string(),
+        };
+        push(out, RootKind::Cleanup, &label, slot);
+        hints.cleanup_closures.push(func);
+    };
     // The finalizer queue.
     if let Some((first, block_ty)) = global_block(rt, "runtime.allfin") {
         let fields = (|| {
-            let (o_next, _) = rt.dwarf.field_of(block_ty, "alllink")?;
-            let (o_cnt, _) = rt.dwarf.field_of(block_ty, "cnt")?;
-            let (o_fin, fin_ty, len) = array_field(rt, block_ty, "fin")?;
-            let es = rt.dwarf.ty(fin_ty).size;
-            let (o_fn, _) = rt.dwarf.field_of(fin_ty, "fn")?;
-            let (o_arg, _) = rt.dwarf.field_of(fin_ty, "arg")?;
-            let o_ot = rt.dwarf.field_of(fin_ty, "ot").map(|f| f.0);
-            Some((o_next, o_cnt, o_fin, es, len, o_fn, o_arg, o_ot))
+            let q = BlockQueue::new(rt, first, block_ty, "cnt", "fin")?;
+            let (o_fn, _) = rt.dwarf.field_of(q.entry, "fn")?;
+            let (o_arg, _) = rt.dwarf.field_of(q.entry, "arg")?;
+            let o_ot = rt.dwarf.field_of(q.entry, "ot").map(|f| f.0);
+            Some((q, o_fn, o_arg, o_ot))
         })();
         match fields {
-            Some((o_next, o_cnt, o_fin, es, len, o_fn, o_arg, o_ot)) => {
-                let mut b = first;
-                let mut blocks = 0;
-                while b != 0 && blocks < MAX_QUEUE_BLOCKS {
-                    blocks += 1;
-                    let cnt = (rt.mem.u32(b.wrapping_add(o_cnt)).unwrap_or(0) as u64).min(len);
-                    for i in 0..cnt {
-                        let f = b.wrapping_add(o_fin).wrapping_add(i.wrapping_mul(es));
-                        let func = rt.mem.u64(f.wrapping_add(o_fn)).unwrap_or(0);
-                        let arg = rt.mem.u64(f.wrapping_add(o_arg)).unwrap_or(0);
-                        let ot = o_ot.map(|o| rt.mem.u64(f.wrapping_add(o)).unwrap_or(0)).unwrap_or(0);
-                        if arg == 0 && ot == 0 {
-                            // A queued cleanup (Go 1.24): the AddCleanup closure.
-                            let label = match cleanup_closure_target(rt, func) {
-                                Some(t) => format!("cleanup {t} (queued)"),
-                                None => "cleanup (queued)".to_string(),
-                            };
-                            push(out, RootKind::Cleanup, &label, f.wrapping_add(o_fn));
-                            hints.cleanup_closures.push(func);
-                            continue;
-                        }
-                        let label = match funcval_name(rt, func) {
-                            Some(name) => format!("finalizer {name} of {arg:#x} (queued)"),
-                            None => format!("finalizer of {arg:#x} (queued)"),
-                        };
-                        push(out, RootKind::Finalizer, &label, f.wrapping_add(o_fn));
-                        push(out, RootKind::Finalizer, &label, f.wrapping_add(o_arg));
-                        hints.funcs.push(func);
-                        if ot != 0 {
-                            hints.finalized.push((arg, ot));
-                        }
+            Some((q, o_fn, o_arg, o_ot)) => {
+                let whole = q.each_entry(rt, |f| {
+                    let func = rt.mem.u64(f.wrapping_add(o_fn)).unwrap_or(0);
+                    let arg = rt.mem.u64(f.wrapping_add(o_arg)).unwrap_or(0);
+                    let ot = o_ot.map(|o| rt.mem.u64(f.wrapping_add(o)).unwrap_or(0)).unwrap_or(0);
+                    if arg == 0 && ot == 0 {
+                        queued_closure(out, hints, f.wrapping_add(o_fn));
+                        return;
                     }
-                    b = rt.mem.u64(b.wrapping_add(o_next)).unwrap_or(0);
-                }
-                if b != 0 {
+                    let label = match funcval_name(rt, func) {
+                        Some(name) => format!("finalizer {name} of {arg:#x} (queued)"),
+                        None => format!("finalizer of {arg:#x} (queued)"),
+                    };
+                    push(out, RootKind::Finalizer, &label, f.wrapping_add(o_fn));
+                    push(out, RootKind::Finalizer, &label, f.wrapping_add(o_arg));
+                    hints.funcs.push(func);
+                    if ot != 0 {
+                        hints.finalized.push((arg, ot));
+                    }
+                });
+                if !whole {
                     warnings.push(format!("the finalizer queue has more than {MAX_QUEUE_BLOCKS} blocks: the rest are not read"));
                 }
             }
@@ -364,61 +396,42 @@ pub fn queued_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, hints: &mut S
     let fields = (|| {
         // `all` is an atomic.UnsafePointer: its one pointer word.
         let w = dwarf_ptr_words(rt.dwarf, all_ty).first().copied()?;
-
-        let (o_next, _) = rt.dwarf.field_of(block_ty, "alllink")?;
-        let (o_n, _) = rt.dwarf.field_of(block_ty, "n")?;
-        let (o_c, elem, len) = array_field(rt, block_ty, "cleanups")?;
-        let fn_arg = match rt.dwarf.field_of(elem, "fn") {
-            Some((o_fn, _)) => Some((o_fn, rt.dwarf.field_of(elem, "arg")?.0)),
+        let first = rt.mem.u64(queue.wrapping_add(o_all + w * 8)).unwrap_or(0);
+        let q = BlockQueue::new(rt, first, block_ty, "n", "cleanups")?;
+        let fn_arg = match rt.dwarf.field_of(q.entry, "fn") {
+            Some((o_fn, _)) => Some((o_fn, rt.dwarf.field_of(q.entry, "arg")?.0)),
             None => None,
         };
         // Every pointer word of an entry is a root: Go 1.26's `cleanupFn` also holds `call`,
         // the closure that calls `fn(arg)`.
-        let ptr_offsets: Vec<u64> = dwarf_ptr_words(rt.dwarf, elem).into_iter().map(|w| w * 8).collect();
-        Some((o_all + w * 8, o_next, o_n, o_c, elem, len, fn_arg, ptr_offsets))
+        let ptr_offsets: Vec<u64> = dwarf_ptr_words(rt.dwarf, q.entry).into_iter().map(|w| w * 8).collect();
+        Some((q, fn_arg, ptr_offsets))
     })();
-    let Some((o_first, o_next, o_n, o_c, elem, len, fn_arg, ptr_offsets)) = fields else {
+    let Some((q, fn_arg, ptr_offsets)) = fields else {
         warnings.push("runtime.gcCleanups: unknown cleanupBlock layout, queued cleanups are not roots".to_string());
         return;
     };
-    let mut b = rt.mem.u64(queue.wrapping_add(o_first)).unwrap_or(0);
-    let mut blocks = 0;
-    while b != 0 && blocks < MAX_QUEUE_BLOCKS {
-        blocks += 1;
-        let n = (rt.mem.u32(b.wrapping_add(o_n)).unwrap_or(0) as u64).min(len);
-        let es = rt.dwarf.ty(elem).size;
-        for i in 0..n {
-            let c = b.wrapping_add(o_c).wrapping_add(i.wrapping_mul(es));
-            hints.values.push((c, elem));
-            match fn_arg {
-                Some((o_fn, o_arg)) => {
-                    let func = rt.mem.u64(c.wrapping_add(o_fn)).unwrap_or(0);
-                    let label = match funcval_name(rt, func) {
-                        Some(name) => format!("cleanup {name} (queued)"),
-                        None => "cleanup (queued)".to_string(),
-                    };
-                    push(out, RootKind::Cleanup, &label, c.wrapping_add(o_fn));
-                    push(out, RootKind::Cleanup, &label, c.wrapping_add(o_arg));
-                    for &o in ptr_offsets.iter().filter(|&&o| o != o_fn && o != o_arg) {
-                        push(out, RootKind::Cleanup, &label, c.wrapping_add(o));
-                    }
-                    hints.cleanup_boxed.push((func, rt.mem.u64(c.wrapping_add(o_arg)).unwrap_or(0)));
-                    hints.funcs.push(func);
+    let whole = q.each_entry(rt, |c| {
+        hints.values.push((c, q.entry));
+        match fn_arg {
+            Some((o_fn, o_arg)) => {
+                let func = rt.mem.u64(c.wrapping_add(o_fn)).unwrap_or(0);
+                let label = match funcval_name(rt, func) {
+                    Some(name) => format!("cleanup {name} (queued)"),
+                    None => "cleanup (queued)".to_string(),
+                };
+                push(out, RootKind::Cleanup, &label, c.wrapping_add(o_fn));
+                push(out, RootKind::Cleanup, &label, c.wrapping_add(o_arg));
+                for &o in ptr_offsets.iter().filter(|&&o| o != o_fn && o != o_arg) {
+                    push(out, RootKind::Cleanup, &label, c.wrapping_add(o));
                 }
-                None => {
-                    let func = rt.mem.u64(c).unwrap_or(0);
-                    let label = match cleanup_closure_target(rt, func) {
-                        Some(t) => format!("cleanup {t} (queued)"),
-                        None => "cleanup (queued)".to_string(),
-                    };
-                    push(out, RootKind::Cleanup, &label, c);
-                    hints.cleanup_closures.push(func);
-                }
+                hints.cleanup_boxed.push((func, rt.mem.u64(c.wrapping_add(o_arg)).unwrap_or(0)));
+                hints.funcs.push(func);
             }
+            None => queued_closure(out, hints, c),
         }
-        b = rt.mem.u64(b.wrapping_add(o_next)).unwrap_or(0);
-    }
-    if b != 0 {
+    });
+    if !whole {
         warnings.push(format!("the cleanup queue has more than {MAX_QUEUE_BLOCKS} blocks: the rest are not read"));
     }
 }

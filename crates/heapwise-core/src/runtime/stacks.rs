@@ -204,6 +204,11 @@ struct ArchRules {
     min_locals: u64,
 }
 
+/// `sys.MinFrameSize` of `arch`: a frame's argument pointer is its CFA plus this.
+pub(crate) fn min_frame_size(arch: Arch) -> u64 {
+    ArchRules::of(arch).min_frame
+}
+
 impl ArchRules {
     fn of(arch: Arch) -> ArchRules {
         match arch {
@@ -649,7 +654,7 @@ impl<'a> Walker<'a> {
     /// `[sp, varp)` and the incoming args.
     fn conservative_slots(&self, f: &FuncInfo, g: &FrameGeom, lr_bump: bool) -> Vec<StackSlot> {
         let mut out = Vec::new();
-        let namer = SlotNamer::new(self, g, f);
+        let namer = SlotNamer::new(&self.rt, Some((self.pcln, f)), g.sym_pc, g.sp, g.fp, g.argp);
         let mut size = g.varp.saturating_sub(g.sp);
         if lr_bump {
             size += 16;
@@ -721,7 +726,7 @@ impl<'a> Walker<'a> {
         }
         let pcln = self.pcln;
         let c = &pcln.consts;
-        let namer = SlotNamer::new(self, g, f);
+        let namer = SlotNamer::new(&self.rt, Some((self.pcln, f)), g.sym_pc, g.sp, g.fp, g.argp);
         let mut targetpc = g.continpc;
         let mut idx = -1;
         if targetpc != f.entry {
@@ -777,7 +782,7 @@ impl<'a> Walker<'a> {
         }
         out.sort_by_key(|s| s.addr);
         out.dedup_by_key(|s| s.addr);
-        (out, namer.pieced)
+        (out, namer.into_pieced())
     }
 
     fn stack_objects(&self, p: u64, g: &FrameGeom, namer: &SlotNamer, out: &mut Vec<StackSlot>) {
@@ -829,8 +834,9 @@ struct FrameGeom {
 }
 
 /// Maps stack addresses of one frame to DWARF locals (the function's own and those of the
-/// functions inlined into it at this pc).
-struct SlotNamer<'a> {
+/// functions inlined into it at this pc). Cores and heap dumps name and type their stack
+/// slots through it.
+pub(crate) struct SlotNamer<'a> {
     dwarf: &'a crate::formats::dwarf::Dwarf,
     /// (address, size, name, type, offset of that memory inside the variable, whether the
     /// variable is all in memory as laid out): a whole variable, or one piece of a variable
@@ -852,15 +858,15 @@ struct SlotNamer<'a> {
 /// by `runtime/traceback.go` `printArgs`; Go 1.18-1.27: offsets 0xfb and up are markers).
 /// Closures and method-value wrappers (`M.func1`, `M-fm`) have other first arguments;
 /// generic receivers name shapes, not types.
-fn receiver_slot(w: &Walker<'_>, f: &FuncInfo, argp: u64) -> Option<(u64, TypeId)> {
+fn receiver_slot(rt: &Rt<'_>, pcln: &Pclntab, f: &FuncInfo, argp: u64) -> Option<(u64, TypeId)> {
     if f.flag & crate::formats::pclntab::FUNC_FLAG_ASM != 0 {
         return None;
     }
     let name = pointer_receiver(&f.name)?;
-    let dwarf = w.rt.dwarf;
+    let dwarf = rt.dwarf;
     let ptr = dwarf.type_by_name(&name).filter(|&t| matches!(dwarf.ty(dwarf.underlying(t)).shape, crate::formats::dwarf::Shape::Pointer(Some(_))))?;
-    let info = w.pcln.funcdata(f, w.pcln.consts.funcdata_arg_info)?;
-    let b = w.rt.mem.bytes(info, 2).ok()?;
+    let info = pcln.funcdata(f, pcln.consts.funcdata_arg_info)?;
+    let b = rt.mem.bytes(info, 2).ok()?;
     let (off, size) = (b[0], b[1]);
     (off < 0xfb && size as u64 == PTR).then(|| (argp.wrapping_add(off as u64), ptr))
 }
@@ -891,14 +897,20 @@ mod receiver_tests {
 }
 
 impl<'a> SlotNamer<'a> {
-    fn new(w: &Walker<'a>, g: &FrameGeom, f: &FuncInfo) -> SlotNamer<'a> {
-        let dwarf = w.rt.dwarf;
+    /// The namer of the frame of the function at `sym_pc` (the pc of its source position)
+    /// whose sp is `sp`, CFA (the caller's sp) `fp` and argument pointer `argp`; `func`, its
+    /// pclntab entry, names a pointer receiver when DWARF does not describe the function.
+    pub(crate) fn new(rt: &Rt<'a>, func: Option<(&Pclntab, &FuncInfo)>, sym_pc: u64, sp: u64, fp: u64, argp: u64) -> SlotNamer<'a> {
+        let dwarf = rt.dwarf;
         let mut vars = Vec::new();
         let mut pieced = Vec::new();
-        let dpc = g.sym_pc.wrapping_sub(w.rt.bias);
-        let func = dwarf.function_at(dpc);
-        let recv = if func.is_none() { receiver_slot(w, f, g.argp) } else { None };
-        if let Some(func) = func {
+        let dpc = sym_pc.wrapping_sub(rt.bias);
+        let dfunc = dwarf.function_at(dpc);
+        let recv = match func {
+            Some((pcln, f)) if dfunc.is_none() => receiver_slot(rt, pcln, f, argp),
+            _ => None,
+        };
+        if let Some(func) = dfunc {
             for l in &func.locals {
                 let size = dwarf.ty(l.ty).size;
                 if size == 0 {
@@ -906,7 +918,7 @@ impl<'a> SlotNamer<'a> {
                 }
                 let in_range = l.ranges.iter().find(|&&(lo, hi, _)| lo <= dpc && dpc < hi);
                 if let Some(&(_, _, off)) = in_range {
-                    vars.push((g.fp.wrapping_add(off as u64), size, l.name.as_str(), l.ty, 0, true));
+                    vars.push((fp.wrapping_add(off as u64), size, l.name.as_str(), l.ty, 0, true));
                 }
                 let here: Vec<_> = l.pieces.iter().filter(|p| p.lo <= dpc && dpc < p.hi && p.var_offset < size).collect();
                 // Pieces laid out as the variable is, over all of it, are the variable.
@@ -916,7 +928,7 @@ impl<'a> SlotNamer<'a> {
                 });
                 let mut parts = Vec::new();
                 for p in here {
-                    let start = g.fp.wrapping_add(p.cfa_offset as u64);
+                    let start = fp.wrapping_add(p.cfa_offset as u64);
                     let len = p.size.min(size - p.var_offset);
                     vars.push((start, len, l.name.as_str(), l.ty, p.var_offset, whole));
                     parts.push((p.var_offset, len, start));
@@ -926,10 +938,16 @@ impl<'a> SlotNamer<'a> {
                 }
             }
         }
-        SlotNamer { dwarf, vars, pieced, sp: g.sp, argp: g.argp, recv }
+        SlotNamer { dwarf, vars, pieced, sp, argp, recv }
     }
 
-    fn slot(&self, addr: u64, value: u64, conservative: bool) -> StackSlot {
+    /// The variables of the frame on the stack only in part.
+    pub(crate) fn into_pieced(self) -> Vec<PiecedVar> {
+        self.pieced
+    }
+
+    /// The slot at `addr` holding `value`, named (and typed) after the variables there.
+    pub(crate) fn slot(&self, addr: u64, value: u64, conservative: bool) -> StackSlot {
         // Every variable whose memory holds the word (aliases, an inlined callee's
         // parameter sharing its caller's slot), each with its field path.
         let mut names: Vec<String> = Vec::new();
