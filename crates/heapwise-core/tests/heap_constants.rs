@@ -1,3 +1,10 @@
+//! heapwise's per-release tables against each Go release's own executable and core.
+//!
+//! The committed layout tables (`crates/heapwise-core/layouts/goVER.txt`, what executables
+//! without DWARF are read with) must be exactly what `scripts/gen-layouts.sh` writes from the
+//! DWARF of the program it builds (the corpus's zoo): a table written before the generator or
+//! the DWARF reader learnt something (embedded fields, once) fails until it is regenerated.
+//!
 //! The heap constants a heap dump read without its executable takes from heapwise's own
 //! tables (the release's layout table, `runtime/sizeclasses.rs`) against what each Go
 //! release's executable and core say: the size classes read from the runtime's
@@ -10,12 +17,42 @@ use std::rc::Rc;
 mod common;
 use common::{inputs, prog_dir};
 
+use heapwise_core::formats::exe::Executable;
 use heapwise_core::runtime::heap::HeapParams;
 use heapwise_core::runtime::process::Process;
 use heapwise_core::runtime::{layouts, sizeclasses};
 use heapwise_core::source::ByteSource;
 
 fn check(version: &str) {
+    layout_table(version);
+    heap_constants(version);
+}
+
+fn layout_table(version: &str) {
+    let exe_path = prog_dir(version, "zoo").join("exe");
+    if !inputs(&[&exe_path]) {
+        return;
+    }
+    let bytes = std::fs::read(&exe_path).expect("read exe");
+    let exe = Executable::parse(&bytes).unwrap_or_else(|e| panic!("parse {}: {e}", exe_path.display()));
+    let go = exe.go_version.clone().expect("the executable's Go version");
+    let written = layouts::write_table(&exe.dwarf, &go);
+    let committed_path = format!("{}/layouts/{go}.txt", env!("CARGO_MANIFEST_DIR"));
+    let committed = std::fs::read_to_string(&committed_path).unwrap_or_else(|e| panic!("{committed_path}: {e}"));
+    if written != committed {
+        let (w, c): (Vec<&str>, Vec<&str>) = (written.lines().collect(), committed.lines().collect());
+        let at = w.iter().zip(&c).position(|(a, b)| a != b).unwrap_or(w.len().min(c.len()));
+        panic!(
+            "{committed_path} is not what scripts/gen-layouts.sh writes from {} (first difference at line {}: {:?} written, {:?} committed); regenerate it",
+            exe_path.display(),
+            at + 1,
+            w.get(at),
+            c.get(at)
+        );
+    }
+}
+
+fn heap_constants(version: &str) {
     let dir = prog_dir(version, "zoo");
     let (core, exe) = (dir.join("core.gcore"), dir.join("exe"));
     if !inputs(&[&core, &exe]) {
