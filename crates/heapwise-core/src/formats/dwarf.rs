@@ -146,6 +146,9 @@ pub struct Dwarf {
     pub constants: HashMap<String, i64>,
     /// Sorted by `low_pc`.
     pub functions: Vec<Function>,
+    /// Without DWARF: the parameter types (receiver first) of the methods the binary's
+    /// runtime type descriptors describe, by the text offset of their code, sorted.
+    method_params: Vec<(u32, Vec<TypeId>)>,
 }
 
 type Reader<'a> = EndianSlice<'a, LittleEndian>;
@@ -665,6 +668,20 @@ impl Dwarf {
         out.globals.sort_by_key(|g| g.addr);
         out.index();
         out
+    }
+
+    /// Sets the method parameters (see [`Dwarf::method_params`]); `methods` is sorted by
+    /// text offset.
+    pub fn set_method_params(&mut self, methods: Vec<(u32, Vec<TypeId>)>) {
+        self.method_params = methods;
+    }
+
+    /// The parameter types, receiver first, of the method whose code starts `text_off`
+    /// bytes into the module's text (`moduledata.text`), when the type descriptors say.
+    pub fn method_params(&self, text_off: u64) -> Option<&[TypeId]> {
+        let off = u32::try_from(text_off).ok()?;
+        let i = self.method_params.binary_search_by_key(&off, |m| m.0).ok()?;
+        Some(&self.method_params[i].1)
     }
 
     /// Appends types that refer to each other (and to existing types) by index, and

@@ -66,6 +66,10 @@ pub struct AbiConsts {
     pub funcdata_inl_tree: u8,
     /// `FUNCDATA_ArgInfo`: where the arguments are, for tracebacks.
     pub funcdata_arg_info: u8,
+    /// `FUNCDATA_ArgLiveInfo` and `PCDATA_ArgLiveIndex`: which register arguments' spill
+    /// slots hold their value at a pc (`cmd/compile/internal/liveness/arg.go`).
+    pub funcdata_arg_live_info: u8,
+    pub pcdata_arg_live_index: u32,
     pub funcid_goexit: Option<u8>,
     pub funcid_mstart: Option<u8>,
     pub funcid_rt0_go: Option<u8>,
@@ -339,6 +343,8 @@ impl Pclntab {
             funcdata_stack_objects: c("FUNCDATA_StackObjects", 2) as u8,
             funcdata_inl_tree: c("FUNCDATA_InlTree", 3) as u8,
             funcdata_arg_info: c("FUNCDATA_ArgInfo", 5) as u8,
+            funcdata_arg_live_info: c("FUNCDATA_ArgLiveInfo", 6) as u8,
+            pcdata_arg_live_index: c("PCDATA_ArgLiveIndex", 3) as u32,
             funcid_goexit: ids[0],
             funcid_mstart: ids[1],
             funcid_rt0_go: ids[2],

@@ -9,6 +9,11 @@
 //! The descriptors are found by scanning the module's types section (`moduledata.types` to
 //! `etypes`) for well-formed `abi.Type` headers: a kind, power-of-two alignments, pointer
 //! bytes within the size, a name inside the section, element types inside the section.
+//!
+//! The method tables of the descriptors (`UncommonType.Moff`: `[Mcount]abi.Method`) give
+//! the parameter types of each method the linker kept (`Method.Mtyp`, a `FuncType` whose
+//! inputs follow it) by the text offset of its code (`Method.Tfn`): what a frame of that
+//! method holds in its arguments ([`crate::runtime::methodargs`]).
 
 use std::collections::HashMap;
 
@@ -57,10 +62,41 @@ struct Layout {
     iface_type: u64,
     func_type: u64,
     uncommon_pkgpath: u64,
+    /// Method tables: `UncommonType.Mcount`, `Moff`; `abi.Method` size, `Mtyp`, `Tfn`;
+    /// `FuncType.InCount`, size of `UncommonType`. `None` when the table lacks one.
+    methods: Option<MethodLayout>,
     kind_mask: u8,
     tflag_uncommon: u8,
     tflag_extra_star: u8,
     tflag_named: u8,
+}
+
+/// Field offsets of method tables and function types (`internal/abi/type.go`).
+#[derive(Clone, Copy)]
+struct MethodLayout {
+    mcount: u64,
+    moff: u64,
+    method_size: u64,
+    mtyp: u64,
+    tfn: u64,
+    in_count: u64,
+    uncommon_size: u64,
+}
+
+impl MethodLayout {
+    fn new(rt: &Rt<'_>) -> Option<MethodLayout> {
+        const U: &str = "internal/abi.UncommonType";
+        const M: &str = "internal/abi.Method";
+        Some(MethodLayout {
+            mcount: rt.off_opt(U, "Mcount")?,
+            moff: rt.off_opt(U, "Moff")?,
+            method_size: rt.size_of(M).ok().filter(|&s| s > 0)?,
+            mtyp: rt.off_opt(M, "Mtyp")?,
+            tfn: rt.off_opt(M, "Tfn")?,
+            in_count: rt.off_opt("internal/abi.FuncType", "InCount")?,
+            uncommon_size: rt.size_of(U).ok()?,
+        })
+    }
 }
 
 /// Kind numbers (`internal/abi.Kind`), from the table's constants.
@@ -124,6 +160,7 @@ impl Layout {
             iface_type: rt.size_of("internal/abi.InterfaceType")?,
             func_type: rt.size_of("internal/abi.FuncType")?,
             uncommon_pkgpath: rt.off("internal/abi.UncommonType", "PkgPath")?,
+            methods: MethodLayout::new(rt),
             kind_mask: c("internal/abi.KindMask").unwrap_or(31),
             tflag_uncommon: c("internal/abi.TFlagUncommon")?,
             tflag_extra_star: c("internal/abi.TFlagExtraStar")?,
@@ -175,6 +212,10 @@ impl Section<'_> {
     fn u32(&self, off: u64) -> Option<u32> {
         crate::bytes::u32_at(self.bytes, usize::try_from(off).ok()?)
     }
+    fn u16(&self, off: u64) -> Option<u16> {
+        let o = usize::try_from(off).ok()?;
+        Some(u16::from_le_bytes(self.bytes.get(o..o.checked_add(2)?)?.try_into().ok()?))
+    }
     fn u8(&self, off: u64) -> Option<u8> {
         crate::bytes::u8_at(self.bytes, usize::try_from(off).ok()?)
     }
@@ -207,7 +248,7 @@ impl Section<'_> {
 /// `runtime_type` of each is its offset from `types`, as `DW_AT_go_runtime_type` is.
 /// `eface`, `iface`, `hchan_ptr`, `map_ptr`, `int`, `byte_ptr` are types of the layout table
 /// the representations refer to.
-pub fn read_types(rt: &Rt<'_>, types: u64, etypes: u64, first_id: TypeId, reps: &Representations) -> Result<Vec<Type>, Error> {
+pub fn read_types(rt: &Rt<'_>, types: u64, etypes: u64, first_id: TypeId, reps: &Representations) -> Result<AbiTypes, Error> {
     let (l, k) = Layout::new(rt)?;
     let len = etypes.checked_sub(types).filter(|&n| n <= MAX_TYPES_SECTION).ok_or_else(|| {
         Error::Malformed(format!("moduledata.types {types:#x} to etypes {etypes:#x} is not a plausible types section"))
@@ -335,8 +376,89 @@ pub fn read_types(rt: &Rt<'_>, types: u64, etypes: u64, first_id: TypeId, reps: 
         }
     }
     full_names(&mut out, &parts, first_id);
+    let methods = match l.methods {
+        Some(ml) => method_params(&sec, &l, &k, &ml, &found, &id_of, &resolve),
+        None => Vec::new(),
+    };
     out.extend(extra);
-    Ok(out)
+    Ok(AbiTypes { types: out, methods })
+}
+
+/// What [`read_types`] reads: the types, and the parameters of the methods the linker kept.
+pub struct AbiTypes {
+    pub types: Vec<Type>,
+    /// (text offset of the method's code, its parameter types with the receiver first),
+    /// sorted by text offset, each offset once.
+    pub methods: Vec<(u32, Vec<TypeId>)>,
+}
+
+/// Methods per type read at most (`UncommonType.Mcount` is a uint16).
+const MAX_METHODS: u64 = 1 << 16;
+/// Parameters per function type read at most (`FuncType.InCount` is a uint16).
+const MAX_PARAMS: u64 = 1 << 16;
+
+/// The parameters of every method of the descriptors in `found` whose code and type the
+/// linker kept: `abi.Method.Tfn` is the code called with the receiver as the type itself
+/// (`pkg.T.M` for `T`, `pkg.(*T).M` for `*T`), `Mtyp` the method's type without the
+/// receiver; the linker sets both to -1 for methods nothing can call through an interface
+/// or `reflect` (`cmd/link/internal/ld/deadcode.go`). A text offset claimed by two
+/// different signatures is dropped.
+fn method_params(
+    sec: &Section<'_>,
+    l: &Layout,
+    k: &Kinds,
+    ml: &MethodLayout,
+    found: &[Found],
+    id_of: &HashMap<u64, TypeId>,
+    resolve: &dyn Fn(u64) -> Option<TypeId>,
+) -> Vec<(u32, Vec<TypeId>)> {
+    let kind_of: HashMap<u64, (u8, u8)> = found.iter().map(|f| (f.off, (f.kind, f.tflag))).collect();
+    // The inputs of a func type at section offset `fo` (`FuncType.InSlice`).
+    let inputs = |fo: u64| -> Option<Vec<TypeId>> {
+        let &(kind, tflag) = kind_of.get(&fo)?;
+        if kind != k.func {
+            return None;
+        }
+        let n = sec.u16(fo + ml.in_count)? as u64;
+        if n > MAX_PARAMS {
+            return None;
+        }
+        let mut at = fo + l.func_type;
+        if tflag & l.tflag_uncommon != 0 {
+            at += ml.uncommon_size;
+        }
+        (0..n).map(|i| sec.u64(at + 8 * i).and_then(resolve)).collect()
+    };
+    let mut out: Vec<(u32, Vec<TypeId>)> = Vec::new();
+    for f in found.iter().filter(|f| f.tflag & l.tflag_uncommon != 0) {
+        let Some(&recv) = id_of.get(&f.off) else { continue };
+        let u = f.off + kind_struct_size(l, k, f.kind);
+        let (Some(mcount), Some(moff)) = (sec.u16(u + ml.mcount), sec.u32(u + ml.moff)) else { continue };
+        for i in 0..(mcount as u64).min(MAX_METHODS) {
+            let m = u + moff as u64 + i * ml.method_size;
+            let (Some(mtyp), Some(tfn)) = (sec.u32(m + ml.mtyp), sec.u32(m + ml.tfn)) else { break };
+            if mtyp == u32::MAX || tfn == u32::MAX {
+                continue;
+            }
+            let Some(ins) = inputs(mtyp as u64) else { continue };
+            let mut params = Vec::with_capacity(ins.len() + 1);
+            params.push(recv);
+            params.extend(ins);
+            out.push((tfn, params));
+        }
+    }
+    out.sort();
+    // One signature per code offset; two different ones say nothing.
+    let mut kept: Vec<(u32, Vec<TypeId>)> = Vec::with_capacity(out.len());
+    let mut i = 0;
+    while i < out.len() {
+        let j = out[i..].iter().position(|e| e.0 != out[i].0).map_or(out.len(), |p| i + p);
+        if out[i..j].iter().all(|e| e.1 == out[i].1) {
+            kept.push(out[i].clone());
+        }
+        i = j;
+    }
+    kept
 }
 
 /// How an unnamed composite type's name is spelled from its parts. `reflect` spells

@@ -726,13 +726,14 @@ impl<'a> Walker<'a> {
         }
         let pcln = self.pcln;
         let c = &pcln.consts;
-        let namer = SlotNamer::new(&self.rt, Some((self.pcln, f)), g.sym_pc, g.sp, g.fp, g.argp);
+        let mut namer = SlotNamer::new(&self.rt, Some((self.pcln, f)), g.sym_pc, g.sp, g.fp, g.argp);
         let mut targetpc = g.continpc;
         let mut idx = -1;
         if targetpc != f.entry {
             targetpc -= 1;
             idx = pcln.pcdata(f, c.pcdata_stack_map_index, targetpc).unwrap_or(-1);
         }
+        namer.add_method_args(&self.rt, pcln, f, targetpc);
         if idx == -1 {
             // In the prologue: the entry map.
             idx = 0;
@@ -842,13 +843,15 @@ pub(crate) struct SlotNamer<'a> {
     /// variable is all in memory as laid out): a whole variable, or one piece of a variable
     /// split by a composite location (then its words are named, but its type is not used
     /// to read the rest: the rest is elsewhere).
-    vars: Vec<(u64, u64, &'a str, TypeId, u64, bool)>,
+    vars: Vec<(u64, u64, std::borrow::Cow<'a, str>, TypeId, u64, bool)>,
     /// The variables of which only pieces are on the stack.
     pieced: Vec<PiecedVar>,
     sp: u64,
     argp: u64,
     /// Without DWARF for the function: the receiver slot of a pointer-receiver method.
     recv: Option<(u64, TypeId)>,
+    /// DWARF describes the function.
+    has_dwarf: bool,
 }
 
 /// For a method with a pointer receiver (`pkg.(*T).M` in the pclntab) that is not
@@ -918,7 +921,7 @@ impl<'a> SlotNamer<'a> {
                 }
                 let in_range = l.ranges.iter().find(|&&(lo, hi, _)| lo <= dpc && dpc < hi);
                 if let Some(&(_, _, off)) = in_range {
-                    vars.push((fp.wrapping_add(off as u64), size, l.name.as_str(), l.ty, 0, true));
+                    vars.push((fp.wrapping_add(off as u64), size, l.name.as_str().into(), l.ty, 0, true));
                 }
                 let here: Vec<_> = l.pieces.iter().filter(|p| p.lo <= dpc && dpc < p.hi && p.var_offset < size).collect();
                 // Pieces laid out as the variable is, over all of it, are the variable.
@@ -930,7 +933,7 @@ impl<'a> SlotNamer<'a> {
                 for p in here {
                     let start = fp.wrapping_add(p.cfa_offset as u64);
                     let len = p.size.min(size - p.var_offset);
-                    vars.push((start, len, l.name.as_str(), l.ty, p.var_offset, whole));
+                    vars.push((start, len, l.name.as_str().into(), l.ty, p.var_offset, whole));
                     parts.push((p.var_offset, len, start));
                 }
                 if !whole && in_range.is_none() && !parts.is_empty() {
@@ -938,7 +941,41 @@ impl<'a> SlotNamer<'a> {
                 }
             }
         }
-        SlotNamer { dwarf, vars, pieced, sp, argp, recv }
+        SlotNamer { dwarf, vars, pieced, sp, argp, recv, has_dwarf: dfunc.is_some() }
+    }
+
+    /// Without DWARF for the function: names and types the arguments of a method frame at
+    /// `pc` from the method tables of the binary's type descriptors
+    /// ([`crate::runtime::methodargs`]), as DWARF parameters: an argument all in memory is
+    /// a variable, one stored only in part is a variable in pieces. They supersede the
+    /// receiver found by the symbol name.
+    pub(crate) fn add_method_args(&mut self, rt: &Rt<'a>, pcln: &Pclntab, f: &FuncInfo, pc: u64) {
+        if self.has_dwarf {
+            return;
+        }
+        for a in crate::runtime::methodargs::method_args(rt, pcln, f, pc) {
+            let (size, tname) = (self.dwarf.ty(a.ty).size, &self.dwarf.ty(a.ty).name);
+            let name = if a.index == 0 {
+                format!("arg+{:#x} (receiver {tname})", a.offset)
+            } else {
+                format!("arg+{:#x} (param {} {tname})", a.offset, a.index)
+            };
+            let start = self.argp.wrapping_add(a.offset);
+            if a.index == 0 {
+                self.recv = None;
+            }
+            if a.whole {
+                self.vars.push((start, size, name.into(), a.ty, 0, true));
+                continue;
+            }
+            let parts: Vec<(u64, u64, u64)> = a.live.iter().map(|&(o, n)| (o, n, start.wrapping_add(o))).collect();
+            for &(o, n, at) in &parts {
+                self.vars.push((at, n, name.clone().into(), a.ty, o, false));
+            }
+            if !parts.is_empty() {
+                self.pieced.push(PiecedVar { ty: a.ty, parts });
+            }
+        }
     }
 
     /// The variables of the frame on the stack only in part.
@@ -952,7 +989,8 @@ impl<'a> SlotNamer<'a> {
         // parameter sharing its caller's slot), each with its field path.
         let mut names: Vec<String> = Vec::new();
         let mut first: Option<(Option<TypeId>, u64)> = None;
-        for &(start, _, name, ty, var_off, whole) in self.vars.iter().filter(|&&(s, size, ..)| s <= addr && addr < s.saturating_add(size)) {
+        for (start, _, name, ty, var_off, whole) in self.vars.iter().filter(|v| v.0 <= addr && addr < v.0.saturating_add(v.1)) {
+            let (start, ty, var_off, whole) = (*start, *ty, *var_off, *whole);
             let off = addr - start + var_off;
             let path = self.dwarf.field_path(ty, off);
             let name = if off == 0 && path.starts_with('+') {

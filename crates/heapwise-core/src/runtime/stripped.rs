@@ -102,9 +102,11 @@ pub fn synthesize(exe: &Executable, mem: &Memory, bias: u64) -> Result<(Dwarf, V
         byte_ptr: ptr_to(uint8, &mut types),
     };
     let abi = read_types(&rt, tb, te, types.len() as TypeId, &reps)?;
-    notes.push(format!("no DWARF: {} types from the binary's runtime type descriptors, runtime layouts of {}", abi.len(), table_version(version)));
-    types.extend(abi);
-    Ok((Dwarf::from_parts(types, globals, table.constants.clone()), notes))
+    notes.push(format!("no DWARF: {} types from the binary's runtime type descriptors, runtime layouts of {}", abi.types.len(), table_version(version)));
+    types.extend(abi.types);
+    let mut dwarf = Dwarf::from_parts(types, globals, table.constants.clone());
+    dwarf.set_method_params(abi.methods);
+    Ok((dwarf, notes))
 }
 
 fn table_version(v: &str) -> &str {

@@ -39,7 +39,7 @@ pub fn add_descriptor_types(dwarf: &mut Dwarf, mem: &Memory, bias: u64) -> Optio
     let first = (dwarf.types.len() + extra.len()) as TypeId;
     let abi = {
         let rt = Rt { mem, dwarf: &*dwarf, bias };
-        read_types(&rt, tb, te, first, &reps).ok()?
+        read_types(&rt, tb, te, first, &reps).ok()?.types
     };
     let missing = abi.iter().filter(|t| t.runtime_type != 0 && dwarf.type_by_runtime_addr(t.runtime_type).is_none()).count();
     extra.extend(abi);
