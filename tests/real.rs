@@ -175,3 +175,77 @@ real_tests! {
     service_go1_27: "1.27.3", "service", true;
     service_go1_27_nodwarf: "1.27.3", "service", false;
 }
+
+/// Frame arguments typed without DWARF from the method tables of the binary's type
+/// descriptors (`abi.Method.Tfn`/`Mtyp`, placed by `FUNCDATA_ArgInfo`): on each real core
+/// made with DWARF, read again with an `objcopy --strip-all` copy of its executable (the
+/// same core, so the same frames and live slots), every object a `(param N T)` or
+/// `(receiver T)` slot points to is named as the DWARF read names it, the slot is live in
+/// the DWARF read too, and the corpus has such parameters at all. The counts are printed.
+#[test]
+fn method_arguments_are_typed_as_dwarf_types_them() {
+    use std::collections::HashMap;
+    let mut errors = Vec::new();
+    let mut params_all = 0;
+    for version in ["1.26.6", "1.27.3"] {
+        for prog in ["compile", "golist", "gofmt", "vet", "service"] {
+            let Some((dir, _)) = case(version, &format!("real-{prog}")) else { continue };
+            let label = format!("{version} real-{prog}");
+            let (core, exe) = (dir.join("core.gcore"), dir.join("exe"));
+            let tmp = std::env::temp_dir().join(format!("heapwise-real-args-{}-{version}-{prog}", std::process::id()));
+            let st = std::process::Command::new("objcopy").args(["--strip-all".as_ref(), exe.as_os_str(), tmp.as_os_str()]).status();
+            assert!(st.is_ok_and(|s| s.success()), "{label}: objcopy --strip-all failed (binutils)");
+            let (c, e, s) = (core.to_str().unwrap(), exe.to_str().unwrap(), tmp.to_str().unwrap());
+            let types = |exe: &str| -> HashMap<u64, String> {
+                json(&["objects", c, "--exe", exe])
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| (o["addr"].as_u64().unwrap(), o["type"].as_str().unwrap().to_string()))
+                    .collect()
+            };
+            let (with, without) = (types(e), types(s));
+            let (gs_with, gs_without) = (json(&["goroutines", c, "--exe", e]), json(&["goroutines", c, "--exe", s]));
+            let _ = std::fs::remove_file(&tmp);
+            let by_id: HashMap<u64, &Value> = gs_with.as_array().unwrap().iter().map(|g| (g["id"].as_u64().unwrap(), g)).collect();
+            let (mut checked, mut params) = (0, 0);
+            for g in gs_without.as_array().unwrap() {
+                let id = g["id"].as_u64().unwrap();
+                let Some(gw) = by_id.get(&id) else {
+                    errors.push(format!("{label}: goroutine {id} only without DWARF"));
+                    continue;
+                };
+                for (i, f) in g["frames"].as_array().unwrap().iter().enumerate() {
+                    let fw = &gw["frames"][i];
+                    for l in f["locals"].as_array().unwrap() {
+                        let name = l["name"].as_str().unwrap();
+                        if !name.contains("(param ") && !name.contains("(receiver ") {
+                            continue;
+                        }
+                        let addr = l["addr"].as_u64().unwrap();
+                        let func = f["function"].as_str().unwrap();
+                        let live_with = fw["locals"].as_array().is_some_and(|ls| ls.iter().any(|x| x["addr"].as_u64() == Some(addr)));
+                        if fw["function"].as_str() != Some(func) || !live_with {
+                            errors.push(format!("{label}: goroutine {id} {func} {name} -> {addr:#x} is no live slot of the DWARF read"));
+                            continue;
+                        }
+                        let (tw, tn) = (with.get(&addr).map_or("", String::as_str), without.get(&addr).map_or("", String::as_str));
+                        if tw != tn {
+                            errors.push(format!("{label}: goroutine {id} {func} {name} -> {addr:#x}: {tn} without DWARF, {tw} with"));
+                        }
+                        checked += 1;
+                        params += usize::from(name.contains("(param "));
+                    }
+                }
+            }
+            eprintln!(
+                "{label}: {checked} live frame arguments typed without DWARF ({params} parameters past the receiver), each pointee named as with DWARF"
+            );
+            params_all += params;
+        }
+    }
+    if params_all == 0 && common::require_cores() {
+        errors.push("no parameter past the receiver of any real core was typed by a method signature".into());
+    }
+    assert!(errors.is_empty(), "{} failures:\n  {}", errors.len(), errors.join("\n  "));
+}
