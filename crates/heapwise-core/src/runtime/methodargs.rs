@@ -376,7 +376,7 @@ mod tests {
         let b = [0xfe, 0, 8, 8, 4, 0xfe, 16, 8, 24, 8, 0xfd, 0xfd, 0xff];
         let got = place(&d, &m, &[4], 0, &listed(&b, u64::MAX), &|_, _| true);
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].live, vec![(0, 8), (8, 8), (16, 8), (24, 8)]);
+        assert_eq!(got[0].live, vec![(0, 8), (8, 4), (16, 8), (24, 8)]);
         // ... but a size that disagrees with the field's (the int32 listed as 8 bytes)
         // places nothing.
         let b = [0xfe, 0, 8, 8, 8, 0xfe, 16, 8, 24, 8, 0xfd, 0xfd, 0xff];

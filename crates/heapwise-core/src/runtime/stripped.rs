@@ -13,8 +13,10 @@
 //!   whose bytes are the version `.go.buildinfo` records.
 //!
 //! Globals and frame locals stay untyped; [`untyped_pointer_words`] lists their pointer
-//! words for naming through the interface values and `sync.Map`s among them, and a
-//! pointer-receiver method's frame types its receiver (`crate::runtime::stacks`).
+//! words for naming through the interface values and `sync.Map`s among them; a method's
+//! frame types its arguments from the method tables of the type descriptors
+//! ([`crate::runtime::methodargs`]), and a pointer-receiver method the tables do not keep
+//! types its receiver by its symbol name (`crate::runtime::stacks`).
 
 use crate::formats::dwarf::{Dwarf, Global, Shape, Type, TypeId};
 use crate::formats::exe::Executable;
