@@ -21,7 +21,8 @@
 #
 # Defaults: all versions, programs zoo deeplist demo shapes, both kinds, plus the
 # PIE variant zoo-pie (gcore only), heap dumps of zoo and demo (kind dump) and the
-# stripped variants zoo-stripped, demo-stripped, deeplist-stripped (gcore only). A program named NAME-pie, or --pie (which
+# stripped variants zoo-stripped, demo-stripped, deeplist-stripped (gcore only), and
+# goleak (gcore only). A program named NAME-pie, or --pie (which
 # adds NAME-pie for every selected program), builds with -buildmode=pie into
 # VER/NAME-pie/. A program named NAME-stripped builds with -ldflags='-s -w' (no
 # symbol table, no DWARF, as production binaries ship) into VER/NAME-stripped/; its
@@ -81,6 +82,8 @@ if [ "$defaults" = 1 ] && [ "$pie" = 0 ]; then
     jobs+=("zoo-pie gcore" "zoo dump" "demo dump")
     # -s -w builds (no DWARF, no symbol table): tests/stripped.rs.
     jobs+=("zoo-stripped gcore" "demo-stripped gcore" "deeplist-stripped gcore")
+    # Goroutine leaks (tests/goroutines.rs): gcore only, for the after-core leak profile.
+    jobs+=("goleak gcore")
 fi
 for j in "${jobs[@]}"; do
     set -- $j

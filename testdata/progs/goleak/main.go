@@ -71,6 +71,19 @@ var (
 	waiterStarted = make(chan int64)
 )
 
+// escaped is written and cleared by onHeap, which makes what it is given escape.
+var escaped any
+
+// onHeap makes p escape to the heap (a payload only its goroutine holds must be a
+// heap object, not a stack one) and returns it; nothing keeps it but the caller.
+//
+//go:noinline
+func onHeap[T any](p *T) *T {
+	escaped = p
+	escaped = nil
+	return p
+}
+
 // goid is the calling goroutine's id, from the header runtime.Stack prints.
 func goid() int64 {
 	buf := make([]byte, 64)
@@ -85,7 +98,7 @@ func goid() int64 {
 
 //go:noinline
 func leakRecv() {
-	held := new(RecvHeld)
+	held := onHeap(new(RecvHeld))
 	ch := make(chan int)
 	started <- goid()
 	<-ch // nobody else has ch
@@ -94,7 +107,7 @@ func leakRecv() {
 
 //go:noinline
 func leakSend() {
-	held := new(SendHeld)
+	held := onHeap(new(SendHeld))
 	ch := make(chan *SendHeld)
 	started <- goid()
 	ch <- held // nobody else has ch
@@ -102,7 +115,7 @@ func leakSend() {
 
 //go:noinline
 func leakSelect() {
-	held := new(SelectHeld)
+	held := onHeap(new(SelectHeld))
 	a, b := make(chan int), make(chan string)
 	started <- goid()
 	select { // neither case can ever proceed
@@ -114,7 +127,7 @@ func leakSelect() {
 
 //go:noinline
 func leakNilChan() {
-	held := new(NilChanHeld)
+	held := onHeap(new(NilChanHeld))
 	var ch chan int
 	started <- goid()
 	<-ch // a nil channel blocks forever
@@ -126,7 +139,7 @@ func leakNilChan() {
 //
 //go:noinline
 func lockHolder() {
-	held := new(HolderHeld)
+	held := onHeap(new(HolderHeld))
 	g := new(Guarded)
 	g.mu.Lock()
 	for i := 0; i < nWaiters; i++ {
@@ -141,7 +154,7 @@ func lockHolder() {
 
 //go:noinline
 func lockWaiter(g *Guarded) {
-	held := new(WaiterHeld)
+	held := onHeap(new(WaiterHeld))
 	waiterStarted <- goid()
 	g.mu.Lock() // held by a leaked goroutine
 	g.n++
@@ -151,7 +164,7 @@ func lockWaiter(g *Guarded) {
 
 //go:noinline
 func leakWaitGroup() {
-	held := new(WaitGroupHeld)
+	held := onHeap(new(WaitGroupHeld))
 	var wg sync.WaitGroup
 	wg.Add(1) // nobody ever calls Done
 	started <- goid()
@@ -161,7 +174,7 @@ func leakWaitGroup() {
 
 //go:noinline
 func waitGlobal() {
-	held := new(GlobalHeld)
+	held := onHeap(new(GlobalHeld))
 	started <- goid()
 	<-globalCh
 	runtime.KeepAlive(held)
@@ -169,7 +182,7 @@ func waitGlobal() {
 
 //go:noinline
 func waitTimer(t *time.Timer) {
-	held := new(TimerHeld)
+	held := onHeap(new(TimerHeld))
 	started <- goid()
 	<-t.C // the runtime's timer heap holds the channel
 	runtime.KeepAlive(held)
@@ -177,7 +190,7 @@ func waitTimer(t *time.Timer) {
 
 //go:noinline
 func sleeper() {
-	held := new(SleepHeld)
+	held := onHeap(new(SleepHeld))
 	started <- goid()
 	time.Sleep(time.Hour)
 	runtime.KeepAlive(held)
@@ -185,7 +198,7 @@ func sleeper() {
 
 //go:noinline
 func worker() {
-	held := new(WorkerHeld)
+	held := onHeap(new(WorkerHeld))
 	started <- goid()
 	for j := range pool.jobs {
 		_ = j

@@ -9,6 +9,7 @@ package main
 import (
 	"net"
 	"os"
+	"runtime"
 
 	"heapwise/testdata/truth"
 )
@@ -16,17 +17,20 @@ import (
 // NetHeld is held only by the goroutine parked in the netpoller.
 type NetHeld struct{ b [4096]byte }
 
-// The listener and the client end of the connection, held by globals.
+// The listener and both ends of the connection, held by globals: what only the
+// reading goroutine holds is its NetHeld.
 var (
 	listener   net.Listener
 	clientConn net.Conn
+	serverConn net.Conn
 )
 
 //go:noinline
 func netReader(c net.Conn) {
-	held := new(NetHeld)
+	held := onHeap(new(NetHeld))
 	started <- goid()
 	c.Read(held.b[:]) // the client never writes: parked in the netpoller
+	runtime.KeepAlive(held)
 }
 
 func acceptLoop(ln net.Listener) {
@@ -35,6 +39,7 @@ func acceptLoop(ln net.Listener) {
 		if err != nil {
 			return
 		}
+		serverConn = c
 		go netReader(c)
 	}
 }

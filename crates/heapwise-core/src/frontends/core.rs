@@ -27,7 +27,12 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
     let (goroutines, stack_roots, stack_seeds, pieced, gw) = crate::runtime::goroutines::collect(&process, &heap);
     warnings.extend(gw);
     roots.extend(stack_roots);
-    let mut hints = SpecialTypeHints { pieced, ..Default::default() };
+    let mut hints = SpecialTypeHints {
+        pieced,
+        rtyped_values: sent_values(&rt, &goroutines),
+        typed_objects: waited_channels(&rt, &goroutines),
+        ..Default::default()
+    };
     if let Err(e) = special_roots(&rt, &heap, &mut roots, &mut hints, &mut warnings) {
         warnings.push(format!("finalizer and cleanup roots incomplete: {e}"));
     }
@@ -55,6 +60,35 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
         runtime_heap_marked: heap_marked,
         runtime_heap_alloc: None,
     })
+}
+
+/// What goroutines blocked in a channel send or select offer: each sudog's `elem` holds a
+/// value of its channel's element type (`runtime/chan.go`: `chansend` parks with
+/// `mysg.elem = ep`; `hchan.elemtype`). A receiver's `elem` is where a value will go, not
+/// a value, and a select's sudogs do not say which cases send: both are left out.
+fn sent_values(rt: &Rt<'_>, goroutines: &[crate::runtime::stacks::Goroutine]) -> Vec<(u64, u64)> {
+    let Some(elemtype) = rt.off_opt("runtime.hchan", "elemtype") else { return Vec::new() };
+    let mut out = Vec::new();
+    for g in goroutines.iter().filter(|g| g.wait_reason == "chan send") {
+        for s in &g.meta.waiting {
+            if s.chan == 0 || s.elem == 0 {
+                continue;
+            }
+            if let Ok(t) = rt.mem.u64(s.chan.wrapping_add(elemtype)) {
+                out.push((s.elem, t));
+            }
+        }
+    }
+    out
+}
+
+/// The channels blocked goroutines wait on, as `runtime.hchan` objects.
+fn waited_channels(rt: &Rt<'_>, goroutines: &[crate::runtime::stacks::Goroutine]) -> Vec<(u64, crate::formats::dwarf::TypeId)> {
+    let Some(hchan) = rt.dwarf.type_by_name("runtime.hchan") else { return Vec::new() };
+    let mut chans: Vec<u64> = goroutines.iter().flat_map(|g| g.meta.waiting.iter().map(|s| s.chan)).filter(|&c| c != 0).collect();
+    chans.sort_unstable();
+    chans.dedup();
+    chans.into_iter().map(|c| (c, hchan)).collect()
 }
 
 /// The bytes the last completed GC marked, from the runtime's own count:
