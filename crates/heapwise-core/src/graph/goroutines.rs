@@ -133,22 +133,25 @@ impl Successors for Augmented<'_> {
     }
 }
 
-/// The group key of a goroutine.
-fn group_key(g: &Goroutine, leaked: bool) -> (bool, String, String, Vec<(String, String, u32)>) {
+/// The group key of a goroutine, borrowed from it: leaked verdict, status, wait reason,
+/// and the function, file and line of every frame (inlined calls included).
+type GroupKey<'a> = (bool, &'a str, &'a str, Vec<(&'a str, &'a str, u32)>);
+
+fn group_key(g: &Goroutine, leaked: bool) -> GroupKey<'_> {
     let mut frames = Vec::new();
     for f in &g.frames {
         for i in &f.inlined {
-            frames.push((i.function.clone(), i.file.clone(), i.line));
+            frames.push((i.function.as_str(), i.file.as_str(), i.line));
         }
-        frames.push((f.function.clone(), f.file.clone(), f.line));
+        frames.push((f.function.as_str(), f.file.as_str(), f.line));
     }
-    (leaked, g.status.clone(), g.wait_reason.clone(), frames)
+    (leaked, g.status.as_str(), g.wait_reason.as_str(), frames)
 }
 
 /// Groups goroutines by [`group_key`], in order of first appearance: the same stack and
 /// status, and (a leak's stack is often a worker's too) the same verdict of the leak rule.
 pub fn group_goroutines(goroutines: &[Goroutine], leaked: &[bool]) -> (Vec<Group>, Vec<u32>) {
-    let mut index: HashMap<_, u32> = HashMap::new();
+    let mut index: HashMap<GroupKey<'_>, u32> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
     let mut group_of = Vec::with_capacity(goroutines.len());
     for (i, g) in goroutines.iter().enumerate() {
