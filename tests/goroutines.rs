@@ -61,13 +61,26 @@ fn check(version: &str) {
         if g["created_by"]["function"] != t["created_by"] {
             errors.push(format!("{name}: created by {}, truth {}", g["created_by"], t["created_by"]));
         }
+        let labels: BTreeMap<String, String> = g["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_str().unwrap().to_string()))
+            .collect();
+        let want_labels: BTreeMap<String, String> = t["labels"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect())
+            .unwrap_or_default();
+        if labels != want_labels {
+            errors.push(format!("{name}: labels {labels:?}, truth {want_labels:?}"));
+        }
         let frames: Vec<&str> = g["frames"].as_array().unwrap().iter().map(|f| f["function"].as_str().unwrap()).collect();
         if !frames.contains(&t["function"].as_str().unwrap()) {
             errors.push(format!("{name}: frames {frames:?} lack {}", t["function"]));
         }
         // What only the group holds: the program's payload objects, exactly, and the
         // runtime's own records of its goroutines (g, sudog, hchan of channels only they
-        // hold); retained bytes are those objects' slots, to the byte.
+        // hold, pprof label maps); retained bytes are those objects' slots, to the byte.
         let objects = g["top_objects"].as_array().unwrap();
         assert!(objects.len() < 20, "{label} {name}: more objects than the JSON lists; the check needs them all");
         let mut held: BTreeMap<String, u64> = BTreeMap::new();
@@ -77,7 +90,7 @@ fn check(version: &str) {
             sum += o["size"].as_u64().unwrap();
             if ty.starts_with("main.") {
                 *held.entry(ty.to_string()).or_default() += 1;
-            } else if !matches!(ty, "runtime.g" | "runtime.sudog" | "runtime.hchan") {
+            } else if !matches!(ty, "runtime.g" | "runtime.sudog" | "runtime.hchan" | "runtime/pprof.labelMap") {
                 errors.push(format!("{name}: retains {ty} at {}, not the program's nor a goroutine's own record", o["addr"]));
             }
         }

@@ -145,6 +145,8 @@ type GoroutineGroup struct {
 	Leaked bool `json:"leaked"`
 	// Goids are the goroutine ids, as runtime.Stack prints them.
 	Goids []int64 `json:"goids"`
+	// Labels are the goroutines' pprof labels.
+	Labels map[string]string `json:"labels,omitempty"`
 	// Held counts, by main.* type, the heap objects only these goroutines keep
 	// alive (the same types are in Types; nothing else holds them).
 	Held map[string]int `json:"held"`

@@ -221,8 +221,13 @@ fn print_goroutine_groups(groups: &[heapwise_core::report::GoroutineGroupInfo]) 
         for f in &g.frames {
             println!("  {}\n      {}:{}", f.function, f.file, f.line);
         }
+        if !g.labels.is_empty() {
+            let l: Vec<String> = g.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!("  labels: {}", l.join(" "));
+        }
         if let Some(c) = &g.created_by {
-            println!("  created by {}\n      {}:{}", c.function, c.file, c.line);
+            let parent = g.created_in.map(|p| format!(" in goroutine {p}")).unwrap_or_default();
+            println!("  created by {}{}\n      {}:{}", c.function, parent, c.file, c.line);
         }
         for b in &g.blocked_on {
             let path = b.path.as_deref().unwrap_or("no path from a root");

@@ -97,6 +97,8 @@ impl Analysis {
                     status: first.status.clone(),
                     wait_reason: first.wait_reason.clone(),
                     created_by: first.meta.created_by.as_ref().map(|c| SourceLoc { function: c.function.clone(), file: c.file.clone(), line: c.line }),
+                    created_in: first.meta.parent_goid.filter(|&p| p != 0),
+                    labels: first.meta.label_pairs.clone(),
                     retained: own.group_retained(k as u32),
                     goroutines: grp.members.iter().map(|&i| self.goroutines[i as usize].id).collect(),
                     goroutine_retained: grp.members.iter().map(|&i| own.goroutine_retained(i)).collect(),

@@ -283,6 +283,10 @@ pub struct GoroutineGroupInfo {
     pub wait_reason: String,
     /// The `go` statement that created the first goroutine of the group (`g.gopc`).
     pub created_by: Option<SourceLoc>,
+    /// The goroutine that ran it (`g.parentGoid`), where the release records it.
+    pub created_in: Option<u64>,
+    /// pprof labels (`g.labels`), as (key, value) pairs.
+    pub labels: Vec<(String, String)>,
     /// Bytes freed if every goroutine of the group went away (stacks and `g` records
     /// removed from the roots; shared objects counted once).
     pub retained: u64,

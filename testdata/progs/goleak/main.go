@@ -10,6 +10,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -196,8 +197,12 @@ func sleeper() {
 	runtime.KeepAlive(held)
 }
 
+// workerLabels are the pprof labels of the pool's workers.
+var workerLabels = pprof.Labels("pool", "jobs")
+
 //go:noinline
 func worker() {
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), workerLabels))
 	held := onHeap(new(WorkerHeld))
 	started <- goid()
 	for j := range pool.jobs {
@@ -243,9 +248,10 @@ func waitBlocked(ids []int64, reasons map[int64]string) {
 
 type group struct {
 	label, function, creator, reason string
-	leaked                  bool
-	ids                     []int64
-	held                    map[string]int
+	leaked                           bool
+	ids                              []int64
+	held                             map[string]int
+	labels                           map[string]string
 }
 
 func main() {
@@ -255,7 +261,7 @@ func main() {
 	var groups []group
 	// spawned: started by main.spawn's go statement.
 	spawned := func(label, function, reason string, leaked bool, ids []int64, heldType string) {
-		groups = append(groups, group{label, function, "main.spawn", reason, leaked, ids, map[string]int{heldType: len(ids)}})
+		groups = append(groups, group{label, function, "main.spawn", reason, leaked, ids, map[string]int{heldType: len(ids)}, nil})
 	}
 	spawned("recv", "main.leakRecv", "chan receive", true, spawn(nRecv, leakRecv), "main.RecvHeld")
 	spawned("send", "main.leakSend", "chan send", true, spawn(nSend, leakSend), "main.SendHeld")
@@ -265,8 +271,8 @@ func main() {
 	holder := []int64{<-started}
 	waiters := []int64{<-waiterStarted, <-waiterStarted}
 	groups = append(groups,
-		group{"lockholder", "main.lockHolder", "main.main", "chan receive", true, holder, map[string]int{"main.HolderHeld": 1}},
-		group{"lockwaiter", "main.lockWaiter", "main.lockHolder", "sync.Mutex.Lock", true, waiters, map[string]int{"main.WaiterHeld": nWaiters}})
+		group{"lockholder", "main.lockHolder", "main.main", "chan receive", true, holder, map[string]int{"main.HolderHeld": 1}, nil},
+		group{"lockwaiter", "main.lockWaiter", "main.lockHolder", "sync.Mutex.Lock", true, waiters, map[string]int{"main.WaiterHeld": nWaiters}, nil})
 	spawned("waitgroup", "main.leakWaitGroup", "sync.WaitGroup.Wait", true, spawn(nWG, leakWaitGroup), "main.WaitGroupHeld")
 	spawned("global", "main.waitGlobal", "chan receive", false, spawn(nGlobal, waitGlobal), "main.GlobalHeld")
 	var timerIDs []int64
@@ -276,9 +282,10 @@ func main() {
 		go waitTimer(tm)
 		timerIDs = append(timerIDs, <-started)
 	}
-	groups = append(groups, group{"timer", "main.waitTimer", "main.main", "chan receive", false, timerIDs, map[string]int{"main.TimerHeld": nTimer}})
+	groups = append(groups, group{"timer", "main.waitTimer", "main.main", "chan receive", false, timerIDs, map[string]int{"main.TimerHeld": nTimer}, nil})
 	spawned("sleep", "main.sleeper", "sleep", false, spawn(nSleep, sleeper), "main.SleepHeld")
 	spawned("workers", "main.worker", "chan receive", false, spawn(nWorkers, worker), "main.WorkerHeld")
+	groups[len(groups)-1].labels = map[string]string{"pool": "jobs"}
 	if g, ok := startNet(); ok {
 		groups = append(groups, g)
 	}
@@ -296,7 +303,7 @@ func main() {
 	for _, g := range groups {
 		t.Group(truth.GoroutineGroup{
 			Label: g.label, Function: g.function, CreatedBy: g.creator, WaitReason: g.reason,
-			Leaked: g.leaked, Goids: g.ids, Held: g.held,
+			Leaked: g.leaked, Goids: g.ids, Held: g.held, Labels: g.labels,
 		})
 	}
 	truth.Type[RecvHeld](t, "main.RecvHeld", nRecv)

@@ -58,7 +58,7 @@ func startNet() (group, bool) {
 		os.Exit(2)
 	}
 	id := <-started
-	return group{"netpoll", "main.netReader", "main.acceptLoop", "IO wait", false, []int64{id}, map[string]int{"main.NetHeld": 1}}, true
+	return group{"netpoll", "main.netReader", "main.acceptLoop", "IO wait", false, []int64{id}, map[string]int{"main.NetHeld": 1}, nil}, true
 }
 
 func netTypes(t *truth.Truth) { truth.Type[NetHeld](t, "main.NetHeld", 1) }

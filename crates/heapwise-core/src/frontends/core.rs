@@ -30,7 +30,7 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
     let mut hints = SpecialTypeHints {
         pieced,
         rtyped_values: sent_values(&rt, &goroutines),
-        typed_objects: waited_channels(&rt, &goroutines),
+        typed_objects: goroutine_objects(&rt, &goroutines),
         ..Default::default()
     };
     if let Err(e) = special_roots(&rt, &heap, &mut roots, &mut hints, &mut warnings) {
@@ -82,13 +82,21 @@ fn sent_values(rt: &Rt<'_>, goroutines: &[crate::runtime::stacks::Goroutine]) ->
     out
 }
 
-/// The channels blocked goroutines wait on, as `runtime.hchan` objects.
-fn waited_channels(rt: &Rt<'_>, goroutines: &[crate::runtime::stacks::Goroutine]) -> Vec<(u64, crate::formats::dwarf::TypeId)> {
-    let Some(hchan) = rt.dwarf.type_by_name("runtime.hchan") else { return Vec::new() };
-    let mut chans: Vec<u64> = goroutines.iter().flat_map(|g| g.meta.waiting.iter().map(|s| s.chan)).filter(|&c| c != 0).collect();
-    chans.sort_unstable();
-    chans.dedup();
-    chans.into_iter().map(|c| (c, hchan)).collect()
+/// Objects only untyped `g` fields point at: the channels blocked goroutines wait on
+/// (`sudog.c`), as `runtime.hchan`, and their pprof label maps (`g.labels`, an
+/// `unsafe.Pointer`), as `runtime/pprof.labelMap`.
+fn goroutine_objects(rt: &Rt<'_>, goroutines: &[crate::runtime::stacks::Goroutine]) -> Vec<(u64, crate::formats::dwarf::TypeId)> {
+    let mut out = Vec::new();
+    if let Some(hchan) = rt.dwarf.type_by_name("runtime.hchan") {
+        let mut chans: Vec<u64> = goroutines.iter().flat_map(|g| g.meta.waiting.iter().map(|s| s.chan)).filter(|&c| c != 0).collect();
+        chans.sort_unstable();
+        chans.dedup();
+        out.extend(chans.into_iter().map(|c| (c, hchan)));
+    }
+    if let Some(labels) = rt.dwarf.type_by_name("runtime/pprof.labelMap") {
+        out.extend(goroutines.iter().map(|g| g.meta.labels).filter(|&l| l != 0).map(|l| (l, labels)));
+    }
+    out
 }
 
 /// The bytes the last completed GC marked, from the runtime's own count:

@@ -59,8 +59,9 @@ impl Blocking {
     }
 }
 
-/// One group of goroutines: the same status, wait reason and stack (function, file and
-/// line of every frame, inlined ones included), as the goroutine profile's `debug=1` groups.
+/// One group of goroutines: the same status, wait reason, pprof labels and stack (function,
+/// file and line of every frame, inlined ones included), as the goroutine profile's
+/// `debug=1` groups them; and the same verdict of the leak rule.
 #[derive(Debug, Clone)]
 pub struct Group {
     /// Indexes into the analysis's goroutines.
@@ -134,8 +135,9 @@ impl Successors for Augmented<'_> {
 }
 
 /// The group key of a goroutine, borrowed from it: leaked verdict, status, wait reason,
-/// and the function, file and line of every frame (inlined calls included).
-type GroupKey<'a> = (bool, &'a str, &'a str, Vec<(&'a str, &'a str, u32)>);
+/// pprof labels (the goroutine profile groups by them too), and the function, file and line
+/// of every frame (inlined calls included).
+type GroupKey<'a> = (bool, &'a str, &'a str, &'a [(String, String)], Vec<(&'a str, &'a str, u32)>);
 
 fn group_key(g: &Goroutine, leaked: bool) -> GroupKey<'_> {
     let mut frames = Vec::new();
@@ -145,7 +147,7 @@ fn group_key(g: &Goroutine, leaked: bool) -> GroupKey<'_> {
         }
         frames.push((f.function.as_str(), f.file.as_str(), f.line));
     }
-    (leaked, g.status.as_str(), g.wait_reason.as_str(), frames)
+    (leaked, g.status.as_str(), g.wait_reason.as_str(), &g.meta.label_pairs, frames)
 }
 
 /// Groups goroutines by [`group_key`], in order of first appearance: the same stack and

@@ -30,7 +30,7 @@ pub struct SpecialTypeHints {
     pub rtyped_values: Vec<(u64, u64)>,
     /// Heap objects of a known DWARF type: (object address, type). The channels blocked
     /// goroutines' sudogs wait on (`sudog.c`, untyped from Go 1.26 on, where it is a
-    /// `maybeTraceableChan`) are `runtime.hchan`s.
+    /// `maybeTraceableChan`) are `runtime.hchan`s; `g.labels` points at a pprof label map.
     pub typed_objects: Vec<(u64, TypeId)>,
     /// Stack variables only parts of which are in memory at their frame's pc (composite
     /// DWARF locations), each holding a live pointer word: seeds from what is there.

@@ -60,6 +60,8 @@ pub struct GoroutineMeta {
     pub wait_since: i64,
     /// `g.labels`: pprof labels (a `runtime/pprof` label map), 0 when none.
     pub labels: u64,
+    /// Those labels, as (key, value) pairs in the map's order.
+    pub label_pairs: Vec<(String, String)>,
     /// The `sudog`s of `g.waiting`, in `waitlink` order: what a blocked goroutine waits on.
     pub waiting: Vec<Sudog>,
 }
@@ -420,6 +422,33 @@ fn attach_semaphore_waits(rt: &Rt<'_>, goroutines: &mut [Goroutine]) {
     }
 }
 
+/// Label pairs read from a goroutine's label map at most.
+const MAX_LABELS: u64 = 256;
+
+/// The pprof labels of the `runtime/pprof.labelMap` at `map` (`runtime/pprof/label.go`: a
+/// `LabelSet` of `list []label{key, value}` in Go 1.24-1.26; from 1.27 an embedded
+/// `internal/runtime/pprof/label.Set` of `List []Label{Key, Value}`), by field name through
+/// DWARF; empty when the binary has no such type or the map is not readable.
+fn pprof_labels(rt: &Rt<'_>, map: u64) -> Vec<(String, String)> {
+    if map == 0 {
+        return Vec::new();
+    }
+    let Some(ty) = rt.dwarf.type_by_name("runtime/pprof.labelMap") else { return Vec::new() };
+    let Some((list_off, list_ty)) = rt.dwarf.field_of(ty, "list").or_else(|| rt.dwarf.field_of(ty, "List")) else { return Vec::new() };
+    let Some((_, array_ty)) = rt.dwarf.field_of(list_ty, "array") else { return Vec::new() };
+    let crate::formats::dwarf::Shape::Pointer(Some(label_ty)) = rt.dwarf.ty(rt.dwarf.underlying(array_ty)).shape else { return Vec::new() };
+    let field = |a: &str, b: &str| rt.dwarf.field_of(label_ty, a).or_else(|| rt.dwarf.field_of(label_ty, b)).map(|(o, _)| o);
+    let (Some(key), Some(value)) = (field("key", "Key"), field("value", "Value")) else { return Vec::new() };
+    let Ok((ptr, len, _)) = rt.slice(map.wrapping_add(list_off)) else { return Vec::new() };
+    let stride = rt.dwarf.ty(label_ty).size.max(1);
+    (0..len.min(MAX_LABELS))
+        .map_while(|i| {
+            let at = ptr.wrapping_add(i * stride);
+            Some((rt.string(at.wrapping_add(key), 1024).ok()?, rt.string(at.wrapping_add(value), 1024).ok()?))
+        })
+        .collect()
+}
+
 /// Where the `go` statement at return address `gopc` is: function (the innermost one
 /// inlined at the call), file and line, as `runtime.printcreatedby` prints them.
 pub(crate) fn creation_site(pcln: &Pclntab, mem: &crate::runtime::memory::Memory, gopc: u64) -> Option<InlineFrame> {
@@ -562,12 +591,14 @@ impl<'a> Walker<'a> {
                 break;
             }
         }
+        let labels = word(l.g_labels).unwrap_or(0);
         GoroutineMeta {
             gopc,
             created_by: self.created_by(gopc),
             parent_goid: word(l.g_parent_goid),
             wait_since: word(l.g_waitsince).unwrap_or(0) as i64,
-            labels: word(l.g_labels).unwrap_or(0),
+            labels,
+            label_pairs: pprof_labels(&self.rt, labels),
             waiting,
         }
     }
