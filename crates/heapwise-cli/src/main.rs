@@ -212,7 +212,8 @@ impl Command {
 fn print_goroutine_groups(groups: &[heapwise_core::report::GoroutineGroupInfo]) {
     for g in groups {
         let reason = if g.wait_reason.is_empty() { String::new() } else { format!(", {}", g.wait_reason) };
-        let waited = g.waiting_ns.map(|ns| format!(", {} minutes", ns / 60_000_000_000)).unwrap_or_default();
+        // As Go prints it: whole minutes, from one minute on.
+        let waited = g.waiting_ns.filter(|&ns| ns >= 60_000_000_000).map(|ns| format!(", {} minutes", ns / 60_000_000_000)).unwrap_or_default();
         let leaked = if g.leaked { " LEAKED" } else { "" };
         println!("{} goroutines [{}{}{}]{}  retained {} bytes", g.count, g.status, reason, waited, leaked, g.retained);
         let ids: Vec<String> = g.goroutines.iter().take(16).map(|i| i.to_string()).collect();

@@ -35,7 +35,9 @@ pub enum Blocking {
     /// On a channel operation or a select: woken once any of its channels is reachable.
     Channel,
     /// On `sync.Mutex`, `sync.RWMutex`, `sync.Cond` or `sync.WaitGroup`: woken once the
-    /// primitive (the first sudog's `elem`) is reachable.
+    /// primitive (the first sudog's `elem`) is reachable. Where no sudog says which it is
+    /// (`sync.Cond` before Go 1.26, whose `notifyListWait` sets no `elem`; heap dumps), the
+    /// goroutine may run, as the runtime decides for a nil `elem`.
     Sync,
 }
 
@@ -237,7 +239,8 @@ pub fn find_leaks(heap: &Heap, graph: &Graph, roots: &[Root], goroutines: &[Goro
             let may_run = match blocking[gi] {
                 Blocking::Root => true,
                 Blocking::Never => false,
-                Blocking::Channel => g.meta.waiting.iter().any(|s| marked_or_outside(s.chan, &live)),
+                // No sudog read (a heap dump records none): unknown, so not called leaked.
+                Blocking::Channel => g.meta.waiting.is_empty() || g.meta.waiting.iter().any(|s| marked_or_outside(s.chan, &live)),
                 Blocking::Sync => g.meta.waiting.first().is_none_or(|s| marked_or_outside(s.elem, &live)),
             };
             if may_run {
