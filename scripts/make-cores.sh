@@ -10,6 +10,8 @@
 #     exe                 the executable (DWARF and symbols kept)
 #     truth.json          ground truth of the gcore run        (kind gcore)
 #     core.gcore          gdb's gcore of the blocked program   (kind gcore)
+#     aftercore.txt       what the program wrote once cored    (kind gcore, goleak: Go's
+#                         goroutineleak profile, debug=2; see truth.AfterCore)
 #     truth-kernel.json   ground truth of the crashing run     (kind kernel)
 #     core.kernel         kernel core of GOTRACEBACK=crash     (kind kernel)
 #     stderr-kernel.txt   the crash traceback                  (kind kernel)
@@ -19,7 +21,8 @@
 #
 # Defaults: all versions, programs zoo deeplist demo shapes, both kinds, plus the
 # PIE variant zoo-pie (gcore only), heap dumps of zoo and demo (kind dump) and the
-# stripped variants zoo-stripped, demo-stripped, deeplist-stripped (gcore only). A program named NAME-pie, or --pie (which
+# stripped variants zoo-stripped, demo-stripped, deeplist-stripped (gcore only), and
+# goleak (gcore only). A program named NAME-pie, or --pie (which
 # adds NAME-pie for every selected program), builds with -buildmode=pie into
 # VER/NAME-pie/. A program named NAME-stripped builds with -ldflags='-s -w' (no
 # symbol table, no DWARF, as production binaries ship) into VER/NAME-stripped/; its
@@ -79,6 +82,8 @@ if [ "$defaults" = 1 ] && [ "$pie" = 0 ]; then
     jobs+=("zoo-pie gcore" "zoo dump" "demo dump")
     # -s -w builds (no DWARF, no symbol table): tests/stripped.rs.
     jobs+=("zoo-stripped gcore" "demo-stripped gcore" "deeplist-stripped gcore")
+    # Goroutine leaks (tests/goroutines.rs): gcore only, for the after-core leak profile.
+    jobs+=("goleak gcore")
 fi
 for j in "${jobs[@]}"; do
     set -- $j
@@ -246,7 +251,8 @@ capture_gcore() {
     local ver="$1" variant="$2" dir="$3"
     local tmp="$dir/.tmp-gcore.$$"
     rm -rf "$tmp"; mkdir -p "$tmp"; tmpdirs+=("$tmp")
-    HEAPWISE_TRUTH="$tmp/truth.json" GOTRACEBACK=single "$dir/exe" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null &
+    HEAPWISE_TRUTH="$tmp/truth.json" HEAPWISE_AFTERCORE="$tmp/aftercore.txt" GOTRACEBACK=single \
+        "$dir/exe" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null &
     child=$!
     local waited=0
     while ! grep -qx READY "$tmp/stdout" 2>/dev/null; do
@@ -264,10 +270,23 @@ capture_gcore() {
         tail -5 "$tmp/gcore.log" >&2 || true
         die "go $ver: gcore of $variant (pid $child) failed"
     fi
+    # A program that asks for it (truth.AfterCore, it printed AFTERCORE) writes what can only
+    # be asked of it once cored (goleak: Go 1.27's goroutineleak profile) on SIGUSR1, and exits.
+    local after=0
+    if grep -qx AFTERCORE "$tmp/stdout"; then
+        after=1
+        kill -USR1 "$child"
+        local t=0
+        while kill -0 "$child" 2>/dev/null && [ "$t" -lt $((READY_TIMEOUT * 10)) ]; do sleep 0.1; t=$((t + 1)); done
+    fi
     kill -KILL "$child" 2>/dev/null || true
     wait "$child" 2>/dev/null || true
     local pid="$child"
     child=""
+    if [ "$after" = 1 ]; then
+        [ -f "$tmp/aftercore.txt" ] || { tail -5 "$tmp/stderr" >&2 || true; die "go $ver: $variant wrote no after-core file"; }
+        mv -f "$tmp/aftercore.txt" "$dir/aftercore.txt"
+    fi
     is_elf_core "$tmp/core.$pid" || die "go $ver: gcore of $variant is not an ELF core"
     sparsify "$tmp/core.$pid"
     check_truth "$tmp/truth.json" "$variant" "$ver" "$pid" || die "go $ver: bad truth for $variant"

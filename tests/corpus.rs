@@ -178,6 +178,10 @@ corpus_tests! {
     demo_go1_25: "1.25.5", "demo", "gcore";
     demo_go1_26: "1.26.6", "demo", "gcore";
     demo_go1_27: "1.27.3", "demo", "gcore";
+    goleak_go1_24: "1.24.11", "goleak", "gcore";
+    goleak_go1_25: "1.25.5", "goleak", "gcore";
+    goleak_go1_26: "1.26.6", "goleak", "gcore";
+    goleak_go1_27: "1.27.3", "goleak", "gcore";
 }
 
 // ---- shapes: the typing defects real programs showed (testdata/progs/shapes) ----

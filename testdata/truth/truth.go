@@ -11,7 +11,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -57,6 +59,11 @@ type Truth struct {
 	Paths          []Path               `json:"paths"`
 	Retained       []Retained           `json:"retained"`
 	GoroutineFuncs []string             `json:"goroutine_funcs"`
+	// GoroutineGroups: programs that know their goroutines (goleak) only.
+	GoroutineGroups []GoroutineGroup `json:"goroutine_groups,omitempty"`
+
+	// afterCore, when set, runs once the core has been taken (see AfterCore).
+	afterCore func(w io.Writer) error
 
 	// garbage is held through Finish's last collection, then dropped.
 	garbage      any
@@ -122,6 +129,38 @@ type Retained struct {
 func (t *Truth) Retain(label string, addr uintptr, bytes uint64) {
 	t.Retained = append(t.Retained, Retained{Label: label, Addr: Hex(addr), Bytes: bytes})
 }
+
+// GoroutineGroup is a set of goroutines that run one function, block at one
+// place and hold what only they hold: heapwise groups them by stack.
+type GoroutineGroup struct {
+	Label string `json:"label"`
+	// Function is the function the goroutines run (their outermost frame).
+	Function string `json:"function"`
+	// CreatedBy is the function whose go statement started them.
+	CreatedBy string `json:"created_by"`
+	// WaitReason is the runtime's waitReasonStrings entry they block with.
+	WaitReason string `json:"wait_reason"`
+	// Leaked: blocked on a channel, select, mutex or wait group that nothing
+	// able to run can reach (Go 1.27's goroutineleak rule).
+	Leaked bool `json:"leaked"`
+	// Goids are the goroutine ids, as runtime.Stack prints them.
+	Goids []int64 `json:"goids"`
+	// Labels are the goroutines' pprof labels.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Held counts, by main.* type, the heap objects only these goroutines keep
+	// alive (the same types are in Types; nothing else holds them).
+	Held map[string]int `json:"held"`
+}
+
+// Group records a goroutine group.
+func (t *Truth) Group(g GoroutineGroup) { t.GoroutineGroups = append(t.GoroutineGroups, g) }
+
+// AfterCore registers f to run after the core is taken: Finish prints
+// AFTERCORE before READY, and on SIGUSR1 (which scripts/make-cores.sh sends
+// once gcore is done) writes f's output to $HEAPWISE_AFTERCORE and exits 0.
+// For what can only be asked of the process after the core (a profile that
+// runs a collection, say). gcore runs only; ignored for kernel cores and dumps.
+func (t *Truth) AfterCore(f func(w io.Writer) error) { t.afterCore = f }
 
 // Path records a shortest path.
 func (t *Truth) Path(label string, addr uintptr, kind, root string, length int) {
@@ -195,6 +234,13 @@ func (t *Truth) Finish() {
 		}
 	}
 	retained = append(make([]any, 0, 12), dump, waitR, waitW, waitBuf)
+	afterPath := os.Getenv("HEAPWISE_AFTERCORE")
+	if t.afterCore != nil && afterPath != "" && !crash && dump == nil {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGUSR1)
+		retained = append(retained, sig)
+		go runAfterCore(sig, t.afterCore, afterPath)
+	}
 	path := os.Getenv("HEAPWISE_TRUTH")
 	warmUp(path)
 	if path != "" {
@@ -250,9 +296,32 @@ func (t *Truth) Finish() {
 	if crash {
 		panic("heapwise: crashing on purpose for a kernel core")
 	}
+	if t.afterCore != nil && afterPath != "" {
+		os.Stdout.WriteString("AFTERCORE\n")
+	}
 	os.Stdout.WriteString("READY\n")
 	waitR.Read(waitBuf)
 	fail(fmt.Errorf("the pipe Finish waits on was read"))
+}
+
+// runAfterCore waits for the signal that the core has been taken, then writes
+// f's output to path and exits.
+func runAfterCore(sig <-chan os.Signal, f func(w io.Writer) error, path string) {
+	<-sig
+	out, err := os.Create(path + ".tmp")
+	if err != nil {
+		fail(err)
+	}
+	if err := f(out); err != nil {
+		fail(err)
+	}
+	if err := out.Close(); err != nil {
+		fail(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		fail(err)
+	}
+	os.Exit(0)
 }
 
 // warmUp does, before the collections that end Finish, the kinds of work that

@@ -118,8 +118,21 @@ enum Command {
         #[command(flatten)]
         at: At,
     },
-    /// Goroutines: id, status, wait reason, frames and their live pointers
-    Goroutines(Input),
+    /// Goroutines: id, status, wait reason, frames and their live pointers; with --group,
+    /// groups of goroutines with the same stack and status and the bytes each group keeps
+    /// alive, most first
+    Goroutines {
+        #[command(flatten)]
+        input: Input,
+        /// One row per group (same status, wait reason and frames; leaked or not), with its
+        /// retained bytes, creation site and, by Go 1.27's rule, whether it is leaked
+        #[arg(long)]
+        group: bool,
+    },
+    /// Leaked goroutines by Go 1.27's goroutine leak rule, on any release: blocked on a
+    /// channel, select, mutex, cond or wait group that no goroutine able to run can reach.
+    /// Groups with count, wait reason, creation site, retained bytes and what they block on
+    Leaks(Input),
     /// Where the memory goes: live, garbage, free slots, span waste, stacks, ...
     Breakdown(Input),
     /// The top of the dominator tree: the objects directly under the roots by retained
@@ -186,10 +199,43 @@ impl Command {
     fn input(&self) -> &Input {
         use Command::*;
         match self {
-            Overview(i) | Garbage(i) | Goroutines(i) | Breakdown(i) | Suspects(i) | Records(i) => i,
+            Overview(i) | Garbage(i) | Leaks(i) | Breakdown(i) | Suspects(i) | Records(i) => i,
+            Goroutines { input, .. } => input,
             Histogram { input, .. } | Objects { input, .. } | Object { input, .. } | Path { input, .. } => input,
             Dominators { input, .. } | Whatif { input, .. } | Anchors { input, .. } | Owners { input, .. } => input,
             Graph { input, .. } => input,
+        }
+    }
+}
+
+/// The text form of `goroutines --group` and `leaks`.
+fn print_goroutine_groups(groups: &[heapwise_core::report::GoroutineGroupInfo]) {
+    for g in groups {
+        let reason = if g.wait_reason.is_empty() { String::new() } else { format!(", {}", g.wait_reason) };
+        // As Go prints it: whole minutes, from one minute on.
+        let waited = g.waiting_ns.filter(|&ns| ns >= 60_000_000_000).map(|ns| format!(", {} minutes", ns / 60_000_000_000)).unwrap_or_default();
+        let leaked = if g.leaked { " LEAKED" } else { "" };
+        println!("{} goroutines [{}{}{}]{}  retained {} bytes", g.count, g.status, reason, waited, leaked, g.retained);
+        let ids: Vec<String> = g.goroutines.iter().take(16).map(|i| i.to_string()).collect();
+        let more = if g.goroutines.len() > 16 { format!(" ... ({} more)", g.goroutines.len() - 16) } else { String::new() };
+        println!("  ids: {}{}", ids.join(" "), more);
+        for f in &g.frames {
+            println!("  {}\n      {}:{}", f.function, f.file, f.line);
+        }
+        if !g.labels.is_empty() {
+            let l: Vec<String> = g.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!("  labels: {}", l.join(" "));
+        }
+        if let Some(c) = &g.created_by {
+            let parent = g.created_in.map(|p| format!(" in goroutine {p}")).unwrap_or_default();
+            println!("  created by {}{}\n      {}:{}", c.function, parent, c.file, c.line);
+        }
+        for b in &g.blocked_on {
+            let path = b.path.as_deref().unwrap_or("no path from a root");
+            println!("  blocked on {} {:#x} {} ({})", b.kind, b.addr, b.type_name, path);
+        }
+        for o in g.top_objects.iter().take(5) {
+            println!("  holds {:#x} {} ({} bytes)", o.addr, o.type_name, o.size);
         }
     }
 }
@@ -658,7 +704,28 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
             }
         }
-        Command::Goroutines(_) => {
+        Command::Goroutines { group: true, .. } => {
+            let groups = analysis.goroutine_groups();
+            if json {
+                print_json(&groups)?;
+            } else {
+                print_goroutine_groups(&groups);
+            }
+        }
+        Command::Leaks(_) => {
+            let groups = analysis.goroutine_leaks();
+            if json {
+                print_json(&groups)?;
+            } else if groups.is_empty() {
+                println!("no leaked goroutines (Go 1.27's rule: every blocked goroutine waits on something a runnable one can reach)");
+            } else {
+                let n: u64 = groups.iter().map(|g| g.count).sum();
+                let bytes: u64 = groups.iter().map(|g| g.retained).sum();
+                println!("{n} leaked goroutines in {} groups, retaining {bytes} bytes", groups.len());
+                print_goroutine_groups(&groups);
+            }
+        }
+        Command::Goroutines { .. } => {
             let gs = analysis.goroutines();
             if json {
                 print_json(&gs)?;

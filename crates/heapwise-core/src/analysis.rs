@@ -38,6 +38,8 @@ pub struct Analysis {
     pub(crate) labels: OnceCell<Vec<u32>>,
     pub(crate) label_names: OnceCell<Vec<String>>,
     pub(crate) retained: OnceCell<crate::graph::retained::Retained>,
+    /// Goroutine groups, leaks and their retained bytes ([`crate::goroutine_views`]).
+    pub(crate) ownership: OnceCell<crate::graph::goroutines::GoroutineOwnership>,
     /// [`Overview::runtime_heap_marked`], read when a core is loaded.
     pub(crate) runtime_heap_marked: Option<u64>,
     /// [`Overview::runtime_heap_alloc`], set by the heap-dump loader.
@@ -124,6 +126,7 @@ impl Analysis {
             labels: OnceCell::new(),
             label_names: OnceCell::new(),
             retained: OnceCell::new(),
+            ownership: OnceCell::new(),
             runtime_heap_marked,
             runtime_heap_alloc,
             background,

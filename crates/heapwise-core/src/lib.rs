@@ -23,6 +23,7 @@ pub mod error;
 pub mod fasthash;
 pub mod formats;
 pub mod frontends;
+pub mod goroutine_views;
 pub mod graph;
 pub mod model;
 pub mod report;

@@ -267,6 +267,70 @@ pub struct GoroutineInfo {
     pub stack_bytes: u64,
 }
 
+/// A source position: function, file and line.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourceLoc {
+    pub function: String,
+    pub file: String,
+    pub line: u32,
+}
+
+/// `goroutines --group` and `leaks`: goroutines with the same status, wait reason and stack.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GoroutineGroupInfo {
+    pub count: u64,
+    pub status: String,
+    pub wait_reason: String,
+    /// The `go` statement that created the first goroutine of the group (`g.gopc`).
+    pub created_by: Option<SourceLoc>,
+    /// The goroutine that ran it (`g.parentGoid`), where the release records it.
+    pub created_in: Option<u64>,
+    /// pprof labels (`g.labels`), as (key, value) pairs.
+    pub labels: Vec<(String, String)>,
+    /// Bytes freed if every goroutine of the group went away (stacks and `g` records
+    /// removed from the roots; shared objects counted once).
+    pub retained: u64,
+    /// Goroutine ids.
+    pub goroutines: Vec<u64>,
+    /// Retained bytes of each goroutine alone, in the order of `goroutines`.
+    pub goroutine_retained: Vec<u64>,
+    /// Innermost first, inlined calls expanded, as Go's tracebacks print them.
+    pub frames: Vec<SourceLoc>,
+    /// Blocked on a channel, select, mutex, cond or wait group that nothing able to run can
+    /// reach (Go 1.27's goroutine leak rule).
+    pub leaked: bool,
+    /// The longest a goroutine of the group has been blocked, in nanoseconds, where the
+    /// runtime records it (`g.waitsince`, set at the first collection that finds it
+    /// blocked; "now" is the last collection's start, `runtime.work.tstart`).
+    pub waiting_ns: Option<u64>,
+    /// What the group's goroutines block on: each channel or sync primitive in the heap.
+    pub blocked_on: Vec<BlockedOn>,
+    /// The heap objects the group retains, largest first (at most 20).
+    pub top_objects: Vec<ObjectRef>,
+}
+
+/// A channel or sync primitive goroutines block on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BlockedOn {
+    /// `channel` (`sudog.c`) or `primitive` (`sudog.elem` of a sync wait: the semaphore word).
+    pub kind: String,
+    /// The object holding it.
+    pub addr: u64,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// A shortest path from a root, `None` when none reaches it.
+    pub path: Option<String>,
+}
+
+/// An object, by address, type and retained bytes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ObjectRef {
+    pub addr: u64,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub size: u64,
+}
+
 /// `breakdown`: where the process's memory goes, in bytes.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Breakdown {

@@ -27,7 +27,12 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
     let (goroutines, stack_roots, stack_seeds, pieced, gw) = crate::runtime::goroutines::collect(&process, &heap);
     warnings.extend(gw);
     roots.extend(stack_roots);
-    let mut hints = SpecialTypeHints { pieced, ..Default::default() };
+    let mut hints = SpecialTypeHints {
+        pieced,
+        rtyped_values: sent_values(&rt, &goroutines),
+        typed_objects: goroutine_objects(&rt, &goroutines),
+        ..Default::default()
+    };
     if let Err(e) = special_roots(&rt, &heap, &mut roots, &mut hints, &mut warnings) {
         warnings.push(format!("finalizer and cleanup roots incomplete: {e}"));
     }
@@ -55,6 +60,43 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
         runtime_heap_marked: heap_marked,
         runtime_heap_alloc: None,
     })
+}
+
+/// What goroutines blocked in a channel send or select offer: each sudog's `elem` holds a
+/// value of its channel's element type (`runtime/chan.go`: `chansend` parks with
+/// `mysg.elem = ep`; `hchan.elemtype`). A receiver's `elem` is where a value will go, not
+/// a value, and a select's sudogs do not say which cases send: both are left out.
+fn sent_values(rt: &Rt<'_>, goroutines: &[crate::runtime::stacks::Goroutine]) -> Vec<(u64, u64)> {
+    let Some(elemtype) = rt.off_opt("runtime.hchan", "elemtype") else { return Vec::new() };
+    let mut out = Vec::new();
+    for g in goroutines.iter().filter(|g| g.wait_reason == "chan send") {
+        for s in &g.meta.waiting {
+            if s.chan == 0 || s.elem == 0 {
+                continue;
+            }
+            if let Ok(t) = rt.mem.u64(s.chan.wrapping_add(elemtype)) {
+                out.push((s.elem, t));
+            }
+        }
+    }
+    out
+}
+
+/// Objects only untyped `g` fields point at: the channels blocked goroutines wait on
+/// (`sudog.c`), as `runtime.hchan`, and their pprof label maps (`g.labels`, an
+/// `unsafe.Pointer`), as `runtime/pprof.labelMap`.
+fn goroutine_objects(rt: &Rt<'_>, goroutines: &[crate::runtime::stacks::Goroutine]) -> Vec<(u64, crate::formats::dwarf::TypeId)> {
+    let mut out = Vec::new();
+    if let Some(hchan) = rt.dwarf.type_by_name("runtime.hchan") {
+        let mut chans: Vec<u64> = goroutines.iter().flat_map(|g| g.meta.waiting.iter().map(|s| s.chan)).filter(|&c| c != 0).collect();
+        chans.sort_unstable();
+        chans.dedup();
+        out.extend(chans.into_iter().map(|c| (c, hchan)));
+    }
+    if let Some(labels) = rt.dwarf.type_by_name("runtime/pprof.labelMap") {
+        out.extend(goroutines.iter().map(|g| g.meta.labels).filter(|&l| l != 0).map(|l| (l, labels)));
+    }
+    out
 }
 
 /// The bytes the last completed GC marked, from the runtime's own count:

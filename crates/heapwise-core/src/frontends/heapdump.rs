@@ -43,7 +43,7 @@ use crate::runtime::process::{MAX_GO, MIN_GO};
 use crate::runtime::roots::{finalized_object_root, special_label, Root, RootKind};
 use crate::runtime::seeds::{SpecialTypeHints, TypeSeed};
 use crate::formats::pclntab::ARGS_SIZE_UNKNOWN;
-use crate::runtime::stacks::{min_frame_size, status_name, status_names, Frame, Goroutine, SlotNamer, StackSlot};
+use crate::runtime::stacks::{creation_site, min_frame_size, status_name, status_names, Frame, Goroutine, GoroutineMeta, SlotNamer, StackSlot};
 use crate::source::ByteSource;
 use crate::Error;
 
@@ -676,6 +676,13 @@ pub fn model(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress
             frames,
             stack_lo: lo,
             stack_hi: hi,
+            // A dump has no sudogs, labels or parent: what it records.
+            meta: GoroutineMeta {
+                gopc: g.gopc,
+                created_by: pcln.as_ref().and_then(|p| creation_site(p, rt.mem, g.gopc)),
+                wait_since: g.wait_since as i64,
+                ..Default::default()
+            },
         };
         stack.add(&gr, &heap);
         goroutines.push(gr);

@@ -2,6 +2,7 @@
 //! retained sizes, owners.
 
 pub mod dominators;
+pub mod goroutines;
 pub mod marking;
 pub mod owners;
 pub mod retained;

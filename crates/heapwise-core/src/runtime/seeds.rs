@@ -23,6 +23,15 @@ pub struct SpecialTypeHints {
     /// Runtime values outside the heap that point into it: (address, DWARF type), walked
     /// as that type (queued cleanups: Go 1.26's `cleanupFn.call` is a closure of its own).
     pub values: Vec<(u64, TypeId)>,
+    /// Values of a known runtime type: (address, address of its runtime `abi.Type`). The
+    /// element a goroutine blocked in a channel send offers (`sudog.elem`, often a compiler
+    /// temporary on its stack that no DWARF variable names) is a value of the channel's
+    /// element type (`hchan.elemtype`).
+    pub rtyped_values: Vec<(u64, u64)>,
+    /// Heap objects of a known DWARF type: (object address, type). The channels blocked
+    /// goroutines' sudogs wait on (`sudog.c`, untyped from Go 1.26 on, where it is a
+    /// `maybeTraceableChan`) are `runtime.hchan`s; `g.labels` points at a pprof label map.
+    pub typed_objects: Vec<(u64, TypeId)>,
     /// Stack variables only parts of which are in memory at their frame's pc (composite
     /// DWARF locations), each holding a live pointer word: seeds from what is there.
     pub pieced: Vec<crate::runtime::stacks::PiecedVar>,

@@ -40,7 +40,46 @@ pub struct Goroutine {
     pub frames: Vec<Frame>,
     pub stack_lo: u64,
     pub stack_hi: u64,
+    /// Where it came from and what it waits on.
+    pub meta: GoroutineMeta,
 }
+
+/// The `runtime.g` fields that say where a goroutine came from and what it is blocked on
+/// (`runtime/runtime2.go`, Go 1.24-1.27; fields a release or a heap dump lacks stay zero).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GoroutineMeta {
+    /// `g.gopc`: the pc of the `go` statement that created it (a return address).
+    pub gopc: u64,
+    /// The function, file and line of that `go` statement (the innermost inlined function
+    /// there, as `runtime.printcreatedby` names it).
+    pub created_by: Option<InlineFrame>,
+    /// `g.parentGoid`: the goroutine that ran the `go` statement.
+    pub parent_goid: Option<u64>,
+    /// `g.waitsince`: `nanotime()` when it blocked, as the runtime records it (at the first
+    /// collection that finds it blocked); 0 when not recorded.
+    pub wait_since: i64,
+    /// `g.labels`: pprof labels (a `runtime/pprof` label map), 0 when none.
+    pub labels: u64,
+    /// Those labels, as (key, value) pairs in the map's order.
+    pub label_pairs: Vec<(String, String)>,
+    /// The `sudog`s of `g.waiting`, in `waitlink` order: what a blocked goroutine waits on.
+    pub waiting: Vec<Sudog>,
+}
+
+/// One `runtime.sudog` of a blocked goroutine's `g.waiting` list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sudog {
+    /// Address of the sudog.
+    pub addr: u64,
+    /// `sudog.c`: the channel (channel operations and selects), 0 otherwise.
+    pub chan: u64,
+    /// `sudog.elem`: the data element of a channel operation (often on the stack), or the
+    /// semaphore word of a sync primitive (`sync.Mutex.sema`, ...).
+    pub elem: u64,
+}
+
+/// Sudogs read from one `g.waiting` list at most (a select waits on one per case).
+const MAX_SUDOGS: usize = 1 << 16;
 
 /// One physical stack frame.
 #[derive(Debug, Clone)]
@@ -116,6 +155,27 @@ struct Layout {
     sor_ptr_bytes: u64,
     sor_obj_size: u64,
     sor_gcdataoff: u64,
+    /// Optional `runtime.g` fields of [`GoroutineMeta`] and the `runtime.sudog` words read.
+    g_gopc: Option<u64>,
+    g_parent_goid: Option<u64>,
+    g_waitsince: Option<u64>,
+    g_labels: Option<u64>,
+    g_waiting: Option<u64>,
+    sudog_c: Option<u64>,
+    sudog_elem: Option<u64>,
+    sudog_waitlink: Option<u64>,
+}
+
+/// Offset of the pointer held by field `field` of `struct_name`: the field itself, or,
+/// where the field is a `runtime.maybeTraceablePtr` (Go 1.26+: `sudog.elem`, and
+/// `sudog.c` through the embedded one of `maybeTraceableChan`), its `vu` word, which the
+/// runtime keeps as the source of truth while `vp` may be cleared.
+fn pointer_word(rt: &Rt<'_>, struct_name: &str, field: &str) -> Option<u64> {
+    let (off, ty) = rt.dwarf.field(struct_name, field)?;
+    match rt.dwarf.ty(rt.dwarf.underlying(ty)).shape {
+        crate::formats::dwarf::Shape::Struct(_) => rt.dwarf.field_of(ty, "vu").map(|(o, _)| off + o),
+        _ => Some(off),
+    }
 }
 
 impl Layout {
@@ -157,6 +217,14 @@ impl Layout {
             sor_ptr_bytes: so("ptrBytes", 8),
             sor_obj_size: so("size", 4),
             sor_gcdataoff: so("gcdataoff", 12),
+            g_gopc: rt.off_opt(G, "gopc"),
+            g_parent_goid: rt.off_opt(G, "parentGoid"),
+            g_waitsince: rt.off_opt(G, "waitsince"),
+            g_labels: rt.off_opt(G, "labels"),
+            g_waiting: rt.off_opt(G, "waiting"),
+            sudog_c: pointer_word(rt, "runtime.sudog", "c"),
+            sudog_elem: pointer_word(rt, "runtime.sudog", "elem"),
+            sudog_waitlink: rt.off_opt("runtime.sudog", "waitlink"),
         })
     }
 }
@@ -301,7 +369,95 @@ pub fn read_goroutines(p: &Process, pcln: &Pclntab) -> (Vec<Goroutine>, Vec<Stri
     if w.frame_budget.get() == 0 {
         warnings.push(format!("more than {MAX_TOTAL_FRAMES} stack frames: the rest are not read"));
     }
+    attach_semaphore_waits(&rt, &mut out);
     (out, warnings)
+}
+
+/// Sudogs read from `runtime.semtable` at most.
+const MAX_SEMA_SUDOGS: usize = 1 << 20;
+
+/// Before Go 1.26 `semacquire1` parks without setting `g.waiting` (`runtime/sema.go`); the
+/// sudog of a goroutine blocked on a mutex or wait group is only in the treap of semaphore
+/// addresses, `runtime.semtable[i].root.treap` (children `prev`/`next`, sudogs waiting on the
+/// same address chained by `waitlink`). Gives each goroutine whose `waiting` is empty the
+/// sudog found there with its `g`, so that it has the same `elem` (the semaphore word) as
+/// on Go 1.26+. `sync.Cond` waiters (`notifyList`) stay without one.
+fn attach_semaphore_waits(rt: &Rt<'_>, goroutines: &mut [Goroutine]) {
+    if goroutines.iter().all(|g| !g.meta.waiting.is_empty()) {
+        return;
+    }
+    let Some(table) = rt.dwarf.globals.iter().find(|g| g.name == "runtime.semtable") else { return };
+    let crate::formats::dwarf::Shape::Array { elem, len } = rt.dwarf.ty(rt.dwarf.underlying(table.ty)).shape else { return };
+    let stride = rt.dwarf.ty(elem).size;
+    let (Some((root_off, _)), Some(treap), Some(prev), Some(next), Some(waitlink), Some(sg_g), Some(sg_elem)) = (
+        rt.dwarf.field_of(elem, "root"),
+        rt.off_opt("runtime.semaRoot", "treap"),
+        rt.off_opt("runtime.sudog", "prev"),
+        rt.off_opt("runtime.sudog", "next"),
+        rt.off_opt("runtime.sudog", "waitlink"),
+        rt.off_opt("runtime.sudog", "g"),
+        pointer_word(rt, "runtime.sudog", "elem"),
+    ) else {
+        return;
+    };
+    let word = |a: u64| rt.mem.u64(a).unwrap_or(0);
+    let base = table.addr.wrapping_add(rt.bias);
+    let mut by_g: HashMap<u64, Sudog> = HashMap::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut work: Vec<u64> = (0..len.min(4096)).map(|i| word(base.wrapping_add(i * stride + root_off + treap))).collect();
+    while let Some(t) = work.pop() {
+        if t == 0 || seen.len() >= MAX_SEMA_SUDOGS || !seen.insert(t) {
+            continue;
+        }
+        work.push(word(t.wrapping_add(prev)));
+        work.push(word(t.wrapping_add(next)));
+        work.push(word(t.wrapping_add(waitlink)));
+        let g = word(t.wrapping_add(sg_g));
+        by_g.entry(g).or_insert(Sudog { addr: t, chan: 0, elem: word(t.wrapping_add(sg_elem)) });
+    }
+    for g in goroutines.iter_mut().filter(|g| g.meta.waiting.is_empty()) {
+        if let Some(s) = by_g.get(&g.g_addr) {
+            g.meta.waiting.push(*s);
+        }
+    }
+}
+
+/// Label pairs read from a goroutine's label map at most.
+const MAX_LABELS: u64 = 256;
+
+/// The pprof labels of the `runtime/pprof.labelMap` at `map` (`runtime/pprof/label.go`: a
+/// `LabelSet` of `list []label{key, value}` in Go 1.24-1.26; from 1.27 an embedded
+/// `internal/runtime/pprof/label.Set` of `List []Label{Key, Value}`), by field name through
+/// DWARF; empty when the binary has no such type or the map is not readable.
+fn pprof_labels(rt: &Rt<'_>, map: u64) -> Vec<(String, String)> {
+    if map == 0 {
+        return Vec::new();
+    }
+    let Some(ty) = rt.dwarf.type_by_name("runtime/pprof.labelMap") else { return Vec::new() };
+    let Some((list_off, list_ty)) = rt.dwarf.field_of(ty, "list").or_else(|| rt.dwarf.field_of(ty, "List")) else { return Vec::new() };
+    let Some((_, array_ty)) = rt.dwarf.field_of(list_ty, "array") else { return Vec::new() };
+    let crate::formats::dwarf::Shape::Pointer(Some(label_ty)) = rt.dwarf.ty(rt.dwarf.underlying(array_ty)).shape else { return Vec::new() };
+    let field = |a: &str, b: &str| rt.dwarf.field_of(label_ty, a).or_else(|| rt.dwarf.field_of(label_ty, b)).map(|(o, _)| o);
+    let (Some(key), Some(value)) = (field("key", "Key"), field("value", "Value")) else { return Vec::new() };
+    let Ok((ptr, len, _)) = rt.slice(map.wrapping_add(list_off)) else { return Vec::new() };
+    let stride = rt.dwarf.ty(label_ty).size.max(1);
+    (0..len.min(MAX_LABELS))
+        .map_while(|i| {
+            let at = ptr.wrapping_add(i * stride);
+            Some((rt.string(at.wrapping_add(key), 1024).ok()?, rt.string(at.wrapping_add(value), 1024).ok()?))
+        })
+        .collect()
+}
+
+/// Where the `go` statement at return address `gopc` is: function (the innermost one
+/// inlined at the call), file and line, as `runtime.printcreatedby` prints them.
+pub(crate) fn creation_site(pcln: &Pclntab, mem: &crate::runtime::memory::Memory, gopc: u64) -> Option<InlineFrame> {
+    if gopc == 0 {
+        return None;
+    }
+    let f = pcln.find_func(gopc)?;
+    let pc = if gopc > f.entry { gopc - 1 } else { gopc };
+    pcln.inline_frames(mem, &f, pc).into_iter().next()
 }
 
 /// `runtime.waitReasonStrings`, read from memory.
@@ -359,7 +515,8 @@ impl<'a> Walker<'a> {
             }
             _ => String::new(),
         };
-        let mut gr = Goroutine { id, g_addr: g, status, wait_reason, frames: Vec::new(), stack_lo, stack_hi };
+        let meta = self.meta(g);
+        let mut gr = Goroutine { id, g_addr: g, status, wait_reason, frames: Vec::new(), stack_lo, stack_hi, meta };
         let in_stack = |sp: u64| stack_lo <= sp && sp < stack_hi;
         let sched_sp = mem.u64(g.wrapping_add(l.g_sched_sp))?;
         let sched = Start {
@@ -415,6 +572,41 @@ impl<'a> Walker<'a> {
             }
         }
         Ok(gr)
+    }
+
+    /// The [`GoroutineMeta`] of the `g` at `g`; what cannot be read stays zero.
+    fn meta(&self, g: u64) -> GoroutineMeta {
+        let mem = self.rt.mem;
+        let l = &self.lay;
+        let word = |off: Option<u64>| off.and_then(|o| mem.u64(g.wrapping_add(o)).ok());
+        let gopc = word(l.g_gopc).unwrap_or(0);
+        let mut waiting = Vec::new();
+        let mut sg = word(l.g_waiting).unwrap_or(0);
+        while sg != 0 && waiting.len() < MAX_SUDOGS {
+            let at = |off: Option<u64>| off.and_then(|o| mem.u64(sg.wrapping_add(o)).ok()).unwrap_or(0);
+            waiting.push(Sudog { addr: sg, chan: at(l.sudog_c), elem: at(l.sudog_elem) });
+            sg = at(l.sudog_waitlink);
+            // A cycle (a corrupt core) ends the list.
+            if waiting.iter().any(|w| w.addr == sg) {
+                break;
+            }
+        }
+        let labels = word(l.g_labels).unwrap_or(0);
+        GoroutineMeta {
+            gopc,
+            created_by: self.created_by(gopc),
+            parent_goid: word(l.g_parent_goid),
+            wait_since: word(l.g_waitsince).unwrap_or(0) as i64,
+            labels,
+            label_pairs: pprof_labels(&self.rt, labels),
+            waiting,
+        }
+    }
+
+    /// Where the `go` statement at return address `gopc` is (`runtime.printcreatedby`:
+    /// the call instruction, `gopc - 1`, and the innermost function inlined there).
+    fn created_by(&self, gopc: u64) -> Option<InlineFrame> {
+        creation_site(self.pcln, self.rt.mem, gopc)
     }
 
     /// `m.vdsoPC`/`m.vdsoSP` of the goroutine's thread while it is in a VDSO call.

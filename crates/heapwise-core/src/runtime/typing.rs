@@ -970,6 +970,13 @@ impl<'a, 'r> Namer<'a, 'r> {
                 self.reach(obj, p, 1);
             }
         }
+        for &(obj, ty) in &hints.typed_objects {
+            self.reach(obj, ty, 1);
+        }
+        for &(addr, ty) in &hints.rtyped_values {
+            let Some(d) = self.rtypes.get(self.rt, ty).and_then(|info| info.dwarf) else { continue };
+            self.walk(addr, d, 1);
+        }
         for &fv in &hints.funcs {
             self.follow_closure(fv);
         }
