@@ -44,6 +44,8 @@ pub struct Analysis {
     pub(crate) runtime_heap_alloc: Option<u64>,
     /// Phases run on a second thread ([`AnalysisStats::background_phases`]).
     pub(crate) background: Vec<PhaseTime>,
+    /// The runtime's heap profile and the pclntab its stacks are read with, on first use.
+    pub(crate) mem_profile: OnceCell<Result<(crate::runtime::mprof::MemProfile, crate::formats::pclntab::Pclntab), Error>>,
 }
 
 /// Cap on the bytes and fields an object page shows.
@@ -127,6 +129,7 @@ impl Analysis {
             runtime_heap_marked,
             runtime_heap_alloc,
             background,
+            mem_profile: OnceCell::new(),
         })
     }
 
@@ -494,6 +497,59 @@ impl Analysis {
         RootInfo { kind: r.kind.as_str().to_string(), name: r.name.clone() }
     }
 
+    /// The runtime's heap-profile buckets and profile specials ([`crate::runtime::mprof`]),
+    /// with the pclntab to symbolize their stacks; read on first use. An error for a heap
+    /// dump, whose image holds no runtime globals.
+    pub fn mem_profile(&self) -> Result<(&crate::runtime::mprof::MemProfile, &crate::formats::pclntab::Pclntab), Error> {
+        let r = self.mem_profile.get_or_init(|| {
+            let rt = self.rt();
+            let p = crate::runtime::mprof::MemProfile::read(&rt, Some(&self.heap))?;
+            let t = crate::formats::pclntab::Pclntab::new(&rt)?;
+            Ok((p, t))
+        });
+        match r {
+            Ok((p, t)) => Ok((p, t)),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// The heap profile the process would have served at `/debug/pprof/heap` when the core
+    /// was taken ([`crate::pprof::heap_profile`]), with notes on what it rests on.
+    pub fn heap_profile(&self, opts: &crate::pprof::HeapProfileOptions) -> Result<(crate::pprof::proto::Profile, Vec<String>), Error> {
+        let (p, t) = self.mem_profile()?;
+        let rt = self.rt();
+        let mut notes: Vec<String> = p.warnings().to_vec();
+        let fma = match crate::pprof::read_use_fma(&rt) {
+            Some(f) => f,
+            None => {
+                notes.push("math.useFMA not found: unsampled with the FMA path of math.Exp (values may differ by one from the process's own)".into());
+                true
+            }
+        };
+        Ok((crate::pprof::heap_profile(&rt, t, p, fma, opts), notes))
+    }
+
+    /// The allocation stack of a sampled object (one with a profile special, object base
+    /// `addr`): its logical frames, innermost first, as `runtime/pprof` prints them.
+    /// `None` when the object was not sampled.
+    pub fn allocation_stack(&self, addr: u64) -> Option<Vec<StackFrame>> {
+        let (p, t) = self.mem_profile().ok()?;
+        let b = p.bucket_of_object(addr)?;
+        let rt = self.rt();
+        let mut out = Vec::new();
+        for &pc in p.stack(b) {
+            let look = pc.wrapping_sub(1);
+            match t.find_func(look) {
+                Some(f) => {
+                    let sf = t.src_frame(rt.mem, &f, look);
+                    out.push(StackFrame { function: sf.function, file: sf.file, line: sf.line });
+                }
+                None => out.push(StackFrame { function: format!("{pc:#x}"), file: "?".into(), line: 0 }),
+            }
+        }
+        Some(out)
+    }
+
     /// Everything about one object.
     pub fn object(&self, addr: u64) -> Result<ObjectDetail, Error> {
         let (s, base) = self.slot_at(addr)?;
@@ -577,6 +633,7 @@ impl Analysis {
             rounding_waste: size.saturating_sub(self.cost(s).0),
             padding: self.cost(s).1,
             dominators: self.dom().chain(s).into_iter().map(|d| self.dom_ref(d)).collect(),
+            allocated_at: self.allocation_stack(base),
         })
     }
 

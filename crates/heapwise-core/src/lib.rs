@@ -25,6 +25,7 @@ pub mod formats;
 pub mod frontends;
 pub mod graph;
 pub mod model;
+pub mod pprof;
 pub mod report;
 pub mod runtime;
 pub mod source;

@@ -8,6 +8,7 @@ pub mod heap;
 pub mod inference;
 pub mod layouts;
 pub mod memory;
+pub mod mprof;
 pub mod process;
 pub mod roots;
 pub mod rt;
