@@ -530,14 +530,28 @@ impl Analysis {
     }
 
     /// The allocation stack of a sampled object (one with a profile special, object base
-    /// `addr`): its logical frames, innermost first, as `runtime/pprof` prints them.
+    /// `addr`): its logical frames, innermost first, the leading runtime frames hidden, as
+    /// `runtime/pprof` shows them.
     /// `None` when the object was not sampled.
     pub fn allocation_stack(&self, addr: u64) -> Option<Vec<StackFrame>> {
         let (p, t) = self.mem_profile().ok()?;
         let b = p.bucket_of_object(addr)?;
         let rt = self.rt();
         let mut out = Vec::new();
-        for &pc in p.stack(b) {
+        let stk = p.stack(b);
+        // The leading runtime frames (mallocgc and its callers inside the runtime) hidden,
+        // as runtime/pprof's writeHeapProto hides them, unless the stack is all runtime.
+        let is_runtime = |pc: u64| {
+            t.find_func(pc).is_some_and(|f| {
+                let n = t.src_frame(rt.mem, &f, pc).function;
+                n.starts_with("runtime.") || n.starts_with("internal/runtime/")
+            })
+        };
+        let stk = match stk.iter().position(|&pc| !is_runtime(pc)) {
+            Some(i) => &stk[i..],
+            None => stk,
+        };
+        for &pc in stk {
             let look = pc.wrapping_sub(1);
             match t.find_func(look) {
                 Some(f) => {

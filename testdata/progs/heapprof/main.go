@@ -141,6 +141,8 @@ func main() {
 	t.Settle()
 
 	truth.Type[Record](t, "main.Record", 40000)
+	// At rate 1 every object is sampled: its profile special names this allocation site.
+	t.Obj("list_head", truth.Addr(list), "main.Record")
 	t.Funcs("main.main")
 
 	out := strings.TrimSuffix(os.Getenv("HEAPWISE_TRUTH"), ".json") + "-heap.pb.gz"
