@@ -30,7 +30,11 @@ pub struct Image {
 
 impl Image {
     pub fn rt(&self) -> Rt<'_> {
-        Rt { mem: &self.mem, dwarf: &self.dwarf, bias: self.bias }
+        Rt {
+            mem: &self.mem,
+            dwarf: &self.dwarf,
+            bias: self.bias,
+        }
     }
 }
 

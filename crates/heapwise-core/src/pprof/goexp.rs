@@ -6,8 +6,11 @@
 //! fused multiply-adds. Both are written here from the algorithm that file describes
 //! (argument reduction by `k*ln2` in two parts, a Taylor series of `x/16`, four squarings
 //! of `1+x`), in the same order of operations and roundings.
+// The constants are written with the digits of Go's source; they round to the same doubles.
+#![allow(clippy::excessive_precision)]
 
-const LOG2E: f64 = 1.442_695_040_888_963_4;
+/// Go's `LOG2E` literal rounds to this same double.
+const LOG2E: f64 = std::f64::consts::LOG2_E;
 const LN2U: f64 = 0.693_147_180_559_662_956_511_601_805_686_950_683_593_75;
 const LN2L: f64 = 0.282_352_905_630_315_771_225_884_481_750_134_360_255_254_120_68e-12;
 const OVERFLOW: f64 = 7.097_827_128_933_84e+02;
@@ -39,7 +42,11 @@ pub fn go_exp_amd64(x: f64, fma: bool) -> f64 {
     let abs = bits & !(1u64 << 63);
     if abs >= 0x7ff0_0000_0000_0000 {
         // Not finite: -Inf gives 0, NaN and +Inf themselves.
-        return if bits == 0xfff0_0000_0000_0000 { 0.0 } else { x };
+        return if bits == 0xfff0_0000_0000_0000 {
+            0.0
+        } else {
+            x
+        };
     }
     if x > OVERFLOW {
         return f64::INFINITY;
@@ -263,8 +270,16 @@ mod tests {
     fn matches_go() {
         for &(x, with_fma, without) in VECTORS {
             let x = f64::from_bits(x);
-            assert_eq!(go_exp_amd64(x, true).to_bits(), with_fma, "exp({x:e}) with FMA");
-            assert_eq!(go_exp_amd64(x, false).to_bits(), without, "exp({x:e}) without FMA");
+            assert_eq!(
+                go_exp_amd64(x, true).to_bits(),
+                with_fma,
+                "exp({x:e}) with FMA"
+            );
+            assert_eq!(
+                go_exp_amd64(x, false).to_bits(),
+                without,
+                "exp({x:e}) without FMA"
+            );
         }
     }
 
