@@ -674,6 +674,18 @@ impl Analysis {
         let (p, t) = self.mem_profile()?;
         let rt = self.rt();
         let mut notes: Vec<String> = p.warnings().to_vec();
+        if p.rate() == 0 {
+            let disabled = rt
+                .global("runtime.disableMemoryProfiling")
+                .ok()
+                .and_then(|a| rt.mem.u8(a).ok())
+                .is_some_and(|v| v != 0);
+            notes.push(if disabled {
+                "runtime.MemProfileRate is 0: the program does not link runtime.MemProfile (runtime.disableMemoryProfiling), so nothing was sampled".into()
+            } else {
+                "runtime.MemProfileRate is 0: the program turned heap profiling off".into()
+            });
+        }
         let fma = match crate::pprof::read_use_fma(&rt) {
             Some(f) => f,
             None => {

@@ -62,9 +62,11 @@ impl Executable {
                     "the file given as the executable is a core dump (swapped arguments?)".into(),
                 ))
             }
-            t => return Err(Error::NotExecutable(format!(
+            t => {
+                return Err(Error::NotExecutable(format!(
                 "the file given as the executable is an ELF file of type {t}, not an executable"
-            ))),
+            )))
+            }
         }
         let phdrs = read_program_headers(src, &header, "the executable")?;
         let load_segments: Vec<ProgramHeader> =

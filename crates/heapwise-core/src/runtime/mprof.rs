@@ -26,6 +26,8 @@ use crate::Error;
 const MAX_BUCKETS: usize = 1 << 22;
 /// `runtime.maxProfStackDepth` when DWARF lacks the constant.
 const DEFAULT_MAX_STACK: u64 = 1024;
+/// Most stack PCs read over all buckets (128 MiB; a real profile has far fewer).
+const MAX_PCS: usize = 1 << 24;
 /// Most profile specials read over all spans.
 const MAX_PROFILE_SPECIALS: u64 = 1 << 26;
 
@@ -199,6 +201,10 @@ impl MemProfile {
                 return Err(Error::Malformed(format!(
                     "heap profile bucket {b:#x} has {nstk} stack PCs (at most {max_stack})"
                 )));
+            }
+            if pcs.len() + nstk as usize > MAX_PCS {
+                warnings.push(format!("the heap profile's buckets hold more than {MAX_PCS} stack PCs: the rest are not read"));
+                break;
             }
             let stk = rt.mem.bytes(b + bucket_size, (nstk * 8) as usize)?;
             let start = pcs.len() as u32;
