@@ -723,6 +723,10 @@ impl Analysis {
             match t.find_func(look) {
                 Some(f) => {
                     let sf = t.src_frame(rt.mem, &f, look);
+                    // runtime/pprof drops the goroutine's bottom frame (allFrames).
+                    if sf.function == "runtime.goexit" {
+                        continue;
+                    }
                     out.push(StackFrame {
                         function: sf.function,
                         file: sf.file,
