@@ -388,3 +388,70 @@ impl MemProfile {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(allocs: u64, frees: u64) -> Cycle {
+        Cycle {
+            allocs,
+            frees,
+            alloc_bytes: allocs * 16,
+            free_bytes: frees * 16,
+        }
+    }
+
+    fn profile(cycle: u32, buckets: Vec<(Cycle, [Cycle; 3])>) -> MemProfile {
+        MemProfile {
+            rate: 1,
+            cycle,
+            counts_bytes: true,
+            buckets: buckets
+                .into_iter()
+                .enumerate()
+                .map(|(i, (active, future))| Bucket {
+                    addr: 0x1000 + i as u64 * 64,
+                    size: 16,
+                    stack: (0, 0),
+                    active,
+                    future: future.to_vec(),
+                })
+                .collect(),
+            pcs: Vec::new(),
+            objects: HashMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn current_cycle_is_flushed_into_active() {
+        // Cycle 4: future[4 % 3 = 1] is published by the flush memProfileInternal does;
+        // the other two (allocations of later cycles) are not.
+        let z = Cycle::default();
+        let p = profile(
+            4,
+            vec![
+                (c(10, 3), [c(100, 0), c(5, 1), c(200, 0)]),
+                (z, [z, z, c(7, 0)]),
+            ],
+        );
+        let r = p.records(true);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].counts, c(15, 4));
+        assert_eq!(r[1].counts, z);
+        // Without inuse_zero, only buckets with bytes in use.
+        assert_eq!(p.records(false).len(), 1);
+    }
+
+    #[test]
+    fn no_published_counts_accumulates_every_cycle() {
+        // No collection finished yet: every bucket is empty after the flush, so all cycles
+        // are accumulated (the "clear" case).
+        let z = Cycle::default();
+        let p = profile(0, vec![(z, [z, c(2, 0), c(3, 1)]), (z, [z, z, c(1, 0)])]);
+        let r = p.records(true);
+        assert_eq!(r[0].counts, c(5, 1));
+        assert_eq!(r[1].counts, c(1, 0));
+    }
+}
