@@ -22,7 +22,7 @@
 # Defaults: all versions, programs zoo deeplist demo shapes, both kinds, plus the
 # PIE variant zoo-pie (gcore only), heap dumps of zoo and demo (kind dump) and the
 # stripped variants zoo-stripped, demo-stripped, deeplist-stripped (gcore only), and
-# heapprof and heapprof-rate1 (gcore only). A program named NAME-pie, or --pie (which
+# heapprof and heapprof-rate1 (gcore; a heap dump of heapprof-rate1). A program named NAME-pie, or --pie (which
 # adds NAME-pie for every selected program), builds with -buildmode=pie into
 # VER/NAME-pie/. A program named NAME-stripped builds with -ldflags='-s -w' (no
 # symbol table, no DWARF, as production binaries ship) into VER/NAME-stripped/; its
@@ -84,7 +84,7 @@ if [ "$defaults" = 1 ] && [ "$pie" = 0 ]; then
     # -s -w builds (no DWARF, no symbol table): tests/stripped.rs.
     jobs+=("zoo-stripped gcore" "demo-stripped gcore" "deeplist-stripped gcore")
     # Its own heap profile beside the core, at the default MemProfileRate and at 1 (tests/pprof.rs).
-    jobs+=("heapprof gcore" "heapprof-rate1 gcore")
+    jobs+=("heapprof gcore" "heapprof-rate1 gcore" "heapprof-rate1 dump")
 fi
 for j in "${jobs[@]}"; do
     set -- $j

@@ -4,7 +4,8 @@
 //! samples (stacks as function/file/line lists), the same four values and `bytes` labels,
 //! exactly, and the same period and sample types. `heapprof` runs at the default
 //! MemProfileRate, `heapprof-rate1` at 1 (every allocation sampled; there `object` of a
-//! sampled object must show its allocation site).
+//! sampled object must show its allocation site, in the core and in a heap dump of the same
+//! program).
 //!
 //! One difference is expected and checked for what it is: what writing the profile
 //! allocates comes after the program's snapshot, so it is counted in a cycle not yet
@@ -144,6 +145,49 @@ fn check(version: &str, prog: &str) {
             &funcs[..3],
             &["main.newRecord", "main.buildList", "main.main"],
             "{label}: allocation stack of {addr}: {funcs:?}"
+        );
+
+        // The heap dump of the same program (its memprof and allocsample records): the
+        // same site, file and line per frame; the dump names each frame by its physical
+        // function (runtime/heapdump.go), so an inlined frame says main.main.
+        let (dump, dump_truth) = (dir.join("heap.dump"), dir.join("truth-dump.json"));
+        if !inputs(&[&dump, &dump_truth]) {
+            return;
+        }
+        let dt: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&dump_truth).unwrap()).unwrap();
+        let dhead = dt["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["label"] == "list_head")
+            .expect("dump truth has list_head");
+        let dd = json(&[
+            "object",
+            dump.to_str().unwrap(),
+            dhead["addr"].as_str().unwrap(),
+        ]);
+        let lines = |v: &serde_json::Value| -> Vec<(String, u64)> {
+            v.as_array()
+                .unwrap_or_else(|| panic!("{label}: no allocation stack in {v}"))
+                .iter()
+                .take(3)
+                .map(|f| {
+                    (
+                        f["file"].as_str().unwrap().to_string(),
+                        f["line"].as_u64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            lines(&dd["allocated_at"]),
+            lines(&d["allocated_at"]),
+            "{label}: the dump's allocation stack of list_head"
+        );
+        assert_eq!(
+            dd["allocated_at"][0]["function"], "main.main",
+            "{label}: the dump's innermost frame"
         );
     }
 }

@@ -45,6 +45,8 @@ pub struct Analysis {
     /// Phases run on a second thread ([`AnalysisStats::background_phases`]).
     pub(crate) background: Vec<PhaseTime>,
     /// The runtime's heap profile and the pclntab its stacks are read with, on first use.
+    /// A heap dump's allocation stacks ([`crate::model::DumpAllocStacks`]).
+    pub(crate) dump_alloc_stacks: Option<crate::model::DumpAllocStacks>,
     pub(crate) mem_profile: OnceCell<
         Result<
             (
@@ -118,6 +120,7 @@ impl Analysis {
             warnings,
             runtime_heap_marked,
             runtime_heap_alloc,
+            dump_alloc_stacks,
         } = model;
         let rt = image.rt();
         let mut rtypes = RtypeCache::new(&rt);
@@ -171,6 +174,7 @@ impl Analysis {
             runtime_heap_alloc,
             background,
             mem_profile: OnceCell::new(),
+            dump_alloc_stacks,
         })
     }
 
@@ -701,6 +705,21 @@ impl Analysis {
     /// `runtime/pprof` shows them.
     /// `None` when the object was not sampled.
     pub fn allocation_stack(&self, addr: u64) -> Option<Vec<StackFrame>> {
+        if let Some(d) = &self.dump_alloc_stacks {
+            // A heap dump: its records' frames, the same runtime frames hidden.
+            let stk = d.stack_of(addr)?;
+            let is_runtime = |f: &StackFrame| {
+                f.function.starts_with("runtime.") || f.function.starts_with("internal/runtime/")
+            };
+            let start = stk.iter().position(|f| !is_runtime(f)).unwrap_or(0);
+            return Some(
+                stk[start..]
+                    .iter()
+                    .filter(|f| f.function != "runtime.goexit")
+                    .cloned()
+                    .collect(),
+            );
+        }
         let (p, t) = self.mem_profile().ok()?;
         let b = p.bucket_of_object(addr)?;
         let rt = self.rt();

@@ -70,6 +70,7 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
             .fold(0, u64::saturating_add),
     };
     Ok(Model {
+        dump_alloc_stacks: None,
         image,
         heap,
         roots,

@@ -88,6 +88,10 @@ pub struct DumpIndex {
     pub memstats: Option<Vec<u64>>,
     /// (type address, size, name) from type records (the types of itabs).
     pub types: Vec<(u64, u64, String)>,
+    /// Memory-profile buckets (`memprof` records): bucket address -> its stack.
+    pub mem_buckets: Vec<(u64, Vec<crate::formats::heapdump::ProfFrame>)>,
+    /// Sampled objects (`allocsample` records): (object address, bucket address).
+    pub alloc_samples: Vec<(u64, u64)>,
     pub records: u64,
     /// Set when the file ended before the EOF record, or a record was malformed.
     pub stopped: Option<DumpError>,
@@ -202,6 +206,8 @@ impl DumpIndex {
                 Record::Type {
                     addr, size, name, ..
                 } => ix.types.push((addr, size, name)),
+                Record::MemProf { bucket, stack, .. } => ix.mem_buckets.push((bucket, stack)),
+                Record::AllocSample { addr, bucket } => ix.alloc_samples.push((addr, bucket)),
                 _ => {}
             }
         }
@@ -874,6 +880,10 @@ pub fn model(
         warnings,
         runtime_heap_marked: None,
         runtime_heap_alloc: ix.heap_alloc(),
+        dump_alloc_stacks: Some(crate::model::DumpAllocStacks::new(
+            std::mem::take(&mut ix.mem_buckets),
+            &ix.alloc_samples,
+        )),
     })
 }
 
