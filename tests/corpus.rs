@@ -14,6 +14,7 @@ use serde_json::Value;
 mod common;
 use common::{heapwise, inputs, json, prog_dir};
 
+
 /// One core to check: (executable, core, truth), or `None` when it is not made (skipped;
 /// a failure under `HEAPWISE_REQUIRE_CORES=1`).
 fn case(version: &str, prog: &str, kind: &str) -> Option<(PathBuf, PathBuf, Value)> {
@@ -35,12 +36,7 @@ fn histogram(core: &Path, exe: &Path, cmd: &str) -> BTreeMap<String, (u64, u64)>
     v.as_array()
         .unwrap()
         .iter()
-        .map(|r| {
-            (
-                r["type"].as_str().unwrap().to_string(),
-                (r["count"].as_u64().unwrap(), r["bytes"].as_u64().unwrap()),
-            )
-        })
+        .map(|r| (r["type"].as_str().unwrap().to_string(), (r["count"].as_u64().unwrap(), r["bytes"].as_u64().unwrap())))
         .collect()
 }
 
@@ -49,9 +45,7 @@ fn histogram(core: &Path, exe: &Path, cmd: &str) -> BTreeMap<String, (u64, u64)>
 /// after which the program allocates nothing and drops only its `garbage_bytes`); root
 /// paths; retained sizes; goroutine functions.
 fn check(version: &str, prog: &str, kind: &str) {
-    let Some((exe, core, truth)) = case(version, prog, kind) else {
-        return;
-    };
+    let Some((exe, core, truth)) = case(version, prog, kind) else { return };
     let label = format!("{version} {prog} {kind}");
     let live = histogram(&core, &exe, "histogram");
     let mut errors = Vec::new();
@@ -74,70 +68,33 @@ fn check(version: &str, prog: &str, kind: &str) {
     }
     let live_bytes: u64 = live.values().map(|r| r.1).sum();
     // overview and breakdown agree with the histogram.
-    let ov = json(&[
-        "overview",
-        core.to_str().unwrap(),
-        "--exe",
-        exe.to_str().unwrap(),
-    ]);
+    let ov = json(&["overview", core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
     let live_count: u64 = live.values().map(|r| r.0).sum();
-    if ov["live_bytes"].as_u64() != Some(live_bytes)
-        || ov["live_objects"].as_u64() != Some(live_count)
-    {
-        errors.push(format!(
-            "overview live {} objects {} bytes, histogram {live_count} / {live_bytes}",
-            ov["live_objects"], ov["live_bytes"]
-        ));
+    if ov["live_bytes"].as_u64() != Some(live_bytes) || ov["live_objects"].as_u64() != Some(live_count) {
+        errors.push(format!("overview live {} objects {} bytes, histogram {live_count} / {live_bytes}", ov["live_objects"], ov["live_bytes"]));
     }
-    let bd = json(&[
-        "breakdown",
-        core.to_str().unwrap(),
-        "--exe",
-        exe.to_str().unwrap(),
-    ]);
-    let bd_live = bd["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == "heap/live")
-        .and_then(|e| e["bytes"].as_u64());
+    let bd = json(&["breakdown", core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
+    let bd_live = bd["entries"].as_array().unwrap().iter().find(|e| e["name"] == "heap/live").and_then(|e| e["bytes"].as_u64());
     if bd_live != Some(live_bytes) {
-        errors.push(format!(
-            "breakdown heap/live {bd_live:?}, histogram {live_bytes}"
-        ));
+        errors.push(format!("breakdown heap/live {bd_live:?}, histogram {live_bytes}"));
     }
     let garbage_bytes = ov["garbage_bytes"].as_u64().unwrap();
-    match (
-        ov["runtime_heap_marked"].as_u64(),
-        truth["garbage_bytes"].as_u64(),
-    ) {
+    match (ov["runtime_heap_marked"].as_u64(), truth["garbage_bytes"].as_u64()) {
         (Some(marked), Some(truth_garbage)) => {
             eprintln!("{label}: live {live_bytes} + garbage {garbage_bytes} bytes, runtime marked {marked}, truth garbage {truth_garbage}");
             if live_bytes + garbage_bytes != marked {
                 errors.push(format!("live {live_bytes} + garbage {garbage_bytes} bytes != {marked} the runtime's last GC marked"));
             }
             if garbage_bytes != truth_garbage {
-                errors.push(format!(
-                    "garbage {garbage_bytes} bytes, the program dropped {truth_garbage}"
-                ));
+                errors.push(format!("garbage {garbage_bytes} bytes, the program dropped {truth_garbage}"));
             }
         }
-        (None, _) => {
-            errors.push("overview has no runtime_heap_marked (gcController.heapMarked)".into())
-        }
-        (_, None) => errors
-            .push("truth has no garbage_bytes (an old core: rerun scripts/make-cores.sh)".into()),
+        (None, _) => errors.push("overview has no runtime_heap_marked (gcController.heapMarked)".into()),
+        (_, None) => errors.push("truth has no garbage_bytes (an old core: rerun scripts/make-cores.sh)".into()),
     }
     for p in truth["paths"].as_array().into_iter().flatten() {
         let addr = p["addr"].as_str().unwrap();
-        let (ok, out, err) = heapwise(&[
-            "path",
-            core.to_str().unwrap(),
-            "--exe",
-            exe.to_str().unwrap(),
-            addr,
-            "--json",
-        ]);
+        let (ok, out, err) = heapwise(&["path", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), addr, "--json"]);
         if !ok {
             errors.push(format!("path {} ({addr}): {err}", p["label"]));
             continue;
@@ -148,13 +105,7 @@ fn check(version: &str, prog: &str, kind: &str) {
         if v["root"]["kind"] != p["root_kind"] || hops.len() as u64 != want_len {
             errors.push(format!(
                 "path {}: root {} {} with {} hops, truth {} {} with {}",
-                p["label"],
-                v["root"]["kind"],
-                v["root"]["name"],
-                hops.len(),
-                p["root_kind"],
-                p["root_name"],
-                want_len
+                p["label"], v["root"]["kind"], v["root"]["name"], hops.len(), p["root_kind"], p["root_name"], want_len
             ));
             continue;
         }
@@ -162,20 +113,12 @@ fn check(version: &str, prog: &str, kind: &str) {
         match p["root_name"].as_str() {
             Some(want_name) if !want_name.is_empty() => {
                 if !root_name.contains(want_name) {
-                    errors.push(format!(
-                        "path {}: root named {root_name}, truth {want_name}",
-                        p["label"]
-                    ));
+                    errors.push(format!("path {}: root named {root_name}, truth {want_name}", p["label"]));
                 }
             }
-            _ => errors.push(format!(
-                "path {}: the truth names no root (root_name {})",
-                p["label"], p["root_name"]
-            )),
+            _ => errors.push(format!("path {}: the truth names no root (root_name {})", p["label"], p["root_name"])),
         }
-        if hops.last().and_then(|h| h["addr"].as_u64())
-            != u64::from_str_radix(addr.trim_start_matches("0x"), 16).ok()
-        {
+        if hops.last().and_then(|h| h["addr"].as_u64()) != u64::from_str_radix(addr.trim_start_matches("0x"), 16).ok() {
             errors.push(format!("path {}: does not end at {addr}", p["label"]));
         }
     }
@@ -183,14 +126,7 @@ fn check(version: &str, prog: &str, kind: &str) {
     for r in truth["retained"].as_array().into_iter().flatten() {
         let addr = r["addr"].as_str().unwrap();
         let want = r["bytes"].as_u64().unwrap();
-        let (ok, out, err) = heapwise(&[
-            "object",
-            core.to_str().unwrap(),
-            "--exe",
-            exe.to_str().unwrap(),
-            addr,
-            "--json",
-        ]);
+        let (ok, out, err) = heapwise(&["object", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), addr, "--json"]);
         if !ok {
             errors.push(format!("retained {} ({addr}): {err}", r["label"]));
             continue;
@@ -198,26 +134,13 @@ fn check(version: &str, prog: &str, kind: &str) {
         let v: Value = serde_json::from_str(&out).unwrap();
         let got = v["retained"].as_u64().unwrap_or(0);
         if got != want {
-            errors.push(format!(
-                "retained {} ({addr}): {got} bytes, truth {want}",
-                r["label"]
-            ));
+            errors.push(format!("retained {} ({addr}): {got} bytes, truth {want}", r["label"]));
         }
     }
     if let Some(funcs) = truth["goroutine_funcs"].as_array() {
-        let gs = json(&[
-            "goroutines",
-            core.to_str().unwrap(),
-            "--exe",
-            exe.to_str().unwrap(),
-        ]);
-        let seen: Vec<&str> = gs
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|g| g["frames"].as_array().unwrap())
-            .filter_map(|f| f["function"].as_str())
-            .collect();
+        let gs = json(&["goroutines", core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
+        let seen: Vec<&str> =
+            gs.as_array().unwrap().iter().flat_map(|g| g["frames"].as_array().unwrap()).filter_map(|f| f["function"].as_str()).collect();
         for f in funcs {
             let f = f.as_str().unwrap();
             if !seen.contains(&f) {
@@ -225,12 +148,7 @@ fn check(version: &str, prog: &str, kind: &str) {
             }
         }
     }
-    assert!(
-        errors.is_empty(),
-        "{label}: {} mismatches:\n  {}",
-        errors.len(),
-        errors.join("\n  ")
-    );
+    assert!(errors.is_empty(), "{label}: {} mismatches:\n  {}", errors.len(), errors.join("\n  "));
 }
 
 macro_rules! corpus_tests {
@@ -278,143 +196,60 @@ fn check_shapes_of(versions: &[&str], names: &[&str], objects: &[&str]) {
     let mut errors = Vec::new();
     for &version in versions {
         for kind in ["gcore", "kernel"] {
-            let Some((exe, core, truth)) = case(version, "shapes", kind) else {
-                continue;
-            };
+            let Some((exe, core, truth)) = case(version, "shapes", kind) else { continue };
             // A core made before the program gained a case lacks it: an input to remake.
-            let labels: Vec<&str> = truth["objects"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(|o| o["label"].as_str())
-                .collect();
-            if let Some(stale) = names
-                .iter()
-                .find(|n| truth["types"][**n].is_null())
-                .or_else(|| objects.iter().find(|o| !labels.contains(o)))
-            {
+            let labels: Vec<&str> = truth["objects"].as_array().unwrap().iter().filter_map(|o| o["label"].as_str()).collect();
+            if let Some(stale) = names.iter().find(|n| truth["types"][**n].is_null()).or_else(|| objects.iter().find(|o| !labels.contains(o))) {
                 common::skip(&format!("{version} {kind}: the shapes truth has no {stale}: the core is older than testdata/progs/shapes"));
                 continue;
             }
             let live = histogram(&core, &exe, "histogram");
             for &name in names {
-                let want = truth["types"][name]["count"]
-                    .as_u64()
-                    .unwrap_or_else(|| panic!("{name} not in the shapes truth"));
+                let want = truth["types"][name]["count"].as_u64().unwrap_or_else(|| panic!("{name} not in the shapes truth"));
                 let got = live.get(name).map(|r| r.0).unwrap_or(0);
                 if got != want {
-                    errors.push(format!(
-                        "{version} {kind}: {name}: {got} live, truth {want}"
-                    ));
+                    errors.push(format!("{version} {kind}: {name}: {got} live, truth {want}"));
                 }
             }
-            for o in truth["objects"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|o| objects.contains(&o["label"].as_str().unwrap()))
-            {
+            for o in truth["objects"].as_array().unwrap().iter().filter(|o| objects.contains(&o["label"].as_str().unwrap())) {
                 let addr = o["addr"].as_str().unwrap();
-                let v = json(&[
-                    "object",
-                    core.to_str().unwrap(),
-                    "--exe",
-                    exe.to_str().unwrap(),
-                    addr,
-                ]);
+                let v = json(&["object", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), addr]);
                 if v["type"] != o["type"] {
-                    errors.push(format!(
-                        "{version} {kind}: object {} ({addr}) is {}, truth {}",
-                        o["label"], v["type"], o["type"]
-                    ));
+                    errors.push(format!("{version} {kind}: object {} ({addr}) is {}, truth {}", o["label"], v["type"], o["type"]));
                 }
             }
         }
     }
-    assert!(
-        errors.is_empty(),
-        "{} mismatches:\n  {}",
-        errors.len(),
-        errors.join("\n  ")
-    );
+    assert!(errors.is_empty(), "{} mismatches:\n  {}", errors.len(), errors.join("\n  "));
 }
 
 /// Arrays, slices and structs of maps and channels: each element is one pointer word.
 #[test]
 fn shapes_map_and_chan_elements() {
     check_shapes(
-        &[
-            "main.MapLeaf",
-            "main.ChanLeaf",
-            "main.GridLeaf",
-            "main.MapGrid",
-            "main.MapHolder",
-        ],
+        &["main.MapLeaf", "main.ChanLeaf", "main.GridLeaf", "main.MapGrid", "main.MapHolder"],
         &["map_slice", "chan_slice", "grid", "map_holder"],
     );
     // A struct of a map, a chan and an int has no padding, and asks for its whole size.
     for version in SHAPES_VERSIONS {
-        let Some((exe, core, truth)) = case(version, "shapes", "gcore") else {
-            continue;
-        };
-        let holder = truth["objects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["label"] == "map_holder")
-            .unwrap();
-        let v = json(&[
-            "object",
-            core.to_str().unwrap(),
-            "--exe",
-            exe.to_str().unwrap(),
-            holder["addr"].as_str().unwrap(),
-        ]);
-        assert_eq!(
-            (v["padding"].as_u64(), v["requested"].as_u64()),
-            (Some(0), Some(24)),
-            "{version}: MapHolder padding, requested"
-        );
+        let Some((exe, core, truth)) = case(version, "shapes", "gcore") else { continue };
+        let holder = truth["objects"].as_array().unwrap().iter().find(|o| o["label"] == "map_holder").unwrap();
+        let v = json(&["object", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), holder["addr"].as_str().unwrap()]);
+        assert_eq!((v["padding"].as_u64(), v["requested"].as_u64()), (Some(0), Some(24)), "{version}: MapHolder padding, requested");
         // The 1024-element array of maps: its outbound pointers are labelled by element.
-        let arr = truth["objects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["label"] == "map_slice")
-            .unwrap();
-        let v = json(&[
-            "object",
-            core.to_str().unwrap(),
-            "--exe",
-            exe.to_str().unwrap(),
-            arr["addr"].as_str().unwrap(),
-        ]);
+        let arr = truth["objects"].as_array().unwrap().iter().find(|o| o["label"] == "map_slice").unwrap();
+        let v = json(&["object", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), arr["addr"].as_str().unwrap()]);
         let out = v["outbound"].as_array().unwrap();
-        assert!(
-            out.len() >= 1024,
-            "{version}: the array of maps has {} outbound pointers",
-            out.len()
-        );
+        assert!(out.len() >= 1024, "{version}: the array of maps has {} outbound pointers", out.len());
         let last = serde_json::to_string(&out[1023]).unwrap();
-        assert!(
-            last.contains("[1023]"),
-            "{version}: pointer 1023 of the array of maps: {last}"
-        );
+        assert!(last.contains("[1023]"), "{version}: pointer 1023 of the array of maps: {last}");
     }
 }
 
 /// An object reached first through a pointer to its first field is named by its own type.
 #[test]
 fn shapes_enclosing_type_wins() {
-    check_shapes(
-        &[
-            "main.Outer",
-            "main.Inner",
-            "main.InnerLeaf",
-            "main.OuterChild",
-        ],
-        &["outer_0"],
-    );
+    check_shapes(&["main.Outer", "main.Inner", "main.InnerLeaf", "main.OuterChild"], &["outer_0"]);
 }
 
 /// `sync.Map` contents: trie nodes, entries, and the dynamic types of keys and values.
@@ -428,14 +263,7 @@ fn shapes_sync_map() {
 #[test]
 fn shapes_queued_finalizers_and_cleanups() {
     check_shapes(
-        &[
-            "main.FinBlocker",
-            "main.QueuedFin",
-            "main.QueuedFinChild",
-            "main.FinCapture",
-            "main.QueuedFinClosure",
-            "main.QCleanArg",
-        ],
+        &["main.FinBlocker", "main.QueuedFin", "main.QueuedFinChild", "main.FinCapture", "main.QueuedFinClosure", "main.QCleanArg"],
         &["queued_fin_0", "queued_fin_child_0", "queued_cleanup_arg_0"],
     );
 }
@@ -443,16 +271,7 @@ fn shapes_queued_finalizers_and_cleanups() {
 /// Variables captured by closures, and the receivers of method values (`x.M`, `-fm`).
 #[test]
 fn shapes_closures_and_method_values() {
-    check_shapes(
-        &[
-            "main.ClosAcc",
-            "main.ClosPtr",
-            "main.MethRecv",
-            "main.MethLeaf",
-            "main.ValLeaf",
-        ],
-        &[],
-    );
+    check_shapes(&["main.ClosAcc", "main.ClosPtr", "main.MethRecv", "main.MethLeaf", "main.ValLeaf"], &[]);
 }
 
 /// Locals of functions inlined into a goroutine's frame (`go f()` runs f inlined into a
@@ -466,24 +285,10 @@ fn shapes_stack_locals() {
     check_shapes_of(&SHAPES_NET_VERSIONS, &[], &["net_read_buf"]);
     for version in SHAPES_VERSIONS {
         for kind in ["gcore", "kernel"] {
-            let Some((exe, core, truth)) = case(version, "shapes", kind) else {
-                continue;
-            };
-            let buf = truth["objects"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|o| o["label"] == "byte_local")
-                .unwrap();
-            let buf =
-                u64::from_str_radix(buf["addr"].as_str().unwrap().trim_start_matches("0x"), 16)
-                    .unwrap();
-            let gs = json(&[
-                "goroutines",
-                core.to_str().unwrap(),
-                "--exe",
-                exe.to_str().unwrap(),
-            ]);
+            let Some((exe, core, truth)) = case(version, "shapes", kind) else { continue };
+            let buf = truth["objects"].as_array().unwrap().iter().find(|o| o["label"] == "byte_local").unwrap();
+            let buf = u64::from_str_radix(buf["addr"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+            let gs = json(&["goroutines", core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
             let names: Vec<String> = gs
                 .as_array()
                 .unwrap()
@@ -495,14 +300,11 @@ fn shapes_stack_locals() {
                 .collect();
             let parts: Vec<&str> = names.iter().flat_map(|n| n.split(" = ")).collect();
             assert!(
-                parts.iter().any(|p| p.starts_with("buf"))
-                    && parts.iter().any(|p| p.starts_with("held")),
+                parts.iter().any(|p| p.starts_with("buf")) && parts.iter().any(|p| p.starts_with("held")),
                 "{version} {kind}: the []byte's stack slot is named {names:?}, want buf and held"
             );
             assert!(
-                parts
-                    .iter()
-                    .all(|p| !p.ends_with(".len") && !p.ends_with(".cap")),
+                parts.iter().all(|p| !p.ends_with(".len") && !p.ends_with(".cap")),
                 "{version} {kind}: the []byte's data pointer is named {names:?}"
             );
         }
@@ -515,11 +317,7 @@ fn shapes_stack_locals() {
 #[test]
 fn shapes_net_and_timers() {
     check_shapes(&[], &["timer", "ticker"]);
-    check_shapes_of(
-        &SHAPES_NET_VERSIONS,
-        &[],
-        &["server_conn_fd", "client_conn_fd", "listener_fd"],
-    );
+    check_shapes_of(&SHAPES_NET_VERSIONS, &[], &["server_conn_fd", "client_conn_fd", "listener_fd"]);
 }
 
 // The whole check (every type, paths, live bytes, goroutine functions) on each shapes core.

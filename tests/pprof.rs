@@ -32,27 +32,12 @@ fn multiset(v: Vec<Key>) -> BTreeMap<Key, usize> {
 
 fn check(version: &str, prog: &str) {
     let dir = prog_dir(version, prog);
-    let (exe, core, own, truth) = (
-        dir.join("exe"),
-        dir.join("core.gcore"),
-        dir.join("truth-heap.pb.gz"),
-        dir.join("truth.json"),
-    );
+    let (exe, core, own, truth) = (dir.join("exe"), dir.join("core.gcore"), dir.join("truth-heap.pb.gz"), dir.join("truth.json"));
     if !inputs(&[&exe, &core, &own, &truth]) {
         return;
     }
-    let out = std::env::temp_dir().join(format!(
-        "heapwise-pprof-{}-{version}-{prog}.pb.gz",
-        std::process::id()
-    ));
-    let (ok, _, err) = heapwise(&[
-        "pprof",
-        core.to_str().unwrap(),
-        "--exe",
-        exe.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let out = std::env::temp_dir().join(format!("heapwise-pprof-{}-{version}-{prog}.pb.gz", std::process::id()));
+    let (ok, _, err) = heapwise(&["pprof", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert!(ok, "{version} {prog}: heapwise pprof failed: {err}");
     let ours = decode(&std::fs::read(&out).unwrap()).expect("heapwise's profile decodes");
     let _ = std::fs::remove_file(&out);
@@ -61,44 +46,26 @@ fn check(version: &str, prog: &str) {
 
     assert_eq!(ours.period, theirs.period, "{label}: period");
     let types = |p: &heapwise_core::pprof::proto::Profile| -> Vec<(String, String)> {
-        p.sample_type
-            .iter()
-            .map(|t| (p.str(t.r#type).to_string(), p.str(t.unit).to_string()))
-            .collect()
+        p.sample_type.iter().map(|t| (p.str(t.r#type).to_string(), p.str(t.unit).to_string())).collect()
     };
     assert_eq!(types(&ours), types(&theirs), "{label}: sample types");
-    let pt = |p: &heapwise_core::pprof::proto::Profile| {
-        p.period_type
-            .as_ref()
-            .map(|t| (p.str(t.r#type).to_string(), p.str(t.unit).to_string()))
-    };
+    let pt =
+        |p: &heapwise_core::pprof::proto::Profile| p.period_type.as_ref().map(|t| (p.str(t.r#type).to_string(), p.str(t.unit).to_string()));
     assert_eq!(pt(&ours), pt(&theirs), "{label}: period type");
 
-    let (ours_zero, ours_nz): (Vec<Key>, Vec<Key>) = samples_by_name(&ours)
-        .into_iter()
-        .partition(|s| s.1.iter().all(|&v| v == 0));
-    let (theirs_zero, theirs_nz): (Vec<Key>, Vec<Key>) = samples_by_name(&theirs)
-        .into_iter()
-        .partition(|s| s.1.iter().all(|&v| v == 0));
-    assert!(
-        theirs_nz.len() > 5,
-        "{label}: the program's profile has only {} samples with values",
-        theirs_nz.len()
-    );
+    let (ours_zero, ours_nz): (Vec<Key>, Vec<Key>) = samples_by_name(&ours).into_iter().partition(|s| s.1.iter().all(|&v| v == 0));
+    let (theirs_zero, theirs_nz): (Vec<Key>, Vec<Key>) = samples_by_name(&theirs).into_iter().partition(|s| s.1.iter().all(|&v| v == 0));
+    assert!(theirs_nz.len() > 5, "{label}: the program's profile has only {} samples with values", theirs_nz.len());
     let (a, b) = (multiset(ours_nz), multiset(theirs_nz));
     let mut errors = Vec::new();
     for (k, n) in &b {
         if a.get(k) != Some(n) {
-            errors.push(format!(
-                "missing or miscounted ({n} in the program's): {k:?}"
-            ));
+            errors.push(format!("missing or miscounted ({n} in the program's): {k:?}"));
         }
     }
     for (k, n) in &a {
         if b.get(k) != Some(n) {
-            errors.push(format!(
-                "not in the program's profile ({n} in heapwise's): {k:?}"
-            ));
+            errors.push(format!("not in the program's profile ({n} in heapwise's): {k:?}"));
         }
     }
     // Buckets with nothing published: every one the program listed is in the core too.
@@ -109,43 +76,26 @@ fn check(version: &str, prog: &str) {
             errors.push(format!("zero-valued sample missing: {k:?}"));
         }
     }
-    assert!(
-        errors.is_empty(),
-        "{label}: {} differences:\n{}",
-        errors.len(),
-        errors.join("\n")
+    assert!(errors.is_empty(), "{label}: {} differences:\n{}", errors.len(), errors.join("\n"));
+    eprintln!(
+        "{label}: {} samples with values identical; zero-valued: {theirs_zero_n} in the program's, {} in heapwise's",
+        a.values().sum::<usize>(),
+        oz.values().sum::<usize>()
     );
-    eprintln!("{label}: {} samples with values identical; zero-valued: {theirs_zero_n} in the program's, {} in heapwise's", a.values().sum::<usize>(), oz.values().sum::<usize>());
 
     if prog.ends_with("-rate1") {
         // Every allocation is sampled: the list head's profile special names its site.
-        let t: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&truth).unwrap()).unwrap();
-        let head = t["objects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["label"] == "list_head")
-            .expect("truth has list_head");
+        let t: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&truth).unwrap()).unwrap();
+        let head = t["objects"].as_array().unwrap().iter().find(|o| o["label"] == "list_head").expect("truth has list_head");
         let addr = head["addr"].as_str().unwrap();
-        let d = json(&[
-            "object",
-            core.to_str().unwrap(),
-            "--exe",
-            exe.to_str().unwrap(),
-            addr,
-        ]);
+        let d = json(&["object", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), addr]);
         let funcs: Vec<&str> = d["allocated_at"]
             .as_array()
             .unwrap_or_else(|| panic!("{label}: object {addr} has no allocation stack"))
             .iter()
             .map(|f| f["function"].as_str().unwrap())
             .collect();
-        assert_eq!(
-            &funcs[..3],
-            &["main.newRecord", "main.buildList", "main.main"],
-            "{label}: allocation stack of {addr}: {funcs:?}"
-        );
+        assert_eq!(&funcs[..3], &["main.newRecord", "main.buildList", "main.main"], "{label}: allocation stack of {addr}: {funcs:?}");
 
         // The heap dump of the same program (its memprof and allocsample records): the
         // same site, file and line per frame; the dump names each frame by its physical
@@ -154,41 +104,19 @@ fn check(version: &str, prog: &str) {
         if !inputs(&[&dump, &dump_truth]) {
             return;
         }
-        let dt: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&dump_truth).unwrap()).unwrap();
-        let dhead = dt["objects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["label"] == "list_head")
-            .expect("dump truth has list_head");
-        let dd = json(&[
-            "object",
-            dump.to_str().unwrap(),
-            dhead["addr"].as_str().unwrap(),
-        ]);
+        let dt: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&dump_truth).unwrap()).unwrap();
+        let dhead = dt["objects"].as_array().unwrap().iter().find(|o| o["label"] == "list_head").expect("dump truth has list_head");
+        let dd = json(&["object", dump.to_str().unwrap(), dhead["addr"].as_str().unwrap()]);
         let lines = |v: &serde_json::Value| -> Vec<(String, u64)> {
             v.as_array()
                 .unwrap_or_else(|| panic!("{label}: no allocation stack in {v}"))
                 .iter()
                 .take(3)
-                .map(|f| {
-                    (
-                        f["file"].as_str().unwrap().to_string(),
-                        f["line"].as_u64().unwrap(),
-                    )
-                })
+                .map(|f| (f["file"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap()))
                 .collect()
         };
-        assert_eq!(
-            lines(&dd["allocated_at"]),
-            lines(&d["allocated_at"]),
-            "{label}: the dump's allocation stack of list_head"
-        );
-        assert_eq!(
-            dd["allocated_at"][0]["function"], "main.main",
-            "{label}: the dump's innermost frame"
-        );
+        assert_eq!(lines(&dd["allocated_at"]), lines(&d["allocated_at"]), "{label}: the dump's allocation stack of list_head");
+        assert_eq!(dd["allocated_at"][0]["function"], "main.main", "{label}: the dump's innermost frame");
     }
 }
 

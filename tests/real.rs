@@ -21,8 +21,8 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use heapwise_cli::files::MappedFile;
 use heapwise_core::analysis::is_real_type_name;
+use heapwise_cli::files::MappedFile;
 use heapwise_core::source::ByteSource;
 use heapwise_core::Analysis;
 use serde_json::Value;
@@ -53,14 +53,8 @@ fn case(version: &str, dir_name: &str) -> Option<(PathBuf, Value)> {
 }
 
 fn check(version: &str, prog: &str, dwarf: bool) {
-    let dir_name = if dwarf {
-        format!("real-{prog}")
-    } else {
-        format!("real-{prog}-nodwarf")
-    };
-    let Some((dir, runtime)) = case(version, &dir_name) else {
-        return;
-    };
+    let dir_name = if dwarf { format!("real-{prog}") } else { format!("real-{prog}-nodwarf") };
+    let Some((dir, runtime)) = case(version, &dir_name) else { return };
     let label = format!("{version} {dir_name}");
     let (core, exe) = (dir.join("core.gcore"), dir.join("exe"));
     let a = match Analysis::open(map(&core), map(&exe), &mut |_, _| true) {
@@ -72,43 +66,19 @@ fn check(version: &str, prog: &str, dwarf: bool) {
     // Naming share, from the overview; the histogram must agree with it.
     let ov = a.overview();
     let live = ov.live_bytes;
-    let share = |b: u64| {
-        if live == 0 {
-            0.0
-        } else {
-            b as f64 / live as f64
-        }
-    };
+    let share = |b: u64| if live == 0 { 0.0 } else { b as f64 / live as f64 };
     let hist = a.histogram();
-    let hist_named: u64 = hist
-        .iter()
-        .filter(|r| is_real_type_name(&r.type_name))
-        .map(|r| r.bytes)
-        .sum();
+    let hist_named: u64 = hist.iter().filter(|r| is_real_type_name(&r.type_name)).map(|r| r.bytes).sum();
     let unnamed: u64 = ov.unnamed.iter().map(|r| r.bytes).sum();
     if ov.named_bytes + ov.inferred_bytes + unnamed != live {
-        errors.push(format!(
-            "named {} + inferred {} + unnamed {unnamed} != live {live}",
-            ov.named_bytes, ov.inferred_bytes
-        ));
+        errors.push(format!("named {} + inferred {} + unnamed {unnamed} != live {live}", ov.named_bytes, ov.inferred_bytes));
     }
     if ov.named_bytes > hist_named {
-        errors.push(format!(
-            "overview names {} bytes, the histogram's named types hold only {hist_named}",
-            ov.named_bytes
-        ));
+        errors.push(format!("overview names {} bytes, the histogram's named types hold only {hist_named}", ov.named_bytes));
     }
-    let need = if dwarf {
-        NAMED_WITH_DWARF
-    } else {
-        NAMED_WITHOUT_DWARF
-    };
+    let need = if dwarf { NAMED_WITH_DWARF } else { NAMED_WITHOUT_DWARF };
     if share(ov.named_bytes) < need {
-        let miss = format!(
-            "named {:.2}% of live bytes, need {:.0}%",
-            100.0 * share(ov.named_bytes),
-            100.0 * need
-        );
+        let miss = format!("named {:.2}% of live bytes, need {:.0}%", 100.0 * share(ov.named_bytes), 100.0 * need);
         if std::env::var("HEAPWISE_NAMING_TARGET").is_ok_and(|v| v == "1") {
             errors.push(miss);
         } else {
@@ -117,105 +87,48 @@ fn check(version: &str, prog: &str, dwarf: bool) {
     }
 
     // Live plus garbage against the runtime's in-use heap (bytes in in-use spans).
-    let in_use = runtime["heapInUse"]
-        .as_u64()
-        .expect("runtime.json: heapInUse");
+    let in_use = runtime["heapInUse"].as_u64().expect("runtime.json: heapInUse");
     let heap_live = runtime["heapLive"].as_u64().unwrap_or(0);
     let total = live + ov.garbage_bytes;
     if total > in_use {
-        errors.push(format!(
-            "live {live} + garbage {} = {total} exceeds the runtime's heapInUse {in_use}",
-            ov.garbage_bytes
-        ));
+        errors.push(format!("live {live} + garbage {} = {total} exceeds the runtime's heapInUse {in_use}", ov.garbage_bytes));
     }
 
     // Every goroutine the runtime has (not dead) is listed.
     let listed: std::collections::HashSet<u64> = a.goroutines().iter().map(|g| g.id).collect();
-    let want: Vec<u64> = runtime["goroutines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["goid"].as_u64().unwrap())
-        .collect();
-    let missing: Vec<u64> = want
-        .iter()
-        .copied()
-        .filter(|g| !listed.contains(g))
-        .collect();
+    let want: Vec<u64> = runtime["goroutines"].as_array().unwrap().iter().map(|g| g["goid"].as_u64().unwrap()).collect();
+    let missing: Vec<u64> = want.iter().copied().filter(|g| !listed.contains(g)).collect();
     if !missing.is_empty() {
-        errors.push(format!(
-            "{} of {} goroutines of runtime.allgs not listed: {missing:?}",
-            missing.len(),
-            want.len()
-        ));
+        errors.push(format!("{} of {} goroutines of runtime.allgs not listed: {missing:?}", missing.len(), want.len()));
     }
 
     // Paths for the largest object of each of the 10 largest types.
     let mut paths_ok = 0;
-    let top: Vec<&str> = hist
-        .iter()
-        .take(PATH_TYPES)
-        .map(|r| r.type_name.as_str())
-        .collect();
+    let top: Vec<&str> = hist.iter().take(PATH_TYPES).map(|r| r.type_name.as_str()).collect();
     for t in &top {
-        let of_type = a
-            .objects(Some(&format!("^{}$", regex::escape(t))))
-            .expect("objects");
-        let Some(big) = of_type
-            .iter()
-            .filter(|o| o.type_name == *t)
-            .max_by_key(|o| (o.size, std::cmp::Reverse(o.addr)))
-        else {
+        let of_type = a.objects(Some(&format!("^{}$", regex::escape(t)))).expect("objects");
+        let Some(big) = of_type.iter().filter(|o| o.type_name == *t).max_by_key(|o| (o.size, std::cmp::Reverse(o.addr))) else {
             errors.push(format!("histogram type {t} has no object"));
             continue;
         };
         match a.path(big.addr) {
             Ok(p) if p.hops.last().map(|h| h.addr) == Some(big.addr) => paths_ok += 1,
-            Ok(p) => errors.push(format!(
-                "path of {t} {:#x} ends at {:?}",
-                big.addr,
-                p.hops.last().map(|h| h.addr)
-            )),
-            Err(e) => errors.push(format!(
-                "no path for the largest {t} ({:#x}): {e}",
-                big.addr
-            )),
+            Ok(p) => errors.push(format!("path of {t} {:#x} ends at {:?}", big.addr, p.hops.last().map(|h| h.addr))),
+            Err(e) => errors.push(format!("no path for the largest {t} ({:#x}): {e}", big.addr)),
         }
     }
 
     // The CLI's overview reports the same figures.
-    let cli = json(&[
-        "overview",
-        core.to_str().unwrap(),
-        "--exe",
-        exe.to_str().unwrap(),
-    ]);
-    if cli["named_bytes"].as_u64() != Some(ov.named_bytes)
-        || cli["inferred_bytes"].as_u64() != Some(ov.inferred_bytes)
-        || cli["live_bytes"].as_u64() != Some(live)
-    {
+    let cli = json(&["overview", core.to_str().unwrap(), "--exe", exe.to_str().unwrap()]);
+    if cli["named_bytes"].as_u64() != Some(ov.named_bytes) || cli["inferred_bytes"].as_u64() != Some(ov.inferred_bytes) || cli["live_bytes"].as_u64() != Some(live) {
         errors.push(format!(
             "CLI overview named {} inferred {} live {}, API {} / {} / {live}",
-            cli["named_bytes"],
-            cli["inferred_bytes"],
-            cli["live_bytes"],
-            ov.named_bytes,
-            ov.inferred_bytes
+            cli["named_bytes"], cli["inferred_bytes"], cli["live_bytes"], ov.named_bytes, ov.inferred_bytes
         ));
     }
 
-    let reasons: Vec<String> = ov
-        .unnamed
-        .iter()
-        .map(|r| {
-            format!(
-                "{:.2}% {} ({} objects)",
-                100.0 * share(r.bytes),
-                r.reason,
-                r.objects
-            )
-        })
-        .collect();
+    let reasons: Vec<String> =
+        ov.unnamed.iter().map(|r| format!("{:.2}% {} ({} objects)", 100.0 * share(r.bytes), r.reason, r.objects)).collect();
     eprintln!(
         "{label}: live {live} B in {} objects, garbage {} B; runtime heapInUse {in_use}, heapLive {heap_live}: \
          (live+garbage)/heapInUse {:.4}, live/heapLive {:.4}; named {:.2}%, inferred {:.2}%; goroutines {}/{} listed; \
@@ -231,12 +144,7 @@ fn check(version: &str, prog: &str, dwarf: bool) {
         top.len(),
         reasons.join("; ")
     );
-    assert!(
-        errors.is_empty(),
-        "{label}: {} failures:\n  {}",
-        errors.len(),
-        errors.join("\n  ")
-    );
+    assert!(errors.is_empty(), "{label}: {} failures:\n  {}", errors.len(), errors.join("\n  "));
 }
 
 macro_rules! real_tests {

@@ -38,12 +38,7 @@ fn histogram(core: &Path, exe: &Path, extra: &[&str]) -> BTreeMap<String, (u64, 
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| {
-            (
-                r["type"].as_str().unwrap().to_string(),
-                (r["count"].as_u64().unwrap(), r["bytes"].as_u64().unwrap()),
-            )
-        })
+        .map(|r| (r["type"].as_str().unwrap().to_string(), (r["count"].as_u64().unwrap(), r["bytes"].as_u64().unwrap())))
         .collect()
 }
 
@@ -53,12 +48,7 @@ fn objects(core: &Path, exe: &Path) -> HashMap<u64, String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| {
-            (
-                o["addr"].as_u64().unwrap(),
-                o["type"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|o| (o["addr"].as_u64().unwrap(), o["type"].as_str().unwrap().to_string()))
         .collect()
 }
 
@@ -76,18 +66,13 @@ fn inferred(t: &str) -> Option<&str> {
 /// context struct (`struct { F uintptr; ... }`) where DWARF names the object after its
 /// closure.
 fn agrees(inferred: &str, dwarf: &str) -> bool {
-    inferred == dwarf
-        || (dwarf.starts_with("closure ") && inferred.starts_with("struct { F uintptr"))
+    inferred == dwarf || (dwarf.starts_with("closure ") && inferred.starts_with("struct { F uintptr"))
 }
 
 /// (named bytes, all live bytes) of a histogram.
 fn named_share(h: &BTreeMap<String, (u64, u64)>) -> (u64, u64) {
     let all: u64 = h.values().map(|v| v.1).sum();
-    let named: u64 = h
-        .iter()
-        .filter(|(k, _)| is_named(k))
-        .map(|(_, v)| v.1)
-        .sum();
+    let named: u64 = h.iter().filter(|(k, _)| is_named(k)).map(|(_, v)| v.1).sum();
     (named, all)
 }
 
@@ -116,16 +101,11 @@ fn stripped_builds_open_and_never_overcount() {
     for v in VERSIONS {
         for p in PROGS {
             let dir = cores_dir().join(v).join(format!("{p}-stripped"));
-            if !need(
-                &dir.join("core.gcore"),
-                "scripts/make-cores.sh (default set: PROG-stripped gcore)",
-            ) {
+            if !need(&dir.join("core.gcore"), "scripts/make-cores.sh (default set: PROG-stripped gcore)") {
                 continue;
             }
             let (core, exe) = (dir.join("core.gcore"), dir.join("exe"));
-            let truth: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap())
-                    .unwrap();
+            let truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap()).unwrap();
             let h = histogram(&core, &exe, &[]);
             let mut exact = 0;
             let types = truth["types"].as_object().unwrap();
@@ -133,9 +113,7 @@ fn stripped_builds_open_and_never_overcount() {
                 let want = want["count"].as_u64().unwrap();
                 let got = h.get(name).map_or(0, |r| r.0);
                 if got > want {
-                    errors.push(format!(
-                        "{v} {p}-stripped: {name}: {got} live, the program allocated {want}"
-                    ));
+                    errors.push(format!("{v} {p}-stripped: {name}: {got} live, the program allocated {want}"));
                 }
                 exact += usize::from(got == want);
             }
@@ -146,11 +124,7 @@ fn stripped_builds_open_and_never_overcount() {
                 types.len()
             );
             if pct(named, all) < named_floor(p) {
-                errors.push(format!(
-                    "{v} {p}-stripped: {:.1}% of live bytes named, under the floor of {}%",
-                    pct(named, all),
-                    named_floor(p)
-                ));
+                errors.push(format!("{v} {p}-stripped: {:.1}% of live bytes named, under the floor of {}%", pct(named, all), named_floor(p)));
             }
         }
     }
@@ -176,10 +150,7 @@ impl Drop for TempDir {
 }
 
 fn objcopy(args: &[&str]) {
-    let st = Command::new("objcopy")
-        .args(args)
-        .status()
-        .expect("run objcopy (binutils)");
+    let st = Command::new("objcopy").args(args).status().expect("run objcopy (binutils)");
     assert!(st.success(), "objcopy {args:?} failed");
 }
 
@@ -187,42 +158,19 @@ fn strip_copies(exe: &Path, tag: &str) -> Stripped {
     let dir = std::env::temp_dir().join(format!("heapwise-stripped-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let (nosym, debug, linked) = (
-        dir.join("exe-nosym"),
-        dir.join("exe.debug"),
-        dir.join("exe-linked"),
-    );
+    let (nosym, debug, linked) = (dir.join("exe-nosym"), dir.join("exe.debug"), dir.join("exe-linked"));
     objcopy(&["--strip-all", s(exe), s(&nosym)]);
     objcopy(&["--only-keep-debug", s(exe), s(&debug)]);
-    objcopy(&[
-        "--strip-debug",
-        &format!("--add-gnu-debuglink={}", s(&debug)),
-        s(exe),
-        s(&linked),
-    ]);
+    objcopy(&["--strip-debug", &format!("--add-gnu-debuglink={}", s(&debug)), s(exe), s(&linked)]);
     // .build-id/xx/yyyy.debug, the build ID read by readelf (independent of heapwise).
-    let notes = Command::new("readelf")
-        .args(["-n", s(exe)])
-        .output()
-        .expect("run readelf");
+    let notes = Command::new("readelf").args(["-n", s(exe)]).output().expect("run readelf");
     let text = String::from_utf8_lossy(&notes.stdout);
-    let id = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Build ID: "))
-        .expect("the executable has a GNU build ID")
-        .trim()
-        .to_string();
+    let id = text.lines().find_map(|l| l.trim().strip_prefix("Build ID: ")).expect("the executable has a GNU build ID").trim().to_string();
     let build_id_dir = dir.join("debuginfod");
     let entry = build_id_dir.join(".build-id").join(&id[..2]);
     std::fs::create_dir_all(&entry).unwrap();
     std::fs::copy(&debug, entry.join(format!("{}.debug", &id[2..]))).unwrap();
-    Stripped {
-        _dir: TempDir(dir),
-        nosym,
-        debug,
-        linked,
-        build_id_dir,
-    }
+    Stripped { _dir: TempDir(dir), nosym, debug, linked, build_id_dir }
 }
 
 /// The same core read with its DWARF executable and with a stripped copy of it: every
@@ -245,11 +193,7 @@ fn stripped_copies_name_objects_as_dwarf_does() {
             let without = objects(&core, &c.nosym);
             let label = format!("{v} {p}");
             if with.len() != without.len() {
-                errors.push(format!(
-                    "{label}: {} live objects with DWARF, {} without",
-                    with.len(),
-                    without.len()
-                ));
+                errors.push(format!("{label}: {} live objects with DWARF, {} without", with.len(), without.len()));
             }
             let (mut main_named, mut main_all, mut wrong) = (0u64, 0u64, 0);
             let (mut inferred_right, mut inferred_unverified) = (0, 0);
@@ -269,14 +213,10 @@ fn stripped_copies_name_objects_as_dwarf_does() {
                     main_named += u64::from(got == t);
                 }
                 // main.* names, and closures' names where DWARF names the object.
-                if (got.starts_with("main.") || (got.starts_with("closure ") && is_named(t)))
-                    && got != t
-                {
+                if (got.starts_with("main.") || (got.starts_with("closure ") && is_named(t))) && got != t {
                     wrong += 1;
                     if wrong <= 5 {
-                        errors.push(format!(
-                            "{label}: object {addr:#x} is {t} (DWARF) but {got} without DWARF"
-                        ));
+                        errors.push(format!("{label}: object {addr:#x} is {t} (DWARF) but {got} without DWARF"));
                     }
                 }
             }
@@ -295,11 +235,7 @@ fn stripped_copies_name_objects_as_dwarf_does() {
             for (how, exe2, extra) in [
                 ("--debug-file", &c.nosym, vec!["--debug-file", s(&c.debug)]),
                 (".gnu_debuglink", &c.linked, vec![]),
-                (
-                    "--debug-dir",
-                    &c.nosym,
-                    vec!["--debug-dir", s(&c.build_id_dir)],
-                ),
+                ("--debug-dir", &c.nosym, vec!["--debug-dir", s(&c.build_id_dir)]),
             ] {
                 let h2 = histogram(&core, exe2, &extra);
                 if h2 != dwarf_h {
@@ -316,20 +252,12 @@ fn stripped_copies_name_objects_as_dwarf_does() {
 fn debug_file_of_another_build_is_refused() {
     let dir = cores_dir().join("1.26.6");
     let (zoo, demo) = (dir.join("zoo"), dir.join("demo"));
-    if !need(&zoo.join("core.gcore"), "scripts/make-cores.sh")
-        || !need(&demo.join("exe"), "scripts/make-cores.sh")
-    {
+    if !need(&zoo.join("core.gcore"), "scripts/make-cores.sh") || !need(&demo.join("exe"), "scripts/make-cores.sh") {
         return;
     }
     let c = strip_copies(&zoo.join("exe"), "mismatch");
-    let (ok, _, err) = heapwise(&[
-        "overview",
-        s(&zoo.join("core.gcore")),
-        "--exe",
-        s(&c.nosym),
-        "--debug-file",
-        s(&demo.join("exe")),
-    ]);
+    let (ok, _, err) = heapwise(&["overview", s(&zoo.join("core.gcore")), "--exe", s(&c.nosym), "--debug-file", s(&demo.join("exe"))]);
     assert!(!ok, "a debug file of another program was accepted");
     assert!(err.contains("build ID"), "unexpected error: {err}");
 }
+

@@ -26,9 +26,7 @@ thread_local! {
 ///  - 0: parse the core's headers and notes only;
 ///  - otherwise: load it with the fixture executable, analyze it, and run every query.
 pub fn core_loader(data: &[u8]) {
-    let Some((&mode, core)) = data.split_first() else {
-        return;
-    };
+    let Some((&mode, core)) = data.split_first() else { return };
     if mode == 0 {
         let _ = CoreFile::parse(&core);
         return;
@@ -36,12 +34,8 @@ pub fn core_loader(data: &[u8]) {
     let core_src: Rc<dyn ByteSource> = Rc::new(core.to_vec());
     let exe_src: Rc<dyn ByteSource> = Rc::new(FIXTURE_EXE);
     let exe = PARSED.with(|e| e.clone());
-    let Ok(process) = Process::open_parsed(core_src, exe_src, exe) else {
-        return;
-    };
-    let Ok(a) = Analysis::from_process(process, &mut |_, _| true) else {
-        return;
-    };
+    let Ok(process) = Process::open_parsed(core_src, exe_src, exe) else { return };
+    let Ok(a) = Analysis::from_process(process, &mut |_, _| true) else { return };
     let _ = a.overview();
     let _ = a.histogram();
     let _ = a.garbage_histogram();
@@ -61,15 +55,9 @@ pub fn core_loader(data: &[u8]) {
 /// `exe_parser`: the input is an executable; when it parses, its DWARF is queried the way
 /// the analysis does.
 pub fn exe_parser(data: &[u8]) {
-    let Ok(exe) = Executable::parse(data) else {
-        return;
-    };
+    let Ok(exe) = Executable::parse(data) else { return };
     let d = &exe.dwarf;
-    for (s, f) in [
-        ("runtime.mspan", "startAddr"),
-        ("runtime.g", "sched"),
-        ("runtime.mheap", "allspans"),
-    ] {
+    for (s, f) in [("runtime.mspan", "startAddr"), ("runtime.g", "sched"), ("runtime.mheap", "allspans")] {
         let _ = d.field(s, f);
     }
     for name in ["runtime.g", "runtime.mspan", "runtime.mheap", "main.Node"] {

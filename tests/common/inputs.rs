@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 pub fn cores_dir() -> PathBuf {
     match std::env::var_os("HEAPWISE_CORES") {
         Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var("HOME").unwrap_or_default())
-            .join(".cache/heapwise-tools/cores"),
+        None => PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/heapwise-tools/cores"),
     }
 }
 
@@ -36,10 +35,7 @@ pub fn prog_dir(version: &str, prog: &str) -> PathBuf {
 pub fn skip(reason: &str) {
     let test = std::thread::current().name().unwrap_or("?").to_string();
     let test = format!("{}::{test}", env!("CARGO_CRATE_NAME"));
-    assert!(
-        !require_cores(),
-        "{test}: HEAPWISE_REQUIRE_CORES=1 and {reason} (run scripts/make-cores.sh)"
-    );
+    assert!(!require_cores(), "{test}: HEAPWISE_REQUIRE_CORES=1 and {reason} (run scripts/make-cores.sh)");
     // Straight to the stream, not eprintln!: libtest captures the print macros of passing tests.
     let _ = writeln!(std::io::stderr(), "HEAPWISE-SKIP: {test} ({reason})");
 }
@@ -47,11 +43,7 @@ pub fn skip(reason: &str) {
 /// `true` when every path exists; otherwise [`skip`]s the test (or fails it under
 /// `HEAPWISE_REQUIRE_CORES=1`) and returns `false`.
 pub fn inputs(paths: &[&Path]) -> bool {
-    let missing: Vec<String> = paths
-        .iter()
-        .filter(|p| !p.exists())
-        .map(|p| p.display().to_string())
-        .collect();
+    let missing: Vec<String> = paths.iter().filter(|p| !p.exists()).map(|p| p.display().to_string()).collect();
     if missing.is_empty() {
         return true;
     }

@@ -12,15 +12,8 @@ pub use inputs::*;
 
 /// Runs the CLI: (success, stdout, stderr).
 pub fn heapwise(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_heapwise"))
-        .args(args)
-        .output()
-        .expect("run heapwise");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = Command::new(env!("CARGO_BIN_EXE_heapwise")).args(args).output().expect("run heapwise");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// Runs the CLI with `--json`, asserting success, and parses its output.
@@ -29,6 +22,5 @@ pub fn json(args: &[&str]) -> Value {
     a.push("--json");
     let (ok, out, err) = heapwise(&a);
     assert!(ok, "heapwise {args:?} failed: {err}");
-    serde_json::from_str(&out)
-        .unwrap_or_else(|e| panic!("heapwise {args:?} printed bad JSON ({e}): {out}"))
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("heapwise {args:?} printed bad JSON ({e}): {out}"))
 }

@@ -36,22 +36,14 @@ pub fn read_stats() -> (u64, u64, f64) {
     CACHES.with(|c| {
         c.borrow().iter().fold((0, 0, 0.0), |acc, c| {
             let s = c.stats();
-            (
-                acc.0 + s.inner_reads,
-                acc.1 + s.inner_bytes,
-                acc.2 + c.inner().read_ms.get(),
-            )
+            (acc.0 + s.inner_reads, acc.1 + s.inner_bytes, acc.2 + c.inner().read_ms.get())
         })
     })
 }
 
 /// Shrinks the caches of the files opened last to [`CACHE_BYTES_AFTER_OPEN`].
 pub fn shrink_caches() {
-    CACHES.with(|c| {
-        c.borrow()
-            .iter()
-            .for_each(|c| c.shrink(CACHE_BYTES_AFTER_OPEN))
-    });
+    CACHES.with(|c| c.borrow().iter().for_each(|c| c.shrink(CACHE_BYTES_AFTER_OPEN)));
 }
 
 /// Forgets the caches of the previous files (their memory goes with the engine).
@@ -87,12 +79,7 @@ impl BlobSource {
     pub fn new(blob: Blob) -> Result<Self, SourceError> {
         let reader = FileReaderSync::new().map_err(|e| js_err("FileReaderSync unavailable", e))?;
         let size = blob.size() as u64;
-        Ok(BlobSource {
-            blob,
-            size,
-            reader,
-            read_ms: std::cell::Cell::new(0.0),
-        })
+        Ok(BlobSource { blob, size, reader, read_ms: std::cell::Cell::new(0.0) })
     }
 }
 
@@ -105,11 +92,7 @@ impl ByteSource for BlobSource {
         let end = offset
             .checked_add(buf.len() as u64)
             .filter(|&e| e <= self.size)
-            .ok_or(SourceError::OutOfBounds {
-                offset,
-                len: buf.len() as u64,
-                size: self.size,
-            })?;
+            .ok_or(SourceError::OutOfBounds { offset, len: buf.len() as u64, size: self.size })?;
         if buf.is_empty() {
             return Ok(());
         }
@@ -131,8 +114,7 @@ impl ByteSource for BlobSource {
             )));
         }
         arr.copy_to(buf);
-        self.read_ms
-            .set(self.read_ms.get() + js_sys::Date::now() - t0);
+        self.read_ms.set(self.read_ms.get() + js_sys::Date::now() - t0);
         Ok(())
     }
 }

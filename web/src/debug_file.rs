@@ -38,33 +38,19 @@ impl SectionTable {
         let count = usize::from(header.e_shnum(endian));
         let names_index = usize::from(header.e_shstrndx(endian).index()?);
         let offset = header.e_shoff(endian);
-        if offset == 0
-            || count == 0
-            || names_index >= count
-            || entry_size != size_of::<SectionHeader64<Endianness>>()
-        {
+        if offset == 0 || count == 0 || names_index >= count || entry_size != size_of::<SectionHeader64<Endianness>>() {
             return None;
         }
-        Some(SectionTable {
-            endian,
-            offset,
-            count,
-            names_index,
-        })
+        Some(SectionTable { endian, offset, count, names_index })
     }
 
     /// The section headers' (file offset, length in bytes).
     pub fn range(&self) -> (u64, usize) {
-        (
-            self.offset,
-            self.count * size_of::<SectionHeader64<Endianness>>(),
-        )
+        (self.offset, self.count * size_of::<SectionHeader64<Endianness>>())
     }
 
     fn headers<'a>(&self, table: &'a [u8]) -> Option<&'a [SectionHeader64<Endianness>]> {
-        object::pod::slice_from_bytes(table, self.count)
-            .ok()
-            .map(|(headers, _)| headers)
+        object::pod::slice_from_bytes(table, self.count).ok().map(|(headers, _)| headers)
     }
 
     /// The section names' (file offset, length in bytes), given the bytes at [`Self::range`].
@@ -77,9 +63,7 @@ impl SectionTable {
     /// True when `.text` carries no bytes but `.debug_info` (or Go's older compressed
     /// `.zdebug_info`) does: a file of debug information only.
     pub fn is_debug_only(&self, table: &[u8], names: &[u8]) -> bool {
-        let Some(headers) = self.headers(table) else {
-            return false;
-        };
+        let Some(headers) = self.headers(table) else { return false };
         let strings = StringTable::new(names, 0, names.len() as u64);
         let kind = |name: &[u8]| {
             headers
@@ -87,9 +71,7 @@ impl SectionTable {
                 .find(|h| strings.get(h.sh_name(self.endian)) == Ok(name))
                 .map(|h| h.sh_type(self.endian))
         };
-        let has_dwarf = [&b".debug_info"[..], b".zdebug_info"]
-            .iter()
-            .any(|n| kind(n).is_some_and(|t| t != SHT_NOBITS));
+        let has_dwarf = [&b".debug_info"[..], b".zdebug_info"].iter().any(|n| kind(n).is_some_and(|t| t != SHT_NOBITS));
         kind(b".text") == Some(SHT_NOBITS) && has_dwarf
     }
 }
@@ -116,8 +98,7 @@ mod tests {
         let exe = std::fs::read(exe_path).expect("web/demo/demo.exe (scripts/make-demo.sh)");
         assert!(!is_debug_only(&exe), "the executable has its code");
 
-        let debug_path =
-            std::env::temp_dir().join(format!("heapwise-demo-{}.debug", std::process::id()));
+        let debug_path = std::env::temp_dir().join(format!("heapwise-demo-{}.debug", std::process::id()));
         let status = std::process::Command::new("objcopy")
             .arg("--only-keep-debug")
             .arg(exe_path)
@@ -127,19 +108,13 @@ mod tests {
         assert!(status.success());
         let debug = std::fs::read(&debug_path).unwrap();
         std::fs::remove_file(&debug_path).unwrap();
-        assert!(
-            is_debug_only(&debug),
-            "objcopy --only-keep-debug output is a debug file"
-        );
+        assert!(is_debug_only(&debug), "objcopy --only-keep-debug output is a debug file");
     }
 
     #[test]
     fn not_elf_or_truncated() {
         assert_eq!(SectionTable::from_header(b"go1.7 heap dump\n"), None);
-        assert_eq!(
-            SectionTable::from_header(&[0x7f, b'E', b'L', b'F', 2, 1, 1]),
-            None
-        );
+        assert_eq!(SectionTable::from_header(&[0x7f, b'E', b'L', b'F', 2, 1, 1]), None);
         let exe = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/demo.exe")).unwrap();
         let table = SectionTable::from_header(&exe[..64]).unwrap();
         // A section table cut short names nothing.

@@ -4,8 +4,8 @@
 //! (passed through as JS values) and `u64` addresses (sent as BigInt) intact.
 
 use heapwise_core::report::{
-    Breakdown, DominatorNode, GoroutineInfo, HistogramRow, ObjectDetail, ObjectRow, Overview,
-    RootPath, Suspect, WhatIf,
+    Breakdown, DominatorNode, GoroutineInfo, HistogramRow, ObjectDetail, ObjectRow, Overview, RootPath,
+    Suspect, WhatIf,
 };
 use serde::{Deserialize, Serialize};
 
@@ -57,29 +57,16 @@ pub enum Query {
     /// Objects directly under the roots, largest retained first.
     DominatorTree,
     /// Dominator-tree children of one object.
-    DominatorChildren {
-        addr: u64,
-    },
+    DominatorChildren { addr: u64 },
     Suspects,
     /// What becomes garbage if the object were unreachable (`field: None`) or if that
     /// pointer field of it were nil.
-    WhatIf {
-        addr: u64,
-        field: Option<String>,
-    },
+    WhatIf { addr: u64, field: Option<String> },
     /// The owners graph of an object (referrers up to the roots) as an SVG document.
-    OwnersGraph {
-        addr: u64,
-    },
-    Objects {
-        type_regex: Option<String>,
-    },
-    Object {
-        addr: u64,
-    },
-    Path {
-        addr: u64,
-    },
+    OwnersGraph { addr: u64 },
+    Objects { type_regex: Option<String> },
+    Object { addr: u64 },
+    Path { addr: u64 },
     Goroutines,
     Breakdown,
 }
@@ -90,21 +77,11 @@ pub enum Answer {
     Overview(Overview),
     Histogram(Vec<HistogramRow>),
     /// Rows with `rounding_waste` and `padding` set; `ms`: time the worker spent.
-    HistogramCost {
-        rows: Vec<HistogramRow>,
-        ms: f64,
-    },
+    HistogramCost { rows: Vec<HistogramRow>, ms: f64 },
     /// Rows with `retained` set; `ms`: time the worker spent (dominators included).
-    HistogramRetained {
-        rows: Vec<HistogramRow>,
-        ms: f64,
-    },
+    HistogramRetained { rows: Vec<HistogramRow>, ms: f64 },
     /// At most [`MAX_DOMINATOR_CHILDREN`] nodes (no children loaded); `total`: how many there are.
-    DominatorTree {
-        nodes: Vec<DominatorNode>,
-        total: u64,
-        total_live: u64,
-    },
+    DominatorTree { nodes: Vec<DominatorNode>, total: u64, total_live: u64 },
     /// At most [`MAX_DOMINATOR_CHILDREN`] nodes, largest retained first.
     DominatorChildren(Vec<DominatorNode>),
     /// Those retaining at least [`SUSPECT_THRESHOLD`] of the live heap.
@@ -113,24 +90,14 @@ pub enum Answer {
     /// An SVG document.
     OwnersGraph(String),
     /// The first [`MAX_OBJECT_ROWS`] matching objects; `total` and `total_bytes` count them all.
-    Objects {
-        rows: Vec<ObjectRow>,
-        total: u64,
-        total_bytes: u64,
-    },
+    Objects { rows: Vec<ObjectRow>, total: u64, total_bytes: u64 },
     /// `detail` is `None` when no heap object is there. `detail.dominators` holds at most
     /// [`MAX_CHAIN_SENT`] entries: the first ones and the last one; `dominators_total` is the
     /// chain's length.
-    Object {
-        detail: Option<ObjectDetail>,
-        dominators_total: u64,
-    },
+    Object { detail: Option<ObjectDetail>, dominators_total: u64 },
     /// `path` is `None` when no root reaches the address. `path.hops` holds at most
     /// [`MAX_CHAIN_SENT`] hops: the first half and the last half; `hops_total` is the path's length.
-    Path {
-        path: Option<RootPath>,
-        hops_total: u64,
-    },
+    Path { path: Option<RootPath>, hops_total: u64 },
     Goroutines(Vec<GoroutineInfo>),
     Breakdown(Breakdown),
 }
@@ -140,38 +107,18 @@ pub enum Answer {
 pub enum Response {
     /// The worker's wasm has loaded; the page may send requests.
     Ready,
-    Progress {
-        phase: String,
-        fraction: f64,
-    },
+    Progress { phase: String, fraction: f64 },
     /// Opening failed (`request`: `open`), or the worker itself did (`internal`); `fatal`
     /// means the worker crashed and must be restarted.
-    Error {
-        request: String,
-        message: String,
-        fatal: bool,
-    },
+    Error { request: String, message: String, fatal: bool },
     /// `exe_name` and `debug_name` are empty when no such file was given.
-    Opened {
-        core_name: String,
-        exe_name: String,
-        debug_name: String,
-        overview: Overview,
-    },
-    Answer {
-        query: Query,
-        answer: Answer,
-    },
+    Opened { core_name: String, exe_name: String, debug_name: String, overview: Overview },
+    Answer { query: Query, answer: Answer },
     /// The query could not be answered (the engine failed on it).
-    Failed {
-        query: Query,
-        message: String,
-    },
+    Failed { query: Query, message: String },
     /// Size of the worker's wasm linear memory (`WebAssembly.Memory` buffer), posted after
     /// every answer; wasm memory never shrinks, so this is also the peak.
-    Memory {
-        wasm_bytes: u64,
-    },
+    Memory { wasm_bytes: u64 },
     Cancelled,
 }
 
@@ -216,10 +163,7 @@ mod opt_file {
     use wasm_bindgen::{JsCast, JsValue};
 
     pub fn serialize<S: Serializer>(v: &Option<web_sys::File>, s: S) -> Result<S::Ok, S::Error> {
-        let js: JsValue = v
-            .as_ref()
-            .map(|f| f.clone().into())
-            .unwrap_or(JsValue::NULL);
+        let js: JsValue = v.as_ref().map(|f| f.clone().into()).unwrap_or(JsValue::NULL);
         serde_wasm_bindgen::preserve::serialize(&js, s)
     }
 
@@ -228,8 +172,6 @@ mod opt_file {
         if js.is_null() || js.is_undefined() {
             return Ok(None);
         }
-        js.dyn_into::<web_sys::File>()
-            .map(Some)
-            .map_err(|_| D::Error::custom("expected a File"))
+        js.dyn_into::<web_sys::File>().map(Some).map_err(|_| D::Error::custom("expected a File"))
     }
 }

@@ -17,8 +17,8 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent, Response as FetchR
 
 use crate::blob::open_blob;
 use crate::protocol::{
-    from_js, to_js, Answer, Query, Request, Response, MAX_CHAIN_SENT, MAX_DOMINATOR_CHILDREN,
-    MAX_OBJECT_ROWS, SUSPECT_THRESHOLD,
+    from_js, to_js, Answer, Query, Request, Response, MAX_CHAIN_SENT, MAX_DOMINATOR_CHILDREN, MAX_OBJECT_ROWS,
+    SUSPECT_THRESHOLD,
 };
 
 pub const DEMO_CORE: &str = "./demo/demo.core.zst";
@@ -53,11 +53,7 @@ pub fn post(msg: &Response) {
 }
 
 fn error(request: &str, message: impl Into<String>) {
-    post(&Response::Error {
-        request: request.into(),
-        message: message.into(),
-        fatal: false,
-    });
+    post(&Response::Error { request: request.into(), message: message.into(), fatal: false });
 }
 
 /// Entry point of the worker binary.
@@ -98,26 +94,15 @@ struct Throttle {
 
 impl Throttle {
     fn new() -> Self {
-        Throttle {
-            phase: String::new(),
-            fraction: -1.0,
-            at: 0.0,
-        }
+        Throttle { phase: String::new(), fraction: -1.0, at: 0.0 }
     }
     fn report(&mut self, phase: &str, fraction: f64) -> bool {
         let now = Date::now();
-        if phase != self.phase
-            || fraction - self.fraction >= 0.01
-            || now - self.at >= 150.0
-            || fraction >= 1.0
-        {
+        if phase != self.phase || fraction - self.fraction >= 0.01 || now - self.at >= 150.0 || fraction >= 1.0 {
             self.phase = phase.to_string();
             self.fraction = fraction;
             self.at = now;
-            post(&Response::Progress {
-                phase: phase.into(),
-                fraction: fraction.clamp(0.0, 1.0),
-            });
+            post(&Response::Progress { phase: phase.into(), fraction: fraction.clamp(0.0, 1.0) });
         }
         true
     }
@@ -126,15 +111,11 @@ impl Throttle {
 /// Bytes of the worker's wasm linear memory (what `WebAssembly.Memory.buffer.byteLength` says).
 pub fn wasm_memory_bytes() -> u64 {
     let mem: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    mem.buffer()
-        .unchecked_into::<js_sys::ArrayBuffer>()
-        .byte_length() as u64
+    mem.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64
 }
 
 fn post_memory() {
-    post(&Response::Memory {
-        wasm_bytes: wasm_memory_bytes(),
-    });
+    post(&Response::Memory { wasm_bytes: wasm_memory_bytes() });
 }
 
 /// Keeps the first `head` and the last `tail` items of `v`; returns its length before.
@@ -149,30 +130,15 @@ fn keep_ends<T>(v: &mut Vec<T>, head: usize, tail: usize) -> u64 {
 fn handle(req: Request) {
     match req {
         Request::Open { core, exe, debug } => {
-            let Some(core) = core else {
-                return error("open", "no core file was given");
-            };
+            let Some(core) = core else { return error("open", "no core file was given") };
             let name = |f: &Option<web_sys::File>| f.as_ref().map(|f| f.name()).unwrap_or_default();
-            let names = Names {
-                core: core.name(),
-                exe: name(&exe),
-                debug: name(&debug),
-            };
-            open(
-                core.into(),
-                exe.map(Into::into),
-                debug.map(Into::into),
-                names,
-            );
+            let names = Names { core: core.name(), exe: name(&exe), debug: name(&debug) };
+            open(core.into(), exe.map(Into::into), debug.map(Into::into), names);
         }
         Request::OpenDemo => wasm_bindgen_futures::spawn_local(async {
             match fetch_demo().await {
                 Ok((core, exe)) => {
-                    let names = Names {
-                        core: "demo.core.zst".into(),
-                        exe: "demo.exe".into(),
-                        debug: String::new(),
-                    };
+                    let names = Names { core: "demo.core.zst".into(), exe: "demo.exe".into(), debug: String::new() };
                     open(core, Some(exe), None, names)
                 }
                 Err(e) => error("open", e),
@@ -184,16 +150,10 @@ fn handle(req: Request) {
         }
         Request::Query(query) => ANALYSIS.with(|cell| {
             let response = match cell.borrow().as_ref() {
-                None => Response::Failed {
-                    query,
-                    message: "no core is loaded: open a core and its executable first".into(),
-                },
+                None => Response::Failed { query, message: "no core is loaded: open a core and its executable first".into() },
                 Some(analysis) => match answer(analysis, &query) {
                     Ok(answer) => Response::Answer { query, answer },
-                    Err(e) => Response::Failed {
-                        query,
-                        message: e.to_string(),
-                    },
+                    Err(e) => Response::Failed { query, message: e.to_string() },
                 },
             };
             post(&response);
@@ -210,36 +170,20 @@ fn answer(a: &Analysis, query: &Query) -> Result<Answer, heapwise_core::Error> {
         Query::HistogramCost => {
             let t0 = Date::now();
             let rows = a.histogram_cost();
-            Answer::HistogramCost {
-                rows,
-                ms: Date::now() - t0,
-            }
+            Answer::HistogramCost { rows, ms: Date::now() - t0 }
         }
         Query::HistogramRetained => {
             let t0 = Date::now();
             let rows = a.histogram_retained();
-            Answer::HistogramRetained {
-                rows,
-                ms: Date::now() - t0,
-            }
+            Answer::HistogramRetained { rows, ms: Date::now() - t0 }
         }
         Query::DominatorTree => {
             let tree = a.dom();
             let total = tree.children_of(None).count() as u64;
-            let nodes = a
-                .dominator_tree(1, MAX_DOMINATOR_CHILDREN)
-                .into_iter()
-                .map(|r| r.node)
-                .collect();
-            Answer::DominatorTree {
-                nodes,
-                total,
-                total_live: tree.total_live,
-            }
+            let nodes = a.dominator_tree(1, MAX_DOMINATOR_CHILDREN).into_iter().map(|r| r.node).collect();
+            Answer::DominatorTree { nodes, total, total_live: tree.total_live }
         }
-        Query::DominatorChildren { addr } => {
-            Answer::DominatorChildren(a.dominator_children(*addr, MAX_DOMINATOR_CHILDREN)?)
-        }
+        Query::DominatorChildren { addr } => Answer::DominatorChildren(a.dominator_children(*addr, MAX_DOMINATOR_CHILDREN)?),
         Query::Suspects => Answer::Suspects(a.suspects(SUSPECT_THRESHOLD)),
         Query::WhatIf { addr, field } => Answer::WhatIf(a.whatif(*addr, field.as_deref())?),
         // Referrers four levels up, as `heapwise graph` draws them.
@@ -249,28 +193,17 @@ fn answer(a: &Analysis, query: &Query) -> Result<Answer, heapwise_core::Error> {
             let total = rows.len() as u64;
             let total_bytes = rows.iter().map(|r| r.size).sum();
             rows.truncate(MAX_OBJECT_ROWS);
-            Answer::Objects {
-                rows,
-                total,
-                total_bytes,
-            }
+            Answer::Objects { rows, total, total_bytes }
         }
         Query::Object { addr } => {
             let mut detail = found(a.object(*addr))?;
-            let dominators_total = detail
-                .as_mut()
-                .map_or(0, |d| keep_ends(&mut d.dominators, MAX_CHAIN_SENT - 1, 1));
-            Answer::Object {
-                detail,
-                dominators_total,
-            }
+            let dominators_total = detail.as_mut().map_or(0, |d| keep_ends(&mut d.dominators, MAX_CHAIN_SENT - 1, 1));
+            Answer::Object { detail, dominators_total }
         }
         Query::Path { addr } => {
             let mut path = found(a.path(*addr))?;
             let half = MAX_CHAIN_SENT / 2;
-            let hops_total = path
-                .as_mut()
-                .map_or(0, |p| keep_ends(&mut p.hops, half, half));
+            let hops_total = path.as_mut().map_or(0, |p| keep_ends(&mut p.hops, half, half));
             Answer::Path { path, hops_total }
         }
         Query::Goroutines => Answer::Goroutines(a.goroutines()),
@@ -305,11 +238,7 @@ fn engine_error(e: heapwise_core::Error) -> String {
 /// decompression) with or without one.
 fn open(core: Blob, exe: Option<Blob>, debug: Option<Blob>, names: Names) {
     ANALYSIS.with(|a| a.borrow_mut().take());
-    let Names {
-        core: core_name,
-        exe: exe_name,
-        debug: debug_name,
-    } = names;
+    let Names { core: core_name, exe: exe_name, debug: debug_name } = names;
     crate::blob::forget_caches();
     let t0 = Date::now();
     let mut t = Throttle::new();
@@ -326,8 +255,7 @@ fn open(core: Blob, exe: Option<Blob>, debug: Option<Blob>, names: Names) {
         None => None,
     };
     let debug_src: Option<Box<dyn ByteSource>> = match debug {
-        Some(debug) => match open_blob(debug, &mut |f| t.report("decompressing the debug file", f))
-        {
+        Some(debug) => match open_blob(debug, &mut |f| t.report("decompressing the debug file", f)) {
             Ok(s) => Some(s),
             Err(e) => return error("open", format!("{debug_name}: {e}")),
         },
@@ -338,25 +266,15 @@ fn open(core: Blob, exe: Option<Blob>, debug: Option<Blob>, names: Names) {
     let debug_src: Option<Rc<dyn ByteSource>> = debug_src.map(Rc::from);
     let opened = match (is_dump, exe_src) {
         (true, _) if debug_src.is_some() => {
-            return error(
-                "open",
-                format!(
-                    "{debug_name}: a separate debug file is read with a core, not with a heap dump"
-                ),
-            )
+            return error("open", format!("{debug_name}: a separate debug file is read with a core, not with a heap dump"))
         }
-        (true, exe_src) => {
-            Analysis::open_heapdump(core_src, exe_src, &mut |phase, f| t.report(phase, f))
-        }
+        (true, exe_src) => Analysis::open_heapdump(core_src, exe_src, &mut |phase, f| t.report(phase, f)),
         (false, Some(exe_src)) => {
-            Analysis::open_with_debug(core_src, exe_src, debug_src, &mut |phase, f| {
-                t.report(phase, f)
-            })
+            Analysis::open_with_debug(core_src, exe_src, debug_src, &mut |phase, f| t.report(phase, f))
         }
-        (false, None) => return error(
-            "open",
-            "the executable is missing: drop the program that produced the core together with it",
-        ),
+        (false, None) => {
+            return error("open", "the executable is missing: drop the program that produced the core together with it")
+        }
     };
     match opened {
         Ok(analysis) => {
@@ -373,12 +291,7 @@ fn open(core: Blob, exe: Option<Blob>, debug: Option<Blob>, names: Names) {
             crate::blob::shrink_caches();
             let overview = analysis.overview();
             ANALYSIS.with(|a| *a.borrow_mut() = Some(analysis));
-            post(&Response::Opened {
-                core_name,
-                exe_name,
-                debug_name,
-                overview,
-            });
+            post(&Response::Opened { core_name, exe_name, debug_name, overview });
             post_memory();
         }
         Err(e) => error("open", engine_error(e)),
@@ -397,22 +310,14 @@ async fn fetch_blob(url: &str) -> Result<Blob, String> {
         ));
     }
     let p: Promise = resp.blob().map_err(|e| format!("{url}: {e:?}"))?;
-    let b = JsFuture::from(p)
-        .await
-        .map_err(|e| format!("{url}: {e:?}"))?;
+    let b = JsFuture::from(p).await.map_err(|e| format!("{url}: {e:?}"))?;
     Ok(b.unchecked_into())
 }
 
 async fn fetch_demo() -> Result<(Blob, Blob), String> {
-    post(&Response::Progress {
-        phase: "downloading the demo".into(),
-        fraction: 0.0,
-    });
+    post(&Response::Progress { phase: "downloading the demo".into(), fraction: 0.0 });
     let core = fetch_blob(DEMO_CORE).await?;
-    post(&Response::Progress {
-        phase: "downloading the demo".into(),
-        fraction: 0.5,
-    });
+    post(&Response::Progress { phase: "downloading the demo".into(), fraction: 0.5 });
     let exe = fetch_blob(DEMO_EXE).await?;
     Ok((core, exe))
 }

@@ -21,9 +21,7 @@ fn blob_of_parts(parts: &[&[u8]]) -> Blob {
 }
 
 fn pattern(n: usize, seed: u32) -> Vec<u8> {
-    (0..n as u32)
-        .map(|i| (i.wrapping_mul(2654435761).wrapping_add(seed) >> 11) as u8)
-        .collect()
+    (0..n as u32).map(|i| (i.wrapping_mul(2654435761).wrapping_add(seed) >> 11) as u8).collect()
 }
 
 fn rng(seed: &mut u64) -> u64 {
@@ -47,10 +45,7 @@ fn blob_source_reads_ranges() {
         assert_eq!(&buf[..], &data[off as usize..off as usize + len]);
     }
     let mut b = [0u8; 2];
-    assert!(matches!(
-        src.read_at(data.len() as u64 - 1, &mut b),
-        Err(SourceError::OutOfBounds { .. })
-    ));
+    assert!(matches!(src.read_at(data.len() as u64 - 1, &mut b), Err(SourceError::OutOfBounds { .. })));
     assert!(src.as_slice().is_none());
 }
 
@@ -84,12 +79,8 @@ fn page_cache_over_a_large_blob() {
     let after = cache.stats();
     assert!(after.hits > before.hits);
     assert!(cache.capacity() <= 32 << 20, "{after:?}");
-    let wasm_mem = wasm_bindgen::memory()
-        .unchecked_into::<js_sys::WebAssembly::Memory>()
-        .buffer();
-    let bytes = wasm_mem
-        .unchecked_into::<js_sys::ArrayBuffer>()
-        .byte_length();
+    let wasm_mem = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer();
+    let bytes = wasm_mem.unchecked_into::<js_sys::ArrayBuffer>().byte_length();
     assert!(bytes < 100 << 20, "wasm memory grew to {bytes} bytes");
 }
 
@@ -105,12 +96,7 @@ fn read_ahead_cache_over_a_large_blob() {
     assert_eq!(size, 64 << 20);
     let check = |off: u64, buf: &[u8]| {
         for (i, b) in buf.iter().enumerate() {
-            assert_eq!(
-                *b,
-                chunk[((off as usize) + i) % chunk.len()],
-                "byte {} of a read at {off}",
-                i
-            );
+            assert_eq!(*b, chunk[((off as usize) + i) % chunk.len()], "byte {} of a read at {off}", i);
         }
     };
     let mut w = [0u8; 8];
@@ -119,21 +105,13 @@ fn read_ahead_cache_over_a_large_blob() {
         check(off, &w);
     }
     let forward = cache.stats();
-    assert!(
-        forward.inner_reads < 40,
-        "a forward sweep of 64 MiB in {} reads",
-        forward.inner_reads
-    );
+    assert!(forward.inner_reads < 40, "a forward sweep of 64 MiB in {} reads", forward.inner_reads);
     let offsets: Vec<u64> = (0..size - 8).step_by(4096).collect();
     for &off in offsets.iter().rev() {
         cache.read_at(off, &mut w).unwrap();
         check(off, &w);
     }
-    assert!(
-        cache.stats().inner_reads - forward.inner_reads < 40,
-        "{:?}",
-        cache.stats()
-    );
+    assert!(cache.stats().inner_reads - forward.inner_reads < 40, "{:?}", cache.stats());
     let mut seed = 777u64;
     for _ in 0..3000 {
         let off = rng(&mut seed) % size;
@@ -145,12 +123,8 @@ fn read_ahead_cache_over_a_large_blob() {
     cache.shrink(4 << 20);
     cache.read_at(size - 8, &mut w).unwrap();
     check(size - 8, &w);
-    let wasm_mem = wasm_bindgen::memory()
-        .unchecked_into::<js_sys::WebAssembly::Memory>()
-        .buffer();
-    let bytes = wasm_mem
-        .unchecked_into::<js_sys::ArrayBuffer>()
-        .byte_length();
+    let wasm_mem = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer();
+    let bytes = wasm_mem.unchecked_into::<js_sys::ArrayBuffer>().byte_length();
     assert!(bytes < 100 << 20, "wasm memory grew to {bytes} bytes");
 }
 
@@ -169,8 +143,7 @@ fn sparse_image() -> Vec<u8> {
 #[wasm_bindgen_test]
 fn zstd_blob_becomes_sparse_pages() {
     let image = sparse_image();
-    let z =
-        ruzstd::encoding::compress_to_vec(&image[..], ruzstd::encoding::CompressionLevel::Fastest);
+    let z = ruzstd::encoding::compress_to_vec(&image[..], ruzstd::encoding::CompressionLevel::Fastest);
     // Split the compressed stream over several blob parts, like a File of many chunks.
     let mid = z.len() / 2;
     let blob = blob_of_parts(&[&z[..mid], &z[mid..]]);
@@ -183,48 +156,29 @@ fn zstd_blob_becomes_sparse_pages() {
     .unwrap();
     assert!(reports > 0);
     assert_eq!(src.size(), image.len() as u64);
-    for (off, len) in [
-        (0u64, 200usize),
-        (5 * PAGE_SIZE as u64 - 10, 20),
-        (image.len() as u64 - 10, 10),
-        (7 << 20, 100_000),
-    ] {
+    for (off, len) in [(0u64, 200usize), (5 * PAGE_SIZE as u64 - 10, 20), (image.len() as u64 - 10, 10), (7 << 20, 100_000)] {
         let mut buf = vec![0u8; len];
         src.read_at(off, &mut buf).unwrap();
         assert_eq!(&buf[..], &image[off as usize..off as usize + len]);
     }
     // Direct check of the store: only the 4 non-zero pages are kept (one island straddles two).
-    let direct =
-        SparsePages::from_zstd(&BlobSource::new(blob_of_parts(&[&z])).unwrap(), &mut |_| {
-            true
-        })
-        .unwrap();
+    let direct = SparsePages::from_zstd(&BlobSource::new(blob_of_parts(&[&z])).unwrap(), &mut |_| true).unwrap();
     assert_eq!(direct.stored_pages(), 4);
 }
 
 #[wasm_bindgen_test]
 fn zstd_cancel_and_corrupt() {
-    let z = ruzstd::encoding::compress_to_vec(
-        &sparse_image()[..],
-        ruzstd::encoding::CompressionLevel::Fastest,
-    );
-    let err = open_blob(blob_of_parts(&[&z]), &mut |_| false)
-        .err()
-        .unwrap();
+    let z = ruzstd::encoding::compress_to_vec(&sparse_image()[..], ruzstd::encoding::CompressionLevel::Fastest);
+    let err = open_blob(blob_of_parts(&[&z]), &mut |_| false).err().unwrap();
     assert_eq!(err, "cancelled");
-    let err = open_blob(blob_of_parts(&[&z[..z.len() / 3]]), &mut |_| true)
-        .err()
-        .unwrap();
+    let err = open_blob(blob_of_parts(&[&z[..z.len() / 3]]), &mut |_| true).err().unwrap();
     assert!(err.contains("not a valid zstd stream"), "{err}");
 }
 
 #[wasm_bindgen_test]
 fn plain_blob_is_page_cached() {
     let data = pattern(200_000, 1);
-    let src = open_blob(blob_of_parts(&[&data]), &mut |_| {
-        panic!("no progress for plain files")
-    })
-    .unwrap();
+    let src = open_blob(blob_of_parts(&[&data]), &mut |_| panic!("no progress for plain files")).unwrap();
     let mut buf = vec![0u8; data.len()];
     src.read_at(0, &mut buf).unwrap();
     assert_eq!(buf, data);

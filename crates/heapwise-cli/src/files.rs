@@ -52,18 +52,9 @@ impl ByteSource for PreadFile {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
         use std::os::unix::fs::FileExt;
-        if offset
-            .checked_add(buf.len() as u64)
-            .is_none_or(|e| e > self.size)
-        {
-            return Err(SourceError::OutOfBounds {
-                offset,
-                len: buf.len() as u64,
-                size: self.size,
-            });
+        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.size) {
+            return Err(SourceError::OutOfBounds { offset, len: buf.len() as u64, size: self.size });
         }
-        self.file
-            .read_exact_at(buf, offset)
-            .map_err(|e| SourceError::Io(e.to_string()))
+        self.file.read_exact_at(buf, offset).map_err(|e| SourceError::Io(e.to_string()))
     }
 }

@@ -22,13 +22,7 @@ use heapwise_cli::files::{MappedFile, PreadFile};
 /// systemd-coredump stores it) or a runtime/debug.WriteHeapDump file, told apart by their
 /// first bytes. Addresses are hexadecimal, with or without 0x.
 #[derive(Parser)]
-#[command(
-    name = "heapwise",
-    version,
-    subcommand_required = true,
-    disable_help_subcommand = true,
-    max_term_width = 100
-)]
+#[command(name = "heapwise", version, subcommand_required = true, disable_help_subcommand = true, max_term_width = 100)]
 struct Cli {
     #[command(flatten)]
     opts: Options,
@@ -203,14 +197,8 @@ impl Command {
         use Command::*;
         match self {
             Overview(i) | Garbage(i) | Goroutines(i) | Breakdown(i) | Suspects(i) | Records(i) => i,
-            Histogram { input, .. }
-            | Objects { input, .. }
-            | Object { input, .. }
-            | Path { input, .. } => input,
-            Dominators { input, .. }
-            | Whatif { input, .. }
-            | Anchors { input, .. }
-            | Owners { input, .. } => input,
+            Histogram { input, .. } | Objects { input, .. } | Object { input, .. } | Path { input, .. } => input,
+            Dominators { input, .. } | Whatif { input, .. } | Anchors { input, .. } | Owners { input, .. } => input,
             Graph { input, .. } | Pprof { input, .. } => input,
         }
     }
@@ -243,20 +231,12 @@ fn cli_command() -> clap::Command {
                 (None, None) => continue,
             };
             if a.get_action().takes_values() {
-                let name = a
-                    .get_value_names()
-                    .and_then(|v| v.first())
-                    .map_or("VALUE".to_string(), |v| v.to_string());
+                let name = a.get_value_names().and_then(|v| v.first()).map_or("VALUE".to_string(), |v| v.to_string());
                 flag.push_str(&format!(" <{name}>"));
             }
             let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
             // Its first clause: the full text is in `heapwise <command> --help`.
-            let first = help
-                .split(['.', ';'])
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string();
+            let first = help.split(['.', ';']).next().unwrap_or("").trim().to_string();
             rows.push((format!("{} {flag}", sub.get_name()), first));
         }
     }
@@ -273,10 +253,7 @@ fn cli_command() -> clap::Command {
 /// messages of the hand-written parser kept.
 fn parse_error(e: &clap::Error, argv: &[std::ffi::OsString]) -> String {
     let ctx = |k| e.get(k).map(|v| v.to_string()).unwrap_or_default();
-    let commands: Vec<String> = Cli::command()
-        .get_subcommands()
-        .map(|c| c.get_name().to_string())
-        .collect();
+    let commands: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
     let command = argv
         .iter()
         .skip(1)
@@ -352,19 +329,13 @@ fn read_whole(path: &Path, what: &str) -> Result<Rc<dyn ByteSource>, String> {
 
 /// A zstd stream (a systemd-coredump core, or any `.zst`) is decompressed into a sparse page
 /// store, as the page does; anything else is returned as it is.
-fn decompress_if_zstd(
-    src: Rc<dyn ByteSource>,
-    path: &Path,
-    what: &str,
-    stats: bool,
-) -> Result<Rc<dyn ByteSource>, String> {
+fn decompress_if_zstd(src: Rc<dyn ByteSource>, path: &Path, what: &str, stats: bool) -> Result<Rc<dyn ByteSource>, String> {
     let mut head = [0u8; 4];
     if src.size() < 4 || src.read_at(0, &mut head).is_err() || !heapwise_sources::is_zstd(&head) {
         return Ok(src);
     }
     let t = std::time::Instant::now();
-    let pages = SparsePages::from_zstd(&*src, &mut |_| true)
-        .map_err(|e| format!("cannot decompress {what} {}: {e}", path.display()))?;
+    let pages = SparsePages::from_zstd(&*src, &mut |_| true).map_err(|e| format!("cannot decompress {what} {}: {e}", path.display()))?;
     if stats {
         eprintln!(
             "stats: phase decompressing the {what}: {:.2} s, {} MiB held of {} MiB",
@@ -387,22 +358,15 @@ struct Core {
 
 fn open_core(path: &Path, no_mmap: bool, stats: bool) -> Result<Core, String> {
     if !no_mmap {
-        return Ok(Core {
-            src: decompress_if_zstd(map_file(path, "core")?, path, "core", stats)?,
-            cache: None,
-        });
+        return Ok(Core { src: decompress_if_zstd(map_file(path, "core")?, path, "core", stats)?, cache: None });
     }
     // Without mapping: pread behind a bounded page cache, so that none of the core's pages
     // count in this process's resident set beyond the cache.
-    let file =
-        PreadFile::open(path).map_err(|e| format!("cannot open core {}: {e}", path.display()))?;
+    let file = PreadFile::open(path).map_err(|e| format!("cannot open core {}: {e}", path.display()))?;
     if file.size() == 0 {
         return Err(format!("core {} is empty", path.display()));
     }
-    let cache = Rc::new(PageCache::with_config(
-        file,
-        CacheConfig::pread(NO_MMAP_CACHE_BYTES),
-    ));
+    let cache = Rc::new(PageCache::with_config(file, CacheConfig::pread(NO_MMAP_CACHE_BYTES)));
     let src = decompress_if_zstd(cache.clone(), path, "core", stats)?;
     // A decompressed core is in memory: the cache is not used past decompression.
     let cache = (Rc::strong_count(&cache) > 1).then_some(cache);
@@ -432,42 +396,25 @@ impl ExeSpec<'_> {
         if parsed.has_dwarf {
             return None;
         }
-        let dirs: Vec<PathBuf> = self
-            .debug_dir
-            .iter()
-            .map(|d| d.to_path_buf())
-            .chain([PathBuf::from("/usr/lib/debug")])
-            .collect();
+        let dirs: Vec<PathBuf> = self.debug_dir.iter().map(|d| d.to_path_buf()).chain([PathBuf::from("/usr/lib/debug")]).collect();
         let mut candidates: Vec<PathBuf> = Vec::new();
         if let Some(rel) = &parsed.build_id_path {
             candidates.extend(dirs.iter().map(|d| d.join(".build-id").join(rel)));
         }
         let exe_canon = std::fs::canonicalize(exe_path).ok();
         if let Some(link) = &parsed.debuglink {
-            let exe_dir = exe_canon
-                .as_ref()
-                .and_then(|p| p.parent().map(PathBuf::from))
-                .unwrap_or_default();
+            let exe_dir = exe_canon.as_ref().and_then(|p| p.parent().map(PathBuf::from)).unwrap_or_default();
             candidates.push(exe_dir.join(link));
             candidates.push(exe_dir.join(".debug").join(link));
             for d in &dirs {
-                candidates.push(
-                    d.join(exe_dir.strip_prefix("/").unwrap_or(&exe_dir))
-                        .join(link),
-                );
+                candidates.push(d.join(exe_dir.strip_prefix("/").unwrap_or(&exe_dir)).join(link));
             }
         }
-        candidates
-            .into_iter()
-            .find(|c| c.is_file() && std::fs::canonicalize(c).ok() != exe_canon)
+        candidates.into_iter().find(|c| c.is_file() && std::fs::canonicalize(c).ok() != exe_canon)
     }
 
     fn open(&self, path: &Path, stats: bool) -> Result<Rc<dyn ByteSource>, String> {
-        let src = if self.no_mmap {
-            read_whole(path, "executable")?
-        } else {
-            map_file(path, "executable")?
-        };
+        let src = if self.no_mmap { read_whole(path, "executable")? } else { map_file(path, "executable")? };
         decompress_if_zstd(src, path, "executable", stats)
     }
 }
@@ -484,12 +431,8 @@ fn exe_from_core(core: &dyn ByteSource) -> Result<PathBuf, String> {
         .map(|m| m.path.clone());
     match candidate {
         Some(p) if Path::new(&p).exists() => Ok(PathBuf::from(p)),
-        Some(p) => Err(format!(
-            "the core was made by {p}, which does not exist here; pass --exe <executable>"
-        )),
-        None => Err(
-            "the core names no executable (no NT_FILE note); pass --exe <executable>".to_string(),
-        ),
+        Some(p) => Err(format!("the core was made by {p}, which does not exist here; pass --exe <executable>")),
+        None => Err("the core names no executable (no NT_FILE note); pass --exe <executable>".to_string()),
     }
 }
 
@@ -498,9 +441,7 @@ fn with_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), S
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match f(&mut out).and_then(|_| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write the output: {e}"))
-        }
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("cannot write the output: {e}")),
         _ => Ok(()),
     }
 }
@@ -548,8 +489,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Some(p) => Some(exe_spec.open(&p, stats)?),
             None => None,
         };
-        Analysis::open_with_debug(core.src.clone(), exe, debug, &mut progress)
-            .map_err(|e| e.to_string())?
+        Analysis::open_with_debug(core.src.clone(), exe, debug, &mut progress).map_err(|e| e.to_string())?
     };
     let json = opts.json;
     if !json {
@@ -571,19 +511,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 println!("live bytes      {}", o.live_bytes);
                 println!("garbage objects {}", o.garbage_objects);
                 println!("garbage bytes   {}", o.garbage_bytes);
-                let pct = |b: u64| {
-                    if o.live_bytes == 0 {
-                        0.0
-                    } else {
-                        100.0 * b as f64 / o.live_bytes as f64
-                    }
-                };
-                println!(
-                    "named: {:.2}% of live bytes ({} of {} bytes carry a Go type name)",
-                    pct(o.named_bytes),
-                    o.named_bytes,
-                    o.live_bytes
-                );
+                let pct = |b: u64| if o.live_bytes == 0 { 0.0 } else { 100.0 * b as f64 / o.live_bytes as f64 };
+                println!("named: {:.2}% of live bytes ({} of {} bytes carry a Go type name)", pct(o.named_bytes), o.named_bytes, o.live_bytes);
                 if o.inferred_bytes > 0 {
                     println!(
                         "inferred by layout (not counted as named): {:.2}% ({} bytes; labelled <inferred T>: the one type of the binary that fits the object's size and pointer words, or what such an object's type says of it)",
@@ -592,13 +521,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     );
                 }
                 for r in &o.unnamed {
-                    println!(
-                        "  unnamed {:>6.2}%  {:>12} bytes {:>10} objects  {}",
-                        pct(r.bytes),
-                        r.bytes,
-                        r.objects,
-                        r.reason
-                    );
+                    println!("  unnamed {:>6.2}%  {:>12} bytes {:>10} objects  {}", pct(r.bytes), r.bytes, r.objects, r.reason);
                 }
             }
         }
@@ -607,10 +530,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 let t = std::time::Instant::now();
                 analysis.dom();
                 if stats {
-                    eprintln!(
-                        "stats: phase dominators and retained sizes: {:.2} s",
-                        t.elapsed().as_secs_f64()
-                    );
+                    eprintln!("stats: phase dominators and retained sizes: {:.2} s", t.elapsed().as_secs_f64());
                 }
                 analysis.histogram_retained()
             } else if cost {
@@ -621,30 +541,14 @@ fn run(cli: Cli) -> Result<(), String> {
             if json {
                 print_json(&rows)?;
             } else if cost {
-                println!(
-                    "{:>12} {:>14} {:>14} {:>12}  type",
-                    "count", "bytes", "rounding", "padding"
-                );
+                println!("{:>12} {:>14} {:>14} {:>12}  type", "count", "bytes", "rounding", "padding");
                 for r in rows {
-                    println!(
-                        "{:>12} {:>14} {:>14} {:>12}  {}",
-                        r.count,
-                        r.bytes,
-                        r.rounding_waste.unwrap_or(0),
-                        r.padding.unwrap_or(0),
-                        r.type_name
-                    );
+                    println!("{:>12} {:>14} {:>14} {:>12}  {}", r.count, r.bytes, r.rounding_waste.unwrap_or(0), r.padding.unwrap_or(0), r.type_name);
                 }
             } else if retained {
                 println!("{:>12} {:>14} {:>14}  type", "count", "bytes", "retained");
                 for r in rows {
-                    println!(
-                        "{:>12} {:>14} {:>14}  {}",
-                        r.count,
-                        r.bytes,
-                        r.retained.unwrap_or(0),
-                        r.type_name
-                    );
+                    println!("{:>12} {:>14} {:>14}  {}", r.count, r.bytes, r.retained.unwrap_or(0), r.type_name);
                 }
             } else {
                 print_histogram(&rows);
@@ -676,19 +580,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 println!("no object or type retains 10% or more of the live heap");
             } else {
                 for (i, s) in sus.iter().enumerate() {
-                    println!(
-                        "suspect {}: {} {} retains {} bytes ({:.1}% of live heap){}",
-                        i + 1,
-                        s.kind,
-                        s.name,
-                        s.retained,
-                        s.percent,
-                        if s.kind == "type" {
-                            format!(" in {} instances", s.instances)
-                        } else {
-                            format!(" at {:#x}", s.addr)
-                        }
-                    );
+                    println!("suspect {}: {} {} retains {} bytes ({:.1}% of live heap){}", i + 1, s.kind, s.name, s.retained, s.percent,
+                        if s.kind == "type" { format!(" in {} instances", s.instances) } else { format!(" at {:#x}", s.addr) });
                     if let Some(a) = &s.accumulation {
                         println!("  accumulation point: {:#x} {} retaining {} bytes in {} dominated objects", a.addr, a.type_name, a.retained, s.accumulation_children);
                     }
@@ -705,30 +598,19 @@ fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Whatif { at, field, .. } => {
-            let w = analysis
-                .whatif(at.addr, field.as_deref())
-                .map_err(|e| e.to_string())?;
+            let w = analysis.whatif(at.addr, field.as_deref()).map_err(|e| e.to_string())?;
             if json {
                 print_json(&w)?;
             } else {
-                let what = if w.field.is_empty() {
-                    format!("{:#x} became unreachable", w.addr)
-                } else {
-                    format!("{:#x}.{} were nil", w.addr, w.field)
-                };
-                println!(
-                    "if {what}: {} objects, {} bytes would become garbage",
-                    w.freed_objects, w.freed_bytes
-                );
+                let what = if w.field.is_empty() { format!("{:#x} became unreachable", w.addr) } else { format!("{:#x}.{} were nil", w.addr, w.field) };
+                println!("if {what}: {} objects, {} bytes would become garbage", w.freed_objects, w.freed_bytes);
                 for r in w.freed_types.iter().take(20) {
                     println!("{:>12} {:>14}  {}", r.count, r.bytes, r.type_name);
                 }
             }
         }
         Command::Objects { type_regex, .. } => {
-            let rows = analysis
-                .objects(type_regex.as_deref())
-                .map_err(|e| e.to_string())?;
+            let rows = analysis.objects(type_regex.as_deref()).map_err(|e| e.to_string())?;
             if json {
                 print_json(&rows)?;
             } else {
@@ -756,64 +638,38 @@ fn run(cli: Cli) -> Result<(), String> {
             if json {
                 print_json(&a)?;
             } else {
-                println!(
-                    "{:#x} {}: reachable from {} roots ({} owners visited{})",
-                    a.addr,
-                    a.type_name,
-                    a.anchors.len(),
-                    a.owners_visited,
-                    if a.truncated { ", walk truncated" } else { "" }
-                );
+                println!("{:#x} {}: reachable from {} roots ({} owners visited{})", a.addr, a.type_name, a.anchors.len(), a.owners_visited,
+                    if a.truncated { ", walk truncated" } else { "" });
                 for r in &a.anchors {
-                    println!(
-                        "  {:>4} hops  {} {} -> {:#x} {}",
-                        r.distance, r.kind, r.name, r.target, r.target_type
-                    );
+                    println!("  {:>4} hops  {} {} -> {:#x} {}", r.distance, r.kind, r.name, r.target, r.target_type);
                 }
             }
         }
         Command::Owners { at, depth, .. } => {
-            let o = analysis
-                .owners(at.addr, depth.and_then(|d| d.0))
-                .map_err(|e| e.to_string())?;
+            let o = analysis.owners(at.addr, depth.and_then(|d| d.0)).map_err(|e| e.to_string())?;
             if json {
                 print_json(&o)?;
             } else {
                 print_owners(&o);
             }
         }
-        Command::Graph {
-            at, output, depth, ..
-        } => {
-            let svg = analysis
-                .owners_svg(at.addr, depth.and_then(|d| d.0))
-                .map_err(|e| e.to_string())?;
-            std::fs::write(&output, svg)
-                .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+        Command::Graph { at, output, depth, .. } => {
+            let svg = analysis.owners_svg(at.addr, depth.and_then(|d| d.0)).map_err(|e| e.to_string())?;
+            std::fs::write(&output, svg).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
             println!("wrote {}", output.display());
         }
         Command::Pprof { output, input } => {
             let opts = profile_options(&*core.src, &input.core, exe_spec.path);
-            let (profile, notes) = analysis
-                .heap_profile(&opts)
-                .map_err(|e| format!("no heap profile: {e}"))?;
+            let (profile, notes) = analysis.heap_profile(&opts).map_err(|e| format!("no heap profile: {e}"))?;
             for n in notes {
                 eprintln!("warning: {n}");
             }
             let bytes = heapwise_core::pprof::encode_gzip(&profile);
-            std::fs::write(&output, bytes)
-                .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            std::fs::write(&output, bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
             if json {
-                print_json(
-                    &serde_json::json!({ "output": output, "samples": profile.sample.len(), "period": profile.period }),
-                )?;
+                print_json(&serde_json::json!({ "output": output, "samples": profile.sample.len(), "period": profile.period }))?;
             } else {
-                println!(
-                    "wrote {} ({} samples, period {})",
-                    output.display(),
-                    profile.sample.len(),
-                    profile.period
-                );
+                println!("wrote {} ({} samples, period {})", output.display(), profile.sample.len(), profile.period);
             }
         }
         Command::Path { at, .. } => {
@@ -833,11 +689,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 print_json(&gs)?;
             } else {
                 for g in gs {
-                    let reason = if g.wait_reason.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", {}", g.wait_reason)
-                    };
+                    let reason = if g.wait_reason.is_empty() { String::new() } else { format!(", {}", g.wait_reason) };
                     println!("goroutine {} [{}{}]:", g.id, g.status, reason);
                     for f in g.frames {
                         println!("  {}\n      {}:{}", f.function, f.file, f.line);
@@ -864,17 +716,10 @@ fn run(cli: Cli) -> Result<(), String> {
     if stats {
         let st = analysis.stats();
         for p in &st.background_phases {
-            eprintln!(
-                "stats: phase {} (second thread, beside naming): {:.2} s wall",
-                p.name, p.wall_seconds
-            );
+            eprintln!("stats: phase {} (second thread, beside naming): {:.2} s wall", p.name, p.wall_seconds);
         }
         for s in &st.structures {
-            eprintln!(
-                "stats: bytes {}: {:.1} MiB",
-                s.name,
-                s.bytes as f64 / (1u64 << 20) as f64
-            );
+            eprintln!("stats: bytes {}: {:.1} MiB", s.name, s.bytes as f64 / (1u64 << 20) as f64);
         }
     }
     print_stats(core.cache.as_deref());
@@ -893,12 +738,7 @@ struct PhaseClock {
 
 impl PhaseClock {
     fn new(on: bool) -> PhaseClock {
-        PhaseClock {
-            on,
-            t0: std::time::Instant::now(),
-            phase: String::new(),
-            start: (0.0, process_cpu_seconds()),
-        }
+        PhaseClock { on, t0: std::time::Instant::now(), phase: String::new(), start: (0.0, process_cpu_seconds()) }
     }
 
     /// Ends the current phase (printing it) and starts `p`; `""` only ends it.
@@ -908,16 +748,8 @@ impl PhaseClock {
         }
         let now = (self.t0.elapsed().as_secs_f64(), process_cpu_seconds());
         if !self.phase.is_empty() {
-            let name = if self.phase == "done" {
-                "query and output"
-            } else {
-                &self.phase
-            };
-            eprintln!(
-                "stats: phase {name}: {:.2} s wall, {:.2} s cpu",
-                now.0 - self.start.0,
-                now.1 - self.start.1
-            );
+            let name = if self.phase == "done" { "query and output" } else { &self.phase };
+            eprintln!("stats: phase {name}: {:.2} s wall, {:.2} s cpu", now.0 - self.start.0, now.1 - self.start.1);
         }
         self.phase = p.to_string();
         self.start = now;
@@ -927,13 +759,9 @@ impl PhaseClock {
 /// User plus system CPU time of this process so far (Linux `/proc/self/stat`, in clock
 /// ticks of 1/100 s); 0 elsewhere.
 fn process_cpu_seconds() -> f64 {
-    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
     // Fields after the parenthesized command name: state is field 3, utime 14, stime 15.
-    let Some((_, rest)) = s.rsplit_once(')') else {
-        return 0.0;
-    };
+    let Some((_, rest)) = s.rsplit_once(')') else { return 0.0 };
     let f: Vec<&str> = rest.split_whitespace().collect();
     let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     (tick(11) + tick(12)) / 100.0
@@ -950,23 +778,12 @@ fn print_histogram(rows: &[HistogramRow]) {
 /// that a chain millions deep prints in space linear in its length.
 const DOMINATOR_INDENT_LEVELS: u32 = 32;
 
-fn print_dominators(
-    out: &mut dyn Write,
-    total_live: u64,
-    rows: &[DominatorTreeRow],
-) -> io::Result<()> {
-    writeln!(
-        out,
-        "live heap {total_live} bytes; objects directly under the roots, by retained size:"
-    )?;
+fn print_dominators(out: &mut dyn Write, total_live: u64, rows: &[DominatorTreeRow]) -> io::Result<()> {
+    writeln!(out, "live heap {total_live} bytes; objects directly under the roots, by retained size:")?;
     for r in rows {
         let n = &r.node;
         let indent = 2 * (r.depth.min(DOMINATOR_INDENT_LEVELS) as usize + 1);
-        let depth = if r.depth >= DOMINATOR_INDENT_LEVELS {
-            format!("[depth {}] ", r.depth)
-        } else {
-            String::new()
-        };
+        let depth = if r.depth >= DOMINATOR_INDENT_LEVELS { format!("[depth {}] ", r.depth) } else { String::new() };
         writeln!(
             out,
             "{:indent$}{depth}{:#x} {} size {} retained {} ({} dominated)",
@@ -978,11 +795,10 @@ fn print_dominators(
 
 /// `heapwise records`: every record of a heap dump, one line each, with its file offset.
 fn print_records(src: &dyn ByteSource, json: bool) -> Result<(), String> {
-    use heapwise_core::formats::heapdump::{Reader, Record};
     use std::io::Write;
+    use heapwise_core::formats::heapdump::{Reader, Record};
     if !heapwise_core::formats::heapdump::is_heapdump(src) {
-        heapwise_core::formats::heapdump::check_header(src)
-            .map_err(|e| format!("records reads heap dumps: {e}"))?;
+        heapwise_core::formats::heapdump::check_header(src).map_err(|e| format!("records reads heap dumps: {e}"))?;
     }
     let mut rd = Reader::new(src).map_err(|e| e.to_string())?;
     let stdout = std::io::stdout();
@@ -1025,38 +841,21 @@ fn print_hex(d: &ObjectDetail) {
         let mut line = format!("  {:#010x} +{:<5x}", d.addr + off, off);
         for (w, word) in chunk.chunks(8).enumerate() {
             let o = off + w as u64 * 8;
-            let hex: String = word
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join(" ");
+            let hex: String = word.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
             if ptrs.contains(&o) {
                 line.push_str(&format!(" [{hex}]"));
             } else {
                 line.push_str(&format!("  {hex} "));
             }
         }
-        let ascii: String = chunk
-            .iter()
-            .map(|&b| {
-                if (0x20..0x7f).contains(&b) {
-                    b as char
-                } else {
-                    '.'
-                }
-            })
-            .collect();
+        let ascii: String = chunk.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }).collect();
         println!("{line}  |{ascii}|");
     }
 }
 
 fn print_owners(o: &heapwise_core::graph::owners::Owners) {
-    let by_addr: std::collections::HashMap<u64, &heapwise_core::graph::owners::OwnerNode> =
-        o.nodes.iter().map(|n| (n.addr, n)).collect();
-    let mut referrers: std::collections::HashMap<
-        u64,
-        Vec<&heapwise_core::graph::owners::OwnerEdge>,
-    > = Default::default();
+    let by_addr: std::collections::HashMap<u64, &heapwise_core::graph::owners::OwnerNode> = o.nodes.iter().map(|n| (n.addr, n)).collect();
+    let mut referrers: std::collections::HashMap<u64, Vec<&heapwise_core::graph::owners::OwnerEdge>> = Default::default();
     for e in &o.edges {
         referrers.entry(e.to).or_default().push(e);
     }
@@ -1065,35 +864,16 @@ fn print_owners(o: &heapwise_core::graph::owners::Owners) {
     let mut stack: Vec<(u64, usize, String)> = vec![(o.addr, 0, String::new())];
     while let Some((a, indent, field)) = stack.pop() {
         let Some(n) = by_addr.get(&a) else { continue };
-        let roots = if n.roots.is_empty() {
-            String::new()
-        } else {
-            format!("  <= {}", n.roots.join("; "))
-        };
+        let roots = if n.roots.is_empty() { String::new() } else { format!("  <= {}", n.roots.join("; ")) };
         let fin = if n.finalizer { " [finalizer]" } else { "" };
         let garbage = if n.live { "" } else { " [garbage]" };
-        let via = if field.is_empty() {
-            String::new()
-        } else {
-            format!(" .{field}")
-        };
+        let via = if field.is_empty() { String::new() } else { format!(" .{field}") };
         let arrow = if indent == 0 { "" } else { "<- " };
         if !printed.insert(a) {
-            println!(
-                "{:indent$}{arrow}{a:#x} {}{via} (see above)",
-                "",
-                n.type_name,
-                indent = indent
-            );
+            println!("{:indent$}{arrow}{a:#x} {}{via} (see above)", "", n.type_name, indent = indent);
             continue;
         }
-        println!(
-            "{:indent$}{arrow}{a:#x} {} ({} B){via}{fin}{garbage}{roots}",
-            "",
-            n.type_name,
-            n.size,
-            indent = indent
-        );
+        println!("{:indent$}{arrow}{a:#x} {} ({} B){via}{fin}{garbage}{roots}", "", n.type_name, n.size, indent = indent);
         if let Some(rs) = referrers.get(&a) {
             for e in rs.iter().rev() {
                 stack.push((e.from, indent + 2, e.field.clone()));
@@ -1107,82 +887,40 @@ fn print_owners(o: &heapwise_core::graph::owners::Owners) {
 
 fn print_fields(fields: &[FieldValue], indent: usize) {
     for f in fields {
-        let v = if f.value.is_empty() {
-            String::new()
-        } else {
-            format!(" = {}", f.value)
-        };
-        println!(
-            "{:indent$}{} {}{}",
-            "",
-            f.name,
-            f.type_name,
-            v,
-            indent = indent
-        );
+        let v = if f.value.is_empty() { String::new() } else { format!(" = {}", f.value) };
+        println!("{:indent$}{} {}{}", "", f.name, f.type_name, v, indent = indent);
         print_fields(&f.children, indent + 2);
     }
 }
 
 /// What the profile says beyond the image: the core file's time, and the executable's text
 /// mapping from the core's NT_FILE note (what runtime/pprof reads from /proc/self/maps).
-fn profile_options(
-    core: &dyn ByteSource,
-    core_path: &Path,
-    exe: Option<&Path>,
-) -> heapwise_core::pprof::HeapProfileOptions {
+fn profile_options(core: &dyn ByteSource, core_path: &Path, exe: Option<&Path>) -> heapwise_core::pprof::HeapProfileOptions {
     let time_nanos = std::fs::metadata(core_path)
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_nanos() as i64)
         .unwrap_or(0);
-    let mut opts = heapwise_core::pprof::HeapProfileOptions {
-        time_nanos,
-        mapping: None,
-    };
-    let Ok(cf) = heapwise_core::formats::elfcore::CoreFile::parse(core) else {
-        return opts;
-    };
+    let mut opts = heapwise_core::pprof::HeapProfileOptions { time_nanos, mapping: None };
+    let Ok(cf) = heapwise_core::formats::elfcore::CoreFile::parse(core) else { return opts };
     let entry = cf.auxv_value(heapwise_core::formats::elfcore::AT_ENTRY);
-    if let Some(m) = cf
-        .mapped_files
-        .iter()
-        .find(|m| entry.is_some_and(|e| m.start <= e && e < m.end))
-    {
-        let exe_path = exe
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(&m.path));
+    if let Some(m) = cf.mapped_files.iter().find(|m| entry.is_some_and(|e| m.start <= e && e < m.end)) {
+        let exe_path = exe.map(PathBuf::from).unwrap_or_else(|| PathBuf::from(&m.path));
         let build_id = std::fs::read(&exe_path)
             .ok()
             .and_then(|b| heapwise_core::formats::exe::debug_hints(&b))
             .and_then(|h| h.build_id_path)
             .map(|p| p.trim_end_matches(".debug").replace('/', ""))
             .unwrap_or_default();
-        opts.mapping = Some(heapwise_core::pprof::MappingInfo {
-            start: m.start,
-            limit: m.end,
-            offset: m.file_offset,
-            file: m.path.clone(),
-            build_id,
-        });
+        opts.mapping = Some(heapwise_core::pprof::MappingInfo { start: m.start, limit: m.end, offset: m.file_offset, file: m.path.clone(), build_id });
     }
     opts
 }
 
 fn print_object(d: &ObjectDetail) {
-    println!(
-        "{:#x} {} ({} bytes, size class {}, {})",
-        d.addr,
-        d.type_name,
-        d.size,
-        d.size_class,
-        if d.live { "live" } else { "garbage" }
-    );
-    println!(
-        "requested {} bytes: {} lost to size-class rounding, {} of struct padding",
-        d.requested, d.rounding_waste, d.padding
-    );
+    println!("{:#x} {} ({} bytes, size class {}, {})", d.addr, d.type_name, d.size, d.size_class, if d.live { "live" } else { "garbage" });
+    println!("requested {} bytes: {} lost to size-class rounding, {} of struct padding", d.requested, d.rounding_waste, d.padding);
     if d.live {
         println!("retained {} bytes", d.retained);
         if !d.dominators.is_empty() {
@@ -1204,12 +942,7 @@ fn print_object(d: &ObjectDetail) {
     }
     println!("pointers out:");
     for p in &d.outbound {
-        println!(
-            "  {} -> {:#x} {}",
-            p.field,
-            p.addr + p.target_offset,
-            p.type_name
-        );
+        println!("  {} -> {:#x} {}", p.field, p.addr + p.target_offset, p.type_name);
     }
     println!("pointers in:");
     for p in &d.inbound {
@@ -1236,13 +969,8 @@ fn print_stats(paged: Option<&PageCache<PreadFile>>) {
             );
         }
         if let Ok(s) = std::fs::read_to_string("/proc/self/status") {
-            for l in s.lines().filter(|l| {
-                l.starts_with("VmHWM") || l.starts_with("RssAnon") || l.starts_with("RssFile")
-            }) {
-                eprintln!(
-                    "stats: {}",
-                    l.split_whitespace().collect::<Vec<_>>().join(" ")
-                );
+            for l in s.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("RssAnon") || l.starts_with("RssFile")) {
+                eprintln!("stats: {}", l.split_whitespace().collect::<Vec<_>>().join(" "));
             }
         }
     }
@@ -1266,24 +994,15 @@ fn install_panic_hook() {
         if std::env::var_os("RUST_BACKTRACE").is_some() {
             default(info);
         }
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        eprintln!(
-            "heapwise: internal error: {}{at} (a bug in heapwise: please report it)",
-            msg.replace('\n', " ")
-        );
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("heapwise: internal error: {}{at} (a bug in heapwise: please report it)", msg.replace('\n', " "));
     }));
 }
 
 fn main() -> ExitCode {
     install_panic_hook();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let cli = match cli_command()
-        .try_get_matches_from(&argv)
-        .and_then(|m| Cli::from_arg_matches(&m))
-    {
+    let cli = match cli_command().try_get_matches_from(&argv).and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();

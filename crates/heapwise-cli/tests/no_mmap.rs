@@ -15,11 +15,7 @@ fn run(args: &[&str], no_mmap_env: bool) -> String {
         c.env("HEAPWISE_NO_MMAP", "1");
     }
     let out = c.output().expect("run heapwise");
-    assert!(
-        out.status.success(),
-        "heapwise {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "heapwise {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
@@ -27,11 +23,7 @@ fn run(args: &[&str], no_mmap_env: bool) -> String {
 fn no_mmap_prints_the_same_as_mmap() {
     let mut checked = 0;
     for version in ["1.24.11", "1.25.5", "1.26.6", "1.27.3"] {
-        for (prog, core) in [
-            ("zoo", "core.gcore"),
-            ("zoo", "core.kernel"),
-            ("deeplist", "core.gcore"),
-        ] {
+        for (prog, core) in [("zoo", "core.gcore"), ("zoo", "core.kernel"), ("deeplist", "core.gcore")] {
             let dir = cores_dir().join(version).join(prog);
             let (core, exe) = (dir.join(core), dir.join("exe"));
             if !core.exists() || !exe.exists() {
@@ -39,13 +31,7 @@ fn no_mmap_prints_the_same_as_mmap() {
                 continue;
             }
             let (core, exe) = (core.to_str().unwrap(), exe.to_str().unwrap());
-            for cmd in [
-                "histogram",
-                "garbage",
-                "overview",
-                "goroutines",
-                "breakdown",
-            ] {
+            for cmd in ["histogram", "garbage", "overview", "goroutines", "breakdown"] {
                 let mapped = run(&[cmd, core, "--exe", exe, "--json"], false);
                 let flag = run(&[cmd, core, "--exe", exe, "--json", "--no-mmap"], false);
                 assert_eq!(mapped, flag, "{cmd} of {core}: --no-mmap differs");

@@ -12,19 +12,12 @@ fn main() {
         std::process::exit(2);
     }
     let data = std::fs::read(&args[1]).unwrap_or_else(|e| panic!("{}: {e}", args[1]));
-    let exe = heapwise_core::formats::exe::Executable::parse(&data)
-        .unwrap_or_else(|e| panic!("{}: {e}", args[1]));
+    let exe = heapwise_core::formats::exe::Executable::parse(&data).unwrap_or_else(|e| panic!("{}: {e}", args[1]));
     let Some(version) = exe.go_version.as_deref() else {
         eprintln!("{}: no Go version in .go.buildinfo", args[1]);
         std::process::exit(1);
     };
     let table = heapwise_core::runtime::layouts::write_table(&exe.dwarf, version);
     std::fs::write(&args[2], &table).unwrap_or_else(|e| panic!("{}: {e}", args[2]));
-    eprintln!(
-        "{}: {} ({} bytes, {} lines)",
-        args[2],
-        version,
-        table.len(),
-        table.lines().count()
-    );
+    eprintln!("{}: {} ({} bytes, {} lines)", args[2], version, table.len(), table.lines().count());
 }

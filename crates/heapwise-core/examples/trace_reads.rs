@@ -39,10 +39,7 @@ fn main() {
         eprintln!("usage: trace_reads <core> <exe>");
         std::process::exit(2);
     }
-    let core = Rc::new(Traced {
-        data: std::fs::read(&args[1]).expect("read core"),
-        reads: RefCell::new(BTreeMap::new()),
-    });
+    let core = Rc::new(Traced { data: std::fs::read(&args[1]).expect("read core"), reads: RefCell::new(BTreeMap::new()) });
     let exe: Rc<dyn ByteSource> = Rc::new(std::fs::read(&args[2]).expect("read exe"));
     let src: Rc<dyn ByteSource> = core.clone();
     let a = heapwise_core::Analysis::open(src, exe, &mut |_, _| true).expect("analysis");
@@ -68,25 +65,14 @@ fn main() {
         let (p, l, _) = rt.slice(at).ok()?;
         Some((p, l * 8))
     };
-    for (p, l) in [
-        slice_at("runtime.mheap_", Some(("runtime.mheap", "allspans"))),
-        slice_at("runtime.allgs", None),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for (p, l) in [slice_at("runtime.mheap_", Some(("runtime.mheap", "allspans"))), slice_at("runtime.allgs", None)].into_iter().flatten() {
         println!("need {p} {l}");
     }
     // The GC masks of data and bss (runtime.firstmoduledata.gcdatamask, gcbssmask).
     if let Ok(md) = rt.global("runtime.firstmoduledata") {
         for mask in ["gcdatamask", "gcbssmask"] {
-            let Ok(at) = rt.off("runtime.moduledata", mask).map(|o| md + o) else {
-                continue;
-            };
-            let (Ok(n), Ok(p)) = (
-                rt.uint_field(at, "runtime.bitvector", "n"),
-                rt.u64_field(at, "runtime.bitvector", "bytedata"),
-            ) else {
+            let Ok(at) = rt.off("runtime.moduledata", mask).map(|o| md + o) else { continue };
+            let (Ok(n), Ok(p)) = (rt.uint_field(at, "runtime.bitvector", "n"), rt.u64_field(at, "runtime.bitvector", "bytedata")) else {
                 continue;
             };
             println!("need {p} {}", n.div_ceil(8));

@@ -47,15 +47,7 @@ pub struct Analysis {
     /// The runtime's heap profile and the pclntab its stacks are read with, on first use.
     /// A heap dump's allocation stacks ([`crate::model::DumpAllocStacks`]).
     pub(crate) dump_alloc_stacks: Option<crate::model::DumpAllocStacks>,
-    pub(crate) mem_profile: OnceCell<
-        Result<
-            (
-                crate::runtime::mprof::MemProfile,
-                crate::formats::pclntab::Pclntab,
-            ),
-            Error,
-        >,
-    >,
+    pub(crate) mem_profile: OnceCell<Result<(crate::runtime::mprof::MemProfile, crate::formats::pclntab::Pclntab), Error>>,
 }
 
 /// Cap on the bytes and fields an object page shows.
@@ -64,11 +56,7 @@ const MAX_FIELDS: usize = 2000;
 
 impl Analysis {
     /// Loads and analyzes a core with its executable.
-    pub fn open(
-        core: Rc<dyn ByteSource>,
-        exe: Rc<dyn ByteSource>,
-        progress: Progress<'_>,
-    ) -> Result<Analysis, Error> {
+    pub fn open(core: Rc<dyn ByteSource>, exe: Rc<dyn ByteSource>, progress: Progress<'_>) -> Result<Analysis, Error> {
         if !progress("loading core", 0.0) {
             return Err(Error::Cancelled);
         }
@@ -77,12 +65,7 @@ impl Analysis {
     }
 
     /// [`Analysis::open`] with a separate debug file for an executable without DWARF.
-    pub fn open_with_debug(
-        core: Rc<dyn ByteSource>,
-        exe: Rc<dyn ByteSource>,
-        debug: Option<Rc<dyn ByteSource>>,
-        progress: Progress<'_>,
-    ) -> Result<Analysis, Error> {
+    pub fn open_with_debug(core: Rc<dyn ByteSource>, exe: Rc<dyn ByteSource>, debug: Option<Rc<dyn ByteSource>>, progress: Progress<'_>) -> Result<Analysis, Error> {
         if !progress("loading core", 0.0) {
             return Err(Error::Cancelled);
         }
@@ -97,11 +80,7 @@ impl Analysis {
     }
 
     /// Loads and analyzes a heap dump, with the executable that wrote it when given.
-    pub fn open_heapdump(
-        dump: Rc<dyn ByteSource>,
-        exe: Option<Rc<dyn ByteSource>>,
-        progress: Progress<'_>,
-    ) -> Result<Analysis, Error> {
+    pub fn open_heapdump(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress: Progress<'_>) -> Result<Analysis, Error> {
         let model = crate::frontends::heapdump::model(dump, exe, progress)?;
         Self::analyze(model, progress)
     }
@@ -110,18 +89,7 @@ impl Analysis {
     /// roots, naming, with the lazily built views (reverse graph, labels, dominators)
     /// still empty.
     pub fn analyze(model: Model, progress: Progress<'_>) -> Result<Analysis, Error> {
-        let Model {
-            image,
-            heap,
-            roots,
-            goroutines,
-            seeds,
-            hints,
-            warnings,
-            runtime_heap_marked,
-            runtime_heap_alloc,
-            dump_alloc_stacks,
-        } = model;
+        let Model { image, heap, roots, goroutines, seeds, hints, warnings, runtime_heap_marked, runtime_heap_alloc, dump_alloc_stacks } = model;
         let rt = image.rt();
         let mut rtypes = RtypeCache::new(&rt);
         // Naming reads neither the graph nor the marks: it may run beside marking.
@@ -130,20 +98,10 @@ impl Analysis {
             assign_types(&rt, &heap, rtypes, &seeds, &untyped, &hints)
         };
         let mut background = Vec::new();
-        let (graph, reach, typing) = match Self::scan_beside_naming(
-            &rt,
-            &heap,
-            &mut rtypes,
-            &roots,
-            &name,
-            &mut background,
-            progress,
-        )? {
+        let (graph, reach, typing) = match Self::scan_beside_naming(&rt, &heap, &mut rtypes, &roots, &name, &mut background, progress)? {
             Some(done) => done,
             None => {
-                let graph = Graph::build(&rt, &heap, &mut rtypes, &mut |f| {
-                    progress("scanning objects", f)
-                })?;
+                let graph = Graph::build(&rt, &heap, &mut rtypes, &mut |f| progress("scanning objects", f))?;
                 if !progress("marking", 0.0) {
                     return Err(Error::Cancelled);
                 }
@@ -201,27 +159,17 @@ impl Analysis {
         if !progress("scanning objects", 0.0) {
             return Err(Error::Cancelled);
         }
-        let Some(input) = Graph::prepare(rt, heap, rtypes) else {
-            return Ok(None);
-        };
+        let Some(input) = Graph::prepare(rt, heap, rtypes) else { return Ok(None) };
         if !progress("naming types", 0.0) {
             return Err(Error::Cancelled);
         }
         std::thread::scope(|scope| {
-            let worker = std::thread::Builder::new()
-                .name("heapwise-scan".into())
-                .spawn_scoped(scope, || {
-                    let t0 = std::time::Instant::now();
-                    let reach = crate::graph::marking::mark_from(heap, &input, roots);
-                    drop(input);
-                    (
-                        reach,
-                        [PhaseTime {
-                            name: "marking".to_string(),
-                            wall_seconds: t0.elapsed().as_secs_f64(),
-                        }],
-                    )
-                });
+            let worker = std::thread::Builder::new().name("heapwise-scan".into()).spawn_scoped(scope, || {
+                let t0 = std::time::Instant::now();
+                let reach = crate::graph::marking::mark_from(heap, &input, roots);
+                drop(input);
+                (reach, [PhaseTime { name: "marking".to_string(), wall_seconds: t0.elapsed().as_secs_f64() }])
+            });
             let Ok(worker) = worker else { return Ok(None) };
             let typing = name(rtypes);
             let (reach, times) = match worker.join() {
@@ -251,30 +199,18 @@ impl Analysis {
     /// `HEAPWISE_STATS=1`.
     pub fn stats(&self) -> AnalysisStats {
         let mut structures: Vec<StructureSize> = Vec::new();
-        let mut add = |name: &str, bytes: usize| {
-            structures.push(StructureSize {
-                name: name.to_string(),
-                bytes: bytes as u64,
-            })
-        };
+        let mut add = |name: &str, bytes: usize| structures.push(StructureSize { name: name.to_string(), bytes: bytes as u64 });
         for (n, b) in self.heap.table_bytes() {
             add(n, b);
         }
         if let Some(g) = self.graph.get() {
             add("object graph (CSR)", g.bytes());
         }
-        add(
-            "marking (live bits, BFS parents)",
-            self.reach.live.len().div_ceil(8) + self.reach.parent.capacity() * 4,
-        );
+        add("marking (live bits, BFS parents)", self.reach.live.len().div_ceil(8) + self.reach.parent.capacity() * 4);
         add("slot types", self.typing.slot_type.capacity() * 4);
         add(
             "type table",
-            self.typing
-                .entries
-                .iter()
-                .map(|e| std::mem::size_of_val(e) + e.name.capacity())
-                .sum::<usize>(),
+            self.typing.entries.iter().map(|e| std::mem::size_of_val(e) + e.name.capacity()).sum::<usize>(),
         );
         let d = self.rt().dwarf;
         let types: usize = d
@@ -284,10 +220,7 @@ impl Analysis {
                 std::mem::size_of_val(t)
                     + t.name.capacity()
                     + match &t.shape {
-                        Shape::Struct(f) => f
-                            .iter()
-                            .map(|f| std::mem::size_of_val(f) + f.name.capacity())
-                            .sum(),
+                        Shape::Struct(f) => f.iter().map(|f| std::mem::size_of_val(f) + f.name.capacity()).sum(),
                         _ => 0,
                     }
             })
@@ -300,31 +233,19 @@ impl Analysis {
                 std::mem::size_of_val(f)
                     + f.name.capacity()
                     + f.locals.capacity() * 64
-                    + f.closure_vars
-                        .iter()
-                        .map(|v| 40 + v.0.capacity())
-                        .sum::<usize>()
+                    + f.closure_vars.iter().map(|v| 40 + v.0.capacity()).sum::<usize>()
                     + f.params.iter().map(|v| 32 + v.0.capacity()).sum::<usize>()
             })
             .sum();
         add("DWARF functions (approximate)", funcs);
-        add(
-            "roots",
-            self.roots
-                .iter()
-                .map(|r| std::mem::size_of_val(r) + r.name.capacity())
-                .sum(),
-        );
+        add("roots", self.roots.iter().map(|r| std::mem::size_of_val(r) + r.name.capacity()).sum());
         if let Some(r) = self.reverse.get() {
             add("reverse graph", r.bytes());
         }
         if let Some(l) = self.labels.get() {
             add("type labels", l.capacity() * 4);
         }
-        AnalysisStats {
-            background_phases: self.background.clone(),
-            structures,
-        }
+        AnalysisStats { background_phases: self.background.clone(), structures }
     }
 
     /// Problems met while loading (a truncated core, unread structures, ...), in the
@@ -336,10 +257,7 @@ impl Analysis {
     /// Each heap span as (base address, bytes), for tools that trace what is read.
     pub fn heap_spans(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
         let page = self.heap.params.page_size;
-        self.heap
-            .spans
-            .iter()
-            .map(move |s| (s.base, s.end(page) - s.base))
+        self.heap.spans.iter().map(move |s| (s.base, s.end(page) - s.base))
     }
 
     pub fn rt(&self) -> Rt<'_> {
@@ -353,8 +271,7 @@ impl Analysis {
             let mut rtypes = self.rtypes.borrow_mut();
             // The pipeline already marked this heap; what fails here (more than 4 billion
             // pointers) leaves the views that need the graph without edges.
-            Graph::build(&rt, &self.heap, &mut rtypes, &mut |_| true)
-                .unwrap_or_else(|_| Graph::empty(self.heap.slot_count))
+            Graph::build(&rt, &self.heap, &mut rtypes, &mut |_| true).unwrap_or_else(|_| Graph::empty(self.heap.slot_count))
         })
     }
 
@@ -369,16 +286,14 @@ impl Analysis {
     /// Type label of every slot: the assigned type, or a size/pointer-shape label.
     fn labels(&self) -> (&Vec<u32>, &Vec<String>) {
         let labels = self.labels.get_or_init(|| {
-            let mut names: Vec<String> =
-                self.typing.entries.iter().map(|e| e.name.clone()).collect();
+            let mut names: Vec<String> = self.typing.entries.iter().map(|e| e.name.clone()).collect();
             let mut index: HashMap<String, u32> = HashMap::new();
             for (i, n) in names.iter().enumerate() {
                 index.entry(n.clone()).or_insert(i as u32);
             }
             let mut out = vec![u32::MAX; self.heap.slot_count as usize];
             // Label of each type-table entry, looked up once (not once per slot).
-            let entry_label: Vec<u32> =
-                self.typing.entries.iter().map(|e| index[&e.name]).collect();
+            let entry_label: Vec<u32> = self.typing.entries.iter().map(|e| index[&e.name]).collect();
             let rt = self.rt();
             let mut rtypes = self.rtypes.borrow_mut();
             let mut words = Vec::new();
@@ -389,17 +304,13 @@ impl Analysis {
                     if !self.heap.allocated.get(slot as usize) {
                         continue;
                     }
-                    if let Some(&e) = entry_label.get(self.typing.slot_type[slot as usize] as usize)
-                    {
+                    if let Some(&e) = entry_label.get(self.typing.slot_type[slot as usize] as usize) {
                         out[slot as usize] = e;
                         continue;
                     }
                     words.clear();
                     if span.layout != PtrLayout::NoScan {
-                        self.heap
-                            .for_each_pointer_word(&rt, &mut rtypes, span, k, None, |o| {
-                                words.push(o / 8)
-                            });
+                        self.heap.for_each_pointer_word(&rt, &mut rtypes, span, k, None, |o| words.push(o / 8));
                     }
                     if let Some(&id) = shape_cache.get(&words) {
                         out[slot as usize] = id;
@@ -407,8 +318,7 @@ impl Analysis {
                     }
                     let id = *shape_cache.entry(words.clone()).or_insert_with(|| {
                         // (Objects one type fits by layout were named, as inferred, by typing.)
-                        let label =
-                            unnamed_label(span.elemsize, span.layout == PtrLayout::NoScan, &words);
+                        let label = unnamed_label(span.elemsize, span.layout == PtrLayout::NoScan, &words);
                         *index.entry(label.clone()).or_insert_with(|| {
                             names.push(label);
                             (names.len() - 1) as u32
@@ -425,9 +335,7 @@ impl Analysis {
 
     pub fn type_name(&self, s: SlotId) -> String {
         let (l, n) = self.labels();
-        n.get(l[s as usize] as usize)
-            .cloned()
-            .unwrap_or_else(|| "?".into())
+        n.get(l[s as usize] as usize).cloned().unwrap_or_else(|| "?".into())
     }
 
     /// Bytes before an object's data: the malloc header of spans that have one.
@@ -462,12 +370,7 @@ impl Analysis {
                 if self.is_live(s) {
                     lo += 1;
                     lb += span.elemsize;
-                    naming.add(
-                        self.typing.of(s),
-                        span.layout == PtrLayout::NoScan,
-                        no_dwarf,
-                        span.elemsize,
-                    );
+                    naming.add(self.typing.of(s), span.layout == PtrLayout::NoScan, no_dwarf, span.elemsize);
                 } else {
                     go += 1;
                     gb += span.elemsize;
@@ -512,21 +415,9 @@ impl Analysis {
             .into_iter()
             .enumerate()
             .filter(|(_, (count, _))| *count > 0)
-            .map(|(l, (count, bytes))| HistogramRow {
-                type_name: names[l].clone(),
-                count,
-                bytes,
-                retained: None,
-                rounding_waste: None,
-                padding: None,
-            })
+            .map(|(l, (count, bytes))| HistogramRow { type_name: names[l].clone(), count, bytes, retained: None, rounding_waste: None, padding: None })
             .collect();
-        out.sort_by(|a, b| {
-            b.bytes
-                .cmp(&a.bytes)
-                .then(b.count.cmp(&a.count))
-                .then(a.type_name.cmp(&b.type_name))
-        });
+        out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(b.count.cmp(&a.count)).then(a.type_name.cmp(&b.type_name)));
         out
     }
 
@@ -543,25 +434,15 @@ impl Analysis {
     /// Live objects whose type matches `type_regex`.
     pub fn objects(&self, type_regex: Option<&str>) -> Result<Vec<ObjectRow>, Error> {
         let re = match type_regex {
-            Some(r) => Some(
-                regex::Regex::new(r)
-                    .map_err(|e| Error::NotFound(format!("bad type pattern: {e}")))?,
-            ),
+            Some(r) => Some(regex::Regex::new(r).map_err(|e| Error::NotFound(format!("bad type pattern: {e}")))?),
             None => None,
         };
         let (labels, names) = self.labels();
-        let matches: Vec<bool> = names
-            .iter()
-            .map(|n| re.as_ref().is_none_or(|re| re.is_match(n)))
-            .collect();
+        let matches: Vec<bool> = names.iter().map(|n| re.as_ref().is_none_or(|re| re.is_match(n))).collect();
         Ok(self
             .allocated_slots()
             .filter(|&s| self.is_live(s) && matches[labels[s as usize] as usize])
-            .map(|s| ObjectRow {
-                addr: self.object_addr(s),
-                type_name: names[labels[s as usize] as usize].clone(),
-                size: self.slot_size(s),
-            })
+            .map(|s| ObjectRow { addr: self.object_addr(s), type_name: names[labels[s as usize] as usize].clone(), size: self.slot_size(s) })
             .collect())
     }
 
@@ -580,26 +461,11 @@ impl Analysis {
         let span = self.heap.span_of_slot(s);
         let base = self.heap.slot_addr(s);
         let mut offs = Vec::new();
-        self.heap.for_each_pointer_word(
-            &rt,
-            &mut self.rtypes.borrow_mut(),
-            span,
-            s - span.first_slot,
-            None,
-            |o| offs.push(o),
-        );
+        self.heap.for_each_pointer_word(&rt, &mut self.rtypes.borrow_mut(), span, s - span.first_slot, None, |o| offs.push(o));
         offs.into_iter()
             .map(|o| {
                 let v = rt.mem.u64(base.wrapping_add(o)).unwrap_or(0);
-                (
-                    o,
-                    v,
-                    if v != 0 {
-                        self.heap.find(v).map(|t| t.slot)
-                    } else {
-                        None
-                    },
-                )
+                (o, v, if v != 0 { self.heap.find(v).map(|t| t.slot) } else { None })
             })
             .collect()
     }
@@ -608,11 +474,7 @@ impl Analysis {
     pub(crate) fn field_name(&self, s: SlotId, offset: u64) -> String {
         match self.typing.of(s).and_then(|e| e.dwarf.map(|d| (d, e))) {
             Some((d, e)) => {
-                let data_off = if self.heap.span_of_slot(s).layout.has_malloc_header() {
-                    self.heap.params.malloc_header_size
-                } else {
-                    0
-                };
+                let data_off = if self.heap.span_of_slot(s).layout.has_malloc_header() { self.heap.params.malloc_header_size } else { 0 };
                 if offset < data_off {
                     return "<malloc header>".into();
                 }
@@ -620,11 +482,7 @@ impl Analysis {
                 let es = self.rt().dwarf.ty(d).size.max(1);
                 if e.count > 1 {
                     let inner = self.rt().dwarf.field_path(d, off % es);
-                    let inner = if inner.starts_with("+0x0") {
-                        String::new()
-                    } else {
-                        format!(".{inner}")
-                    };
+                    let inner = if inner.starts_with("+0x0") { String::new() } else { format!(".{inner}") };
                     format!("[{}]{}", off / es, inner)
                 } else {
                     self.rt().dwarf.field_path(d, off)
@@ -639,24 +497,13 @@ impl Analysis {
     }
 
     fn root_info(&self, r: &Root) -> RootInfo {
-        RootInfo {
-            kind: r.kind.as_str().to_string(),
-            name: r.name.clone(),
-        }
+        RootInfo { kind: r.kind.as_str().to_string(), name: r.name.clone() }
     }
 
     /// The runtime's heap-profile buckets and profile specials ([`crate::runtime::mprof`]),
     /// with the pclntab to symbolize their stacks; read on first use. An error for a heap
     /// dump, whose image holds no runtime globals.
-    pub fn mem_profile(
-        &self,
-    ) -> Result<
-        (
-            &crate::runtime::mprof::MemProfile,
-            &crate::formats::pclntab::Pclntab,
-        ),
-        Error,
-    > {
+    pub fn mem_profile(&self) -> Result<(&crate::runtime::mprof::MemProfile, &crate::formats::pclntab::Pclntab), Error> {
         let r = self.mem_profile.get_or_init(|| {
             let rt = self.rt();
             let p = crate::runtime::mprof::MemProfile::read(&rt, Some(&self.heap))?;
@@ -671,19 +518,12 @@ impl Analysis {
 
     /// The heap profile the process would have served at `/debug/pprof/heap` when the core
     /// was taken ([`crate::pprof::heap_profile`]), with notes on what it rests on.
-    pub fn heap_profile(
-        &self,
-        opts: &crate::pprof::HeapProfileOptions,
-    ) -> Result<(crate::pprof::proto::Profile, Vec<String>), Error> {
+    pub fn heap_profile(&self, opts: &crate::pprof::HeapProfileOptions) -> Result<(crate::pprof::proto::Profile, Vec<String>), Error> {
         let (p, t) = self.mem_profile()?;
         let rt = self.rt();
         let mut notes: Vec<String> = p.warnings().to_vec();
         if p.rate() == 0 {
-            let disabled = rt
-                .global("runtime.disableMemoryProfiling")
-                .ok()
-                .and_then(|a| rt.mem.u8(a).ok())
-                .is_some_and(|v| v != 0);
+            let disabled = rt.global("runtime.disableMemoryProfiling").ok().and_then(|a| rt.mem.u8(a).ok()).is_some_and(|v| v != 0);
             notes.push(if disabled {
                 "runtime.MemProfileRate is 0: the program does not link runtime.MemProfile (runtime.disableMemoryProfiling), so nothing was sampled".into()
             } else {
@@ -708,17 +548,9 @@ impl Analysis {
         if let Some(d) = &self.dump_alloc_stacks {
             // A heap dump: its records' frames, the same runtime frames hidden.
             let stk = d.stack_of(addr)?;
-            let is_runtime = |f: &StackFrame| {
-                f.function.starts_with("runtime.") || f.function.starts_with("internal/runtime/")
-            };
+            let is_runtime = |f: &StackFrame| f.function.starts_with("runtime.") || f.function.starts_with("internal/runtime/");
             let start = stk.iter().position(|f| !is_runtime(f)).unwrap_or(0);
-            return Some(
-                stk[start..]
-                    .iter()
-                    .filter(|f| f.function != "runtime.goexit")
-                    .cloned()
-                    .collect(),
-            );
+            return Some(stk[start..].iter().filter(|f| f.function != "runtime.goexit").cloned().collect());
         }
         let (p, t) = self.mem_profile().ok()?;
         let b = p.bucket_of_object(addr)?;
@@ -746,17 +578,9 @@ impl Analysis {
                     if sf.function == "runtime.goexit" {
                         continue;
                     }
-                    out.push(StackFrame {
-                        function: sf.function,
-                        file: sf.file,
-                        line: sf.line,
-                    });
+                    out.push(StackFrame { function: sf.function, file: sf.file, line: sf.line });
                 }
-                None => out.push(StackFrame {
-                    function: format!("{pc:#x}"),
-                    file: "?".into(),
-                    line: 0,
-                }),
+                None => out.push(StackFrame { function: format!("{pc:#x}"), file: "?".into(), line: 0 }),
             }
         }
         Some(out)
@@ -769,14 +593,7 @@ impl Analysis {
         let span = self.heap.span_of_slot(s);
         let size = span.elemsize;
         let hdr = self.data_offset(s);
-        let bytes = rt
-            .mem
-            .bytes(
-                base,
-                (size.saturating_sub(hdr) as usize).min(MAX_OBJECT_BYTES),
-            )
-            .map(|b| b.into_owned())
-            .unwrap_or_default();
+        let bytes = rt.mem.bytes(base, (size.saturating_sub(hdr) as usize).min(MAX_OBJECT_BYTES)).map(|b| b.into_owned()).unwrap_or_default();
         let ptrs = self.pointers_of(s);
         let outbound = ptrs
             .iter()
@@ -818,37 +635,18 @@ impl Analysis {
             .filter(|r| self.heap.find(r.value).map(|t| t.slot) == Some(s) && !r.scans_only())
             .map(|r| self.root_info(r))
             .collect();
-        let fields = match self
-            .typing
-            .of(s)
-            .and_then(|e| e.dwarf.map(|d| (d, e.count)))
-        {
+        let fields = match self.typing.of(s).and_then(|e| e.dwarf.map(|d| (d, e.count))) {
             Some((d, count)) => {
                 let mut budget = MAX_FIELDS;
                 if count > 1 {
                     let es = rt.dwarf.ty(d).size;
                     (0..count.min(256))
-                        .map(|i| {
-                            self.field_tree(
-                                format!("[{i}]"),
-                                d,
-                                base.wrapping_add(i * es),
-                                i * es,
-                                &mut budget,
-                                0,
-                            )
-                        })
+                        .map(|i| self.field_tree(format!("[{i}]"), d, base.wrapping_add(i * es), i * es, &mut budget, 0))
                         .collect()
                 } else {
                     vec![self.field_tree(String::new(), d, base, 0, &mut budget, 0)]
                         .into_iter()
-                        .flat_map(|f| {
-                            if f.children.is_empty() {
-                                vec![f]
-                            } else {
-                                f.children
-                            }
-                        })
+                        .flat_map(|f| if f.children.is_empty() { vec![f] } else { f.children })
                         .collect()
                 }
             }
@@ -870,12 +668,7 @@ impl Analysis {
             requested: self.cost(s).0,
             rounding_waste: size.saturating_sub(self.cost(s).0),
             padding: self.cost(s).1,
-            dominators: self
-                .dom()
-                .chain(s)
-                .into_iter()
-                .map(|d| self.dom_ref(d))
-                .collect(),
+            dominators: self.dom().chain(s).into_iter().map(|d| self.dom_ref(d)).collect(),
             allocated_at: self.allocation_stack(base),
         })
     }
@@ -884,15 +677,10 @@ impl Analysis {
     /// header; the slot size (and no padding) when the type is unknown.
     pub fn cost(&self, s: SlotId) -> (u64, u64) {
         let size = self.slot_size(s);
-        match self
-            .typing
-            .of(s)
-            .and_then(|e| e.dwarf.map(|d| (d, e.count)))
-        {
+        match self.typing.of(s).and_then(|e| e.dwarf.map(|d| (d, e.count))) {
             Some((d, count)) => {
                 let dw = self.rt().dwarf;
-                let requested =
-                    (dw.ty(d).size.saturating_mul(count) + self.data_offset(s)).min(size);
+                let requested = (dw.ty(d).size.saturating_mul(count) + self.data_offset(s)).min(size);
                 (requested, dw.padding(d).saturating_mul(count))
             }
             None => (size, 0),
@@ -915,11 +703,7 @@ impl Analysis {
         }
         let mut rows = self.histogram();
         for r in &mut rows {
-            let c = index
-                .get(r.type_name.as_str())
-                .and_then(|i| per.get(i))
-                .copied()
-                .unwrap_or_default();
+            let c = index.get(r.type_name.as_str()).and_then(|i| per.get(i)).copied().unwrap_or_default();
             r.rounding_waste = Some(c.0);
             r.padding = Some(c.1);
         }
@@ -928,17 +712,11 @@ impl Analysis {
 
     /// The dominator tree and retained sizes, computed on first use.
     pub fn dom(&self) -> &crate::graph::retained::Retained {
-        self.retained.get_or_init(|| {
-            crate::graph::retained::Retained::build(&self.heap, self.graph(), &self.roots)
-        })
+        self.retained.get_or_init(|| crate::graph::retained::Retained::build(&self.heap, self.graph(), &self.roots))
     }
 
     fn dom_ref(&self, s: SlotId) -> DominatorRef {
-        DominatorRef {
-            addr: self.object_addr(s),
-            type_name: self.type_name(s),
-            retained: self.dom().retained[s as usize],
-        }
+        DominatorRef { addr: self.object_addr(s), type_name: self.type_name(s), retained: self.dom().retained[s as usize] }
     }
 
     /// Live histogram with each type's retained bytes.
@@ -954,12 +732,7 @@ impl Analysis {
         for r in &mut rows {
             r.retained = index.get(r.type_name.as_str()).map(|&i| by_label[i]);
         }
-        rows.sort_by(|a, b| {
-            b.retained
-                .cmp(&a.retained)
-                .then(b.bytes.cmp(&a.bytes))
-                .then(a.type_name.cmp(&b.type_name))
-        });
+        rows.sort_by(|a, b| b.retained.cmp(&a.retained).then(b.bytes.cmp(&a.bytes)).then(a.type_name.cmp(&b.type_name)));
         rows
     }
 
@@ -995,26 +768,13 @@ impl Analysis {
         }
         // (slot, its depth, its parent's row); children pushed in reverse so that the
         // largest is listed first.
-        let mut stack: Vec<(SlotId, u32, Option<u32>)> = self
-            .dom_children(None, width)
-            .into_iter()
-            .rev()
-            .map(|c| (c, 0, None))
-            .collect();
+        let mut stack: Vec<(SlotId, u32, Option<u32>)> =
+            self.dom_children(None, width).into_iter().rev().map(|c| (c, 0, None)).collect();
         while let Some((s, level, parent)) = stack.pop() {
             let row = rows.len() as u32;
-            rows.push(DominatorTreeRow {
-                node: self.dom_node(s),
-                depth: level,
-                parent,
-            });
+            rows.push(DominatorTreeRow { node: self.dom_node(s), depth: level, parent });
             if level + 1 < depth {
-                stack.extend(
-                    self.dom_children(Some(s), width)
-                        .into_iter()
-                        .rev()
-                        .map(|c| (c, level + 1, Some(row))),
-                );
+                stack.extend(self.dom_children(Some(s), width).into_iter().rev().map(|c| (c, level + 1, Some(row))));
             }
         }
         rows
@@ -1023,11 +783,7 @@ impl Analysis {
     /// Children of one object in the dominator tree, largest retained first.
     pub fn dominator_children(&self, addr: u64, width: usize) -> Result<Vec<DominatorNode>, Error> {
         let (s, _) = self.slot_at(addr)?;
-        Ok(self
-            .dom_children(Some(s), width)
-            .into_iter()
-            .map(|c| self.dom_node(c))
-            .collect())
+        Ok(self.dom_children(Some(s), width).into_iter().map(|c| self.dom_node(c)).collect())
     }
 
     /// Leak suspects: objects and types retaining at least `threshold` (0.10 = 10%) of
@@ -1038,12 +794,7 @@ impl Analysis {
         let limit = (total as f64 * threshold) as u64;
         let mut out = Vec::new();
         let mut covered: Vec<SlotId> = Vec::new();
-        let mut objects: Vec<SlotId> = d
-            .preorder()
-            .iter()
-            .copied()
-            .filter(|&s| d.retained[s as usize] >= limit)
-            .collect();
+        let mut objects: Vec<SlotId> = d.preorder().iter().copied().filter(|&s| d.retained[s as usize] >= limit).collect();
         // Keep the topmost suspects: an object inside another suspect's subtree adds nothing.
         objects.sort_by_key(|&s| (std::cmp::Reverse(d.retained[s as usize]), d.enter_time(s)));
         for s in objects {
@@ -1110,11 +861,7 @@ impl Analysis {
     /// dominator of the instances first and last in dominator-tree order.
     fn common_dominator(&self, labels: &[u32], l: u32) -> Option<SlotId> {
         let d = self.dom();
-        let instances = d
-            .preorder()
-            .iter()
-            .copied()
-            .filter(|&s| labels[s as usize] == l);
+        let instances = d.preorder().iter().copied().filter(|&s| labels[s as usize] == l);
         let (first, last) = instances.fold((None::<SlotId>, None::<SlotId>), |(lo, hi), s| {
             let t = d.enter_time(s);
             (
@@ -1130,36 +877,20 @@ impl Analysis {
     pub fn whatif(&self, addr: u64, field: Option<&str>) -> Result<WhatIf, Error> {
         let (s, base) = self.slot_at(addr)?;
         if !self.is_live(s) {
-            return Err(Error::NotFound(format!(
-                "object {addr:#x} is already garbage"
-            )));
+            return Err(Error::NotFound(format!("object {addr:#x} is already garbage")));
         }
         let cut = match field {
             None => None,
             Some(f) => {
-                let ptrs: Vec<(u64, u64, Option<SlotId>)> = self
-                    .pointers_of(s)
-                    .into_iter()
-                    .filter(|p| p.2.is_some())
-                    .collect();
+                let ptrs: Vec<(u64, u64, Option<SlotId>)> = self.pointers_of(s).into_iter().filter(|p| p.2.is_some()).collect();
                 let k = ptrs
                     .iter()
                     .position(|p| self.field_name(s, p.0) == f)
-                    .ok_or_else(|| {
-                        Error::NotFound(format!(
-                            "object {addr:#x} has no heap pointer field named {f}"
-                        ))
-                    })?;
+                    .ok_or_else(|| Error::NotFound(format!("object {addr:#x} has no heap pointer field named {f}")))?;
                 Some((s, k))
             }
         };
-        let live = crate::graph::retained::mark_without(
-            &self.heap,
-            self.graph(),
-            &self.roots,
-            cut,
-            if field.is_none() { Some(s) } else { None },
-        );
+        let live = crate::graph::retained::mark_without(&self.heap, self.graph(), &self.roots, cut, if field.is_none() { Some(s) } else { None });
         let (labels, names) = self.labels();
         let mut rows: HashMap<u32, (u64, u64)> = HashMap::new();
         let (mut objects, mut bytes) = (0, 0);
@@ -1175,34 +906,13 @@ impl Analysis {
         }
         let mut freed_types: Vec<HistogramRow> = rows
             .into_iter()
-            .map(|(l, (count, b))| HistogramRow {
-                type_name: names[l as usize].clone(),
-                count,
-                bytes: b,
-                retained: None,
-                rounding_waste: None,
-                padding: None,
-            })
+            .map(|(l, (count, b))| HistogramRow { type_name: names[l as usize].clone(), count, bytes: b, retained: None, rounding_waste: None, padding: None })
             .collect();
         freed_types.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.type_name.cmp(&b.type_name)));
-        Ok(WhatIf {
-            addr: base,
-            field: field.unwrap_or("").to_string(),
-            freed_objects: objects,
-            freed_bytes: bytes,
-            freed_types,
-        })
+        Ok(WhatIf { addr: base, field: field.unwrap_or("").to_string(), freed_objects: objects, freed_bytes: bytes, freed_types })
     }
 
-    fn field_tree(
-        &self,
-        name: String,
-        ty: TypeId,
-        addr: u64,
-        offset: u64,
-        budget: &mut usize,
-        depth: u32,
-    ) -> FieldValue {
+    fn field_tree(&self, name: String, ty: TypeId, addr: u64, offset: u64, budget: &mut usize, depth: u32) -> FieldValue {
         let rt = self.rt();
         let d = rt.dwarf;
         let t = d.ty(ty);
@@ -1233,27 +943,13 @@ impl Analysis {
             }
             (Shape::Struct(fields), _) if depth < 8 => {
                 for f in fields.clone() {
-                    fv.children.push(self.field_tree(
-                        f.name.clone(),
-                        f.ty,
-                        addr.wrapping_add(f.offset),
-                        offset.wrapping_add(f.offset),
-                        budget,
-                        depth + 1,
-                    ));
+                    fv.children.push(self.field_tree(f.name.clone(), f.ty, addr.wrapping_add(f.offset), offset.wrapping_add(f.offset), budget, depth + 1));
                 }
             }
             (Shape::Array { elem, len }, _) if depth < 8 => {
                 let es = d.ty(*elem).size;
                 for i in 0..(*len).min(64) {
-                    fv.children.push(self.field_tree(
-                        format!("[{i}]"),
-                        *elem,
-                        addr.wrapping_add(i * es),
-                        offset.wrapping_add(i * es),
-                        budget,
-                        depth + 1,
-                    ));
+                    fv.children.push(self.field_tree(format!("[{i}]"), *elem, addr.wrapping_add(i * es), offset.wrapping_add(i * es), budget, depth + 1));
                 }
             }
             (Shape::Pointer(_), _) | (Shape::Func, _) => {
@@ -1283,9 +979,7 @@ impl Analysis {
     pub fn path(&self, addr: u64) -> Result<RootPath, Error> {
         let (s, _) = self.slot_at(addr)?;
         if !self.is_live(s) {
-            return Err(Error::NotFound(format!(
-                "object {addr:#x} is not reachable from any root (garbage)"
-            )));
+            return Err(Error::NotFound(format!("object {addr:#x} is not reachable from any root (garbage)")));
         }
         let mut chain = vec![s];
         let mut cur = s;
@@ -1312,34 +1006,18 @@ impl Analysis {
             let field = if i == 0 {
                 if root.scans_only() {
                     let fin = self.heap.find(root.value).map(|t| t.slot);
-                    fin.and_then(|f| {
-                        self.pointers_of(f)
-                            .into_iter()
-                            .find(|p| p.2 == Some(c))
-                            .map(|p| self.field_name(f, p.0))
-                    })
-                    .unwrap_or_default()
+                    fin.and_then(|f| self.pointers_of(f).into_iter().find(|p| p.2 == Some(c)).map(|p| self.field_name(f, p.0)))
+                        .unwrap_or_default()
                 } else {
                     root.name.clone()
                 }
             } else {
                 let prev = chain[i - 1];
-                self.pointers_of(prev)
-                    .into_iter()
-                    .find(|p| p.2 == Some(c))
-                    .map(|p| self.field_name(prev, p.0))
-                    .unwrap_or_default()
+                self.pointers_of(prev).into_iter().find(|p| p.2 == Some(c)).map(|p| self.field_name(prev, p.0)).unwrap_or_default()
             };
-            hops.push(PathHop {
-                addr: self.object_addr(c),
-                type_name: self.type_name(c),
-                field,
-            });
+            hops.push(PathHop { addr: self.object_addr(c), type_name: self.type_name(c), field });
         }
-        Ok(RootPath {
-            root: self.root_info(root),
-            hops,
-        })
+        Ok(RootPath { root: self.root_info(root), hops })
     }
 
     /// Goroutines with their frames (inlined calls expanded, as Go's tracebacks show them)
@@ -1365,21 +1043,10 @@ impl Analysis {
                         .iter()
                         .filter_map(|s| {
                             let t = self.heap.find(s.value)?;
-                            Some(LocalPointer {
-                                name: s.name.clone(),
-                                addr: self.object_addr(t.slot),
-                                type_name: self.type_name(t.slot),
-                            })
+                            Some(LocalPointer { name: s.name.clone(), addr: self.object_addr(t.slot), type_name: self.type_name(t.slot) })
                         })
                         .collect();
-                    frames.push(FrameInfo {
-                        function: f.function.clone(),
-                        file: f.file.clone(),
-                        line: f.line,
-                        pc: f.pc,
-                        sp: f.sp,
-                        locals,
-                    });
+                    frames.push(FrameInfo { function: f.function.clone(), file: f.file.clone(), line: f.line, pc: f.pc, sp: f.sp, locals });
                 }
                 GoroutineInfo {
                     id: g.id,
@@ -1400,10 +1067,7 @@ impl Analysis {
         let mut tail = 0;
         let mut rounding = 0;
         for span in &self.heap.spans {
-            tail += span
-                .npages
-                .saturating_mul(page)
-                .saturating_sub(span.elemsize.saturating_mul(span.nelems as u64));
+            tail += span.npages.saturating_mul(page).saturating_sub(span.elemsize.saturating_mul(span.nelems as u64));
             for k in 0..span.nelems {
                 let s = span.first_slot + k;
                 if !self.heap.allocated.get(s as usize) {
@@ -1411,18 +1075,8 @@ impl Analysis {
                 } else if self.is_live(s) {
                     if let Some(e) = self.typing.of(s) {
                         if let Some(d) = e.dwarf {
-                            let hdr = if span.layout.has_malloc_header() {
-                                self.heap.params.malloc_header_size
-                            } else {
-                                0
-                            };
-                            let used = self
-                                .rt()
-                                .dwarf
-                                .ty(d)
-                                .size
-                                .saturating_mul(e.count)
-                                .saturating_add(hdr);
+                            let hdr = if span.layout.has_malloc_header() { self.heap.params.malloc_header_size } else { 0 };
+                            let used = self.rt().dwarf.ty(d).size.saturating_mul(e.count).saturating_add(hdr);
                             rounding += span.elemsize.saturating_sub(used);
                         }
                     }
@@ -1430,46 +1084,20 @@ impl Analysis {
             }
         }
         let mut entries = vec![
-            BreakdownEntry {
-                name: "heap/live".into(),
-                bytes: ov.live_bytes,
-            },
-            BreakdownEntry {
-                name: "heap/garbage".into(),
-                bytes: ov.garbage_bytes,
-            },
-            BreakdownEntry {
-                name: "heap/free-slots".into(),
-                bytes: free_slots,
-            },
-            BreakdownEntry {
-                name: "heap/span-tail-waste".into(),
-                bytes: tail,
-            },
-            BreakdownEntry {
-                name: "heap/live/size-class-rounding (typed objects)".into(),
-                bytes: rounding,
-            },
+            BreakdownEntry { name: "heap/live".into(), bytes: ov.live_bytes },
+            BreakdownEntry { name: "heap/garbage".into(), bytes: ov.garbage_bytes },
+            BreakdownEntry { name: "heap/free-slots".into(), bytes: free_slots },
+            BreakdownEntry { name: "heap/span-tail-waste".into(), bytes: tail },
+            BreakdownEntry { name: "heap/live/size-class-rounding (typed objects)".into(), bytes: rounding },
         ];
         let mut others: Vec<_> = self.heap.other_span_bytes.iter().collect();
         others.sort();
         for (k, v) in others {
-            let name = if k.starts_with("manual") {
-                "stacks-and-runtime-spans".to_string()
-            } else {
-                format!("heap/{k}-spans (free or released)")
-            };
+            let name = if k.starts_with("manual") { "stacks-and-runtime-spans".to_string() } else { format!("heap/{k}-spans (free or released)") };
             entries.push(BreakdownEntry { name, bytes: *v });
         }
-        let stack_bytes: u64 = self
-            .goroutines
-            .iter()
-            .map(|g| g.stack_hi.saturating_sub(g.stack_lo))
-            .fold(0, u64::saturating_add);
-        entries.push(BreakdownEntry {
-            name: "stacks/goroutines".into(),
-            bytes: stack_bytes,
-        });
+        let stack_bytes: u64 = self.goroutines.iter().map(|g| g.stack_hi.saturating_sub(g.stack_lo)).fold(0, u64::saturating_add);
+        entries.push(BreakdownEntry { name: "stacks/goroutines".into(), bytes: stack_bytes });
         // runtime/mstats.go: the runtime's own accounting of off-heap memory it obtained.
         let rt = self.rt();
         if let Ok(ms) = rt.global("runtime.memstats") {
@@ -1482,18 +1110,12 @@ impl Analysis {
             ] {
                 if let Some(off) = rt.off_opt("runtime.mstats", field) {
                     if let Ok(v) = rt.mem.u64(ms.wrapping_add(off)) {
-                        entries.push(BreakdownEntry {
-                            name: name.into(),
-                            bytes: v,
-                        });
+                        entries.push(BreakdownEntry { name: name.into(), bytes: v });
                     }
                 }
             }
         }
-        entries.push(BreakdownEntry {
-            name: "mapped/total".into(),
-            bytes: self.image.mapped_bytes,
-        });
+        entries.push(BreakdownEntry { name: "mapped/total".into(), bytes: self.image.mapped_bytes });
         Breakdown { entries }
     }
 
@@ -1519,13 +1141,7 @@ struct NamingTally {
 }
 
 impl NamingTally {
-    fn add(
-        &mut self,
-        entry: Option<&crate::runtime::typing::TypeEntry>,
-        noscan: bool,
-        no_dwarf: bool,
-        bytes: u64,
-    ) {
+    fn add(&mut self, entry: Option<&crate::runtime::typing::TypeEntry>, noscan: bool, no_dwarf: bool, bytes: u64) {
         let reason = match entry {
             Some(e) if is_real_type_name(&e.name) => {
                 self.named_bytes += bytes;
@@ -1552,15 +1168,8 @@ impl NamingTally {
 
     /// Reasons, largest first.
     fn reasons(&self) -> Vec<UnnamedReason> {
-        let mut out: Vec<UnnamedReason> = self
-            .unnamed
-            .iter()
-            .map(|&(r, objects, bytes)| UnnamedReason {
-                reason: r.to_string(),
-                objects,
-                bytes,
-            })
-            .collect();
+        let mut out: Vec<UnnamedReason> =
+            self.unnamed.iter().map(|&(r, objects, bytes)| UnnamedReason { reason: r.to_string(), objects, bytes }).collect();
         out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.reason.cmp(&b.reason)));
         out
     }
@@ -1575,11 +1184,7 @@ fn unnamed_label(size: u64, noscan: bool, words: &[u64]) -> String {
         return format!("<unnamed {size}B no pointers>");
     }
     let shown: Vec<String> = words.iter().take(8).map(|w| (w * 8).to_string()).collect();
-    let more = if words.len() > 8 {
-        format!(",+{}", words.len() - 8)
-    } else {
-        String::new()
-    };
+    let more = if words.len() > 8 { format!(",+{}", words.len() - 8) } else { String::new() };
     format!("<unnamed {size}B ptrs@{}{more}>", shown.join(","))
 }
 
@@ -1589,55 +1194,28 @@ mod naming_tests {
 
     #[test]
     fn fallback_labels_are_not_type_names() {
-        for name in [
-            "main.T",
-            "[8]*int",
-            "map.group[string]int",
-            "closure main.f.func1",
-            "string",
-        ] {
+        for name in ["main.T", "[8]*int", "map.group[string]int", "closure main.f.func1", "string"] {
             assert!(is_real_type_name(name), "{name}");
         }
-        for name in [
-            "<unnamed 48B ptrs@16>",
-            "<unnamed 16B noscan>",
-            "<anonymous>",
-            "[4]<anonymous>",
-            "",
-        ] {
+        for name in ["<unnamed 48B ptrs@16>", "<unnamed 16B noscan>", "<anonymous>", "[4]<anonymous>", ""] {
             assert!(!is_real_type_name(name), "{name}");
         }
     }
 
     #[test]
     fn tally_splits_named_and_reasons() {
-        let named = crate::runtime::typing::TypeEntry {
-            name: "main.T".into(),
-            dwarf: None,
-            count: 1,
-        };
-        let anon = crate::runtime::typing::TypeEntry {
-            name: "<anonymous>".into(),
-            dwarf: None,
-            count: 1,
-        };
+        let named = crate::runtime::typing::TypeEntry { name: "main.T".into(), dwarf: None, count: 1 };
+        let anon = crate::runtime::typing::TypeEntry { name: "<anonymous>".into(), dwarf: None, count: 1 };
         let mut t = NamingTally::default();
         t.add(Some(&named), false, false, 64);
         t.add(Some(&anon), false, false, 40);
         t.add(None, true, false, 16);
         t.add(None, true, false, 16);
         t.add(None, false, true, 8);
-        let inferred = crate::runtime::typing::TypeEntry {
-            name: crate::runtime::inference::inferred_label("main.T"),
-            dwarf: None,
-            count: 1,
-        };
+        let inferred = crate::runtime::typing::TypeEntry { name: crate::runtime::inference::inferred_label("main.T"), dwarf: None, count: 1 };
         t.add(Some(&inferred), false, true, 24);
         assert_eq!(t.named_bytes, 64);
-        assert_eq!(
-            t.inferred_bytes, 24,
-            "inferred names are tallied apart, never as named or unnamed"
-        );
+        assert_eq!(t.inferred_bytes, 24, "inferred names are tallied apart, never as named or unnamed");
         let r = t.reasons();
         assert_eq!(r.iter().map(|r| r.bytes).sum::<u64>(), 80);
         assert_eq!((r[0].objects, r[0].bytes), (1, 40));

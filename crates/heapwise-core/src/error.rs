@@ -17,10 +17,7 @@ pub enum Error {
     /// A well-formed input heapwise does not handle (32-bit, big-endian, other arch...).
     Unsupported(String),
     /// A Go release outside the supported range.
-    UnsupportedGoVersion {
-        found: String,
-        supported: &'static str,
-    },
+    UnsupportedGoVersion { found: String, supported: &'static str },
     /// The process is not a Go program (no Go runtime in the executable).
     NotGo(String),
     /// The executable does not match the core.

@@ -30,11 +30,7 @@ pub struct Image {
 
 impl Image {
     pub fn rt(&self) -> Rt<'_> {
-        Rt {
-            mem: &self.mem,
-            dwarf: &self.dwarf,
-            bias: self.bias,
-        }
+        Rt { mem: &self.mem, dwarf: &self.dwarf, bias: self.bias }
     }
 }
 
@@ -69,10 +65,7 @@ pub struct DumpAllocStacks {
 }
 
 impl DumpAllocStacks {
-    pub fn new(
-        buckets: Vec<(u64, Vec<crate::formats::heapdump::ProfFrame>)>,
-        samples: &[(u64, u64)],
-    ) -> DumpAllocStacks {
+    pub fn new(buckets: Vec<(u64, Vec<crate::formats::heapdump::ProfFrame>)>, samples: &[(u64, u64)]) -> DumpAllocStacks {
         let mut index = std::collections::HashMap::new();
         let mut stacks = Vec::with_capacity(buckets.len());
         for (addr, frames) in buckets {
@@ -80,25 +73,16 @@ impl DumpAllocStacks {
             stacks.push(
                 frames
                     .into_iter()
-                    .map(|f| crate::report::StackFrame {
-                        function: f.function,
-                        file: f.file,
-                        line: f.line.min(u32::MAX as u64) as u32,
-                    })
+                    .map(|f| crate::report::StackFrame { function: f.function, file: f.file, line: f.line.min(u32::MAX as u64) as u32 })
                     .collect(),
             );
         }
-        let objects = samples
-            .iter()
-            .filter_map(|&(obj, b)| index.get(&b).map(|&i| (obj, i)))
-            .collect();
+        let objects = samples.iter().filter_map(|&(obj, b)| index.get(&b).map(|&i| (obj, i))).collect();
         DumpAllocStacks { stacks, objects }
     }
 
     /// The recorded stack of the sampled object at `addr`.
     pub fn stack_of(&self, addr: u64) -> Option<&[crate::report::StackFrame]> {
-        self.stacks
-            .get(*self.objects.get(&addr)? as usize)
-            .map(Vec::as_slice)
+        self.stacks.get(*self.objects.get(&addr)? as usize).map(Vec::as_slice)
     }
 }

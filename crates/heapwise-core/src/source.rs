@@ -54,11 +54,7 @@ fn check_range(offset: u64, len: usize, size: u64) -> Result<(usize, usize), Sou
     let end = offset.checked_add(len as u64);
     match end {
         Some(end) if end <= size => Ok((offset as usize, end as usize)),
-        _ => Err(SourceError::OutOfBounds {
-            offset,
-            len: len as u64,
-            size,
-        }),
+        _ => Err(SourceError::OutOfBounds { offset, len: len as u64, size }),
     }
 }
 
@@ -122,13 +118,7 @@ mod tests {
         let mut buf = [0u8; 4];
         data.read_at(12, &mut buf).unwrap();
         assert_eq!(buf, [12, 13, 14, 15]);
-        assert!(matches!(
-            data.read_at(13, &mut buf),
-            Err(SourceError::OutOfBounds { .. })
-        ));
-        assert!(matches!(
-            data.read_at(u64::MAX, &mut buf),
-            Err(SourceError::OutOfBounds { .. })
-        ));
+        assert!(matches!(data.read_at(13, &mut buf), Err(SourceError::OutOfBounds { .. })));
+        assert!(matches!(data.read_at(u64::MAX, &mut buf), Err(SourceError::OutOfBounds { .. })));
     }
 }

@@ -89,14 +89,7 @@ impl Dump {
     fn new(go_version: &str) -> Dump {
         let mut d = Dump(b"go1.7 heap dump\n".to_vec());
         // params: little-endian, 8-byte pointers, arena bounds, GOARCH, version, ncpu.
-        d.int(TAG_PARAMS)
-            .int(0)
-            .int(8)
-            .int(0xc000000000)
-            .int(0xc000000000 + (1 << 40))
-            .bytes(b"amd64")
-            .bytes(go_version.as_bytes())
-            .int(2);
+        d.int(TAG_PARAMS).int(0).int(8).int(0xc000000000).int(0xc000000000 + (1 << 40)).bytes(b"amd64").bytes(go_version.as_bytes()).int(2);
         d
     }
     fn int(&mut self, mut v: u64) -> &mut Self {
@@ -139,36 +132,11 @@ fn arena_spread(n: u64) -> Vec<u8> {
         let next = if i + 1 < n { HEAP + (i + 1) * ARENA } else { 0 };
         d.object(HEAP + i * ARENA, &[next], &[0]);
     }
-    d.int(TAG_DATA)
-        .int(0x500000)
-        .bytes(&HEAP.to_le_bytes())
-        .fields(&[0]);
+    d.int(TAG_DATA).int(0x500000).bytes(&HEAP.to_le_bytes()).fields(&[0]);
     d.int(TAG_BSS).int(0x510000).bytes(&[0; 8]).fields(&[]);
-    d.int(TAG_GOROUTINE)
-        .int(HEAP - 0x2000)
-        .int(0xc100000000)
-        .int(1)
-        .int(0x401000)
-        .int(4)
-        .int(0)
-        .int(0)
-        .int(0)
-        .bytes(b"sleep")
-        .int(0)
-        .int(0)
-        .int(0)
-        .int(0);
+    d.int(TAG_GOROUTINE).int(HEAP - 0x2000).int(0xc100000000).int(1).int(0x401000).int(4).int(0).int(0).int(0).bytes(b"sleep").int(0).int(0).int(0).int(0);
     let last = HEAP + (n - 1) * ARENA;
-    d.int(TAG_STACK_FRAME)
-        .int(0xc100000000)
-        .int(0)
-        .int(0)
-        .bytes(&last.to_le_bytes())
-        .int(0x401000)
-        .int(0x401010)
-        .int(0x401010)
-        .bytes(b"main.main")
-        .fields(&[0]);
+    d.int(TAG_STACK_FRAME).int(0xc100000000).int(0).int(0).bytes(&last.to_le_bytes()).int(0x401000).int(0x401010).int(0x401010).bytes(b"main.main").fields(&[0]);
     d.finish()
 }
 
@@ -185,12 +153,7 @@ fn scattered_sizes(n: u64) -> Vec<u8> {
         addr += 3 * 8192 + words * 8 * 1024;
     }
     d.int(TAG_OTHER_ROOT).bytes(b"crafted").int(HEAP);
-    d.int(TAG_FINALIZER)
-        .int(HEAP)
-        .int(HEAP)
-        .int(0x402000)
-        .int(0)
-        .int(0);
+    d.int(TAG_FINALIZER).int(HEAP).int(HEAP).int(0x402000).int(0).int(0);
     d.finish()
 }
 
@@ -199,20 +162,7 @@ fn scattered_sizes(n: u64) -> Vec<u8> {
 fn noisy_frames(frames: u64) -> Vec<u8> {
     let mut d = Dump::new("go1.25.5");
     d.object(HEAP, &[0], &[]);
-    d.int(TAG_GOROUTINE)
-        .int(HEAP - 0x2000)
-        .int(0xc100000000)
-        .int(7)
-        .int(0x401000)
-        .int(4)
-        .int(0)
-        .int(0)
-        .int(0)
-        .bytes(b"chan receive")
-        .int(0)
-        .int(0)
-        .int(0)
-        .int(0);
+    d.int(TAG_GOROUTINE).int(HEAP - 0x2000).int(0xc100000000).int(7).int(0x401000).int(4).int(0).int(0).int(0).bytes(b"chan receive").int(0).int(0).int(0).int(0);
     let name = vec![b'f'; 4096];
     for i in 0..frames {
         let sp = 0xc100000000 + i * 64;
@@ -220,15 +170,7 @@ fn noisy_frames(frames: u64) -> Vec<u8> {
         for w in 0..8 {
             contents[w * 8..w * 8 + 8].copy_from_slice(&HEAP.to_le_bytes());
         }
-        d.int(TAG_STACK_FRAME)
-            .int(sp)
-            .int(i)
-            .int(if i == 0 { 0 } else { sp - 64 })
-            .bytes(&contents)
-            .int(0x401000)
-            .int(0x401010)
-            .int(0x401010)
-            .bytes(&name);
+        d.int(TAG_STACK_FRAME).int(sp).int(i).int(if i == 0 { 0 } else { sp - 64 }).bytes(&contents).int(0x401000).int(0x401010).int(0x401010).bytes(&name);
         // Every word, then offset 0 again and again.
         let mut offs: Vec<u64> = (0..8).map(|w| w * 8).collect();
         offs.extend(std::iter::repeat_n(0, 2000));
@@ -242,19 +184,14 @@ fn noisy_frames(frames: u64) -> Vec<u8> {
 fn peak_of(name: &str, dump: Vec<u8>) -> (usize, usize) {
     if let Ok(dir) = std::env::var("HEAPWISE_CRAFTED_OUT") {
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            std::path::Path::new(&dir).join(format!("{name}.dump")),
-            &dump,
-        )
-        .unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.dump")), &dump).unwrap();
     }
     let size = dump.len();
     let base = CURRENT.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
     {
         let src: Rc<dyn ByteSource> = Rc::new(dump);
-        let a = Analysis::open_heapdump(src, None, &mut |_, _| true)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let a = Analysis::open_heapdump(src, None, &mut |_, _| true).unwrap_or_else(|e| panic!("{name}: {e}"));
         let ov = a.overview();
         assert!(ov.live_objects > 0, "{name}: {ov:?}");
         let _ = a.histogram();
@@ -273,10 +210,7 @@ fn peak_of(name: &str, dump: Vec<u8>) -> (usize, usize) {
         }
     }
     let peak = PEAK.load(Ordering::Relaxed) - base;
-    eprintln!(
-        "{name}: input {size} bytes, peak {peak} bytes held ({:.1}x)",
-        peak as f64 / size as f64
-    );
+    eprintln!("{name}: input {size} bytes, peak {peak} bytes held ({:.1}x)", peak as f64 / size as f64);
     (size, peak)
 }
 

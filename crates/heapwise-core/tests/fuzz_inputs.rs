@@ -14,19 +14,11 @@ fn inputs(target: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for dir in ["corpus", "regressions"] {
         if let Ok(rd) = std::fs::read_dir(fuzz.join(dir).join(target)) {
-            out.extend(
-                rd.filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| p.is_file()),
-            );
+            out.extend(rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()));
         }
     }
     out.sort();
-    assert!(
-        !out.is_empty(),
-        "no inputs for {target} under {}",
-        fuzz.display()
-    );
+    assert!(!out.is_empty(), "no inputs for {target} under {}", fuzz.display());
     out
 }
 

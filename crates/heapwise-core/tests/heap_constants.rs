@@ -34,21 +34,14 @@ fn layout_table(version: &str) {
         return;
     }
     let bytes = std::fs::read(&exe_path).expect("read exe");
-    let exe =
-        Executable::parse(&bytes).unwrap_or_else(|e| panic!("parse {}: {e}", exe_path.display()));
+    let exe = Executable::parse(&bytes).unwrap_or_else(|e| panic!("parse {}: {e}", exe_path.display()));
     let go = exe.go_version.clone().expect("the executable's Go version");
     let written = layouts::write_table(&exe.dwarf, &go);
     let committed_path = format!("{}/layouts/{go}.txt", env!("CARGO_MANIFEST_DIR"));
-    let committed = std::fs::read_to_string(&committed_path)
-        .unwrap_or_else(|e| panic!("{committed_path}: {e}"));
+    let committed = std::fs::read_to_string(&committed_path).unwrap_or_else(|e| panic!("{committed_path}: {e}"));
     if written != committed {
-        let (w, c): (Vec<&str>, Vec<&str>) =
-            (written.lines().collect(), committed.lines().collect());
-        let at = w
-            .iter()
-            .zip(&c)
-            .position(|(a, b)| a != b)
-            .unwrap_or(w.len().min(c.len()));
+        let (w, c): (Vec<&str>, Vec<&str>) = (written.lines().collect(), committed.lines().collect());
+        let at = w.iter().zip(&c).position(|(a, b)| a != b).unwrap_or(w.len().min(c.len()));
         panic!(
             "{committed_path} is not what scripts/gen-layouts.sh writes from {} (first difference at line {}: {:?} written, {:?} committed); regenerate it",
             exe_path.display(),
@@ -70,21 +63,12 @@ fn heap_constants(version: &str) {
     let p = Process::open(c, e).unwrap_or_else(|e| panic!("open {}: {e}", core.display()));
     let rt = p.rt();
     let from_process = sizeclasses::from_runtime(&rt).expect("the runtime's size-class array");
-    assert_eq!(
-        Some(from_process),
-        sizeclasses::for_release(&p.go_version),
-        "{version}: size classes"
-    );
+    assert_eq!(Some(from_process), sizeclasses::for_release(&p.go_version), "{version}: size classes");
     let amd64 = p.arch == heapwise_core::formats::elfcore::Arch::Amd64;
-    let from_exe =
-        HeapParams::from_dwarf(rt.dwarf, amd64).expect("constants in the executable's DWARF");
+    let from_exe = HeapParams::from_dwarf(rt.dwarf, amd64).expect("constants in the executable's DWARF");
     let (table, _) = layouts::table_for(&p.go_version).expect("layout table");
     let from_table = HeapParams::from_dwarf(&table, amd64).expect("constants in the layout table");
-    assert_eq!(
-        format!("{from_exe:?}"),
-        format!("{from_table:?}"),
-        "{version}: heap constants"
-    );
+    assert_eq!(format!("{from_exe:?}"), format!("{from_table:?}"), "{version}: heap constants");
 }
 
 #[test]

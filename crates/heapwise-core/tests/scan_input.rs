@@ -30,19 +30,10 @@ fn check(version: &str, prog: &str) {
     let heap = &model.heap;
     let mut rtypes = RtypeCache::new(&rt);
     let seq = Graph::build(&rt, heap, &mut rtypes, &mut |_| true).expect("graph");
-    let input =
-        Graph::prepare(&rt, heap, &mut rtypes).expect("a memory-resident core gives a scan input");
-    assert_eq!(
-        input.copied_bytes(),
-        0,
-        "{version}/{prog}: spans of a core in memory are borrowed, not copied"
-    );
+    let input = Graph::prepare(&rt, heap, &mut rtypes).expect("a memory-resident core gives a scan input");
+    assert_eq!(input.copied_bytes(), 0, "{version}/{prog}: spans of a core in memory are borrowed, not copied");
     let par = Graph::build_from(heap, &input).expect("graph from input");
-    assert!(
-        seq.edges.len() > 1000,
-        "{version}/{prog}: only {} edges",
-        seq.edges.len()
-    );
+    assert!(seq.edges.len() > 1000, "{version}/{prog}: only {} edges", seq.edges.len());
     assert_eq!(seq.offsets, par.offsets, "{version}/{prog}: offsets differ");
     assert_eq!(seq.edges, par.edges, "{version}/{prog}: edges differ");
 
@@ -50,53 +41,28 @@ fn check(version: &str, prog: &str) {
     // BFS parents as marking over the graph.
     let over_graph = mark(heap, &seq, &model.roots);
     let from_input = mark_from(heap, &input, &model.roots);
-    assert!(
-        over_graph.live.count_ones() > 100,
-        "{version}/{prog}: {} live",
-        over_graph.live.count_ones()
-    );
-    assert_eq!(
-        over_graph.live.iter_ones().collect::<Vec<_>>(),
-        from_input.live.iter_ones().collect::<Vec<_>>(),
-        "{version}/{prog}: live sets differ"
-    );
-    assert_eq!(
-        over_graph.parent, from_input.parent,
-        "{version}/{prog}: BFS parents differ"
-    );
+    assert!(over_graph.live.count_ones() > 100, "{version}/{prog}: {} live", over_graph.live.count_ones());
+    assert_eq!(over_graph.live.iter_ones().collect::<Vec<_>>(), from_input.live.iter_ones().collect::<Vec<_>>(), "{version}/{prog}: live sets differ");
+    assert_eq!(over_graph.parent, from_input.parent, "{version}/{prog}: BFS parents differ");
 
     // Slot -> span and address -> slot, against a search of the sorted span list, in an
     // order that defeats the last-span cache (every 7th slot, then backwards).
     let search = |slot: u32| heap.spans.partition_point(|s| s.first_slot <= slot) - 1;
-    let slots: Vec<u32> = (0..heap.slot_count)
-        .step_by(7)
-        .chain((0..heap.slot_count).rev().step_by(13))
-        .collect();
+    let slots: Vec<u32> = (0..heap.slot_count).step_by(7).chain((0..heap.slot_count).rev().step_by(13)).collect();
     for &slot in &slots {
         let want = &heap.spans[search(slot)];
-        assert_eq!(
-            heap.span_of_slot(slot).first_slot,
-            want.first_slot,
-            "{version}/{prog}: span of slot {slot}"
-        );
+        assert_eq!(heap.span_of_slot(slot).first_slot, want.first_slot, "{version}/{prog}: span of slot {slot}");
         let k = slot - want.first_slot;
         let addr = want.base + k as u64 * want.elemsize + want.elemsize / 2;
         let t = heap.find(addr);
-        assert_eq!(
-            t.is_some(),
-            heap.allocated.get(slot as usize),
-            "{version}/{prog}: find {addr:#x}"
-        );
+        assert_eq!(t.is_some(), heap.allocated.get(slot as usize), "{version}/{prog}: find {addr:#x}");
         if let Some(t) = t {
             assert_eq!((t.slot, t.offset), (slot, want.elemsize / 2));
             assert_eq!(heap.span_of_slot(t.slot).first_slot, want.first_slot);
         }
         assert_eq!(heap.find_uncached(addr), t);
     }
-    assert_eq!(
-        heap.span_of_slot(heap.slot_count + 5).first_slot,
-        heap.spans.last().unwrap().first_slot
-    );
+    assert_eq!(heap.span_of_slot(heap.slot_count + 5).first_slot, heap.spans.last().unwrap().first_slot);
 }
 
 #[test]

@@ -59,24 +59,14 @@ impl CacheConfig {
     /// windows up to [`MAX_WINDOW`], clusters of nearby misses read whole, reads of
     /// [`DIRECT_MIN`] or more passed through, `packed` bytes of packed evicted pages.
     pub fn read_ahead(capacity: usize, packed: usize) -> Self {
-        CacheConfig {
-            capacity,
-            packed,
-            max_window: MAX_WINDOW,
-            direct_min: DIRECT_MIN,
-        }
+        CacheConfig { capacity, packed, max_window: MAX_WINDOW, direct_min: DIRECT_MIN }
     }
 
     /// For `pread` from the kernel's page cache, where a miss is one cheap system call: one
     /// page per miss, reads of a page or more passed through (a whole span needs no copy
     /// through the cache and evicts nothing).
     pub fn pread(capacity: usize) -> Self {
-        CacheConfig {
-            capacity,
-            packed: 0,
-            max_window: PAGE,
-            direct_min: PAGE,
-        }
+        CacheConfig { capacity, packed: 0, max_window: PAGE, direct_min: PAGE }
     }
 }
 /// Forward streams tracked at once.
@@ -118,22 +108,15 @@ struct Stream {
 }
 
 impl Stream {
-    const NONE: Stream = Stream {
-        lo: EMPTY,
-        hi: EMPTY,
-        window: 1,
-        used: 0,
-    };
+    const NONE: Stream = Stream { lo: EMPTY, hi: EMPTY, window: 1, used: 0 };
 
     /// Pages skipped if `page` continues this stream forward.
     fn forward_gap(&self, page: u64) -> Option<u64> {
-        (self.hi != EMPTY && page >= self.hi && page <= self.hi + STREAM_SLACK)
-            .then(|| page - self.hi)
+        (self.hi != EMPTY && page >= self.hi && page <= self.hi + STREAM_SLACK).then(|| page - self.hi)
     }
     /// Pages skipped if `page` continues this stream backward.
     fn backward_gap(&self, page: u64) -> Option<u64> {
-        (self.lo != EMPTY && page < self.lo && page + STREAM_SLACK >= self.lo)
-            .then(|| self.lo - 1 - page)
+        (self.lo != EMPTY && page < self.lo && page + STREAM_SLACK >= self.lo).then(|| self.lo - 1 - page)
     }
     fn gap(&self, page: u64) -> Option<u64> {
         match (self.forward_gap(page), self.backward_gap(page)) {
@@ -427,14 +410,9 @@ impl<S: ByteSource> PageCache<S> {
         st.tick += 1;
         let tick = st.tick;
         // A window never fills more than half the cache (it must not evict itself).
-        let max_window = self
-            .max_window_pages
-            .min((self.sets.get() * WAYS / 2).max(1) as u64);
+        let max_window = self.max_window_pages.min((self.sets.get() * WAYS / 2).max(1) as u64);
         // The stream this page continues with the smallest skip.
-        let stream = (0..STREAMS)
-            .filter_map(|i| st.streams[i].gap(page).map(|g| (g, i)))
-            .min()
-            .map(|(_, i)| i);
+        let stream = (0..STREAMS).filter_map(|i| st.streams[i].gap(page).map(|g| (g, i))).min().map(|(_, i)| i);
         // The window, stopped at pages already resident (no need to read them again).
         let (first, end) = match stream {
             Some(i) if st.streams[i].forward_gap(page).is_some() => {
@@ -458,11 +436,7 @@ impl<S: ByteSource> PageCache<S> {
         // Not a stream, or one page of one, but several recent misses close by: a cluster of
         // scattered objects (a depth-first walk of one data structure). Read its whole
         // aligned block.
-        let near = st
-            .recent
-            .iter()
-            .filter(|&&r| r != EMPTY && r.abs_diff(page) <= CLUSTER_BLOCK)
-            .count();
+        let near = st.recent.iter().filter(|&&r| r != EMPTY && r.abs_diff(page) <= CLUSTER_BLOCK).count();
         st.recent[st.recent_at] = page;
         st.recent_at = (st.recent_at + 1) % RECENT;
         let block = CLUSTER_BLOCK.min(max_window);
@@ -488,9 +462,7 @@ impl<S: ByteSource> PageCache<S> {
         };
         let i = stream.unwrap_or_else(|| {
             // A new stream replaces the least recently used one; it starts with one page.
-            let i = (0..STREAMS)
-                .min_by_key(|&i| st.streams[i].used)
-                .unwrap_or(0);
+            let i = (0..STREAMS).min_by_key(|&i| st.streams[i].used).unwrap_or(0);
             st.streams[i].window = 1;
             i
         });
@@ -498,11 +470,7 @@ impl<S: ByteSource> PageCache<S> {
         // Dense (the miss skipped less than a window since the last one): grow; sparse: a
         // page or two at a time again, since most of a big window would go unused.
         let gap = s.gap(page).unwrap_or(EMPTY);
-        s.window = if gap <= s.window / 2 {
-            (s.window * 2).min(max_window)
-        } else {
-            2.min(max_window)
-        };
+        s.window = if gap <= s.window / 2 { (s.window * 2).min(max_window) } else { 2.min(max_window) };
         s.lo = first;
         s.hi = end;
         s.used = tick;
@@ -513,9 +481,7 @@ impl<S: ByteSource> PageCache<S> {
             // One page: read straight into its slot, not through the scratch window (a
             // copy of 64 KiB per miss, which the CLI's pread setting makes on every miss).
             let slot = self.take_slot(st, page);
-            let r = self
-                .inner
-                .read_at(start_off, &mut st.data[slot * PAGE..slot * PAGE + len]);
+            let r = self.inner.read_at(start_off, &mut st.data[slot * PAGE..slot * PAGE + len]);
             st.stats.inner_reads += 1;
             r?;
             st.stats.inner_bytes += len as u64;
@@ -567,15 +533,8 @@ impl<S: ByteSource> ByteSource for PageCache<S> {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), SourceError> {
-        if offset
-            .checked_add(buf.len() as u64)
-            .is_none_or(|e| e > self.size)
-        {
-            return Err(SourceError::OutOfBounds {
-                offset,
-                len: buf.len() as u64,
-                size: self.size,
-            });
+        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.size) {
+            return Err(SourceError::OutOfBounds { offset, len: buf.len() as u64, size: self.size });
         }
         let mut st = self.state.borrow_mut();
         if buf.len() >= self.direct_min {
@@ -654,10 +613,7 @@ mod tests {
             };
             let mut b = vec![0u8; len];
             c.read_at(off, &mut b).unwrap();
-            assert!(
-                b[..] == d[off as usize..off as usize + len],
-                "read of {len} at {off}"
-            );
+            assert!(b[..] == d[off as usize..off as usize + len], "read of {len} at {off}");
         }
         let mut big = vec![0u8; DIRECT_MIN + 5];
         c.read_at(7, &mut big).unwrap();
@@ -665,14 +621,8 @@ mod tests {
         let mut tail = [0u8; 10];
         c.read_at(d.len() as u64 - 10, &mut tail).unwrap();
         assert_eq!(tail, d[d.len() - 10..]);
-        assert!(matches!(
-            c.read_at(d.len() as u64 - 5, &mut tail),
-            Err(SourceError::OutOfBounds { .. })
-        ));
-        assert!(matches!(
-            c.read_at(u64::MAX - 2, &mut tail),
-            Err(SourceError::OutOfBounds { .. })
-        ));
+        assert!(matches!(c.read_at(d.len() as u64 - 5, &mut tail), Err(SourceError::OutOfBounds { .. })));
+        assert!(matches!(c.read_at(u64::MAX - 2, &mut tail), Err(SourceError::OutOfBounds { .. })));
     }
 
     #[test]
@@ -715,22 +665,14 @@ mod tests {
     fn sized_by_the_source_and_shrinkable() {
         let d = data(3 * PAGE + 5);
         let c = PageCache::new(Counted(d.clone(), Cell::new(0)), 1 << 30);
-        assert_eq!(
-            c.capacity(),
-            WAYS * PAGE,
-            "one set is enough for four pages"
-        );
+        assert_eq!(c.capacity(), WAYS * PAGE, "one set is enough for four pages");
         let mut b = [0u8; 100];
         c.read_at(3 * PAGE as u64 - 95, &mut b).unwrap();
         c.shrink(0);
         assert_eq!(c.capacity(), WAYS * PAGE);
         c.read_at(3 * PAGE as u64 - 95, &mut b).unwrap();
         assert!(b[..] == d[3 * PAGE - 95..], "same bytes after shrinking");
-        assert_eq!(
-            c.stats().misses,
-            4,
-            "two pages, twice: the shrunk cache starts empty"
-        );
+        assert_eq!(c.stats().misses, 4, "two pages, twice: the shrunk cache starts empty");
     }
 
     #[test]
@@ -742,11 +684,7 @@ mod tests {
         for len in [PAGE, PAGE - 3, 13, 8, 1, 0] {
             let mut p = Vec::new();
             pack(&page[..len], &mut p);
-            assert!(
-                p.len() < 4 + len / 8 + len / 8 + 8 || len < 64,
-                "packed {len} to {}",
-                p.len()
-            );
+            assert!(p.len() < 4 + len / 8 + len / 8 + 8 || len < 64, "packed {len} to {}", p.len());
             let mut out = vec![0xffu8; PAGE];
             assert_eq!(unpack(&p, &mut out), len);
             assert!(out[..len] == page[..len], "round trip of {len} bytes");
@@ -772,17 +710,9 @@ mod tests {
             let off = xorshift(&mut x) % (d.len() as u64 - len as u64 + 1);
             let mut b = vec![0u8; len];
             c.read_at(off, &mut b).unwrap();
-            assert!(
-                b[..] == d[off as usize..off as usize + len],
-                "read of {len} at {off}"
-            );
+            assert!(b[..] == d[off as usize..off as usize + len], "read of {len} at {off}");
         }
-        assert_eq!(
-            c.inner().1.get(),
-            first,
-            "every page came back from the packed store: {:?}",
-            c.stats()
-        );
+        assert_eq!(c.inner().1.get(), first, "every page came back from the packed store: {:?}", c.stats());
         assert!(c.stats().unpacked > 0);
     }
 
@@ -804,18 +734,11 @@ mod tests {
             };
             let mut b = vec![0u8; len];
             c.read_at(off, &mut b).unwrap();
-            assert!(
-                b[..] == d[off as usize..off as usize + len],
-                "read of {len} at {off}"
-            );
+            assert!(b[..] == d[off as usize..off as usize + len], "read of {len} at {off}");
         }
         assert!(c.stats().unpacked > 100, "{:?}", c.stats());
         let st = c.state.borrow();
-        assert!(
-            st.packed.len() == st.packed_order.len() && st.packed.len() < 40,
-            "{} entries",
-            st.packed.len()
-        );
+        assert!(st.packed.len() == st.packed_order.len() && st.packed.len() < 40, "{} entries", st.packed.len());
     }
 
     #[test]
@@ -831,32 +754,21 @@ mod tests {
             c.read_at(PAGE as u64 - 8, &mut w).unwrap();
         }
         assert_eq!(w, d[PAGE - 8..PAGE + 8]);
-        assert_eq!(
-            c.inner().1.get(),
-            1 + 2,
-            "one direct read, then one miss per page touched"
-        );
+        assert_eq!(c.inner().1.get(), 1 + 2, "one direct read, then one miss per page touched");
     }
 
     #[test]
     fn the_pread_setting_reads_one_page_per_miss_and_passes_big_reads() {
         let d = data(64 * PAGE + 77);
         // 2 sets of 8 ways: a forward sweep evicts all the time.
-        let c = PageCache::with_config(
-            Counted(d.clone(), Cell::new(0)),
-            CacheConfig::pread(16 * PAGE),
-        );
+        let c = PageCache::with_config(Counted(d.clone(), Cell::new(0)), CacheConfig::pread(16 * PAGE));
         let mut w = [0u8; 8];
         for off in (0..d.len() as u64 - 8).step_by(4096) {
             c.read_at(off, &mut w).unwrap();
             assert_eq!(w, d[off as usize..off as usize + 8]);
         }
         let s = c.stats();
-        assert_eq!(
-            (s.misses, s.inner_reads),
-            (65, 65),
-            "one read per page: {s:?}"
-        );
+        assert_eq!((s.misses, s.inner_reads), (65, 65), "one read per page: {s:?}");
         assert_eq!(s.inner_bytes, d.len() as u64);
         // A page or more goes straight through, the cache untouched.
         let mut span = vec![0u8; PAGE];
@@ -870,10 +782,7 @@ mod tests {
         }
         assert_eq!(c.inner().1.get(), reads, "{:?}", c.stats());
         let mut tail = [0u8; 10];
-        assert!(matches!(
-            c.read_at(d.len() as u64 - 5, &mut tail),
-            Err(SourceError::OutOfBounds { .. })
-        ));
+        assert!(matches!(c.read_at(d.len() as u64 - 5, &mut tail), Err(SourceError::OutOfBounds { .. })));
         c.read_at(d.len() as u64, &mut []).unwrap();
     }
 }

@@ -27,11 +27,7 @@ pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 fn check(offset: u64, len: usize, size: u64) -> Result<(), SourceError> {
     match offset.checked_add(len as u64) {
         Some(end) if end <= size => Ok(()),
-        _ => Err(SourceError::OutOfBounds {
-            offset,
-            len: len as u64,
-            size,
-        }),
+        _ => Err(SourceError::OutOfBounds { offset, len: len as u64, size }),
     }
 }
 
@@ -73,11 +69,7 @@ impl SparsePages {
     /// An empty (all-zero) store of `size` bytes.
     pub fn zeroed(size: u64, page_size: usize) -> Self {
         assert!(page_size > 0);
-        SparsePages {
-            size,
-            page_size,
-            pages: HashMap::new(),
-        }
+        SparsePages { size, page_size, pages: HashMap::new() }
     }
 
     /// Reads all of `r` into a store of 64 KiB pages. `progress` gets the number of bytes

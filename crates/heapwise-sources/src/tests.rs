@@ -1,9 +1,7 @@
 use super::*;
 
 fn pattern(n: usize) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
-        .collect()
+    (0..n).map(|i| (i.wrapping_mul(2654435761) >> 7) as u8).collect()
 }
 
 fn sparse_image() -> Vec<u8> {
@@ -20,8 +18,7 @@ fn sparse_image() -> Vec<u8> {
 #[test]
 fn zstd_to_sparse_pages() {
     let image = sparse_image();
-    let z =
-        ruzstd::encoding::compress_to_vec(&image[..], ruzstd::encoding::CompressionLevel::Fastest);
+    let z = ruzstd::encoding::compress_to_vec(&image[..], ruzstd::encoding::CompressionLevel::Fastest);
     assert!(is_zstd(&z));
     assert_eq!(classify(&z), FileKind::ZstdCore);
     let mut fractions = vec![];
@@ -33,12 +30,7 @@ fn zstd_to_sparse_pages() {
     assert_eq!(store.size(), image.len() as u64);
     assert_eq!(store.stored_pages(), 4, "only the non-zero pages are kept");
     assert!(fractions.last().copied() == Some(1.0), "{fractions:?}");
-    for (off, len) in [
-        (0u64, 64usize),
-        (3 * PAGE_SIZE as u64 - 10, 20),
-        (image.len() as u64 - 100, 100),
-        (12345678, 70000),
-    ] {
+    for (off, len) in [(0u64, 64usize), (3 * PAGE_SIZE as u64 - 10, 20), (image.len() as u64 - 100, 100), (12345678, 70000)] {
         let mut buf = vec![0u8; len];
         store.read_at(off, &mut buf).unwrap();
         assert_eq!(&buf[..], &image[off as usize..off as usize + len]);
@@ -49,14 +41,10 @@ fn zstd_to_sparse_pages() {
 fn zstd_multiple_frames_and_cancel() {
     let a = pattern(100_000);
     let b = pattern(70_001);
-    let mut z =
-        ruzstd::encoding::compress_to_vec(&a[..], ruzstd::encoding::CompressionLevel::Fastest);
+    let mut z = ruzstd::encoding::compress_to_vec(&a[..], ruzstd::encoding::CompressionLevel::Fastest);
     // A skippable frame between the two data frames.
     z.extend_from_slice(&[0x50, 0x2A, 0x4D, 0x18, 3, 0, 0, 0, 1, 2, 3]);
-    z.extend(ruzstd::encoding::compress_to_vec(
-        &b[..],
-        ruzstd::encoding::CompressionLevel::Fastest,
-    ));
+    z.extend(ruzstd::encoding::compress_to_vec(&b[..], ruzstd::encoding::CompressionLevel::Fastest));
     let store = SparsePages::from_zstd(&z, &mut |_| true).unwrap();
     let mut all = a.clone();
     all.extend_from_slice(&b);
@@ -64,29 +52,17 @@ fn zstd_multiple_frames_and_cancel() {
     store.read_at(0, &mut got).unwrap();
     assert_eq!(got, all);
 
-    let big = ruzstd::encoding::compress_to_vec(
-        &sparse_image()[..],
-        ruzstd::encoding::CompressionLevel::Fastest,
-    );
+    let big = ruzstd::encoding::compress_to_vec(&sparse_image()[..], ruzstd::encoding::CompressionLevel::Fastest);
     let r = SparsePages::from_zstd(&big, &mut |_| false);
     assert_eq!(r.err(), Some(ZstdError::Cancelled));
 }
 
 #[test]
 fn zstd_corrupt_input_is_an_error() {
-    let mut z = ruzstd::encoding::compress_to_vec(
-        &pattern(300_000)[..],
-        ruzstd::encoding::CompressionLevel::Fastest,
-    );
+    let mut z = ruzstd::encoding::compress_to_vec(&pattern(300_000)[..], ruzstd::encoding::CompressionLevel::Fastest);
     z.truncate(z.len() / 2);
-    assert!(matches!(
-        SparsePages::from_zstd(&z, &mut |_| true),
-        Err(ZstdError::Corrupt(_))
-    ));
-    assert!(matches!(
-        SparsePages::from_zstd(&b"not zstd at all".to_vec(), &mut |_| true),
-        Err(ZstdError::Corrupt(_))
-    ));
+    assert!(matches!(SparsePages::from_zstd(&z, &mut |_| true), Err(ZstdError::Corrupt(_))));
+    assert!(matches!(SparsePages::from_zstd(&b"not zstd at all".to_vec(), &mut |_| true), Err(ZstdError::Corrupt(_))));
 }
 
 #[test]

@@ -51,18 +51,10 @@ pub async fn sniff(f: &File) -> Dropped {
 }
 
 async fn is_debug_only(f: &File, head: &[u8]) -> bool {
-    let Some(sections) = SectionTable::from_header(head) else {
-        return false;
-    };
+    let Some(sections) = SectionTable::from_header(head) else { return false };
     let (offset, len) = sections.range();
-    let Some(table) = read(f, offset, len).await else {
-        return false;
-    };
-    let Some((offset, len)) = sections.names_range(&table) else {
-        return false;
-    };
-    let Some(names) = read(f, offset, len).await else {
-        return false;
-    };
+    let Some(table) = read(f, offset, len).await else { return false };
+    let Some((offset, len)) = sections.names_range(&table) else { return false };
+    let Some(names) = read(f, offset, len).await else { return false };
     sections.is_debug_only(&table, &names)
 }

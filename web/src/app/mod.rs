@@ -48,8 +48,7 @@ impl Drop for WorkerHandle {
 /// Starts a worker whose messages come back as [`Msg`]s tagged with `generation`, so that
 /// messages of a replaced worker are told apart.
 fn spawn_worker(link: &html::Scope<App>, generation: u32) -> Result<WorkerHandle, String> {
-    let worker =
-        Worker::new(WORKER_URL).map_err(|e| format!("cannot start the analysis worker: {e:?}"))?;
+    let worker = Worker::new(WORKER_URL).map_err(|e| format!("cannot start the analysis worker: {e:?}"))?;
     let l = link.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         l.send_message(Msg::FromWorker(generation, ev.data()));
@@ -58,20 +57,12 @@ fn spawn_worker(link: &html::Scope<App>, generation: u32) -> Result<WorkerHandle
     let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
         ev.prevent_default();
         let msg = ev.message();
-        let msg = if msg.is_empty() {
-            "the worker failed to load or crashed".to_string()
-        } else {
-            msg
-        };
+        let msg = if msg.is_empty() { "the worker failed to load or crashed".to_string() } else { msg };
         l.send_message(Msg::WorkerFailed(generation, msg));
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-    Ok(WorkerHandle {
-        worker,
-        _onmessage: onmessage,
-        _onerror: onerror,
-    })
+    Ok(WorkerHandle { worker, _onmessage: onmessage, _onerror: onerror })
 }
 
 pub enum Msg {
@@ -186,9 +177,7 @@ impl Component for App {
                 self.worker_ready = false;
                 self.busy = None;
                 self.loaded = None;
-                self.error(format!(
-                    "The analysis worker stopped ({message}). Restart it and open the files again."
-                ));
+                self.error(format!("The analysis worker stopped ({message}). Restart it and open the files again."));
             }
             Msg::Files(files) => {
                 if files.is_empty() {
@@ -249,11 +238,7 @@ impl Component for App {
         let ondragleave = link.callback(|_e: DragEvent| Msg::DragOver(false));
         let ondrop = link.batch_callback(|e: DragEvent| {
             e.prevent_default();
-            let files = e
-                .data_transfer()
-                .and_then(|dt| dt.files())
-                .map(file_list)
-                .unwrap_or_default();
+            let files = e.data_transfer().and_then(|dt| dt.files()).map(file_list).unwrap_or_default();
             vec![Msg::DragOver(false), Msg::Files(files)]
         });
         let onchange = link.callback(|e: Event| {
@@ -339,11 +324,7 @@ impl App {
         self.loaded = None;
         self.notice = None;
         self.errors.clear();
-        self.busy = Some(Busy {
-            what,
-            phase: "starting".into(),
-            fraction: 0.0,
-        });
+        self.busy = Some(Busy { what, phase: "starting".into(), fraction: 0.0 });
         self.send(req);
     }
 
@@ -369,22 +350,12 @@ impl App {
         let p = &self.pending;
         let ready = p.core.is_some() && (p.exe.is_some() || p.core_is_dump);
         if ready {
-            let Pending {
-                core, exe, debug, ..
-            } = std::mem::take(&mut self.pending);
-            let names: Vec<String> = [&core, &exe, &debug]
-                .into_iter()
-                .flatten()
-                .map(|f| f.name())
-                .collect();
+            let Pending { core, exe, debug, .. } = std::mem::take(&mut self.pending);
+            let names: Vec<String> = [&core, &exe, &debug].into_iter().flatten().map(|f| f.name()).collect();
             self.start_opening(names.join(" with "), Request::Open { core, exe, debug });
             return;
         }
-        let debug = p
-            .debug
-            .as_ref()
-            .map(|d| format!(" (and the debug file {})", d.name()))
-            .unwrap_or_default();
+        let debug = p.debug.as_ref().map(|d| format!(" (and the debug file {})", d.name())).unwrap_or_default();
         self.notice = match (&p.core, &p.exe) {
             (Some(c), _) => Some(format!(
                 "Got the core {}{debug}. The executable is missing: add the program that produced it.",
@@ -414,18 +385,12 @@ impl App {
                     b.fraction = fraction;
                 }
             }
-            Response::Error {
-                request,
-                message,
-                fatal,
-            } => {
+            Response::Error { request, message, fatal } => {
                 if fatal {
                     self.crashed = true;
                     self.busy = None;
                     self.loaded = None;
-                    self.error(format!(
-                        "{message}. Restart the worker and open the files again."
-                    ));
+                    self.error(format!("{message}. Restart the worker and open the files again."));
                 } else if request == "open" {
                     self.busy = None;
                     self.error(format!("Could not open the files: {message}"));
@@ -433,26 +398,15 @@ impl App {
                     self.error(format!("{request}: {message}"));
                 }
             }
-            Response::Opened {
-                core_name,
-                exe_name,
-                debug_name,
-                overview,
-            } => {
+            Response::Opened { core_name, exe_name, debug_name, overview } => {
                 self.busy = None;
-                self.loaded = Some(Loaded {
-                    core: core_name,
-                    exe: exe_name,
-                    debug: debug_name,
-                });
+                self.loaded = Some(Loaded { core: core_name, exe: exe_name, debug: debug_name });
                 Rc::make_mut(&mut self.cache).insert(Query::Overview, Answer::Overview(overview));
                 if matches!(self.route, Route::Home | Route::Unknown(_)) {
                     Route::Overview.navigate();
                 }
             }
-            Response::Answer { query, answer } => {
-                Rc::make_mut(&mut self.cache).answer(query, answer)
-            }
+            Response::Answer { query, answer } => Rc::make_mut(&mut self.cache).answer(query, answer),
             Response::Failed { query, message } => {
                 if Rc::make_mut(&mut self.cache).fail(&query) {
                     self.error(format!("{}: {message}", query.name()));
@@ -514,11 +468,7 @@ impl App {
         };
         let loaded = match &self.loaded {
             Some(l) => {
-                let files: Vec<&str> = [&l.core, &l.exe]
-                    .into_iter()
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.as_str())
-                    .collect();
+                let files: Vec<&str> = [&l.core, &l.exe].into_iter().filter(|s| !s.is_empty()).map(|s| s.as_str()).collect();
                 html! {
                     <div class="loaded">{files.join(" + ")}
                         if !l.debug.is_empty() { <span class="debug-file">{format!(" (debug information: {})", l.debug)}</span> }
@@ -544,10 +494,7 @@ impl App {
     /// opened: the previous one is dropped first); else the welcome text.
     fn view_main(&self) -> Html {
         if self.loaded.is_some() {
-            let session = Session {
-                cache: self.cache.clone(),
-                ask: self.ask.clone(),
-            };
+            let session = Session { cache: self.cache.clone(), ask: self.ask.clone() };
             return html! {
                 <ContextProvider<Session> context={session}>
                     <Router route={self.route.clone()} />

@@ -19,17 +19,12 @@ pub enum Route {
 /// `0x…` or plain hex.
 pub fn parse_addr(s: &str) -> Option<u64> {
     let s = s.trim();
-    let hex = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
+    let hex = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
     u64::from_str_radix(hex, 16).ok()
 }
 
 fn decode(s: &str) -> String {
-    js_sys::decode_uri_component(s)
-        .map(String::from)
-        .unwrap_or_else(|_| s.to_string())
+    js_sys::decode_uri_component(s).map(String::from).unwrap_or_else(|_| s.to_string())
 }
 
 fn encode(s: &str) -> String {
@@ -40,11 +35,7 @@ impl Route {
     pub fn parse(hash: &str) -> Route {
         let h = hash.trim_start_matches('#').trim_start_matches('/');
         let (head, rest) = h.split_once('/').unwrap_or((h, ""));
-        let addr = |r: &str, f: fn(u64) -> Route| {
-            parse_addr(r)
-                .map(f)
-                .unwrap_or(Route::Unknown(h.to_string()))
-        };
+        let addr = |r: &str, f: fn(u64) -> Route| parse_addr(r).map(f).unwrap_or(Route::Unknown(h.to_string()));
         match head {
             "" => Route::Home,
             "overview" => Route::Overview,
@@ -76,9 +67,7 @@ impl Route {
 
     /// The route of the page's current URL.
     pub fn current() -> Route {
-        let hash = web_sys::window()
-            .and_then(|w| w.location().hash().ok())
-            .unwrap_or_default();
+        let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
         Route::parse(&hash)
     }
 

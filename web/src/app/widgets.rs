@@ -60,11 +60,7 @@ pub fn path_view(target: u64, p: Option<&RootPath>, id: &str, total: usize) -> H
 }
 
 pub fn fmt_ms(ms: f64) -> String {
-    if ms < 1000.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{:.1} s", ms / 1000.0)
-    }
+    if ms < 1000.0 { format!("{ms:.0} ms") } else { format!("{:.1} s", ms / 1000.0) }
 }
 
 pub fn fmt_bytes(n: u64) -> String {

@@ -46,10 +46,7 @@ pub enum Shape {
     /// A pointer; `None` for `unsafe.Pointer`.
     Pointer(Option<TypeId>),
     Struct(Vec<Field>),
-    Array {
-        elem: TypeId,
-        len: u64,
-    },
+    Array { elem: TypeId, len: u64 },
     /// A named alias: Go's map and chan types, interface types and defined types are
     /// typedefs of their runtime representation.
     Typedef(TypeId),
@@ -165,25 +162,9 @@ struct RawLocal {
 /// Pieces of `loc` over `[lo, hi)`.
 fn pieces_of(loc: &Loc, lo: u64, hi: u64, out: &mut Vec<Piece>) {
     match loc {
-        Loc::Cfa(o) => out.push(Piece {
-            lo,
-            hi,
-            cfa_offset: *o,
-            var_offset: 0,
-            size: 0,
-        }),
+        Loc::Cfa(o) => out.push(Piece { lo, hi, cfa_offset: *o, var_offset: 0, size: 0 }),
         Loc::Pieces(ps) => out.extend(
-            ps.iter()
-                .filter_map(|&(var_offset, size, o)| {
-                    Some(Piece {
-                        lo,
-                        hi,
-                        cfa_offset: o?,
-                        var_offset,
-                        size,
-                    })
-                })
-                .filter(|p| p.size > 0),
+            ps.iter().filter_map(|&(var_offset, size, o)| Some(Piece { lo, hi, cfa_offset: o?, var_offset, size })).filter(|p| p.size > 0),
         ),
         Loc::Addr(_) => {}
     }
@@ -210,10 +191,7 @@ struct PendingType {
 
 fn ref_of(v: Option<AttributeValue<Reader<'_>>>, unit: &gimli::UnitHeader<Reader<'_>>) -> RawRef {
     match v {
-        Some(AttributeValue::UnitRef(o)) => o
-            .to_debug_info_offset(unit)
-            .map(|o| RawRef::Info(o.0 as u64))
-            .unwrap_or(RawRef::None),
+        Some(AttributeValue::UnitRef(o)) => o.to_debug_info_offset(unit).map(|o| RawRef::Info(o.0 as u64)).unwrap_or(RawRef::None),
         Some(AttributeValue::DebugInfoRef(o)) => RawRef::Info(o.0 as u64),
         _ => RawRef::None,
     }
@@ -319,11 +297,10 @@ impl Dwarf {
         if section(".debug_info").is_empty() {
             return Err(Error::NoDwarf);
         }
-        let dwarf =
-            gimli::Dwarf::load(|id: gimli::SectionId| -> Result<Reader<'a>, gimli::Error> {
-                Ok(EndianSlice::new(section(id.name()), LittleEndian))
-            })
-            .map_err(|e| Error::Dwarf(e.to_string()))?;
+        let dwarf = gimli::Dwarf::load(|id: gimli::SectionId| -> Result<Reader<'a>, gimli::Error> {
+            Ok(EndianSlice::new(section(id.name()), LittleEndian))
+        })
+        .map_err(|e| Error::Dwarf(e.to_string()))?;
         Self::read(&dwarf).map_err(|e| Error::Dwarf(e.to_string()))
     }
 
@@ -370,10 +347,7 @@ impl Dwarf {
                 }
                 let tag = entry.tag();
                 let name = match entry.attr_value(gimli::DW_AT_name) {
-                    Some(v) => dwarf
-                        .attr_string(&unit, v)
-                        .ok()
-                        .map(|s| String::from_utf8_lossy(s.slice()).into_owned()),
+                    Some(v) => dwarf.attr_string(&unit, v).ok().map(|s| String::from_utf8_lossy(s.slice()).into_owned()),
                     None => None,
                 };
                 match tag {
@@ -389,14 +363,12 @@ impl Dwarf {
                             name: name.unwrap_or_default(),
                             size: udata(entry.attr_value(gimli::DW_AT_byte_size)).unwrap_or(0),
                             go_kind,
-                            runtime_type: udata(entry.attr_value(DW_AT_GO_RUNTIME_TYPE))
-                                .unwrap_or(0),
+                            runtime_type: udata(entry.attr_value(DW_AT_GO_RUNTIME_TYPE)).unwrap_or(0),
                             key: ref_of(entry.attr_value(DW_AT_GO_KEY), &unit.header),
                             elem: ref_of(entry.attr_value(DW_AT_GO_ELEM), &unit.header),
                             target: ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header),
                             tag,
-                            encoding: udata(entry.attr_value(gimli::DW_AT_encoding)).unwrap_or(0)
-                                as u8,
+                            encoding: udata(entry.attr_value(gimli::DW_AT_encoding)).unwrap_or(0) as u8,
                             fields: Vec::new(),
                             array_len: 0,
                         };
@@ -410,26 +382,20 @@ impl Dwarf {
                     }
                     gimli::DW_TAG_member => {
                         if let Some((_, idx)) = container {
-                            let off = udata(entry.attr_value(gimli::DW_AT_data_member_location))
-                                .unwrap_or(0);
+                            let off = udata(entry.attr_value(gimli::DW_AT_data_member_location)).unwrap_or(0);
                             // DW_FORM_flag: `udata` does not read flags.
                             let embedded = match entry.attr_value(DW_AT_GO_EMBEDDED) {
                                 Some(AttributeValue::Flag(f)) => f,
                                 v => udata(v).unwrap_or(0) != 0,
                             };
                             let r = ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header);
-                            pending[idx]
-                                .fields
-                                .push((name.unwrap_or_default(), off, r, embedded));
+                            pending[idx].fields.push((name.unwrap_or_default(), off, r, embedded));
                         }
                     }
                     gimli::DW_TAG_subrange_type => {
                         if let Some((_, idx)) = container {
                             let count = udata(entry.attr_value(gimli::DW_AT_count))
-                                .or_else(|| {
-                                    udata(entry.attr_value(gimli::DW_AT_upper_bound))
-                                        .map(|u| u.saturating_add(1))
-                                })
+                                .or_else(|| udata(entry.attr_value(gimli::DW_AT_upper_bound)).map(|u| u.saturating_add(1)))
                                 .unwrap_or(0);
                             pending[idx].array_len = count;
                         }
@@ -438,27 +404,15 @@ impl Dwarf {
                         // An inlined function's variable: named by its abstract origin.
                         // (Or of an out-of-line copy of an inlinable function: its whole body.)
                         let Some((d, f)) = func else { continue };
-                        let ranges = inlined
-                            .last()
-                            .map(|(_, r)| r.clone())
-                            .unwrap_or_else(|| vec![(0, u64::MAX)]);
+                        let ranges = inlined.last().map(|(_, r)| r.clone()).unwrap_or_else(|| vec![(0, u64::MAX)]);
                         let origin = match entry.attr_value(gimli::DW_AT_abstract_origin) {
-                            Some(AttributeValue::UnitRef(o)) => {
-                                o.to_debug_info_offset(&unit.header).map(|o| o.0 as u64)
-                            }
+                            Some(AttributeValue::UnitRef(o)) => o.to_debug_info_offset(&unit.header).map(|o| o.0 as u64),
                             Some(AttributeValue::DebugInfoRef(o)) => Some(o.0 as u64),
                             _ => None,
                         };
                         let Some(origin) = origin else { continue };
-                        let is_result = matches!(
-                            entry.attr_value(gimli::DW_AT_variable_parameter),
-                            Some(AttributeValue::Flag(true))
-                        );
-                        if tag == gimli::DW_TAG_formal_parameter
-                            && depth == d + 1
-                            && inlined.is_empty()
-                            && !is_result
-                        {
+                        let is_result = matches!(entry.attr_value(gimli::DW_AT_variable_parameter), Some(AttributeValue::Flag(true)));
+                        if tag == gimli::DW_TAG_formal_parameter && depth == d + 1 && inlined.is_empty() && !is_result {
                             origin_params.push((f, origin));
                         }
                         let mut pieces = Vec::new();
@@ -474,12 +428,7 @@ impl Dwarf {
                                 if let Ok(mut locs) = dwarf.locations(&unit, o) {
                                     while let Ok(Some(l)) = locs.next() {
                                         if let Some(loc) = decode_loc(l.data.0.slice()) {
-                                            pieces_of(
-                                                &loc,
-                                                l.range.begin,
-                                                l.range.end,
-                                                &mut pieces,
-                                            );
+                                            pieces_of(&loc, l.range.begin, l.range.end, &mut pieces);
                                         }
                                     }
                                 }
@@ -487,23 +436,14 @@ impl Dwarf {
                             _ => {}
                         }
                         if !pieces.is_empty() {
-                            raw_funcs[f].3.push(RawLocal {
-                                name: None,
-                                origin: Some(origin),
-                                ty: RawRef::None,
-                                pieces,
-                            });
+                            raw_funcs[f].3.push(RawLocal { name: None, origin: Some(origin), ty: RawRef::None, pieces });
                         }
                     }
-                    gimli::DW_TAG_variable
-                    | gimli::DW_TAG_formal_parameter
-                    | gimli::DW_TAG_constant => {
+                    gimli::DW_TAG_variable | gimli::DW_TAG_formal_parameter | gimli::DW_TAG_constant => {
                         let Some(name) = name else { continue };
                         if tag == gimli::DW_TAG_constant {
                             if let Some(v) = entry.attr_value(gimli::DW_AT_const_value) {
-                                let val = v
-                                    .sdata_value()
-                                    .or_else(|| v.udata_value().map(|u| u as i64));
+                                let val = v.sdata_value().or_else(|| v.udata_value().map(|u| u as i64));
                                 if let Some(val) = val {
                                     out.constants.insert(name, val);
                                 }
@@ -512,53 +452,27 @@ impl Dwarf {
                         }
                         let ty = ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header);
                         if let (gimli::DW_TAG_formal_parameter, Some((d, f))) = (tag, func) {
-                            let is_result =
-                                matches!(
-                                    entry.attr_value(gimli::DW_AT_variable_parameter),
-                                    Some(AttributeValue::Flag(true))
-                                ) || udata(entry.attr_value(gimli::DW_AT_variable_parameter))
-                                    .unwrap_or(0)
-                                    != 0;
+                            let is_result = matches!(entry.attr_value(gimli::DW_AT_variable_parameter), Some(AttributeValue::Flag(true)))
+                                || udata(entry.attr_value(gimli::DW_AT_variable_parameter)).unwrap_or(0) != 0;
                             if depth == d + 1 && !is_result {
-                                raw_params.push((
-                                    f,
-                                    name.clone(),
-                                    ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header),
-                                ));
+                                raw_params.push((f, name.clone(), ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header)));
                             }
                         }
-                        if let (Some(off), Some((_, f))) =
-                            (udata(entry.attr_value(DW_AT_GO_CLOSURE_OFFSET)), func)
-                        {
-                            raw_closure_vars.push((
-                                f,
-                                name.clone(),
-                                ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header),
-                                off,
-                            ));
+                        if let (Some(off), Some((_, f))) = (udata(entry.attr_value(DW_AT_GO_CLOSURE_OFFSET)), func) {
+                            raw_closure_vars.push((f, name.clone(), ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header), off));
                         }
                         // Inside an inlined body a plain location holds over the body's ranges.
-                        let body: Vec<(u64, u64)> = inlined
-                            .last()
-                            .map(|(_, r)| r.clone())
-                            .unwrap_or_else(|| vec![(0, u64::MAX)]);
+                        let body: Vec<(u64, u64)> = inlined.last().map(|(_, r)| r.clone()).unwrap_or_else(|| vec![(0, u64::MAX)]);
                         match entry.attr_value(gimli::DW_AT_location) {
                             Some(AttributeValue::Exprloc(e)) => match decode_loc(e.0.slice()) {
-                                Some(Loc::Addr(addr)) if depth == 1 => {
-                                    raw_globals.push((name, addr, ty))
-                                }
+                                Some(Loc::Addr(addr)) if depth == 1 => raw_globals.push((name, addr, ty)),
                                 Some(loc) => {
                                     if let Some((_, f)) = func {
                                         let mut pieces = Vec::new();
                                         for &(lo, hi) in &body {
                                             pieces_of(&loc, lo, hi, &mut pieces);
                                         }
-                                        raw_funcs[f].3.push(RawLocal {
-                                            name: Some(name),
-                                            origin: None,
-                                            ty,
-                                            pieces,
-                                        });
+                                        raw_funcs[f].3.push(RawLocal { name: Some(name), origin: None, ty, pieces });
                                     }
                                 }
                                 None => {}
@@ -569,22 +483,12 @@ impl Dwarf {
                                 if let Ok(mut locs) = dwarf.locations(&unit, o) {
                                     while let Ok(Some(l)) = locs.next() {
                                         if let Some(loc) = decode_loc(l.data.0.slice()) {
-                                            pieces_of(
-                                                &loc,
-                                                l.range.begin,
-                                                l.range.end,
-                                                &mut pieces,
-                                            );
+                                            pieces_of(&loc, l.range.begin, l.range.end, &mut pieces);
                                         }
                                     }
                                 }
                                 if !pieces.is_empty() {
-                                    raw_funcs[f].3.push(RawLocal {
-                                        name: Some(name),
-                                        origin: None,
-                                        ty,
-                                        pieces,
-                                    });
+                                    raw_funcs[f].3.push(RawLocal { name: Some(name), origin: None, ty, pieces });
                                 }
                             }
                             None => {
@@ -603,17 +507,13 @@ impl Dwarf {
                         };
                         let high = match entry.attr_value(gimli::DW_AT_high_pc) {
                             Some(AttributeValue::Addr(a)) => Some(a),
-                            Some(v) => v
-                                .udata_value()
-                                .and_then(|len| low.map(|l| l.saturating_add(len))),
+                            Some(v) => v.udata_value().and_then(|len| low.map(|l| l.saturating_add(len))),
                             None => None,
                         };
                         // An out-of-line copy of an inlinable function is named by its
                         // abstract origin, which may come later in the unit.
                         let origin = match entry.attr_value(gimli::DW_AT_abstract_origin) {
-                            Some(AttributeValue::UnitRef(o)) => {
-                                o.to_debug_info_offset(&unit.header).map(|o| o.0 as u64)
-                            }
+                            Some(AttributeValue::UnitRef(o)) => o.to_debug_info_offset(&unit.header).map(|o| o.0 as u64),
                             Some(AttributeValue::DebugInfoRef(o)) => Some(o.0 as u64),
                             _ => None,
                         };
@@ -666,20 +566,12 @@ impl Dwarf {
                         p.fields
                             .iter()
                             .filter_map(|(n, off, r, emb)| {
-                                Some(Field {
-                                    name: n.clone(),
-                                    offset: *off,
-                                    ty: resolve(r)?,
-                                    embedded: *emb,
-                                })
+                                Some(Field { name: n.clone(), offset: *off, ty: resolve(r)?, embedded: *emb })
                             })
                             .collect(),
                     ),
                     gimli::DW_TAG_array_type => match resolve(&p.target) {
-                        Some(elem) => Shape::Array {
-                            elem,
-                            len: p.array_len,
-                        },
+                        Some(elem) => Shape::Array { elem, len: p.array_len },
                         None => Shape::Unknown,
                     },
                     gimli::DW_TAG_typedef => match resolve(&p.target) {
@@ -703,13 +595,7 @@ impl Dwarf {
         out.index();
         out.globals = raw_globals
             .into_iter()
-            .filter_map(|(name, addr, r)| {
-                Some(Global {
-                    name,
-                    addr,
-                    ty: resolve(&r)?,
-                })
-            })
+            .filter_map(|(name, addr, r)| Some(Global { name, addr, ty: resolve(&r)? }))
             .collect();
         out.globals.sort_by_key(|g| g.addr);
         let mut closure_vars: Vec<Vec<(String, TypeId, u64)>> = vec![Vec::new(); raw_funcs.len()];
@@ -740,38 +626,30 @@ impl Dwarf {
             .into_iter()
             .zip(closure_vars)
             .zip(params)
-            .map(
-                |(((name, low_pc, high_pc, locals), closure_vars), params)| Function {
-                    name,
-                    low_pc,
-                    high_pc,
-                    locals: locals
-                        .into_iter()
-                        .filter_map(|l| {
-                            let (name, ty) = match (l.name, l.origin) {
-                                (Some(n), _) => (n, resolve(&l.ty)?),
-                                (None, Some(o)) => {
-                                    let (n, t) = origins.get(&o)?;
-                                    (n.clone(), resolve(t)?)
-                                }
-                                (None, None) => return None,
-                            };
-                            let (whole, pieces): (Vec<Piece>, Vec<Piece>) =
-                                l.pieces.into_iter().partition(|p| p.size == 0);
-                            let ranges = whole.iter().map(|p| (p.lo, p.hi, p.cfa_offset)).collect();
-                            Some(Local {
-                                name,
-                                ty,
-                                ranges,
-                                pieces,
-                            })
-                        })
-                        .filter(|l| !l.ranges.is_empty() || !l.pieces.is_empty())
-                        .collect(),
-                    closure_vars,
-                    params,
-                },
-            )
+            .map(|(((name, low_pc, high_pc, locals), closure_vars), params)| Function {
+                name,
+                low_pc,
+                high_pc,
+                locals: locals
+                    .into_iter()
+                    .filter_map(|l| {
+                        let (name, ty) = match (l.name, l.origin) {
+                            (Some(n), _) => (n, resolve(&l.ty)?),
+                            (None, Some(o)) => {
+                                let (n, t) = origins.get(&o)?;
+                                (n.clone(), resolve(t)?)
+                            }
+                            (None, None) => return None,
+                        };
+                        let (whole, pieces): (Vec<Piece>, Vec<Piece>) = l.pieces.into_iter().partition(|p| p.size == 0);
+                        let ranges = whole.iter().map(|p| (p.lo, p.hi, p.cfa_offset)).collect();
+                        Some(Local { name, ty, ranges, pieces })
+                    })
+                    .filter(|l| !l.ranges.is_empty() || !l.pieces.is_empty())
+                    .collect(),
+                closure_vars,
+                params,
+            })
             .collect();
         // Copies whose abstract origin was not found have no name to show.
         out.functions.retain(|f| !f.name.is_empty());
@@ -782,17 +660,8 @@ impl Dwarf {
     /// A type table built from another source than DWARF (the layout table of
     /// [`crate::runtime::layouts`], runtime type descriptors): `types` may refer to each
     /// other by index; sizes of typedefs and the name and runtime-type indexes are filled in.
-    pub fn from_parts(
-        types: Vec<Type>,
-        globals: Vec<Global>,
-        constants: HashMap<String, i64>,
-    ) -> Dwarf {
-        let mut out = Dwarf {
-            types,
-            globals,
-            constants,
-            ..Default::default()
-        };
+    pub fn from_parts(types: Vec<Type>, globals: Vec<Global>, constants: HashMap<String, i64>) -> Dwarf {
+        let mut out = Dwarf { types, globals, constants, ..Default::default() };
         out.globals.sort_by_key(|g| g.addr);
         out.index();
         out
@@ -837,8 +706,7 @@ impl Dwarf {
                 let keep = match out.by_name.get(&t.name) {
                     Some(&prev) => {
                         let p = &out.types[prev as usize];
-                        matches!(&p.shape, Shape::Struct(f) if f.is_empty())
-                            && !matches!(&t.shape, Shape::Struct(f) if f.is_empty())
+                        matches!(&p.shape, Shape::Struct(f) if f.is_empty()) && !matches!(&t.shape, Shape::Struct(f) if f.is_empty())
                     }
                     None => true,
                 };
@@ -847,9 +715,7 @@ impl Dwarf {
                 }
             }
             if t.runtime_type != 0 {
-                out.by_runtime_type
-                    .entry(t.runtime_type)
-                    .or_insert(i as TypeId);
+                out.by_runtime_type.entry(t.runtime_type).or_insert(i as TypeId);
             }
         }
     }
@@ -882,10 +748,7 @@ impl Dwarf {
     pub fn field(&self, struct_name: &str, field: &str) -> Option<(u64, TypeId)> {
         let id = self.underlying(self.type_by_name(struct_name)?);
         match &self.types[id as usize].shape {
-            Shape::Struct(fields) => fields
-                .iter()
-                .find(|f| f.name == field)
-                .map(|f| (f.offset, f.ty)),
+            Shape::Struct(fields) => fields.iter().find(|f| f.name == field).map(|f| (f.offset, f.ty)),
             _ => None,
         }
     }
@@ -895,19 +758,12 @@ impl Dwarf {
     pub fn field_of(&self, ty: TypeId, field: &str) -> Option<(u64, TypeId)> {
         let mut work = vec![(ty, 0u64, 0u32)];
         while let Some((t, base, depth)) = work.pop() {
-            let Shape::Struct(fields) = &self.types[self.underlying(t) as usize].shape else {
-                continue;
-            };
+            let Shape::Struct(fields) = &self.types[self.underlying(t) as usize].shape else { continue };
             if let Some(f) = fields.iter().find(|f| f.name == field) {
                 return Some((base.wrapping_add(f.offset), f.ty));
             }
             if depth < 8 {
-                work.extend(
-                    fields
-                        .iter()
-                        .filter(|f| f.embedded)
-                        .map(|f| (f.ty, base.wrapping_add(f.offset), depth + 1)),
-                );
+                work.extend(fields.iter().filter(|f| f.embedded).map(|f| (f.ty, base.wrapping_add(f.offset), depth + 1)));
             }
         }
         None
@@ -924,10 +780,7 @@ impl Dwarf {
 
     /// The global variable containing `addr`, if any.
     pub fn global_at(&self, addr: u64) -> Option<&Global> {
-        let i = self
-            .globals
-            .partition_point(|g| g.addr <= addr)
-            .checked_sub(1)?;
+        let i = self.globals.partition_point(|g| g.addr <= addr).checked_sub(1)?;
         let g = &self.globals[i];
         let size = self.types[g.ty as usize].size.max(1);
         (addr < g.addr.saturating_add(size)).then_some(g)
@@ -935,10 +788,7 @@ impl Dwarf {
 
     /// The function whose code contains `pc`.
     pub fn function_at(&self, pc: u64) -> Option<&Function> {
-        let i = self
-            .functions
-            .partition_point(|f| f.low_pc <= pc)
-            .checked_sub(1)?;
+        let i = self.functions.partition_point(|f| f.low_pc <= pc).checked_sub(1)?;
         let f = &self.functions[i];
         (pc < f.high_pc).then_some(f)
     }
@@ -982,12 +832,7 @@ impl Dwarf {
             let t = &self.types[u as usize];
             match &t.shape {
                 Shape::Struct(fields) => {
-                    let f = fields.iter().rev().find(|f| {
-                        f.offset <= off
-                            && off
-                                < f.offset
-                                    .saturating_add(self.types[f.ty as usize].size.max(1))
-                    });
+                    let f = fields.iter().rev().find(|f| f.offset <= off && off < f.offset.saturating_add(self.types[f.ty as usize].size.max(1)));
                     match f {
                         Some(f) => {
                             if !out.is_empty() {
@@ -1022,41 +867,23 @@ mod tests {
 
     #[test]
     fn decodes_go_locations() {
-        assert_eq!(
-            decode_location(&[0x03, 0x80, 0x68, 0x58, 0, 0, 0, 0, 0]),
-            Some(Ok(0x586880))
-        );
+        assert_eq!(decode_location(&[0x03, 0x80, 0x68, 0x58, 0, 0, 0, 0, 0]), Some(Ok(0x586880)));
         assert_eq!(decode_location(&[0x9c]), Some(Err(0)));
         assert_eq!(decode_location(&[0x91, 0x70]), Some(Err(-16)));
         assert_eq!(decode_location(&[0x9c, 0x11, 0x08, 0x22]), Some(Err(8)));
         assert_eq!(decode_location(&[0x50]), None);
         // An address with a DW_OP_piece byte (0x93) in it is still a single address.
-        assert!(matches!(
-            decode_loc(&[0x03, 0x50, 0x63, 0x93, 0, 0, 0, 0, 0]),
-            Some(Loc::Addr(0x936350))
-        ));
+        assert!(matches!(decode_loc(&[0x03, 0x50, 0x63, 0x93, 0, 0, 0, 0, 0]), Some(Loc::Addr(0x936350))));
         // fbreg -109 encodes its offset as 0x93 0x7f.
-        assert!(matches!(
-            decode_loc(&[0x91, 0x93, 0x7f]),
-            Some(Loc::Cfa(-109))
-        ));
+        assert!(matches!(decode_loc(&[0x91, 0x93, 0x7f]), Some(Loc::Cfa(-109))));
         assert_eq!(decode_location(&[]), None);
     }
 
     #[test]
     fn decodes_composite_locations() {
         // A slice: pointer at CFA-24, len in a register, cap at CFA-16.
-        let expr = [
-            0x9c, 0x11, 0x68, 0x22, 0x93, 0x08, 0x50, 0x93, 0x08, 0x91, 0x70, 0x93, 0x08,
-        ];
-        assert_eq!(
-            decode_loc(&expr),
-            Some(Loc::Pieces(vec![
-                (0, 8, Some(-24)),
-                (8, 8, None),
-                (16, 8, Some(-16))
-            ]))
-        );
+        let expr = [0x9c, 0x11, 0x68, 0x22, 0x93, 0x08, 0x50, 0x93, 0x08, 0x91, 0x70, 0x93, 0x08];
+        assert_eq!(decode_loc(&expr), Some(Loc::Pieces(vec![(0, 8, Some(-24)), (8, 8, None), (16, 8, Some(-16))])));
         assert_eq!(decode_loc(&[0x91, 0x70]), Some(Loc::Cfa(-16)));
         // An unknown operation inside a composite: no location.
         assert_eq!(decode_loc(&[0x9c, 0x93, 0x08, 0xe0, 0x93, 0x08]), None);

@@ -64,16 +64,11 @@ pub struct ElfHeader {
 pub fn read_elf_header(src: &dyn ByteSource, what: &str) -> Result<ElfHeader, Error> {
     let mut h = [0u8; 64];
     if src.size() < 64 {
-        return Err(Error::NotElf(format!(
-            "{what} is {} bytes long, too short for an ELF file",
-            src.size()
-        )));
+        return Err(Error::NotElf(format!("{what} is {} bytes long, too short for an ELF file", src.size())));
     }
     src.read_at(0, &mut h)?;
     if &h[0..4] != ELF_MAGIC {
-        return Err(Error::NotElf(format!(
-            "{what} is not an ELF file (no \\x7fELF magic)"
-        )));
+        return Err(Error::NotElf(format!("{what} is not an ELF file (no \\x7fELF magic)")));
     }
     if h[4] != ELFCLASS64 || h[5] != ELFDATA2LSB {
         return Err(Error::Unsupported(format!(
@@ -214,10 +209,7 @@ impl CoreFile {
                     }
                     note_budget -= len;
                     let owned;
-                    let data: &[u8] = match src
-                        .as_slice()
-                        .and_then(|all| all.get(ph.offset as usize..(ph.offset + len) as usize))
-                    {
+                    let data: &[u8] = match src.as_slice().and_then(|all| all.get(ph.offset as usize..(ph.offset + len) as usize)) {
                         Some(d) => d,
                         None => {
                             owned = src.read_vec(ph.offset, len as usize)?;
@@ -265,16 +257,7 @@ impl CoreFile {
             ));
         }
         segments.sort_by_key(|s| s.vaddr);
-        Ok(CoreFile {
-            arch,
-            segments,
-            threads,
-            mapped_files,
-            auxv,
-            truncated_bytes,
-            truncated,
-            warnings,
-        })
+        Ok(CoreFile { arch, segments, threads, mapped_files, auxv, truncated_bytes, truncated, warnings })
     }
 
     pub fn auxv_value(&self, key: u64) -> Option<u64> {
@@ -294,23 +277,14 @@ pub struct ProgramHeader {
 }
 
 /// Reads the program header table.
-pub fn read_program_headers(
-    src: &dyn ByteSource,
-    h: &ElfHeader,
-    what: &str,
-) -> Result<Vec<ProgramHeader>, Error> {
+pub fn read_program_headers(src: &dyn ByteSource, h: &ElfHeader, what: &str) -> Result<Vec<ProgramHeader>, Error> {
     if h.phentsize as usize != 56 && h.phnum != 0 {
-        return Err(Error::Malformed(format!(
-            "{what}: program header entries of {} bytes, expected 56",
-            h.phentsize
-        )));
+        return Err(Error::Malformed(format!("{what}: program header entries of {} bytes, expected 56", h.phentsize)));
     }
     let table_len = h.phnum as usize * 56;
-    let table = src.read_vec(h.phoff, table_len).map_err(|_| {
-        Error::Malformed(format!(
-            "{what}: the program header table lies outside the file"
-        ))
-    })?;
+    let table = src
+        .read_vec(h.phoff, table_len)
+        .map_err(|_| Error::Malformed(format!("{what}: the program header table lies outside the file")))?;
     Ok(table
         .chunks_exact(56)
         .map(|p| ProgramHeader {
@@ -363,21 +337,9 @@ fn parse_prstatus(desc: &[u8], arch: Arch) -> Option<ThreadRegs> {
     let reg = |i: usize| u64_at(desc, PRSTATUS_REG_OFFSET + 8 * i);
     Some(match arch {
         // user_regs_struct: r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ...
-        Arch::Amd64 => ThreadRegs {
-            tid,
-            pc: reg(16)?,
-            sp: reg(19)?,
-            fp: reg(4)?,
-            lr: 0,
-        },
+        Arch::Amd64 => ThreadRegs { tid, pc: reg(16)?, sp: reg(19)?, fp: reg(4)?, lr: 0 },
         // user_pt_regs: x0..x30, sp, pc, pstate
-        Arch::Arm64 => ThreadRegs {
-            tid,
-            pc: reg(32)?,
-            sp: reg(31)?,
-            fp: reg(29)?,
-            lr: reg(30)?,
-        },
+        Arch::Arm64 => ThreadRegs { tid, pc: reg(32)?, sp: reg(31)?, fp: reg(29)?, lr: reg(30)? },
     })
 }
 
@@ -433,32 +395,15 @@ mod tests {
     #[test]
     fn notes_cut_off_by_truncation_are_a_warning() {
         // gcore writes the notes last: a truncated gcore has none.
-        let c = core(
-            ET_CORE,
-            &[
-                (PT_LOAD, 0x1000, 0x40_0000, 0x1000, 0x1000),
-                (PT_NOTE, 0x10_0000, 0, 0x800, 0),
-            ],
-            0x2000,
-        );
+        let c = core(ET_CORE, &[(PT_LOAD, 0x1000, 0x40_0000, 0x1000, 0x1000), (PT_NOTE, 0x10_0000, 0, 0x800, 0)], 0x2000);
         let cf = CoreFile::parse(&c.as_slice()).unwrap();
         assert!(cf.threads.is_empty());
-        assert!(
-            cf.warnings
-                .iter()
-                .any(|w| w.contains("notes") && w.contains("truncated")),
-            "{:?}",
-            cf.warnings
-        );
+        assert!(cf.warnings.iter().any(|w| w.contains("notes") && w.contains("truncated")), "{:?}", cf.warnings);
     }
 
     #[test]
     fn segment_past_the_address_space_is_ignored() {
-        let c = core(
-            ET_CORE,
-            &[(PT_LOAD, 0x1000, u64::MAX - 0xfff, 0x1000, 0x2000)],
-            0x2000,
-        );
+        let c = core(ET_CORE, &[(PT_LOAD, 0x1000, u64::MAX - 0xfff, 0x1000, 0x2000)], 0x2000);
         let cf = CoreFile::parse(&c.as_slice()).unwrap();
         assert!(cf.segments.is_empty());
         assert!(cf.warnings.iter().any(|w| w.contains("address space")));
@@ -466,35 +411,16 @@ mod tests {
 
     #[test]
     fn segments_sharing_file_bytes_are_malformed() {
-        let c = core(
-            ET_CORE,
-            &[
-                (PT_LOAD, 0x1000, 0x40_0000, 0x1000, 0x1000),
-                (PT_LOAD, 0x1800, 0x80_0000, 0x1000, 0x1000),
-            ],
-            0x3000,
-        );
-        assert!(
-            matches!(CoreFile::parse(&c.as_slice()), Err(Error::Malformed(m)) if m.contains("overlap"))
-        );
+        let c = core(ET_CORE, &[(PT_LOAD, 0x1000, 0x40_0000, 0x1000, 0x1000), (PT_LOAD, 0x1800, 0x80_0000, 0x1000, 0x1000)], 0x3000);
+        assert!(matches!(CoreFile::parse(&c.as_slice()), Err(Error::Malformed(m)) if m.contains("overlap")));
     }
 
     #[test]
     fn executables_and_other_elf_files_are_not_cores() {
         let c = core(ET_EXEC, &[], 0x100);
-        assert!(
-            matches!(CoreFile::parse(&c.as_slice()), Err(Error::NotCore(m)) if m.contains("swapped arguments"))
-        );
+        assert!(matches!(CoreFile::parse(&c.as_slice()), Err(Error::NotCore(m)) if m.contains("swapped arguments")));
         let c = core(1, &[], 0x100);
-        assert!(matches!(
-            CoreFile::parse(&c.as_slice()),
-            Err(Error::NotCore(_))
-        ));
-        assert!(matches!(
-            CoreFile::parse(
-                &b"not an elf file at all, but long enough to have a header........".as_slice()
-            ),
-            Err(Error::NotElf(_))
-        ));
+        assert!(matches!(CoreFile::parse(&c.as_slice()), Err(Error::NotCore(_))));
+        assert!(matches!(CoreFile::parse(&b"not an elf file at all, but long enough to have a header........".as_slice()), Err(Error::NotElf(_))));
     }
 }

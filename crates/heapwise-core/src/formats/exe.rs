@@ -7,9 +7,7 @@ use object::{Object, ObjectSection, ObjectSymbol};
 
 use crate::bytes::uvarint;
 use crate::formats::dwarf::Dwarf;
-use crate::formats::elfcore::{
-    read_elf_header, read_program_headers, ProgramHeader, ET_CORE, ET_DYN, ET_EXEC,
-};
+use crate::formats::elfcore::{read_elf_header, read_program_headers, ProgramHeader, ET_CORE, ET_DYN, ET_EXEC};
 use crate::source::ByteSource;
 use crate::Error;
 
@@ -62,15 +60,10 @@ impl Executable {
                     "the file given as the executable is a core dump (swapped arguments?)".into(),
                 ))
             }
-            t => {
-                return Err(Error::NotExecutable(format!(
-                "the file given as the executable is an ELF file of type {t}, not an executable"
-            )))
-            }
+            t => return Err(Error::NotExecutable(format!("the file given as the executable is an ELF file of type {t}, not an executable"))),
         }
         let phdrs = read_program_headers(src, &header, "the executable")?;
-        let load_segments: Vec<ProgramHeader> =
-            phdrs.into_iter().filter(|p| p.p_type == PT_LOAD).collect();
+        let load_segments: Vec<ProgramHeader> = phdrs.into_iter().filter(|p| p.p_type == PT_LOAD).collect();
         let file = object::read::elf::ElfFile64::<object::LittleEndian>::parse(data)
             .map_err(|e| Error::Malformed(format!("the executable's ELF structure: {e}")))?;
         let go_version = file
@@ -95,8 +88,7 @@ impl Executable {
                 // more than zlib's best ratio (about 1032:1) allows.
                 if let Ok(c) = s.compressed_data() {
                     if c.format != object::CompressionFormat::None
-                        && c.uncompressed_size
-                            > (c.data.len() as u64).saturating_mul(1032).max(1 << 20)
+                        && c.uncompressed_size > (c.data.len() as u64).saturating_mul(1032).max(1 << 20)
                     {
                         return Err(Error::Dwarf(format!(
                             "{name} claims {} bytes once decompressed, from {} compressed bytes",
@@ -113,11 +105,7 @@ impl Executable {
             }
         }
         let lookup = |n: &str| -> &[u8] {
-            sections
-                .iter()
-                .find(|(name, _)| name == n)
-                .map(|(_, d)| d.as_ref())
-                .unwrap_or(&[])
+            sections.iter().find(|(name, _)| name == n).map(|(_, d)| d.as_ref()).unwrap_or(&[])
         };
         let dwarf = match Dwarf::load(&lookup) {
             Err(Error::NoDwarf) => Dwarf::default(),
@@ -127,13 +115,7 @@ impl Executable {
             .symbols()
             .filter(|s| s.kind() == object::SymbolKind::Data && s.address() != 0)
             .take(MAX_SYMBOLS)
-            .filter_map(|s| {
-                Some(Symbol {
-                    name: s.name().ok()?.to_string(),
-                    addr: s.address(),
-                    size: s.size(),
-                })
-            })
+            .filter_map(|s| Some(Symbol { name: s.name().ok()?.to_string(), addr: s.address(), size: s.size() }))
             .collect();
         data_symbols.sort_by_key(|s| s.addr);
         let sections = file
@@ -141,20 +123,13 @@ impl Executable {
             .filter(|s| s.address() != 0)
             .filter_map(|s| Some((s.name().ok()?.to_string(), s.address(), s.size())))
             .collect();
-        let debuglink = file
-            .gnu_debuglink()
-            .ok()
-            .flatten()
-            .and_then(|(name, _crc)| std::str::from_utf8(name).ok().map(str::to_string));
+        let debuglink = file.gnu_debuglink().ok().flatten().and_then(|(name, _crc)| std::str::from_utf8(name).ok().map(str::to_string));
         Ok(Executable {
             entry: header.entry,
             is_pie: header.e_type == ET_DYN,
             machine: header.machine,
             load_segments,
-            header_bytes: header
-                .phoff
-                .saturating_add(header.phnum as u64 * header.phentsize as u64)
-                .max(64),
+            header_bytes: header.phoff.saturating_add(header.phnum as u64 * header.phentsize as u64).max(64),
             go_version,
             build_id,
             dwarf,
@@ -214,27 +189,10 @@ pub struct DebugHints {
 /// [`DebugHints`] of an ELF executable; `None` when it is not one.
 pub fn debug_hints(data: &[u8]) -> Option<DebugHints> {
     let file = object::read::elf::ElfFile64::<object::LittleEndian>::parse(data).ok()?;
-    let has_dwarf = file
-        .section_by_name(".debug_info")
-        .or_else(|| file.section_by_name(".zdebug_info"))
-        .is_some_and(|s| s.size() > 0);
-    let build_id_path = file
-        .build_id()
-        .ok()
-        .flatten()
-        .map(hex)
-        .filter(|h| h.len() > 2)
-        .map(|h| format!("{}/{}.debug", &h[..2], &h[2..]));
-    let debuglink = file
-        .gnu_debuglink()
-        .ok()
-        .flatten()
-        .and_then(|(name, _)| std::str::from_utf8(name).ok().map(str::to_string));
-    Some(DebugHints {
-        has_dwarf,
-        build_id_path,
-        debuglink,
-    })
+    let has_dwarf = file.section_by_name(".debug_info").or_else(|| file.section_by_name(".zdebug_info")).is_some_and(|s| s.size() > 0);
+    let build_id_path = file.build_id().ok().flatten().map(hex).filter(|h| h.len() > 2).map(|h| format!("{}/{}.debug", &h[..2], &h[2..]));
+    let debuglink = file.gnu_debuglink().ok().flatten().and_then(|(name, _)| std::str::from_utf8(name).ok().map(str::to_string));
+    Some(DebugHints { has_dwarf, build_id_path, debuglink })
 }
 
 fn hex(b: &[u8]) -> String {

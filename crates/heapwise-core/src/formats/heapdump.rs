@@ -172,105 +172,31 @@ pub struct ProfFrame {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     Eof,
-    Object {
-        addr: u64,
-        contents: Contents,
-        ptrs: PtrOffsets,
-    },
-    OtherRoot {
-        description: String,
-        to: u64,
-    },
-    Type {
-        addr: u64,
-        size: u64,
-        name: String,
-        indirect: bool,
-    },
+    Object { addr: u64, contents: Contents, ptrs: PtrOffsets },
+    OtherRoot { description: String, to: u64 },
+    Type { addr: u64, size: u64, name: String, indirect: bool },
     Goroutine(GoroutineRec),
     StackFrame(FrameRec),
     Params(Params),
     Finalizer(FinalizerRec),
-    Itab {
-        addr: u64,
-        ty: u64,
-    },
-    OsThread {
-        m: u64,
-        id: u64,
-        procid: u64,
-    },
+    Itab { addr: u64, ty: u64 },
+    OsThread { m: u64, id: u64, procid: u64 },
     /// The 24 leading `runtime.MemStats` integers (Alloc ... PauseTotalNs), then NumGC.
-    MemStats {
-        values: Vec<u64>,
-        num_gc: u64,
-    },
+    MemStats { values: Vec<u64>, num_gc: u64 },
     QueuedFinalizer(FinalizerRec),
-    Data {
-        addr: u64,
-        contents: Contents,
-        ptrs: PtrOffsets,
-    },
-    Bss {
-        addr: u64,
-        contents: Contents,
-        ptrs: PtrOffsets,
-    },
-    Defer {
-        addr: u64,
-        g: u64,
-        sp: u64,
-        pc: u64,
-        fn_val: u64,
-        fn_pc: u64,
-        link: u64,
-    },
-    Panic {
-        addr: u64,
-        g: u64,
-        arg_type: u64,
-        arg_data: u64,
-        link: u64,
-    },
-    MemProf {
-        bucket: u64,
-        size: u64,
-        stack: Vec<ProfFrame>,
-        allocs: u64,
-        frees: u64,
-    },
-    AllocSample {
-        addr: u64,
-        bucket: u64,
-    },
+    Data { addr: u64, contents: Contents, ptrs: PtrOffsets },
+    Bss { addr: u64, contents: Contents, ptrs: PtrOffsets },
+    Defer { addr: u64, g: u64, sp: u64, pc: u64, fn_val: u64, fn_pc: u64, link: u64 },
+    Panic { addr: u64, g: u64, arg_type: u64, arg_data: u64, link: u64 },
+    MemProf { bucket: u64, size: u64, stack: Vec<ProfFrame>, allocs: u64, frees: u64 },
+    AllocSample { addr: u64, bucket: u64 },
 }
 
 /// Names of `runtime.MemStats` fields in the order `dumpmemstats` writes them.
 pub const MEMSTATS_FIELDS: [&str; 24] = [
-    "Alloc",
-    "TotalAlloc",
-    "Sys",
-    "Lookups",
-    "Mallocs",
-    "Frees",
-    "HeapAlloc",
-    "HeapSys",
-    "HeapIdle",
-    "HeapInuse",
-    "HeapReleased",
-    "HeapObjects",
-    "StackInuse",
-    "StackSys",
-    "MSpanInuse",
-    "MSpanSys",
-    "MCacheInuse",
-    "MCacheSys",
-    "BuckHashSys",
-    "GCSys",
-    "OtherSys",
-    "NextGC",
-    "LastGC",
-    "PauseTotalNs",
+    "Alloc", "TotalAlloc", "Sys", "Lookups", "Mallocs", "Frees", "HeapAlloc", "HeapSys", "HeapIdle", "HeapInuse",
+    "HeapReleased", "HeapObjects", "StackInuse", "StackSys", "MSpanInuse", "MSpanSys", "MCacheInuse", "MCacheSys",
+    "BuckHashSys", "GCSys", "OtherSys", "NextGC", "LastGC", "PauseTotalNs",
 ];
 
 impl Record {
@@ -325,11 +251,7 @@ impl Record {
 
 fn ptrs_str(p: &[u64]) -> String {
     let shown: Vec<String> = p.iter().take(8).map(|o| o.to_string()).collect();
-    let more = if p.len() > 8 {
-        format!(",+{}", p.len() - 8)
-    } else {
-        String::new()
-    };
+    let more = if p.len() > 8 { format!(",+{}", p.len() - 8) } else { String::new() };
     format!("[{}{more}]", shown.join(","))
 }
 
@@ -422,15 +344,9 @@ pub enum DumpError {
     /// Not a heap dump, or a version other than go1.7's.
     BadHeader(String),
     /// The file ends inside a record (a dump cut short); `offset` is where that record starts.
-    Truncated {
-        offset: u64,
-        size: u64,
-    },
+    Truncated { offset: u64, size: u64 },
     /// A record that cannot be right.
-    Malformed {
-        offset: u64,
-        what: String,
-    },
+    Malformed { offset: u64, what: String },
     Io(String),
 }
 
@@ -441,9 +357,7 @@ impl fmt::Display for DumpError {
             DumpError::Truncated { offset, size } => {
                 write!(f, "the heap dump is truncated: the file ends ({size} bytes) inside the record at byte {offset}")
             }
-            DumpError::Malformed { offset, what } => {
-                write!(f, "malformed heap dump record at byte {offset}: {what}")
-            }
+            DumpError::Malformed { offset, what } => write!(f, "malformed heap dump record at byte {offset}: {what}"),
             DumpError::Io(m) => write!(f, "read failed: {m}"),
         }
     }
@@ -463,24 +377,17 @@ impl From<DumpError> for Error {
 pub fn check_header(src: &dyn ByteSource) -> Result<(), DumpError> {
     let mut h = [0u8; 16];
     let n = src.size().min(16) as usize;
-    src.read_at(0, &mut h[..n])
-        .map_err(|e| DumpError::Io(e.to_string()))?;
+    src.read_at(0, &mut h[..n]).map_err(|e| DumpError::Io(e.to_string()))?;
     if &h == HEADER {
         return Ok(());
     }
-    let line: String = h[..n]
-        .iter()
-        .take_while(|&&b| b != b'\n')
-        .map(|&b| b as char)
-        .collect();
+    let line: String = h[..n].iter().take_while(|&&b| b != b'\n').map(|&b| b as char).collect();
     if line.starts_with("go1.") && line.ends_with("heap dump") {
         return Err(DumpError::BadHeader(format!(
             "unsupported heap dump version {line:?}: heapwise reads the \"go1.7 heap dump\" format (Go 1.7 and later)"
         )));
     }
-    Err(DumpError::BadHeader(
-        "not a Go heap dump (no \"go1.7 heap dump\" header)".into(),
-    ))
+    Err(DumpError::BadHeader("not a Go heap dump (no \"go1.7 heap dump\" header)".into()))
 }
 
 const CHUNK: usize = 1 << 16;
@@ -513,16 +420,7 @@ impl<'a> Reader<'a> {
     pub fn new(src: &'a dyn ByteSource) -> Result<Reader<'a>, DumpError> {
         check_header(src)?;
         let whole = src.as_slice();
-        Ok(Reader {
-            src,
-            whole,
-            size: src.size(),
-            pos: HEADER.len() as u64,
-            buf: Vec::new(),
-            buf_start: 0,
-            record_start: 16,
-            done: false,
-        })
+        Ok(Reader { src, whole, size: src.size(), pos: HEADER.len() as u64, buf: Vec::new(), buf_start: 0, record_start: 16, done: false })
     }
 
     /// File offset of the next record.
@@ -540,12 +438,11 @@ impl<'a> Reader<'a> {
         }
         let n = ((self.size - self.pos) as usize).min(CHUNK);
         self.buf.resize(n, 0);
-        self.src
-            .read_at(self.pos, &mut self.buf)
-            .map_err(|e| Short::Io(e.to_string()))?;
+        self.src.read_at(self.pos, &mut self.buf).map_err(|e| Short::Io(e.to_string()))?;
         self.buf_start = self.pos;
         Ok(())
     }
+
 
     /// An unsigned varint (`runtime/heapdump.go`: `dumpint`, Go's uvarint = unsigned
     /// LEB128), decoded by `gimli::leb128`; at most 10 bytes.
@@ -558,10 +455,7 @@ impl<'a> Reader<'a> {
                 // Refill unless the buffer holds a whole varint (or the rest of the file).
                 let i = self.pos.wrapping_sub(self.buf_start);
                 let left = self.buf.len() as u64 - i.min(self.buf.len() as u64);
-                if i > self.buf.len() as u64
-                    || (left < MAX_LEN as u64
-                        && self.buf_start.saturating_add(self.buf.len() as u64) < self.size)
-                {
+                if i > self.buf.len() as u64 || (left < MAX_LEN as u64 && self.buf_start.saturating_add(self.buf.len() as u64) < self.size) {
                     self.fill()?;
                 }
                 let i = self.pos.wrapping_sub(self.buf_start) as usize;
@@ -574,9 +468,7 @@ impl<'a> Reader<'a> {
                 self.pos += (avail.len() - gimli::Reader::len(&r)) as u64;
                 Ok(v)
             }
-            Err(gimli::Error::BadUnsignedLeb128) => {
-                Err(Short::Bad("varint overflows 64 bits".into()))
-            }
+            Err(gimli::Error::BadUnsignedLeb128) => Err(Short::Bad("varint overflows 64 bits".into())),
             Err(_) => Err(Short::End),
         }
     }
@@ -589,9 +481,7 @@ impl<'a> Reader<'a> {
     fn range(&mut self) -> R<Contents> {
         let len = self.uvarint()?;
         let offset = self.pos;
-        let end = offset
-            .checked_add(len)
-            .ok_or_else(|| Short::Bad(format!("a length of {len} bytes")))?;
+        let end = offset.checked_add(len).ok_or_else(|| Short::Bad(format!("a length of {len} bytes")))?;
         if end > self.size {
             return Err(Short::End);
         }
@@ -605,22 +495,15 @@ impl<'a> Reader<'a> {
             return Err(Short::Bad(format!("a string of {} bytes", c.len)));
         }
         if let Some(w) = self.whole {
-            return Ok(
-                String::from_utf8_lossy(&w[c.offset as usize..(c.offset + c.len) as usize])
-                    .into_owned(),
-            );
+            return Ok(String::from_utf8_lossy(&w[c.offset as usize..(c.offset + c.len) as usize]).into_owned());
         }
         let mut v = vec![0u8; c.len as usize];
         // Usually inside the window already.
         let i = c.offset.wrapping_sub(self.buf_start);
-        if i.checked_add(c.len)
-            .is_some_and(|e| e <= self.buf.len() as u64)
-        {
+        if i.checked_add(c.len).is_some_and(|e| e <= self.buf.len() as u64) {
             v.copy_from_slice(&self.buf[i as usize..(i + c.len) as usize]);
         } else {
-            self.src
-                .read_at(c.offset, &mut v)
-                .map_err(|e| Short::Io(e.to_string()))?;
+            self.src.read_at(c.offset, &mut v).map_err(|e| Short::Io(e.to_string()))?;
         }
         Ok(String::from_utf8_lossy(&v).into_owned())
     }
@@ -649,13 +532,7 @@ impl<'a> Reader<'a> {
     }
 
     fn finalizer(&mut self) -> R<FinalizerRec> {
-        Ok(FinalizerRec {
-            obj: self.uvarint()?,
-            fn_val: self.uvarint()?,
-            fn_pc: self.uvarint()?,
-            fint: self.uvarint()?,
-            ot: self.uvarint()?,
-        })
+        Ok(FinalizerRec { obj: self.uvarint()?, fn_val: self.uvarint()?, fn_pc: self.uvarint()?, fint: self.uvarint()?, ot: self.uvarint()? })
     }
 
     fn record(&mut self) -> R<Record> {
@@ -667,22 +544,10 @@ impl<'a> Reader<'a> {
                 let addr = u(self)?;
                 let contents = self.range()?;
                 let ptrs = self.fields()?;
-                Record::Object {
-                    addr,
-                    contents,
-                    ptrs,
-                }
+                Record::Object { addr, contents, ptrs }
             }
-            TAG_OTHER_ROOT => Record::OtherRoot {
-                description: self.string()?,
-                to: u(self)?,
-            },
-            TAG_TYPE => Record::Type {
-                addr: u(self)?,
-                size: u(self)?,
-                name: self.string()?,
-                indirect: self.boolean()?,
-            },
+            TAG_OTHER_ROOT => Record::OtherRoot { description: self.string()?, to: u(self)? },
+            TAG_TYPE => Record::Type { addr: u(self)?, size: u(self)?, name: self.string()?, indirect: self.boolean()? },
             TAG_GOROUTINE => Record::Goroutine(GoroutineRec {
                 g: u(self)?,
                 sp: u(self)?,
@@ -719,15 +584,8 @@ impl<'a> Reader<'a> {
                 ncpu: u(self)?,
             }),
             TAG_FINALIZER => Record::Finalizer(self.finalizer()?),
-            TAG_ITAB => Record::Itab {
-                addr: u(self)?,
-                ty: u(self)?,
-            },
-            TAG_OS_THREAD => Record::OsThread {
-                m: u(self)?,
-                id: u(self)?,
-                procid: u(self)?,
-            },
+            TAG_ITAB => Record::Itab { addr: u(self)?, ty: u(self)? },
+            TAG_OS_THREAD => Record::OsThread { m: u(self)?, id: u(self)?, procid: u(self)? },
             TAG_MEMSTATS => {
                 let mut values = Vec::with_capacity(24);
                 for _ in 0..24 {
@@ -736,10 +594,7 @@ impl<'a> Reader<'a> {
                 for _ in 0..256 {
                     u(self)?;
                 }
-                Record::MemStats {
-                    values,
-                    num_gc: u(self)?,
-                }
+                Record::MemStats { values, num_gc: u(self)? }
             }
             TAG_QUEUED_FINALIZER => Record::QueuedFinalizer(self.finalizer()?),
             TAG_DATA | TAG_BSS => {
@@ -747,17 +602,9 @@ impl<'a> Reader<'a> {
                 let contents = self.range()?;
                 let ptrs = self.fields()?;
                 if tag == TAG_DATA {
-                    Record::Data {
-                        addr,
-                        contents,
-                        ptrs,
-                    }
+                    Record::Data { addr, contents, ptrs }
                 } else {
-                    Record::Bss {
-                        addr,
-                        contents,
-                        ptrs,
-                    }
+                    Record::Bss { addr, contents, ptrs }
                 }
             }
             TAG_DEFER => Record::Defer {
@@ -772,13 +619,7 @@ impl<'a> Reader<'a> {
             TAG_PANIC => {
                 let (addr, g, arg_type, arg_data) = (u(self)?, u(self)?, u(self)?, u(self)?);
                 let _defer = u(self)?;
-                Record::Panic {
-                    addr,
-                    g,
-                    arg_type,
-                    arg_data,
-                    link: u(self)?,
-                }
+                Record::Panic { addr, g, arg_type, arg_data, link: u(self)? }
             }
             TAG_MEMPROF => {
                 let bucket = u(self)?;
@@ -789,24 +630,11 @@ impl<'a> Reader<'a> {
                 }
                 let mut stack = Vec::with_capacity(n as usize);
                 for _ in 0..n {
-                    stack.push(ProfFrame {
-                        function: self.string()?,
-                        file: self.string()?,
-                        line: u(self)?,
-                    });
+                    stack.push(ProfFrame { function: self.string()?, file: self.string()?, line: u(self)? });
                 }
-                Record::MemProf {
-                    bucket,
-                    size,
-                    stack,
-                    allocs: u(self)?,
-                    frees: u(self)?,
-                }
+                Record::MemProf { bucket, size, stack, allocs: u(self)?, frees: u(self)? }
             }
-            TAG_ALLOC_SAMPLE => Record::AllocSample {
-                addr: u(self)?,
-                bucket: u(self)?,
-            },
+            TAG_ALLOC_SAMPLE => Record::AllocSample { addr: u(self)?, bucket: u(self)? },
             t => return Err(Short::Bad(format!("unknown record tag {t}"))),
         })
     }
@@ -828,15 +656,9 @@ impl<'a> Reader<'a> {
             Err(e) => {
                 self.done = true;
                 Err(match e {
-                    Short::End => DumpError::Truncated {
-                        offset: self.record_start,
-                        size: self.size,
-                    },
+                    Short::End => DumpError::Truncated { offset: self.record_start, size: self.size },
                     Short::Io(m) => DumpError::Io(m),
-                    Short::Bad(what) => DumpError::Malformed {
-                        offset: self.record_start,
-                        what,
-                    },
+                    Short::Bad(what) => DumpError::Malformed { offset: self.record_start, what },
                 })
             }
         }
@@ -871,9 +693,7 @@ pub(crate) mod tests {
 
     impl Writer {
         pub fn new() -> Writer {
-            Writer {
-                out: HEADER.to_vec(),
-            }
+            Writer { out: HEADER.to_vec() }
         }
         pub fn int(&mut self, mut v: u64) -> &mut Self {
             while v >= 0x80 {
@@ -899,109 +719,38 @@ pub(crate) mod tests {
     #[test]
     fn reads_every_record_kind() {
         let mut w = Writer::new();
-        w.int(TAG_PARAMS)
-            .int(0)
-            .int(8)
-            .int(0xc000000000)
-            .int(0xc004000000)
-            .bytes(b"amd64")
-            .bytes(b"go1.26.6")
-            .int(2);
-        w.int(TAG_TYPE)
-            .int(0x4a0000)
-            .int(24)
-            .bytes(b"main.T")
-            .int(1);
+        w.int(TAG_PARAMS).int(0).int(8).int(0xc000000000).int(0xc004000000).bytes(b"amd64").bytes(b"go1.26.6").int(2);
+        w.int(TAG_TYPE).int(0x4a0000).int(24).bytes(b"main.T").int(1);
         w.int(TAG_ITAB).int(0x4b0000).int(0x4a0000);
         let mut obj = vec![0u8; 16];
         obj[..8].copy_from_slice(&0xc000010010u64.to_le_bytes());
         w.int(TAG_OBJECT).int(0xc000010000).bytes(&obj).fields(&[0]);
-        w.int(TAG_GOROUTINE)
-            .int(0xc000002000)
-            .int(0xc000100f00)
-            .int(1)
-            .int(0x401000)
-            .int(4)
-            .int(0)
-            .int(0)
-            .int(0)
-            .bytes(b"sleep")
-            .int(0)
-            .int(0x5a0000)
-            .int(0)
-            .int(0);
-        w.int(TAG_STACK_FRAME)
-            .int(0xc000100f00)
-            .int(0)
-            .int(0)
-            .bytes(&[0; 32])
-            .int(0x401000)
-            .int(0x401010)
-            .int(0x401010)
-            .bytes(b"main.main")
-            .fields(&[8]);
+        w.int(TAG_GOROUTINE).int(0xc000002000).int(0xc000100f00).int(1).int(0x401000).int(4).int(0).int(0).int(0).bytes(b"sleep").int(0).int(0x5a0000).int(0).int(0);
+        w.int(TAG_STACK_FRAME).int(0xc000100f00).int(0).int(0).bytes(&[0; 32]).int(0x401000).int(0x401010).int(0x401010).bytes(b"main.main").fields(&[8]);
         w.int(TAG_OS_THREAD).int(0x5a0000).int(0).int(1234);
         w.int(TAG_DATA).int(0x500000).bytes(&[0; 16]).fields(&[8]);
         w.int(TAG_BSS).int(0x510000).bytes(&[0; 8]).fields(&[]);
-        w.int(TAG_FINALIZER)
-            .int(0xc000010000)
-            .int(0x4c0000)
-            .int(0x402000)
-            .int(0x4a0000)
-            .int(0x4a0100);
-        w.int(TAG_QUEUED_FINALIZER)
-            .int(0xc000010000)
-            .int(0x4c0000)
-            .int(0x402000)
-            .int(0x4a0000)
-            .int(0x4a0100);
+        w.int(TAG_FINALIZER).int(0xc000010000).int(0x4c0000).int(0x402000).int(0x4a0000).int(0x4a0100);
+        w.int(TAG_QUEUED_FINALIZER).int(0xc000010000).int(0x4c0000).int(0x402000).int(0x4a0000).int(0x4a0100);
         w.int(TAG_OTHER_ROOT).bytes(b"something").int(0xc000010000);
-        w.int(TAG_DEFER)
-            .int(1)
-            .int(2)
-            .int(3)
-            .int(4)
-            .int(5)
-            .int(6)
-            .int(0);
+        w.int(TAG_DEFER).int(1).int(2).int(3).int(4).int(5).int(6).int(0);
         w.int(TAG_PANIC).int(1).int(2).int(3).int(4).int(0).int(0);
         w.int(TAG_MEMSTATS);
         for i in 0..(24 + 256 + 1) {
             w.int(i);
         }
-        w.int(TAG_MEMPROF)
-            .int(0x7000)
-            .int(64)
-            .int(1)
-            .bytes(b"main.alloc")
-            .bytes(b"main.go")
-            .int(12)
-            .int(3)
-            .int(1);
+        w.int(TAG_MEMPROF).int(0x7000).int(64).int(1).bytes(b"main.alloc").bytes(b"main.go").int(12).int(3).int(1);
         w.int(TAG_ALLOC_SAMPLE).int(0xc000010000).int(0x7000);
         w.int(TAG_EOF);
         let data = w.out.clone();
-        let recs: Vec<Record> = Reader::new(&&data[..])
-            .unwrap()
-            .map(|r| r.unwrap().1)
-            .collect();
+        let recs: Vec<Record> = Reader::new(&&data[..]).unwrap().map(|r| r.unwrap().1).collect();
         let tags: Vec<u64> = recs.iter().map(|r| r.tag()).collect();
-        assert_eq!(
-            tags,
-            vec![6, 3, 8, 1, 4, 5, 9, 12, 13, 7, 11, 2, 14, 15, 10, 16, 17, 0]
-        );
+        assert_eq!(tags, vec![6, 3, 8, 1, 4, 5, 9, 12, 13, 7, 11, 2, 14, 15, 10, 16, 17, 0]);
         match &recs[3] {
-            Record::Object {
-                addr,
-                contents,
-                ptrs,
-            } => {
+            Record::Object { addr, contents, ptrs } => {
                 assert_eq!(*addr, 0xc000010000);
                 assert_eq!(contents.len, 16);
-                assert_eq!(
-                    &data[contents.offset as usize..][..8],
-                    &0xc000010010u64.to_le_bytes()
-                );
+                assert_eq!(&data[contents.offset as usize..][..8], &0xc000010010u64.to_le_bytes());
                 assert_eq!(ptrs, &vec![0]);
             }
             r => panic!("{r:?}"),
@@ -1028,10 +777,7 @@ pub(crate) mod tests {
                     Err(e) => break e,
                 }
             };
-            assert!(
-                matches!(err, DumpError::Truncated { .. }),
-                "cut {cut}: {err}"
-            );
+            assert!(matches!(err, DumpError::Truncated { .. }), "cut {cut}: {err}");
             assert!(n < recs.len());
         }
     }
@@ -1048,29 +794,16 @@ pub(crate) mod tests {
     }
 
     fn all(src: &dyn ByteSource) -> Vec<String> {
-        Reader::new(src)
-            .unwrap()
-            .map(|r| format!("{r:?}"))
-            .collect()
+        Reader::new(src).unwrap().map(|r| format!("{r:?}")).collect()
     }
 
     #[test]
     fn paged_reads_equal_whole_reads() {
         // Records of many lengths: varints straddle the reader's chunk boundaries.
         let mut w = Writer::new();
-        w.int(TAG_PARAMS)
-            .int(0)
-            .int(8)
-            .int(0xc000000000)
-            .int(0xc004000000)
-            .bytes(b"amd64")
-            .bytes(b"go1.26.6")
-            .int(2);
+        w.int(TAG_PARAMS).int(0).int(8).int(0xc000000000).int(0xc004000000).bytes(b"amd64").bytes(b"go1.26.6").int(2);
         for i in 0..20_000u64 {
-            w.int(TAG_OBJECT)
-                .int(0xc000010000 + i * 64)
-                .bytes(&vec![7u8; (i % 13) as usize])
-                .fields(&[u64::MAX >> (i % 64), i << 20]);
+            w.int(TAG_OBJECT).int(0xc000010000 + i * 64).bytes(&vec![7u8; (i % 13) as usize]).fields(&[u64::MAX >> (i % 64), i << 20]);
         }
         w.int(TAG_EOF);
         assert!(w.out.len() > 3 * CHUNK);
@@ -1082,22 +815,13 @@ pub(crate) mod tests {
     #[test]
     fn varints_past_64_bits_are_malformed() {
         // Ten bytes whose last carries more than bit 63, and eleven bytes.
-        for tail in [
-            &[0xffu8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02][..],
-            &[0x80; 11][..],
-        ] {
+        for tail in [&[0xffu8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02][..], &[0x80; 11][..]] {
             let mut w = Writer::new();
             w.int(TAG_OBJECT);
             w.out.extend_from_slice(tail);
-            for src in [
-                Box::new(w.out.clone()) as Box<dyn ByteSource>,
-                Box::new(Paged(w.out.clone())),
-            ] {
+            for src in [Box::new(w.out.clone()) as Box<dyn ByteSource>, Box::new(Paged(w.out.clone()))] {
                 let e = Reader::new(&*src).unwrap().next_record().unwrap_err();
-                assert!(
-                    matches!(&e, DumpError::Malformed { what, .. } if what.contains("overflows")),
-                    "{e}"
-                );
+                assert!(matches!(&e, DumpError::Malformed { what, .. } if what.contains("overflows")), "{e}");
             }
         }
         // The largest value: bit 63 in the tenth byte.
@@ -1113,10 +837,7 @@ pub(crate) mod tests {
         assert!(!looks_like_heapdump(&&b"\x7fELF\x02\x01"[..]));
         assert!(check_header(&&b"go1.7 heap dump\n"[..]).is_ok());
         let e = check_header(&&b"go1.6 heap dump\n"[..]).unwrap_err();
-        assert!(
-            e.to_string().contains("unsupported heap dump version"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("unsupported heap dump version"), "{e}");
         let e = check_header(&&b"\x7fELF"[..]).unwrap_err();
         assert!(e.to_string().contains("not a Go heap dump"), "{e}");
     }

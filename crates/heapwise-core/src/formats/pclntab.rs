@@ -163,9 +163,7 @@ pub struct Pclntab {
 }
 
 fn u32_le(b: &[u8], off: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(off..off.checked_add(4)?)?.try_into().ok()?,
-    ))
+    Some(u32::from_le_bytes(b.get(off..off.checked_add(4)?)?.try_into().ok()?))
 }
 
 fn cstr(b: &[u8], off: usize) -> Option<String> {
@@ -214,15 +212,11 @@ pub fn decode_pcvalue(table: &[u8], entry: u64, pc: u64, quantum: u32) -> Option
 
 fn read_table(rt: &Rt<'_>, ptr: u64, len: u64, what: &str) -> Result<Vec<u8>, Error> {
     if len > MAX_TABLE {
-        return Err(Error::Malformed(format!(
-            "moduledata.{what} claims {len} bytes"
-        )));
+        return Err(Error::Malformed(format!("moduledata.{what} claims {len} bytes")));
     }
     // The tables are the executable's bytes (or the core's copy of them), never zero fill.
     if !rt.mem.is_file_backed(ptr, len) {
-        return Err(Error::Malformed(format!(
-            "moduledata.{what} ({len} bytes at {ptr:#x}) is not in the executable or core"
-        )));
+        return Err(Error::Malformed(format!("moduledata.{what} ({len} bytes at {ptr:#x}) is not in the executable or core")));
     }
     Ok(rt.mem.bytes(ptr, len as usize)?.into_owned())
 }
@@ -234,24 +228,16 @@ impl Pclntab {
         let md = rt.global("runtime.firstmoduledata")?;
         let field = |name: &str| rt.u64_field(md, MD, name);
         let hdr = field("pcHeader")?;
-        let magic = rt
-            .mem
-            .u32(hdr + rt.off_opt("runtime.pcHeader", "magic").unwrap_or(0))?;
+        let magic = rt.mem.u32(hdr + rt.off_opt("runtime.pcHeader", "magic").unwrap_or(0))?;
         if magic != GO120_MAGIC {
             return Err(Error::Unsupported(format!(
                 "pclntab magic {magic:#x}: only the Go 1.20+ format ({GO120_MAGIC:#x}) is read"
             )));
         }
-        let quantum =
-            rt.mem
-                .u8(hdr + rt.off_opt("runtime.pcHeader", "minLC").unwrap_or(6))? as u32;
-        let ptr_size = rt
-            .mem
-            .u8(hdr + rt.off_opt("runtime.pcHeader", "ptrSize").unwrap_or(7))?;
+        let quantum = rt.mem.u8(hdr + rt.off_opt("runtime.pcHeader", "minLC").unwrap_or(6))? as u32;
+        let ptr_size = rt.mem.u8(hdr + rt.off_opt("runtime.pcHeader", "ptrSize").unwrap_or(7))?;
         if !matches!(quantum, 1 | 2 | 4) || ptr_size != 8 {
-            return Err(Error::Unsupported(format!(
-                "pclntab with pc quantum {quantum} and pointer size {ptr_size}"
-            )));
+            return Err(Error::Unsupported(format!("pclntab with pc quantum {quantum} and pointer size {ptr_size}")));
         }
         let slice = |name: &str| -> Result<(u64, u64), Error> {
             let (p, l, _) = rt.slice(md + rt.off(MD, name)?)?;
@@ -261,10 +247,7 @@ impl Pclntab {
         let funcnametab = read_table(rt, p, l, "funcnametab")?;
         let (p, l) = slice("cutab")?;
         let cut = read_table(rt, p, l.saturating_mul(4), "cutab")?;
-        let cutab = cut
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
-            .collect();
+        let cutab = cut.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or([0; 4]))).collect();
         let (p, l) = slice("filetab")?;
         let filetab = read_table(rt, p, l, "filetab")?;
         let (p, l) = slice("pctab")?;
@@ -278,12 +261,7 @@ impl Pclntab {
         let raw = read_table(rt, p, l.saturating_mul(ftab_elem), "ftab")?;
         let mut ftab: Vec<(u32, u32)> = raw
             .chunks_exact(ftab_elem as usize)
-            .map(|c| {
-                (
-                    u32_le(c, fo_entry as usize).unwrap_or(0),
-                    u32_le(c, fo_func as usize).unwrap_or(0),
-                )
-            })
+            .map(|c| (u32_le(c, fo_entry as usize).unwrap_or(0), u32_le(c, fo_func as usize).unwrap_or(0)))
             .collect();
         let end_off = match ftab.pop() {
             Some((e, _)) => e,
@@ -306,19 +284,11 @@ impl Pclntab {
             funcid: fl("funcID")?,
             flag: fl("flag")?,
             nfuncdata: nfd,
-            tail: rt
-                .dwarf
-                .size_of("runtime._func")
-                .unwrap_or(nfd + 1)
-                .max(nfd + 1),
+            tail: rt.dwarf.size_of("runtime._func").unwrap_or(nfd + 1).max(nfd + 1),
         };
         let il = |name: &str, d: u64| rt.off_opt("runtime.inlinedCall", name).unwrap_or(d);
         let inl = InlLayout {
-            size: rt
-                .dwarf
-                .size_of("runtime.inlinedCall")
-                .filter(|&s| s > 0)
-                .unwrap_or(16),
+            size: rt.dwarf.size_of("runtime.inlinedCall").filter(|&s| s > 0).unwrap_or(16),
             funcid: il("funcID", 0),
             name_off: il("nameOff", 4),
             parent_pc: il("parentPc", 8),
@@ -350,12 +320,8 @@ impl Pclntab {
 
     fn read_consts(&self, rt: &Rt<'_>) -> AbiConsts {
         let c = |name: &str, default: i64| -> i64 {
-            rt.constant(&[
-                &format!("internal/abi.{name}"),
-                &format!("runtime.{name}"),
-                &format!("runtime._{name}"),
-            ])
-            .unwrap_or(default)
+            rt.constant(&[&format!("internal/abi.{name}"), &format!("runtime.{name}"), &format!("runtime._{name}")])
+                .unwrap_or(default)
         };
         // Function IDs are renumbered between releases: take them from DWARF, or from the
         // function itself.
@@ -377,17 +343,11 @@ impl Pclntab {
         ];
         let mut ids: Vec<Option<u8>> = names
             .iter()
-            .map(|(n, _)| {
-                rt.constant(&[&format!("internal/abi.FuncID_{n}")])
-                    .ok()
-                    .map(|v| v as u8)
-            })
+            .map(|(n, _)| rt.constant(&[&format!("internal/abi.FuncID_{n}")]).ok().map(|v| v as u8))
             .collect();
         if ids.iter().any(|i| i.is_none()) {
             for i in 0..self.ftab.len() {
-                let Some(fi) = self.func_at_index(i) else {
-                    continue;
-                };
+                let Some(fi) = self.func_at_index(i) else { continue };
                 if let Some(k) = names.iter().position(|(_, full)| *full == fi.name) {
                     if ids[k].is_none() {
                         ids[k] = Some(fi.funcid);
@@ -417,10 +377,7 @@ impl Pclntab {
             funcid_cgocallback: ids[11],
             funcid_gopanic: ids[12],
             funcid_panicwrap: ids[13],
-            funcid_wrapper: rt
-                .constant(&["internal/abi.FuncIDWrapper"])
-                .ok()
-                .map(|v| v as u8),
+            funcid_wrapper: rt.constant(&["internal/abi.FuncIDWrapper"]).ok().map(|v| v as u8),
         }
     }
 
@@ -450,11 +407,7 @@ impl Pclntab {
         let u32f = |o: u64| u32_le(b, base + o as usize);
         let u8f = |o: u64| b.get(base + o as usize).copied();
         let name_off = u32f(l.name_off)? as i32;
-        let name = if name_off >= 0 {
-            cstr(&self.funcnametab, name_off as usize).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let name = if name_off >= 0 { cstr(&self.funcnametab, name_off as usize).unwrap_or_default() } else { String::new() };
         Some(FuncInfo {
             entry: self.text.wrapping_add(u32f(l.entry_off)? as u64),
             name,
@@ -482,18 +435,13 @@ impl Pclntab {
         if off >= self.end_off as u64 {
             return None;
         }
-        let i = self
-            .ftab
-            .partition_point(|&(e, _)| e as u64 <= off)
-            .checked_sub(1)?;
+        let i = self.ftab.partition_point(|&(e, _)| e as u64 <= off).checked_sub(1)?;
         self.func_at_index(i)
     }
 
     /// Looks a function up by its full name (linear; for tests and rare lookups).
     pub fn func_by_name(&self, name: &str) -> Option<FuncInfo> {
-        (0..self.ftab.len())
-            .filter_map(|i| self.func_at_index(i))
-            .find(|f| f.name == name)
+        (0..self.ftab.len()).filter_map(|i| self.func_at_index(i)).find(|f| f.name == name)
     }
 
     /// The value of the pc-value table at `table_off` (in `pctab`) for the function at
@@ -502,12 +450,7 @@ impl Pclntab {
         if table_off == 0 || pc < entry {
             return None;
         }
-        decode_pcvalue(
-            self.pctab.get(table_off as usize..)?,
-            entry,
-            pc,
-            self.quantum,
-        )
+        decode_pcvalue(self.pctab.get(table_off as usize..)?, entry, pc, self.quantum)
     }
 
     /// Bytes the function's frame occupies below its entry SP at `pc` (`funcspdelta`).
@@ -541,10 +484,7 @@ impl Pclntab {
 
     /// Relocated address of funcdata `idx`.
     pub fn funcdata(&self, f: &FuncInfo, idx: u8) -> Option<u64> {
-        Some(
-            self.gofunc
-                .wrapping_add(self.funcdata_offset(f, idx)? as u64),
-        )
+        Some(self.gofunc.wrapping_add(self.funcdata_offset(f, idx)? as u64))
     }
 
     /// The name of file number `fileno` of the compilation unit at `cu_offset`.
@@ -562,9 +502,7 @@ impl Pclntab {
     /// Source file and line of `pc` in `f` (`"?", 0` when unknown). For a return address
     /// pass `pc - 1` to get the call's line.
     pub fn file_line(&self, f: &FuncInfo, pc: u64) -> (String, u32) {
-        let file = self
-            .pcvalue(f.pcfile, f.entry, pc)
-            .and_then(|n| self.file_name(f.cu_offset, n));
+        let file = self.pcvalue(f.pcfile, f.entry, pc).and_then(|n| self.file_name(f.cu_offset, n));
         let line = self.pcvalue(f.pcln, f.entry, pc).filter(|&l| l >= 0);
         match (file, line) {
             (Some(file), Some(line)) => (file, line as u32),
@@ -585,44 +523,17 @@ impl Pclntab {
     pub fn src_frame(&self, mem: &Memory, f: &FuncInfo, pc: u64) -> SrcFrame {
         let (file, line) = self.file_line(f, pc);
         let idx = match self.funcdata(f, self.consts.funcdata_inl_tree) {
-            Some(t) => self
-                .pcdata(f, self.consts.pcdata_inl_tree_index, pc)
-                .filter(|&i| i >= 0)
-                .map(|i| t + i as u64 * self.inl.size),
+            Some(t) => self.pcdata(f, self.consts.pcdata_inl_tree_index, pc).filter(|&i| i >= 0).map(|i| t + i as u64 * self.inl.size),
             None => None,
         };
         let Some(rec) = idx else {
-            return SrcFrame {
-                function: f.name.clone(),
-                file,
-                line,
-                start_line: f.start_line,
-                funcid: f.funcid,
-                parent_pc: None,
-            };
+            return SrcFrame { function: f.name.clone(), file, line, start_line: f.start_line, funcid: f.funcid, parent_pc: None };
         };
-        let function = mem
-            .u32(rec.wrapping_add(self.inl.name_off))
-            .ok()
-            .and_then(|o| self.name_at(o as i32))
-            .unwrap_or_else(|| "?".into());
+        let function = mem.u32(rec.wrapping_add(self.inl.name_off)).ok().and_then(|o| self.name_at(o as i32)).unwrap_or_else(|| "?".into());
         let funcid = mem.u8(rec.wrapping_add(self.inl.funcid)).unwrap_or(0);
-        let start_line = mem
-            .u32(rec.wrapping_add(self.inl.start_line))
-            .map(|v| v as i32)
-            .unwrap_or(0);
-        let parent_pc = mem
-            .u32(rec.wrapping_add(self.inl.parent_pc))
-            .ok()
-            .map(|p| f.entry.wrapping_add(p as i32 as i64 as u64));
-        SrcFrame {
-            function,
-            file,
-            line,
-            start_line,
-            funcid,
-            parent_pc,
-        }
+        let start_line = mem.u32(rec.wrapping_add(self.inl.start_line)).map(|v| v as i32).unwrap_or(0);
+        let parent_pc = mem.u32(rec.wrapping_add(self.inl.parent_pc)).ok().map(|p| f.entry.wrapping_add(p as i32 as i64 as u64));
+        SrcFrame { function, file, line, start_line, funcid, parent_pc }
     }
 
     /// The logical frames at the call pc `pc` of `f`: the inlined calls innermost first,
@@ -634,9 +545,7 @@ impl Pclntab {
         for _ in 0..1024 {
             let (file, line) = self.file_line(f, pc);
             let idx = match tree {
-                Some(_) => self
-                    .pcdata(f, self.consts.pcdata_inl_tree_index, pc)
-                    .unwrap_or(-1),
+                Some(_) => self.pcdata(f, self.consts.pcdata_inl_tree_index, pc).unwrap_or(-1),
                 None => -1,
             };
             let rec = match (tree, idx) {
@@ -644,42 +553,19 @@ impl Pclntab {
                 _ => None,
             };
             let Some(rec) = rec else {
-                out.push(InlineFrame {
-                    function: f.name.clone(),
-                    file,
-                    line,
-                    funcid: f.funcid,
-                });
+                out.push(InlineFrame { function: f.name.clone(), file, line, funcid: f.funcid });
                 return out;
             };
-            let name_off = mem
-                .u32(rec.wrapping_add(self.inl.name_off))
-                .ok()
-                .map(|v| v as i32);
+            let name_off = mem.u32(rec.wrapping_add(self.inl.name_off)).ok().map(|v| v as i32);
             let funcid = mem.u8(rec.wrapping_add(self.inl.funcid)).unwrap_or(0);
-            let parent = mem
-                .u32(rec.wrapping_add(self.inl.parent_pc))
-                .ok()
-                .map(|v| v as i32);
-            let function = name_off
-                .and_then(|o| self.name_at(o))
-                .unwrap_or_else(|| "?".into());
-            out.push(InlineFrame {
-                function,
-                file,
-                line,
-                funcid,
-            });
+            let parent = mem.u32(rec.wrapping_add(self.inl.parent_pc)).ok().map(|v| v as i32);
+            let function = name_off.and_then(|o| self.name_at(o)).unwrap_or_else(|| "?".into());
+            out.push(InlineFrame { function, file, line, funcid });
             match parent {
                 Some(p) if p >= 0 && f.entry + p as u64 != pc => pc = f.entry + p as u64,
                 _ => {
                     let (file, line) = self.file_line(f, pc);
-                    out.push(InlineFrame {
-                        function: f.name.clone(),
-                        file,
-                        line,
-                        funcid: f.funcid,
-                    });
+                    out.push(InlineFrame { function: f.name.clone(), file, line, funcid: f.funcid });
                     return out;
                 }
             }
@@ -725,10 +611,7 @@ mod tests {
     fn varints() {
         assert_eq!(read_varint(&[0x05]), Some((5, 1)));
         assert_eq!(read_varint(&[0x80, 0x01]), Some((128, 2)));
-        assert_eq!(
-            read_varint(&[0xff, 0xff, 0xff, 0xff, 0x0f]),
-            Some((u32::MAX, 5))
-        );
+        assert_eq!(read_varint(&[0xff, 0xff, 0xff, 0xff, 0x0f]), Some((u32::MAX, 5)));
         assert_eq!(read_varint(&[0x80]), None);
         assert_eq!(read_varint(&[]), None);
     }

@@ -15,11 +15,7 @@ use crate::Error;
 pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
     let mut warnings = process.warnings.clone();
     let rt = process.rt();
-    let heap = Heap::read(
-        &rt,
-        process.arch == crate::formats::elfcore::Arch::Amd64,
-        &mut |f| progress("reading spans", f),
-    )?;
+    let heap = Heap::read(&rt, process.arch == crate::formats::elfcore::Arch::Amd64, &mut |f| progress("reading spans", f))?;
     warnings.extend(heap.warnings.iter().cloned());
     if !progress("finding roots", 0.0) {
         return Err(Error::Cancelled);
@@ -28,34 +24,17 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
     if let Err(e) = global_roots(&rt, &heap, &mut roots) {
         warnings.push(format!("global roots incomplete: {e}"));
     }
-    let (goroutines, stack_roots, stack_seeds, pieced, gw) =
-        crate::runtime::goroutines::collect(&process, &heap);
+    let (goroutines, stack_roots, stack_seeds, pieced, gw) = crate::runtime::goroutines::collect(&process, &heap);
     warnings.extend(gw);
     roots.extend(stack_roots);
-    let mut hints = SpecialTypeHints {
-        pieced,
-        ..Default::default()
-    };
+    let mut hints = SpecialTypeHints { pieced, ..Default::default() };
     if let Err(e) = special_roots(&rt, &heap, &mut roots, &mut hints, &mut warnings) {
         warnings.push(format!("finalizer and cleanup roots incomplete: {e}"));
     }
-    let mut seeds: Vec<TypeSeed> = rt
-        .dwarf
-        .globals
-        .iter()
-        .map(|g| (g.addr.wrapping_add(rt.bias), g.ty))
-        .collect();
+    let mut seeds: Vec<TypeSeed> = rt.dwarf.globals.iter().map(|g| (g.addr.wrapping_add(rt.bias), g.ty)).collect();
     seeds.extend(stack_seeds);
     let heap_marked = runtime_heap_marked(&rt, &heap, &roots);
-    let Process {
-        core,
-        exe,
-        mem,
-        bias,
-        arch,
-        go_version,
-        ..
-    } = process;
+    let Process { core, exe, mem, bias, arch, go_version, .. } = process;
     let image = Image {
         mem,
         dwarf: exe.dwarf,
@@ -63,11 +42,7 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
         arch,
         go_version,
         threads: core.threads.len() as u32,
-        mapped_bytes: core
-            .segments
-            .iter()
-            .map(|s| s.memsz)
-            .fold(0, u64::saturating_add),
+        mapped_bytes: core.segments.iter().map(|s| s.memsz).fold(0, u64::saturating_add),
     };
     Ok(Model {
         dump_alloc_stacks: None,
@@ -91,9 +66,7 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
 /// core lacks the field.
 fn runtime_heap_marked(rt: &Rt<'_>, heap: &Heap, roots: &[Root]) -> Option<u64> {
     let controller = rt.global("runtime.gcController").ok()?;
-    let marked = rt
-        .uint_field(controller, "runtime.gcControllerState", "heapMarked")
-        .ok()?;
+    let marked = rt.uint_field(controller, "runtime.gcControllerState", "heapMarked").ok()?;
     let mut finalized: Vec<SlotId> = roots
         .iter()
         .filter(|r| r.scans_only())
@@ -103,9 +76,6 @@ fn runtime_heap_marked(rt: &Rt<'_>, heap: &Heap, roots: &[Root]) -> Option<u64> 
         .collect();
     finalized.sort_unstable();
     finalized.dedup();
-    let rescanned: u64 = finalized
-        .iter()
-        .map(|&s| heap.span_of_slot(s).elemsize)
-        .sum();
+    let rescanned: u64 = finalized.iter().map(|&s| heap.span_of_slot(s).elemsize).sum();
     marked.checked_sub(rescanned)
 }

@@ -34,10 +34,7 @@ use crate::bitset::BitSet;
 use crate::formats::dwarf::Dwarf;
 use crate::formats::elfcore::Arch;
 use crate::formats::exe::{parse_go_version, Executable};
-use crate::formats::heapdump::{
-    Contents, DumpError, FinalizerRec, FrameRec, GoroutineRec, Params, Reader, Record,
-};
-use crate::formats::pclntab::ARGS_SIZE_UNKNOWN;
+use crate::formats::heapdump::{Contents, DumpError, FinalizerRec, FrameRec, GoroutineRec, Params, Reader, Record};
 use crate::model::{Image, Model};
 use crate::runtime::goroutines::StackSeeds;
 use crate::runtime::heap::{ExplicitPtrs, Heap, HeapParams, PtrLayout, Span};
@@ -45,9 +42,8 @@ use crate::runtime::memory::Memory;
 use crate::runtime::process::{MAX_GO, MIN_GO};
 use crate::runtime::roots::{finalized_object_root, special_label, Root, RootKind};
 use crate::runtime::seeds::{SpecialTypeHints, TypeSeed};
-use crate::runtime::stacks::{
-    min_frame_size, status_name, status_names, Frame, Goroutine, SlotNamer, StackSlot,
-};
+use crate::formats::pclntab::ARGS_SIZE_UNKNOWN;
+use crate::runtime::stacks::{min_frame_size, status_name, status_names, Frame, Goroutine, SlotNamer, StackSlot};
 use crate::source::ByteSource;
 use crate::Error;
 
@@ -100,10 +96,7 @@ pub struct DumpIndex {
 impl DumpIndex {
     /// Reads every record. A truncated or malformed tail stops the read with
     /// [`DumpIndex::stopped`] set: what came before is kept.
-    pub fn read(
-        src: &dyn ByteSource,
-        progress: &mut dyn FnMut(f64) -> bool,
-    ) -> Result<DumpIndex, Error> {
+    pub fn read(src: &dyn ByteSource, progress: &mut dyn FnMut(f64) -> bool) -> Result<DumpIndex, Error> {
         let mut rd = Reader::new(src)?;
         let size = src.size().max(1);
         let mut ix = DumpIndex::default();
@@ -123,23 +116,13 @@ impl DumpIndex {
             ix.records += 1;
             match rec {
                 Record::Eof => break,
-                Record::Object {
-                    addr,
-                    contents,
-                    ptrs,
-                } => {
+                Record::Object { addr, contents, ptrs } => {
                     let ptr_start = ix.ptr_words.len();
                     if ptr_start + ptrs.len() >= u32::MAX as usize {
-                        return Err(Error::Unsupported(
-                            "more than 4 billion pointer fields".into(),
-                        ));
+                        return Err(Error::Unsupported("more than 4 billion pointer fields".into()));
                     }
                     ix.ptr_words.extend(
-                        ptrs.iter()
-                            .filter(|&&o| {
-                                o % 8 == 0 && o.checked_add(8).is_some_and(|e| e <= contents.len)
-                            })
-                            .map(|&o| (o / 8) as u32),
+                        ptrs.iter().filter(|&&o| o % 8 == 0 && o.checked_add(8).is_some_and(|e| e <= contents.len)).map(|&o| (o / 8) as u32),
                     );
                     // A field list names each word once; repeats would only multiply edges.
                     let new = &mut ix.ptr_words[ptr_start..];
@@ -155,13 +138,7 @@ impl DumpIndex {
                         ix.ptr_words.truncate(ptr_start + keep);
                     }
                     let nptrs = (ix.ptr_words.len() - ptr_start) as u32;
-                    ix.objects.push(Obj {
-                        addr,
-                        offset: contents.offset,
-                        len: contents.len,
-                        ptr_start: ptr_start as u32,
-                        nptrs,
-                    });
+                    ix.objects.push(Obj { addr, offset: contents.offset, len: contents.len, ptr_start: ptr_start as u32, nptrs });
                 }
                 Record::Params(p) => {
                     if ix.params.is_none() {
@@ -170,42 +147,24 @@ impl DumpIndex {
                 }
                 Record::Goroutine(mut g) => {
                     g.wait_reason = cap_name(g.wait_reason);
-                    ix.goroutines.push(DumpGoroutine {
-                        g,
-                        frames: Vec::new(),
-                    })
+                    ix.goroutines.push(DumpGoroutine { g, frames: Vec::new() })
                 }
                 Record::StackFrame(mut f) => {
                     f.name = cap_name(f.name);
                     f.ptrs = word_offsets(f.ptrs, f.contents.len);
                     match ix.goroutines.last_mut() {
                         Some(g) => g.frames.push(f),
-                        None => ix.goroutines.push(DumpGoroutine {
-                            g: GoroutineRec::default(),
-                            frames: vec![f],
-                        }),
+                        None => ix.goroutines.push(DumpGoroutine { g: GoroutineRec::default(), frames: vec![f] }),
                     }
                 }
                 Record::Finalizer(f) => ix.finalizers.push(f),
                 Record::QueuedFinalizer(f) => ix.queued_finalizers.push(f),
-                Record::OtherRoot { description, to } => {
-                    ix.other_roots.push((cap_name(description), to))
-                }
-                Record::Data {
-                    addr,
-                    contents,
-                    ptrs,
-                } => ix.data = Some((addr, contents, word_offsets(ptrs, contents.len))),
-                Record::Bss {
-                    addr,
-                    contents,
-                    ptrs,
-                } => ix.bss = Some((addr, contents, word_offsets(ptrs, contents.len))),
+                Record::OtherRoot { description, to } => ix.other_roots.push((cap_name(description), to)),
+                Record::Data { addr, contents, ptrs } => ix.data = Some((addr, contents, word_offsets(ptrs, contents.len))),
+                Record::Bss { addr, contents, ptrs } => ix.bss = Some((addr, contents, word_offsets(ptrs, contents.len))),
                 Record::OsThread { m, id, procid } => ix.threads.push((m, id, procid)),
                 Record::MemStats { values, .. } => ix.memstats = Some(values),
-                Record::Type {
-                    addr, size, name, ..
-                } => ix.types.push((addr, size, name)),
+                Record::Type { addr, size, name, .. } => ix.types.push((addr, size, name)),
                 Record::MemProf { bucket, stack, .. } => ix.mem_buckets.push((bucket, stack)),
                 Record::AllocSample { addr, bucket } => ix.alloc_samples.push((addr, bucket)),
                 _ => {}
@@ -219,8 +178,7 @@ impl DumpIndex {
     /// such an object (the words are sorted) is not a pointer field.
     fn drop_header_words(&mut self, heap: &DumpHeap) {
         for o in &mut self.objects {
-            if heap.header_sized(o.len) && o.nptrs > 0 && self.ptr_words[o.ptr_start as usize] == 0
-            {
+            if heap.header_sized(o.len) && o.nptrs > 0 && self.ptr_words[o.ptr_start as usize] == 0 {
                 o.ptr_start += 1;
                 o.nptrs -= 1;
             }
@@ -297,28 +255,17 @@ impl DumpHeap {
             }
         };
         let params = HeapParams::from_dwarf(dwarf, arch == Arch::Amd64)?;
-        let max_small_size = [
-            "runtime._MaxSmallSize",
-            "internal/runtime/gc.MaxSmallSize",
-            "runtime.maxSmallSize",
-        ]
-        .iter()
-        .find_map(|n| dwarf.constant(n))
-        .ok_or_else(|| {
-            Error::MissingRuntimeInfo(
-                "constant runtime._MaxSmallSize / internal/runtime/gc.MaxSmallSize".into(),
-            )
-        })? as u64;
+        let max_small_size = ["runtime._MaxSmallSize", "internal/runtime/gc.MaxSmallSize", "runtime.maxSmallSize"]
+            .iter()
+            .find_map(|n| dwarf.constant(n))
+            .ok_or_else(|| Error::MissingRuntimeInfo("constant runtime._MaxSmallSize / internal/runtime/gc.MaxSmallSize".into()))?
+            as u64;
         let inline_mark_bits = match (green_tea(version), params.inline_mark_bits_size) {
             (false, _) => 0,
             (true, 0) => crate::runtime::sizeclasses::INLINE_MARK_BITS_SIZE,
             (true, n) => n,
         };
-        Ok(DumpHeap {
-            params,
-            max_small_size,
-            inline_mark_bits,
-        })
+        Ok(DumpHeap { params, max_small_size, inline_mark_bits })
     }
 
     /// Whether an object of `len` bytes with pointers has a malloc header.
@@ -376,29 +323,18 @@ fn has_header(o: &Obj, heap: &DumpHeap) -> bool {
 /// per object record (free slots between objects are not slots: nothing in the file
 /// stands for them).
 /// Size classes are filled in later ([`crate::runtime::sizeclasses::class_of`]).
-fn build_spans(
-    objects: &[Obj],
-    ix: &DumpIndex,
-    heap: &DumpHeap,
-) -> Result<(Vec<Span>, BitSet, ExplicitPtrs), Error> {
+fn build_spans(objects: &[Obj], ix: &DumpIndex, heap: &DumpHeap) -> Result<(Vec<Span>, BitSet, ExplicitPtrs), Error> {
     if objects.len() >= 1 << 31 {
-        return Err(Error::Unsupported(format!(
-            "{} heap dump objects: more than heapwise's 2^31 limit",
-            objects.len()
-        )));
+        return Err(Error::Unsupported(format!("{} heap dump objects: more than heapwise's 2^31 limit", objects.len())));
     }
     let mut spans: Vec<Span> = Vec::new();
     let mut starts = Vec::with_capacity(objects.len() + 1);
     starts.push(0u32);
     let mut words: Vec<u32> = Vec::with_capacity(ix.ptr_words.len());
     for (slot, o) in objects.iter().enumerate() {
-        let layout = PtrLayout::Explicit {
-            header: has_header(o, heap),
-        };
+        let layout = PtrLayout::Explicit { header: has_header(o, heap) };
         let extend = spans.last().is_some_and(|s| {
-            s.elemsize == o.len
-                && s.layout == layout
-                && s.base.checked_add(s.nelems as u64 * s.elemsize) == Some(o.addr)
+            s.elemsize == o.len && s.layout == layout && s.base.checked_add(s.nelems as u64 * s.elemsize) == Some(o.addr)
         });
         if !extend {
             spans.push(Span {
@@ -446,18 +382,14 @@ fn load_exe(src: Rc<dyn ByteSource>) -> Result<ExeInfo, Error> {
         None => {
             let size = src.size();
             if size > 4 << 30 {
-                return Err(Error::Unsupported(format!(
-                    "the executable is {size} bytes; over 4 GiB is not supported"
-                )));
+                return Err(Error::Unsupported(format!("the executable is {size} bytes; over 4 GiB is not supported")));
             }
             owned = src.read_vec(0, size as usize)?;
             &owned
         }
     };
     if crate::formats::heapdump::is_heapdump(&data) {
-        return Err(Error::NotExecutable(
-            "the file given as the executable is a heap dump (swapped arguments?)".into(),
-        ));
+        return Err(Error::NotExecutable("the file given as the executable is a heap dump (swapped arguments?)".into()));
     }
     let exe = Executable::parse(data)?;
     let section = |name: &str| -> Option<(u64, u64)> {
@@ -468,20 +400,11 @@ fn load_exe(src: Rc<dyn ByteSource>) -> Result<ExeInfo, Error> {
     };
     let data_section = section(".data");
     let bss_section = section(".bss");
-    Ok(ExeInfo {
-        exe,
-        src: src.clone(),
-        data_section,
-        bss_section,
-    })
+    Ok(ExeInfo { exe, src: src.clone(), data_section, bss_section })
 }
 
 /// Translates a heap dump, with the executable that wrote it when given, into the model.
-pub fn model(
-    dump: Rc<dyn ByteSource>,
-    exe: Option<Rc<dyn ByteSource>>,
-    progress: Progress<'_>,
-) -> Result<Model, Error> {
+pub fn model(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress: Progress<'_>) -> Result<Model, Error> {
     if !progress("reading the heap dump", 0.0) {
         return Err(Error::Cancelled);
     }
@@ -498,10 +421,7 @@ pub fn model(
             100.0 * at as f64 / dump.size().max(1) as f64
         ));
     }
-    let params = ix
-        .params
-        .clone()
-        .ok_or_else(|| Error::Malformed("the heap dump has no parameters record".into()))?;
+    let params = ix.params.clone().ok_or_else(|| Error::Malformed("the heap dump has no parameters record".into()))?;
     if params.big_endian || params.ptr_size != 8 {
         return Err(Error::Unsupported(format!(
             "a heap dump of a {}-bit {}-endian process; heapwise reads 64-bit little-endian ones",
@@ -512,21 +432,12 @@ pub fn model(
     let arch = match params.arch.as_str() {
         "amd64" => Arch::Amd64,
         "arm64" => Arch::Arm64,
-        a => {
-            return Err(Error::Unsupported(format!(
-                "a heap dump of a GOARCH={a} process; heapwise reads amd64 and arm64"
-            )))
-        }
+        a => return Err(Error::Unsupported(format!("a heap dump of a GOARCH={a} process; heapwise reads amd64 and arm64"))),
     };
     let go_version = params.go_version.clone();
     match parse_go_version(&go_version) {
         Some(v) if v >= MIN_GO && v <= MAX_GO => {}
-        _ => {
-            return Err(Error::UnsupportedGoVersion {
-                found: go_version,
-                supported: crate::error::SUPPORTED_GO,
-            })
-        }
+        _ => return Err(Error::UnsupportedGoVersion { found: go_version, supported: crate::error::SUPPORTED_GO }),
     }
 
     // The executable: same Go version, same data and bss segments.
@@ -537,10 +448,7 @@ pub fn model(
     let mut bias = 0u64;
     if let Some(e) = &exe {
         if let Some(v) = &e.exe.go_version {
-            if v != &go_version
-                && !v.starts_with(go_version.as_str())
-                && !go_version.starts_with(v.as_str())
-            {
+            if v != &go_version && !v.starts_with(go_version.as_str()) && !go_version.starts_with(v.as_str()) {
                 return Err(Error::ExeMismatch(format!(
                     "the heap dump was written by a {go_version} program, the executable was built with {v}"
                 )));
@@ -578,8 +486,7 @@ pub fn model(
     let mut end = 0u64;
     let mut overlaps = 0;
     objects.retain(|o| {
-        let keep =
-            o.len > 0 && o.addr >= end && o.addr.checked_add(o.len).is_some_and(|e| e <= MAX_ADDR);
+        let keep = o.len > 0 && o.addr >= end && o.addr.checked_add(o.len).is_some_and(|e| e <= MAX_ADDR);
         if keep {
             end = o.addr + o.len;
         } else {
@@ -588,19 +495,14 @@ pub fn model(
         keep
     });
     if overlaps > 0 {
-        warnings.push(format!(
-            "{overlaps} object records overlap others or are empty; ignored"
-        ));
+        warnings.push(format!("{overlaps} object records overlap others or are empty; ignored"));
     }
     let _ = dropped;
     let (mut spans, allocated, explicit) = build_spans(&objects, &ix, &dh)?;
 
     // Memory: objects, data, bss and frames from the dump; the executable's file bytes
     // below.
-    let mut ranges: Vec<(u64, u64, Option<u64>)> = objects
-        .iter()
-        .map(|o| (o.addr, o.addr + o.len, Some(o.offset)))
-        .collect();
+    let mut ranges: Vec<(u64, u64, Option<u64>)> = objects.iter().map(|o| (o.addr, o.addr + o.len, Some(o.offset))).collect();
     drop(objects);
     let mut others: Vec<(u64, u64, Option<u64>)> = Vec::new();
     let mut add = |addr: u64, c: &Contents| {
@@ -631,10 +533,7 @@ pub fn model(
         }
         keep
     });
-    let (exe_src, exe_segments): (
-        Rc<dyn ByteSource>,
-        Vec<crate::formats::elfcore::ProgramHeader>,
-    ) = match &exe {
+    let (exe_src, exe_segments): (Rc<dyn ByteSource>, Vec<crate::formats::elfcore::ProgramHeader>) = match &exe {
         // File-backed bytes only: the dump holds bss; noptrbss is not in it, not zero.
         Some(e) => (e.src.clone(), e.exe.load_segments.clone()),
         None => (Rc::new(Vec::<u8>::new()), Vec::new()),
@@ -651,14 +550,9 @@ pub fn model(
         mapped_bytes: 0,
     };
     let rt = image.rt();
-    let classes = has_exe
-        .then(|| crate::runtime::sizeclasses::from_runtime(&rt))
-        .flatten()
-        .or_else(|| crate::runtime::sizeclasses::for_release(&go_version));
+    let classes = has_exe.then(|| crate::runtime::sizeclasses::from_runtime(&rt)).flatten().or_else(|| crate::runtime::sizeclasses::for_release(&go_version));
     for s in &mut spans {
-        s.sizeclass = classes
-            .as_deref()
-            .map_or(0, |c| crate::runtime::sizeclasses::class_of(c, s.elemsize));
+        s.sizeclass = classes.as_deref().map_or(0, |c| crate::runtime::sizeclasses::class_of(c, s.elemsize));
     }
     let heap = Heap::from_parts(dh.params, spans, allocated, explicit, Vec::new());
     if !progress("finding roots", 0.0) {
@@ -680,32 +574,16 @@ pub fn model(
             } else {
                 (format!("{seg_name}+{off:#x}"), None)
             };
-            roots.push(Root {
-                kind: RootKind::Global,
-                name,
-                slot_addr: Some(slot_addr),
-                value,
-                pointee_type,
-                goroutine: None,
-            });
+            roots.push(Root { kind: RootKind::Global, name, slot_addr: Some(slot_addr), value, pointee_type, goroutine: None });
         }
     }
     let func_name = |pc: u64| -> Option<String> {
-        rt.dwarf
-            .function_at(pc.wrapping_sub(bias))
-            .map(|f| f.name.clone())
+        rt.dwarf.function_at(pc.wrapping_sub(bias)).map(|f| f.name.clone())
     };
     for f in &ix.finalizers {
         let label = special_label(RootKind::Finalizer, func_name(f.fn_pc).as_deref(), f.obj);
         if heap.find(f.fn_val).is_some() {
-            roots.push(Root {
-                kind: RootKind::Finalizer,
-                name: label.clone(),
-                slot_addr: None,
-                value: f.fn_val,
-                pointee_type: None,
-                goroutine: None,
-            });
+            roots.push(Root { kind: RootKind::Finalizer, name: label.clone(), slot_addr: None, value: f.fn_val, pointee_type: None, goroutine: None });
         }
         roots.push(finalized_object_root(label, f.obj));
     }
@@ -716,27 +594,13 @@ pub fn model(
         };
         for v in [f.obj, f.fn_val] {
             if heap.find(v).is_some() {
-                roots.push(Root {
-                    kind: RootKind::Finalizer,
-                    name: label.clone(),
-                    slot_addr: None,
-                    value: v,
-                    pointee_type: None,
-                    goroutine: None,
-                });
+                roots.push(Root { kind: RootKind::Finalizer, name: label.clone(), slot_addr: None, value: v, pointee_type: None, goroutine: None });
             }
         }
     }
     for (d, to) in &ix.other_roots {
         if heap.find(*to).is_some() {
-            roots.push(Root {
-                kind: RootKind::Other,
-                name: d.clone(),
-                slot_addr: None,
-                value: *to,
-                pointee_type: None,
-                goroutine: None,
-            });
+            roots.push(Root { kind: RootKind::Other, name: d.clone(), slot_addr: None, value: *to, pointee_type: None, goroutine: None });
         }
     }
     // Goroutines and their frames. A record holds its frame `[sp, fp)` (`fp`, the caller's
@@ -745,11 +609,7 @@ pub fn model(
     // words go to the callee's frame as a core's walk puts them (its argument pointer is its
     // CFA plus `sys.MinFrameSize`, its argument size the pclntab's), and every word is named
     // and typed by the same DWARF locals as for cores.
-    let pcln = if has_exe {
-        crate::formats::pclntab::Pclntab::new(&rt).ok()
-    } else {
-        None
-    };
+    let pcln = if has_exe { crate::formats::pclntab::Pclntab::new(&rt).ok() } else { None };
     let min_frame = min_frame_size(arch);
     let mut goroutines = Vec::new();
     let mut stack = StackSeeds::default();
@@ -783,16 +643,7 @@ pub fn model(
             let func = func.as_ref().map(|(p, fi)| (*p, fi));
             namers.push(has_exe.then(|| SlotNamer::new(&rt, func, sym_pc, fr.sp, fp, argp)));
             args.push((argp, argp.saturating_add(nargs)));
-            frames.push(Frame {
-                function: fr.name.clone(),
-                file,
-                line,
-                pc: fr.pc,
-                sp: fr.sp,
-                slots: Vec::new(),
-                inlined,
-                pieced: Vec::new(),
-            });
+            frames.push(Frame { function: fr.name.clone(), file, line, pc: fr.pc, sp: fr.sp, slots: Vec::new(), inlined, pieced: Vec::new() });
         }
         for (i, fr) in dg.frames.iter().enumerate() {
             for &off in &fr.ptrs {
@@ -804,26 +655,12 @@ pub fn model(
                 // The callee's argument (the record before is the callee's), or this
                 // frame's own word.
                 let owner = match i.checked_sub(1) {
-                    Some(c)
-                        if dg.frames[c].sp == fr.child_sp
-                            && args[c].0 <= addr
-                            && addr < args[c].1 =>
-                    {
-                        c
-                    }
+                    Some(c) if dg.frames[c].sp == fr.child_sp && args[c].0 <= addr && addr < args[c].1 => c,
                     _ => i,
                 };
                 let slot = match &namers[owner] {
                     Some(n) => n.slot(addr, value, false),
-                    None => StackSlot {
-                        addr,
-                        value,
-                        name: format!("local+{off:#x}"),
-                        ty: None,
-                        var_offset: 0,
-                        conservative: false,
-                        stack_object: None,
-                    },
+                    None => StackSlot { addr, value, name: format!("local+{off:#x}"), ty: None, var_offset: 0, conservative: false, stack_object: None },
                 };
                 frames[owner].slots.push(slot);
             }
@@ -852,12 +689,7 @@ pub fn model(
     roots.extend(stack.roots);
 
     let mut all_seeds: Vec<TypeSeed> = if has_exe {
-        rt.dwarf
-            .globals
-            .iter()
-            .map(|g| (g.addr.wrapping_add(bias), g.ty))
-            .filter(|&(a, _)| rt.mem.is_mapped(a))
-            .collect()
+        rt.dwarf.globals.iter().map(|g| (g.addr.wrapping_add(bias), g.ty)).filter(|&(a, _)| rt.mem.is_mapped(a)).collect()
     } else {
         Vec::new()
     };
@@ -880,10 +712,7 @@ pub fn model(
         warnings,
         runtime_heap_marked: None,
         runtime_heap_alloc: ix.heap_alloc(),
-        dump_alloc_stacks: Some(crate::model::DumpAllocStacks::new(
-            std::mem::take(&mut ix.mem_buckets),
-            &ix.alloc_samples,
-        )),
+        dump_alloc_stacks: Some(crate::model::DumpAllocStacks::new(std::mem::take(&mut ix.mem_buckets), &ix.alloc_samples)),
     })
 }
 
@@ -906,22 +735,14 @@ pub fn fuzz_one(data: &[u8]) {
         }
     }
     let src: Rc<dyn ByteSource> = Rc::new(data.to_vec());
-    let Ok(a) = Analysis::open_heapdump(src, None, &mut |_, _| true) else {
-        return;
-    };
+    let Ok(a) = Analysis::open_heapdump(src, None, &mut |_, _| true) else { return };
     let _ = a.overview();
     let _ = a.histogram();
     let _ = a.garbage_histogram();
     let _ = a.goroutines();
     let _ = a.breakdown();
     let _ = a.suspects(0.1);
-    let addrs: Vec<u64> = a
-        .heap
-        .allocated
-        .iter_ones()
-        .take(4)
-        .map(|s| a.object_addr(s as u32))
-        .collect();
+    let addrs: Vec<u64> = a.heap.allocated.iter_ones().take(4).map(|s| a.object_addr(s as u32)).collect();
     for addr in addrs {
         let _ = a.object(addr);
         let _ = a.path(addr);
@@ -952,44 +773,15 @@ mod tests {
     fn synthetic_dump_graph() {
         let base = 0xc000010000u64;
         let mut w = Writer::new();
-        w.int(TAG_PARAMS)
-            .int(0)
-            .int(8)
-            .int(0xc000000000)
-            .int(0xc004000000)
-            .bytes(b"amd64")
-            .bytes(b"go1.24.11")
-            .int(2);
+        w.int(TAG_PARAMS).int(0).int(8).int(0xc000000000).int(0xc004000000).bytes(b"amd64").bytes(b"go1.24.11").int(2);
         obj(&mut w, base, &[base + 16, 0], &[0]); // A -> B
         obj(&mut w, base + 16, &[0, 7], &[0]); // B
         obj(&mut w, base + 32, &[base, 0], &[0]); // C -> A (garbage)
         obj(&mut w, base + 0x2000, &[1, 2, 3, 4], &[]); // D, 32 bytes noscan
-        w.int(TAG_GOROUTINE)
-            .int(0xc000002000)
-            .int(0xc000100f00)
-            .int(1)
-            .int(0x401000)
-            .int(4)
-            .int(0)
-            .int(0)
-            .int(0)
-            .bytes(b"sleep")
-            .int(0)
-            .int(0)
-            .int(0)
-            .int(0);
+        w.int(TAG_GOROUTINE).int(0xc000002000).int(0xc000100f00).int(1).int(0x401000).int(4).int(0).int(0).int(0).bytes(b"sleep").int(0).int(0).int(0).int(0);
         let mut frame = vec![0u8; 16];
         frame[8..].copy_from_slice(&(base + 0x2000).to_le_bytes());
-        w.int(TAG_STACK_FRAME)
-            .int(0xc000100f00)
-            .int(0)
-            .int(0)
-            .bytes(&frame)
-            .int(0x401000)
-            .int(0x401010)
-            .int(0x401010)
-            .bytes(b"main.main")
-            .fields(&[8]);
+        w.int(TAG_STACK_FRAME).int(0xc000100f00).int(0).int(0).bytes(&frame).int(0x401000).int(0x401010).int(0x401010).bytes(b"main.main").fields(&[8]);
         let mut data = vec![0u8; 16];
         data[..8].copy_from_slice(&base.to_le_bytes());
         w.int(TAG_DATA).int(0x500000).bytes(&data).fields(&[0]);
@@ -999,18 +791,8 @@ mod tests {
         let a = Analysis::open_heapdump(src, None, &mut |_, _| true).unwrap();
         let ov = a.overview();
         assert_eq!((ov.live_objects, ov.garbage_objects), (3, 1), "{ov:?}");
-        assert_eq!(
-            a.heap
-                .find(base + 16)
-                .map(|t| a.reach.live.get(t.slot as usize)),
-            Some(true)
-        );
-        assert_eq!(
-            a.heap
-                .find(base + 32)
-                .map(|t| a.reach.live.get(t.slot as usize)),
-            Some(false)
-        );
+        assert_eq!(a.heap.find(base + 16).map(|t| a.reach.live.get(t.slot as usize)), Some(true));
+        assert_eq!(a.heap.find(base + 32).map(|t| a.reach.live.get(t.slot as usize)), Some(false));
         let p = a.path(base + 16).unwrap();
         assert_eq!(p.root.name, "data+0x0");
         assert_eq!(p.hops.len(), 2);
@@ -1026,11 +808,7 @@ mod tests {
         for cut in 17..full.len() {
             let src: Rc<dyn ByteSource> = Rc::new(full[..cut].to_vec());
             if let Ok(a) = Analysis::open_heapdump(src, None, &mut |_, _| true) {
-                assert!(
-                    a.warnings.iter().any(|w| w.contains("truncated")),
-                    "cut {cut}: {:?}",
-                    a.warnings
-                );
+                assert!(a.warnings.iter().any(|w| w.contains("truncated")), "cut {cut}: {:?}", a.warnings);
             }
         }
     }
@@ -1042,29 +820,15 @@ mod tests {
 
     #[test]
     fn tail_slots_dropped() {
-        let mk = |addr: u64, len: u64, nptrs: u32| Obj {
-            addr,
-            offset: 0,
-            len,
-            ptr_start: 0,
-            nptrs,
-        };
+        let mk = |addr: u64, len: u64, nptrs: u32| Obj { addr, offset: 0, len, ptr_start: 0, nptrs };
         // 16-byte scan span: 1.24 reserves the 128-byte bitmap (504 objects).
-        let mut v = vec![
-            mk(0x10000, 16, 1),
-            mk(0x10000 + 503 * 16, 16, 1),
-            mk(0x10000 + 504 * 16, 16, 0),
-        ];
+        let mut v = vec![mk(0x10000, 16, 1), mk(0x10000 + 503 * 16, 16, 1), mk(0x10000 + 504 * 16, 16, 0)];
         assert_eq!(drop_tail_slots(&mut v, &release("go1.24.11")), 1);
         // Another page, another span: noscan, all 512 kept.
         let mut v = vec![mk(0x10000, 16, 1), mk(0x12000 + 511 * 16, 16, 0)];
         assert_eq!(drop_tail_slots(&mut v, &release("go1.24.11")), 0);
         // 1.26 (Green Tea): 128 more for inline mark bits (496 objects).
-        let mut v = vec![
-            mk(0x10000, 16, 1),
-            mk(0x10000 + 495 * 16, 16, 1),
-            mk(0x10000 + 496 * 16, 16, 0),
-        ];
+        let mut v = vec![mk(0x10000, 16, 1), mk(0x10000 + 495 * 16, 16, 1), mk(0x10000 + 496 * 16, 16, 0)];
         assert_eq!(drop_tail_slots(&mut v, &release("go1.26.6")), 1);
         // noscan: all 512 in 1.24, 504 with inline mark bits.
         let mut v = vec![mk(0x10000 + 511 * 16, 16, 0)];

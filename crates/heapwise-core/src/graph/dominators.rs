@@ -133,10 +133,7 @@ pub fn dominators<G: Successors>(g: &G, root: u32) -> DomTree {
     for w in 1..m {
         idom[order[w] as usize] = order[idom_pre[w] as usize];
     }
-    DomTree {
-        idom,
-        preorder: order,
-    }
+    DomTree { idom, preorder: order }
 }
 
 /// Link-eval `eval` with iterative path compression: the vertex of minimum semidominator
@@ -232,9 +229,7 @@ mod tests {
         let doms: Vec<Vec<u32>> = (0..n as u32)
             .map(|d| {
                 let r = reach(d);
-                (0..n as u32)
-                    .filter(|&v| all[v as usize] && !r[v as usize] && v != d)
-                    .collect()
+                (0..n as u32).filter(|&v| all[v as usize] && !r[v as usize] && v != d).collect()
             })
             .collect();
         // dominated_by[v] = strict dominators of v
@@ -250,10 +245,7 @@ mod tests {
                     return NONE;
                 }
                 // the strict dominator with the most strict dominators of its own is the closest
-                *strict[v]
-                    .iter()
-                    .max_by_key(|&&d| strict[d as usize].len())
-                    .unwrap()
+                *strict[v].iter().max_by_key(|&&d| strict[d as usize].len()).unwrap()
             })
             .collect()
     }
@@ -292,31 +284,15 @@ mod tests {
         for case in 0..3000 {
             let n = 1 + (rng.next() % 24) as usize;
             let m = (rng.next() % (3 * n as u64 + 1)) as usize;
-            let mut edges: Vec<(u32, u32)> = (0..m)
-                .map(|_| {
-                    (
-                        (rng.next() % n as u64) as u32,
-                        (rng.next() % n as u64) as u32,
-                    )
-                })
-                .collect();
+            let mut edges: Vec<(u32, u32)> =
+                (0..m).map(|_| ((rng.next() % n as u64) as u32, (rng.next() % n as u64) as u32)).collect();
             if case % 3 == 0 {
                 // a chain keeps deep trees in the mix
                 edges.extend((1..n as u32).map(|v| (v - 1, v)));
             }
             let (off, e) = csr(n, &edges);
-            let tree = dominators(
-                &Csr {
-                    offsets: &off,
-                    edges: &e,
-                },
-                0,
-            );
-            assert_eq!(
-                tree.idom,
-                naive(n, &edges, 0),
-                "case {case}: n={n} edges={edges:?}"
-            );
+            let tree = dominators(&Csr { offsets: &off, edges: &e }, 0);
+            assert_eq!(tree.idom, naive(n, &edges, 0), "case {case}: n={n} edges={edges:?}");
         }
     }
 
@@ -325,13 +301,7 @@ mod tests {
         // 0 -> 1 -> 2 -> 3, 0 -> 4 -> 3 : 3 is shared, dominated by 0 only.
         let edges = [(0, 1), (1, 2), (2, 3), (0, 4), (4, 3)];
         let (off, e) = csr(5, &edges);
-        let tree = dominators(
-            &Csr {
-                offsets: &off,
-                edges: &e,
-            },
-            0,
-        );
+        let tree = dominators(&Csr { offsets: &off, edges: &e }, 0);
         let r = retained_sizes(&tree, |v| [0, 10, 20, 40, 80][v as usize]);
         assert_eq!(r, vec![150, 30, 20, 40, 80]);
     }
@@ -341,13 +311,7 @@ mod tests {
         let n = 2_000_000u32;
         let edges: Vec<(u32, u32)> = (1..n).map(|v| (v - 1, v)).collect();
         let (off, e) = csr(n as usize, &edges);
-        let tree = dominators(
-            &Csr {
-                offsets: &off,
-                edges: &e,
-            },
-            0,
-        );
+        let tree = dominators(&Csr { offsets: &off, edges: &e }, 0);
         assert_eq!(tree.idom[(n - 1) as usize], n - 2);
         let r = retained_sizes(&tree, |_| 1);
         assert_eq!(r[0], n as u64);

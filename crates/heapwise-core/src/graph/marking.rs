@@ -40,11 +40,7 @@ const MAX_COPIED_SCAN_BYTES: usize = 64 << 20;
 impl<'m> ScanInput<'m> {
     /// Bytes this input copied (spans not borrowed from a memory-resident source).
     pub fn copied_bytes(&self) -> usize {
-        self.bytes
-            .iter()
-            .flatten()
-            .map(|b| if let Cow::Owned(v) = b { v.len() } else { 0 })
-            .sum()
+        self.bytes.iter().flatten().map(|b| if let Cow::Owned(v) = b { v.len() } else { 0 }).sum()
     }
 }
 
@@ -70,10 +66,7 @@ fn scan_span(
     value: impl Fn(u64) -> u64,
 ) -> Result<(), Error> {
     if span.layout == PtrLayout::NoScan {
-        offsets.extend(std::iter::repeat_n(
-            edges.len() as u32,
-            span.nelems as usize,
-        ));
+        offsets.extend(std::iter::repeat_n(edges.len() as u32, span.nelems as usize));
         return Ok(());
     }
     for k in 0..span.nelems {
@@ -148,10 +141,7 @@ impl Graph {
                 bytes.push(None);
                 continue;
             }
-            let b = rt
-                .mem
-                .bytes(span.base, scan_len(span, page) as usize)
-                .ok()?;
+            let b = rt.mem.bytes(span.base, scan_len(span, page) as usize).ok()?;
             if let Cow::Owned(v) = &b {
                 copied = copied.saturating_add(v.len());
                 if copied > MAX_COPIED_SCAN_BYTES {
@@ -159,9 +149,7 @@ impl Graph {
                 }
             }
             heap.mask_types_of(span, &b, |t| {
-                masks
-                    .entry(t)
-                    .or_insert_with(|| rtypes.get(rt, t).map(|i| (i.size, i.ptr_words.clone())));
+                masks.entry(t).or_insert_with(|| rtypes.get(rt, t).map(|i| (i.size, i.ptr_words.clone())));
             });
             bytes.push(Some(b));
         }
@@ -191,10 +179,7 @@ impl Graph {
 
     /// A graph of `slots` slots and no edges.
     pub fn empty(slots: u32) -> Graph {
-        Graph {
-            offsets: vec![0; slots as usize + 1],
-            edges: Vec::new(),
-        }
+        Graph { offsets: vec![0; slots as usize + 1], edges: Vec::new() }
     }
 
     /// Bytes of the adjacency arrays.
@@ -227,10 +212,7 @@ impl Graph {
                 fill[t as usize] += 1;
             }
         }
-        Graph {
-            offsets: counts,
-            edges,
-        }
+        Graph { offsets: counts, edges }
     }
 }
 
@@ -256,9 +238,7 @@ pub fn mark_from(heap: &Heap, input: &ScanInput<'_>, roots: &[Root]) -> Reachabi
             return;
         }
         let i = heap.span_index_of_slot(s);
-        let (Some(span), Some(Some(b))) = (heap.spans.get(i), input.bytes.get(i)) else {
-            return;
-        };
+        let (Some(span), Some(Some(b))) = (heap.spans.get(i), input.bytes.get(i)) else { return };
         let k = s - span.first_slot;
         let obj_off = k as u64 * span.elemsize;
         heap.for_each_pointer_word_in(span, k, b, &input.masks, |off| {
@@ -273,19 +253,13 @@ pub fn mark_from(heap: &Heap, input: &ScanInput<'_>, roots: &[Root]) -> Reachabi
 }
 
 /// Breadth-first marking; `children(s, f)` calls `f` on each out-edge of `s` in order.
-fn bfs(
-    heap: &Heap,
-    roots: &[Root],
-    mut children: impl FnMut(SlotId, &mut dyn FnMut(SlotId)),
-) -> Reachability {
+fn bfs(heap: &Heap, roots: &[Root], mut children: impl FnMut(SlotId, &mut dyn FnMut(SlotId))) -> Reachability {
     let n = heap.slot_count as usize;
     let mut live = BitSet::new(n);
     let mut parent = vec![NO_PARENT; n];
     let mut queue: Vec<SlotId> = Vec::new();
     for (ri, r) in roots.iter().enumerate() {
-        let Some(t) = heap.find_uncached(r.value) else {
-            continue;
-        };
+        let Some(t) = heap.find_uncached(r.value) else { continue };
         let tag = ROOT_FLAG | ri as u32;
         if r.scans_only() {
             children(t.slot, &mut |c| {

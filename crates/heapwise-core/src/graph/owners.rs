@@ -116,17 +116,10 @@ impl Analysis {
         // Keyed by the kind as shown: a finalizer and its finalized object are one kind there.
         let mut seen: HashSet<(&'static str, String, u64)> = HashSet::new();
         for r in &self.roots {
-            let Some(t) = self.root_target(r) else {
-                continue;
-            };
+            let Some(t) = self.root_target(r) else { continue };
             let d = if Self::scan_only(r) {
                 // The finalized object's referents are roots: the nearest one that reaches s.
-                self.graph()
-                    .out(t)
-                    .iter()
-                    .filter_map(|c| dist.get(c))
-                    .min()
-                    .copied()
+                self.graph().out(t).iter().filter_map(|c| dist.get(c)).min().copied()
             } else {
                 dist.get(&t).copied()
             };
@@ -141,28 +134,13 @@ impl Analysis {
                 });
             }
         }
-        out.sort_by(|a, b| {
-            a.distance
-                .cmp(&b.distance)
-                .then(a.kind.cmp(&b.kind))
-                .then(a.name.cmp(&b.name))
-        });
-        Ok(Anchors {
-            addr: base,
-            type_name: self.type_name(s),
-            anchors: out,
-            owners_visited: dist.len() as u64,
-            truncated,
-        })
+        out.sort_by(|a, b| a.distance.cmp(&b.distance).then(a.kind.cmp(&b.kind)).then(a.name.cmp(&b.name)));
+        Ok(Anchors { addr: base, type_name: self.type_name(s), anchors: out, owners_visited: dist.len() as u64, truncated })
     }
 
     /// Slots carrying a registered finalizer.
     fn finalized_slots(&self) -> HashSet<SlotId> {
-        self.roots
-            .iter()
-            .filter(|r| Self::scan_only(r))
-            .filter_map(|r| self.root_target(r))
-            .collect()
+        self.roots.iter().filter(|r| Self::scan_only(r)).filter_map(|r| self.root_target(r)).collect()
     }
 
     /// The referrers of the object at `addr`, `depth` levels up (`None`: unbounded), at
@@ -205,19 +183,9 @@ impl Analysis {
         let mut anchored: HashSet<SlotId> = HashSet::new();
         let mut work: Vec<SlotId> = Vec::new();
         for r in &self.roots {
-            let Some(t) = self.root_target(r) else {
-                continue;
-            };
-            let targets: Vec<SlotId> = if Self::scan_only(r) {
-                self.graph()
-                    .out(t)
-                    .iter()
-                    .copied()
-                    .filter(|c| in_set.contains(c))
-                    .collect()
-            } else {
-                vec![t]
-            };
+            let Some(t) = self.root_target(r) else { continue };
+            let targets: Vec<SlotId> =
+                if Self::scan_only(r) { self.graph().out(t).iter().copied().filter(|c| in_set.contains(c)).collect() } else { vec![t] };
             for t in targets {
                 if !in_set.contains(&t) {
                     continue;
@@ -234,11 +202,7 @@ impl Analysis {
         }
         // Nodes past the walk's limits may lead to roots: count them as anchored.
         for &x in &order {
-            if x != s
-                && self.is_live(x)
-                && rev.out(x).iter().any(|p| !in_set.contains(p))
-                && anchored.insert(x)
-            {
+            if x != s && self.is_live(x) && rev.out(x).iter().any(|p| !in_set.contains(p)) && anchored.insert(x) {
                 work.push(x);
             }
         }
@@ -271,24 +235,11 @@ impl Analysis {
             .into_iter()
             .map(|(p, x)| {
                 let ptrs = field_cache.entry(p).or_insert_with(|| self.pointers_of(p));
-                let field = ptrs
-                    .iter()
-                    .find(|q| q.2 == Some(x))
-                    .map(|q| self.field_name(p, q.0))
-                    .unwrap_or_default();
-                OwnerEdge {
-                    from: self.object_addr(p),
-                    to: self.object_addr(x),
-                    field,
-                }
+                let field = ptrs.iter().find(|q| q.2 == Some(x)).map(|q| self.field_name(p, q.0)).unwrap_or_default();
+                OwnerEdge { from: self.object_addr(p), to: self.object_addr(x), field }
             })
             .collect();
-        Ok(Owners {
-            addr: base,
-            nodes,
-            edges,
-            truncated,
-        })
+        Ok(Owners { addr: base, nodes, edges, truncated })
     }
 
     /// The owners graph of the object at `addr` as a standalone SVG document: layered by
@@ -302,10 +253,7 @@ impl Analysis {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -351,41 +299,22 @@ pub fn render_svg(o: &Owners) -> String {
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="monospace" font-size="11">"#
     );
-    let _ = writeln!(
-        svg,
-        r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>"##
-    );
-    let _ = writeln!(
-        svg,
-        r##"<rect width="100%" height="100%" fill="#ffffff"/>"##
-    );
-    let title = kept
-        .first()
-        .map(|n| format!("owners of {:#x} {}", n.addr, n.type_name))
-        .unwrap_or_default();
-    let _ = writeln!(
-        svg,
-        r##"<text x="12" y="20" font-size="13" font-weight="bold">{}</text>"##,
-        esc(&title)
-    );
+    let _ = writeln!(svg, r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>"##);
+    let _ = writeln!(svg, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
+    let title = kept.first().map(|n| format!("owners of {:#x} {}", n.addr, n.type_name)).unwrap_or_default();
+    let _ = writeln!(svg, r##"<text x="12" y="20" font-size="13" font-weight="bold">{}</text>"##, esc(&title));
     let note = format!(
         "{} objects shown, {} pruned (reach no root except through the object){}; red: has a finalizer",
         kept.len(),
         pruned,
         if o.truncated { ", more owners past the limits" } else { "" }
     );
-    let _ = writeln!(
-        svg,
-        r##"<text x="12" y="38" fill="#555">{}</text>"##,
-        esc(&note)
-    );
+    let _ = writeln!(svg, r##"<text x="12" y="38" fill="#555">{}</text>"##, esc(&note));
     for e in &o.edges {
         if !keep.contains(&e.from) || !keep.contains(&e.to) {
             continue;
         }
-        let (Some(&(x1, y1)), Some(&(x2, y2))) = (pos.get(&e.from), pos.get(&e.to)) else {
-            continue;
-        };
+        let (Some(&(x1, y1)), Some(&(x2, y2))) = (pos.get(&e.from), pos.get(&e.to)) else { continue };
         let (sx, sy) = (x1 + W / 2, y1 + H);
         let (tx, ty) = (x2 + W / 2, y2);
         let path = if ty > sy {
@@ -393,29 +322,11 @@ pub fn render_svg(o: &Owners) -> String {
         } else {
             // Back edge (a cycle among owners): around the side.
             let side = x1.max(x2) + W + 12;
-            format!(
-                "M{},{} C{side},{} {side},{} {},{}",
-                x1 + W,
-                y1 + H / 2,
-                y1 + H / 2,
-                y2 + H / 2,
-                x2 + W,
-                y2 + H / 2
-            )
+            format!("M{},{} C{side},{} {side},{} {},{}", x1 + W, y1 + H / 2, y1 + H / 2, y2 + H / 2, x2 + W, y2 + H / 2)
         };
-        let _ = writeln!(
-            svg,
-            r##"<path d="{path}" fill="none" stroke="#777" stroke-width="1.2" marker-end="url(#arrow)"><title>{}</title></path>"##,
-            esc(&e.field)
-        );
+        let _ = writeln!(svg, r##"<path d="{path}" fill="none" stroke="#777" stroke-width="1.2" marker-end="url(#arrow)"><title>{}</title></path>"##, esc(&e.field));
         if !e.field.is_empty() && ty > sy {
-            let _ = writeln!(
-                svg,
-                r##"<text x="{}" y="{}" fill="#336" font-size="10" text-anchor="middle">{}</text>"##,
-                (sx + tx) / 2,
-                (sy + ty) / 2,
-                esc(&clip(&e.field, 28))
-            );
+            let _ = writeln!(svg, r##"<text x="{}" y="{}" fill="#336" font-size="10" text-anchor="middle">{}</text>"##, (sx + tx) / 2, (sy + ty) / 2, esc(&clip(&e.field, 28)));
         }
     }
     for n in &kept {
@@ -430,49 +341,14 @@ pub fn render_svg(o: &Owners) -> String {
             ("#e3efff", "#2b5fad")
         };
         let sw = if n.finalizer { 2.5 } else { 1.2 };
-        let _ = writeln!(
-            svg,
-            r#"<g><title>{:#x} {} ({} bytes){}</title>"#,
-            n.addr,
-            esc(&n.type_name),
-            n.size,
-            if n.finalizer { ", has a finalizer" } else { "" }
-        );
-        let _ = writeln!(
-            svg,
-            r#"<rect x="{x}" y="{y}" width="{W}" height="{H}" rx="5" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>"#
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{}" y="{}" font-weight="bold">{}</text>"#,
-            x + 6,
-            y + 17,
-            esc(&clip(&n.type_name, 32))
-        );
-        let _ = writeln!(
-            svg,
-            r##"<text x="{}" y="{}" fill="#444">{:#x} · {} B{}</text>"##,
-            x + 6,
-            y + 34,
-            n.addr,
-            n.size,
-            if n.finalizer { " · finalizer" } else { "" }
-        );
+        let _ = writeln!(svg, r#"<g><title>{:#x} {} ({} bytes){}</title>"#, n.addr, esc(&n.type_name), n.size, if n.finalizer { ", has a finalizer" } else { "" });
+        let _ = writeln!(svg, r#"<rect x="{x}" y="{y}" width="{W}" height="{H}" rx="5" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>"#);
+        let _ = writeln!(svg, r#"<text x="{}" y="{}" font-weight="bold">{}</text>"#, x + 6, y + 17, esc(&clip(&n.type_name, 32)));
+        let _ = writeln!(svg, r##"<text x="{}" y="{}" fill="#444">{:#x} · {} B{}</text>"##, x + 6, y + 34, n.addr, n.size, if n.finalizer { " · finalizer" } else { "" });
         for (i, r) in n.roots.iter().take(3).enumerate() {
             let ry = y - (i as i64 + 1) * (ROOT_H + 2);
-            let _ = writeln!(
-                svg,
-                r##"<rect x="{}" y="{ry}" width="{}" height="{ROOT_H}" rx="9" fill="#e6f6e6" stroke="#2e7d32"/>"##,
-                x + 10,
-                W - 20
-            );
-            let _ = writeln!(
-                svg,
-                r##"<text x="{}" y="{}" fill="#1b5e20" font-size="10">{}</text>"##,
-                x + 18,
-                ry + 13,
-                esc(&clip(r, 34))
-            );
+            let _ = writeln!(svg, r##"<rect x="{}" y="{ry}" width="{}" height="{ROOT_H}" rx="9" fill="#e6f6e6" stroke="#2e7d32"/>"##, x + 10, W - 20);
+            let _ = writeln!(svg, r##"<text x="{}" y="{}" fill="#1b5e20" font-size="10">{}</text>"##, x + 18, ry + 13, esc(&clip(r, 34)));
         }
         svg.push_str("</g>\n");
     }

@@ -39,20 +39,14 @@ impl Retained {
         let n = heap.slot_count as usize;
         let mut root_edges: Vec<u32> = Vec::new();
         for r in roots {
-            let Some(t) = heap.find(r.value) else {
-                continue;
-            };
+            let Some(t) = heap.find(r.value) else { continue };
             if r.scans_only() {
                 root_edges.extend_from_slice(graph.out(t.slot));
             } else {
                 root_edges.push(t.slot);
             }
         }
-        let g = HeapGraph {
-            graph,
-            n,
-            root_edges,
-        };
+        let g = HeapGraph { graph, n, root_edges };
         let tree = dominators(&g, n as u32);
         // Slot sizes by span, written in slot order (cheaper than a lookup per node).
         let mut sizes = vec![0u32; n + 1];
@@ -74,16 +68,7 @@ impl Retained {
         let mut preorder = tree.preorder;
         preorder.retain(|&v| v != super_root);
         let (enter, exit) = tree_times(&child_off, &child, super_root);
-        Retained {
-            idom,
-            retained,
-            child_off,
-            child,
-            preorder,
-            enter,
-            exit,
-            total_live,
-        }
+        Retained { idom, retained, child_off, child, preorder, enter, exit, total_live }
     }
 
     /// Whether `a` dominates `b` (both slots; a slot dominates itself).
@@ -115,9 +100,7 @@ impl Retained {
     /// Dominator-tree children of `slot` (`None` = the super-root).
     pub fn children_of(&self, slot: Option<SlotId>) -> impl Iterator<Item = SlotId> + '_ {
         let node = slot.map_or(self.idom.len() - 1, |s| s as usize);
-        self.child[self.child_off[node] as usize..self.child_off[node + 1] as usize]
-            .iter()
-            .copied()
+        self.child[self.child_off[node] as usize..self.child_off[node + 1] as usize].iter().copied()
     }
 
     /// Immediate dominator chain of `slot`, nearest first, ending below the super-root.
@@ -163,13 +146,9 @@ impl Retained {
     pub fn accumulation_point(&self, slot: SlotId) -> (SlotId, u64) {
         let mut cur = slot;
         for _ in 0..self.idom.len() {
-            let best = self
-                .children_of(Some(cur))
-                .max_by_key(|&c| self.retained[c as usize]);
+            let best = self.children_of(Some(cur)).max_by_key(|&c| self.retained[c as usize]);
             match best {
-                Some(b) if self.retained[b as usize] * 5 >= self.retained[cur as usize] * 4 => {
-                    cur = b
-                }
+                Some(b) if self.retained[b as usize] * 5 >= self.retained[cur as usize] * 4 => cur = b,
                 _ => break,
             }
         }
@@ -243,9 +222,7 @@ pub fn mark_without(
     let mut queue: Vec<SlotId> = Vec::new();
     let blocked = |s: SlotId| drop_slot == Some(s);
     for r in roots {
-        let Some(t) = heap.find(r.value) else {
-            continue;
-        };
+        let Some(t) = heap.find(r.value) else { continue };
         if r.scans_only() {
             for &c in graph.out(t.slot) {
                 if !blocked(c) && live.insert(c as usize) {

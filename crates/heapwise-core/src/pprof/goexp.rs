@@ -42,11 +42,7 @@ pub fn go_exp_amd64(x: f64, fma: bool) -> f64 {
     let abs = bits & !(1u64 << 63);
     if abs >= 0x7ff0_0000_0000_0000 {
         // Not finite: -Inf gives 0, NaN and +Inf themselves.
-        return if bits == 0xfff0_0000_0000_0000 {
-            0.0
-        } else {
-            x
-        };
+        return if bits == 0xfff0_0000_0000_0000 { 0.0 } else { x };
     }
     if x > OVERFLOW {
         return f64::INFINITY;
@@ -270,16 +266,8 @@ mod tests {
     fn matches_go() {
         for &(x, with_fma, without) in VECTORS {
             let x = f64::from_bits(x);
-            assert_eq!(
-                go_exp_amd64(x, true).to_bits(),
-                with_fma,
-                "exp({x:e}) with FMA"
-            );
-            assert_eq!(
-                go_exp_amd64(x, false).to_bits(),
-                without,
-                "exp({x:e}) without FMA"
-            );
+            assert_eq!(go_exp_amd64(x, true).to_bits(), with_fma, "exp({x:e}) with FMA");
+            assert_eq!(go_exp_amd64(x, false).to_bits(), without, "exp({x:e}) without FMA");
         }
     }
 

@@ -59,12 +59,7 @@ pub fn read_use_fma(rt: &Rt<'_>) -> Option<bool> {
         }
     }
     let x86 = rt.global("internal/cpu.X86").ok()?;
-    let ty = rt
-        .dwarf
-        .globals
-        .iter()
-        .find(|g| g.name == "internal/cpu.X86")
-        .map(|g| rt.dwarf.ty(g.ty).name.clone())?;
+    let ty = rt.dwarf.globals.iter().find(|g| g.name == "internal/cpu.X86").map(|g| rt.dwarf.ty(g.ty).name.clone())?;
     let avx = rt.mem.u8(x86 + rt.off_opt(&ty, "HasAVX")?).ok()?;
     let fma = rt.mem.u8(x86 + rt.off_opt(&ty, "HasFMA")?).ok()?;
     Some(avx != 0 && fma != 0)
@@ -116,12 +111,7 @@ impl Deck {
     /// `pcDeck.tryAdd`: whether the frames of `pc` continue the inlined frames in the deck.
     fn try_add(&mut self, pc: u64, frames: &[Frame], failed: bool) -> bool {
         if let (Some(last), Some(new)) = (self.frames.last(), frames.first()) {
-            if last.physical
-                || last.entry == 0
-                || new.entry == 0
-                || last.entry != new.entry
-                || last.name == new.name
-            {
+            if last.physical || last.entry == 0 || new.entry == 0 || last.entry != new.entry || last.name == new.name {
                 return false;
             }
         }
@@ -208,11 +198,7 @@ impl<'a> Builder<'a> {
                 failed: true,
             },
         };
-        let out = if frame.name == "runtime.goexit" {
-            Vec::new()
-        } else {
-            vec![frame]
-        };
+        let out = if frame.name == "runtime.goexit" { Vec::new() } else { vec![frame] };
         let failed = out.first().is_some_and(|f| f.failed);
         self.frames_cache.insert(addr, out.clone());
         (out, failed)
@@ -221,9 +207,7 @@ impl<'a> Builder<'a> {
     /// `elideWrapperCalling(calleeID)`.
     fn elide_wrapper_calling(&self, callee: u8) -> bool {
         let c = &self.pcln.consts;
-        !(Some(callee) == c.funcid_gopanic
-            || Some(callee) == c.funcid_sigpanic
-            || Some(callee) == c.funcid_panicwrap)
+        !(Some(callee) == c.funcid_gopanic || Some(callee) == c.funcid_sigpanic || Some(callee) == c.funcid_panicwrap)
     }
 
     /// `runtime_expandFinalInlineFrame`: a stack cut off inside inlined frames gets the
@@ -242,8 +226,7 @@ impl<'a> Builder<'a> {
         // The inline tree is finite and acyclic in a sane binary; a damaged one stops here.
         for _ in 0..1024 {
             let id = sf.funcid;
-            if !(Some(id) == self.pcln.consts.funcid_wrapper && self.elide_wrapper_calling(callee))
-            {
+            if !(Some(id) == self.pcln.consts.funcid_wrapper && self.elide_wrapper_calling(callee)) {
                 stk.push(upc.wrapping_add(1));
             }
             callee = id;
@@ -267,12 +250,7 @@ impl<'a> Builder<'a> {
         let deck = std::mem::take(&mut self.deck);
         self.locs.insert(
             addr,
-            Loc {
-                id,
-                pcs: deck.pcs.len(),
-                first_frames: deck.frames[..deck.first_frames].to_vec(),
-                first_failed: deck.first_failed,
-            },
+            Loc { id, pcs: deck.pcs.len(), first_frames: deck.frames[..deck.first_frames].to_vec(), first_failed: deck.first_failed },
         );
         let mut lines = Vec::with_capacity(deck.frames.len());
         for fr in &deck.frames {
@@ -283,21 +261,11 @@ impl<'a> Builder<'a> {
                     self.funcs.insert(fr.name.clone(), f);
                     let name = self.string(&fr.name);
                     let filename = self.string(&fr.file);
-                    self.functions.push(Function {
-                        id: f,
-                        name,
-                        system_name: name,
-                        filename,
-                        start_line: fr.start_line,
-                    });
+                    self.functions.push(Function { id: f, name, system_name: name, filename, start_line: fr.start_line });
                     f
                 }
             };
-            lines.push(Line {
-                function_id: fid,
-                line: fr.line,
-                column: 0,
-            });
+            lines.push(Line { function_id: fid, line: fr.line, column: 0 });
         }
         let mut mapping_id = 0;
         if let Some(m) = &self.mapping {
@@ -411,21 +379,12 @@ pub fn scale_heap_sample_objects(count: i64, avg_size: i64, rate: i64, fma: bool
         return (count, count.wrapping_mul(avg_size));
     }
     let scale = 1.0 / (1.0 - goexp::go_exp_amd64(-(avg_size as f64) / rate as f64, fma));
-    (
-        go_i64(count as f64 * scale),
-        go_i64(count.wrapping_mul(avg_size) as f64 * scale),
-    )
+    (go_i64(count as f64 * scale), go_i64(count.wrapping_mul(avg_size) as f64 * scale))
 }
 
 /// The heap profile `runtime/pprof.WriteHeapProfile` would write now (module docs).
 /// `fma` is [`read_use_fma`] (the unsampling depends on it through `math.Exp`).
-pub fn heap_profile(
-    rt: &Rt<'_>,
-    pcln: &Pclntab,
-    prof: &MemProfile,
-    fma: bool,
-    opts: &HeapProfileOptions,
-) -> Profile {
+pub fn heap_profile(rt: &Rt<'_>, pcln: &Pclntab, prof: &MemProfile, fma: bool, opts: &HeapProfileOptions) -> Profile {
     let mut b = Builder {
         mem: rt.mem,
         pcln,
@@ -440,23 +399,13 @@ pub fn heap_profile(
         mapping_failed: false,
         mapping: opts.mapping.clone(),
     };
-    let period_type = ValueType {
-        r#type: b.string("space"),
-        unit: b.string("bytes"),
-    };
+    let period_type = ValueType { r#type: b.string("space"), unit: b.string("bytes") };
     let rate = prof.rate();
-    let sample_type: Vec<ValueType> = [
-        ("alloc_objects", "count"),
-        ("alloc_space", "bytes"),
-        ("inuse_objects", "count"),
-        ("inuse_space", "bytes"),
-    ]
-    .iter()
-    .map(|(t, u)| ValueType {
-        r#type: b.string(t),
-        unit: b.string(u),
-    })
-    .collect();
+    let sample_type: Vec<ValueType> =
+        [("alloc_objects", "count"), ("alloc_space", "bytes"), ("inuse_objects", "count"), ("inuse_space", "bytes")]
+            .iter()
+            .map(|(t, u)| ValueType { r#type: b.string(t), unit: b.string(u) })
+            .collect();
     let mut samples = Vec::new();
     for r in prof.records(true) {
         let full = prof.stack(r.bucket);
@@ -465,9 +414,7 @@ pub fn heap_profile(
             let mut stk = full;
             if hide_runtime {
                 for (i, &addr) in full.iter().enumerate() {
-                    if b.func_for_pc_name(addr).is_some_and(|n| {
-                        n.starts_with("runtime.") || n.starts_with("internal/runtime/")
-                    }) {
+                    if b.func_for_pc_name(addr).is_some_and(|n| n.starts_with("runtime.") || n.starts_with("internal/runtime/")) {
                         continue;
                     }
                     stk = &full[i..];
@@ -481,45 +428,23 @@ pub fn heap_profile(
         }
         let c = r.counts;
         let (values, block_size) = if prof.counts_bytes() {
-            let (ao, ab) =
-                scale_heap_sample_bytes(c.allocs as i64, c.alloc_bytes as i64, rate, fma);
+            let (ao, ab) = scale_heap_sample_bytes(c.allocs as i64, c.alloc_bytes as i64, rate, fma);
             let (io, ib) = scale_heap_sample_bytes(
                 (c.allocs as i64).wrapping_sub(c.frees as i64),
                 (c.alloc_bytes as i64).wrapping_sub(c.free_bytes as i64),
                 rate,
                 fma,
             );
-            let bs = if (c.allocs as i64) > 0 {
-                (c.alloc_bytes as i64) / (c.allocs as i64)
-            } else {
-                0
-            };
+            let bs = if (c.allocs as i64) > 0 { (c.alloc_bytes as i64) / (c.allocs as i64) } else { 0 };
             (vec![ao, ab, io, ib], (bs != 0).then_some(bs))
         } else {
             let size = r.object_size as i64;
             let (ao, ab) = scale_heap_sample_objects(c.allocs as i64, size, rate, fma);
-            let (io, ib) = scale_heap_sample_objects(
-                (c.allocs as i64).wrapping_sub(c.frees as i64),
-                size,
-                rate,
-                fma,
-            );
+            let (io, ib) = scale_heap_sample_objects((c.allocs as i64).wrapping_sub(c.frees as i64), size, rate, fma);
             (vec![ao, ab, io, ib], Some(size))
         };
-        let label = block_size
-            .map(|n| Label {
-                key: b.string("bytes"),
-                str: 0,
-                num: n,
-                num_unit: 0,
-            })
-            .into_iter()
-            .collect();
-        samples.push(Sample {
-            location_id: locs,
-            value: values,
-            label,
-        });
+        let label = block_size.map(|n| Label { key: b.string("bytes"), str: 0, num: n, num_unit: 0 }).into_iter().collect();
+        samples.push(Sample { location_id: locs, value: values, label });
     }
     let mut mapping = Vec::new();
     if let Some(m) = opts.mapping.clone() {
@@ -554,10 +479,7 @@ pub fn heap_profile(
 pub fn encode_gzip(p: &Profile) -> Vec<u8> {
     use prost::Message;
     let raw = p.encode_to_vec();
-    let mut z = flate2::write::GzEncoder::new(
-        Vec::with_capacity(raw.len() / 2 + 64),
-        flate2::Compression::default(),
-    );
+    let mut z = flate2::write::GzEncoder::new(Vec::with_capacity(raw.len() / 2 + 64), flate2::Compression::default());
     // Writing to a Vec cannot fail.
     let _ = z.write_all(&raw);
     z.finish().unwrap_or_default()
@@ -598,19 +520,12 @@ pub fn samples_by_name(p: &Profile) -> Vec<(Vec<FrameKey>, Vec<i64>, Option<i64>
             for id in &s.location_id {
                 if let Some(l) = locs.get(id) {
                     for line in &l.line {
-                        let (name, file) = funcs
-                            .get(&line.function_id)
-                            .map(|f| (p.str(f.name), p.str(f.filename)))
-                            .unwrap_or(("", ""));
+                        let (name, file) = funcs.get(&line.function_id).map(|f| (p.str(f.name), p.str(f.filename))).unwrap_or(("", ""));
                         stack.push((name.to_string(), file.to_string(), line.line));
                     }
                 }
             }
-            let bytes = s
-                .label
-                .iter()
-                .find(|l| p.str(l.key) == "bytes")
-                .map(|l| l.num);
+            let bytes = s.label.iter().find(|l| p.str(l.key) == "bytes").map(|l| l.num);
             (stack, s.value.clone(), bytes)
         })
         .collect()

@@ -130,10 +130,6 @@ pub struct Function {
 impl Profile {
     /// String `i` of the table ("" when out of range).
     pub fn str(&self, i: i64) -> &str {
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| self.string_table.get(i))
-            .map(String::as_str)
-            .unwrap_or("")
+        usize::try_from(i).ok().and_then(|i| self.string_table.get(i)).map(String::as_str).unwrap_or("")
     }
 }

@@ -89,11 +89,7 @@ struct Kinds {
 impl Layout {
     fn new(rt: &Rt<'_>) -> Result<(Layout, Kinds), Error> {
         const T: &str = "internal/abi.Type";
-        let map = if rt.dwarf.type_by_name("internal/abi.SwissMapType").is_some() {
-            "internal/abi.SwissMapType"
-        } else {
-            "internal/abi.MapType"
-        };
+        let map = if rt.dwarf.type_by_name("internal/abi.SwissMapType").is_some() { "internal/abi.SwissMapType" } else { "internal/abi.MapType" };
         let c = |n: &str| rt.constant(&[n]).map(|v| v as u8);
         let layout = Layout {
             size: rt.off(T, "Size_")?,
@@ -211,33 +207,20 @@ impl Section<'_> {
 /// `runtime_type` of each is its offset from `types`, as `DW_AT_go_runtime_type` is.
 /// `eface`, `iface`, `hchan_ptr`, `map_ptr`, `int`, `byte_ptr` are types of the layout table
 /// the representations refer to.
-pub fn read_types(
-    rt: &Rt<'_>,
-    types: u64,
-    etypes: u64,
-    first_id: TypeId,
-    reps: &Representations,
-) -> Result<Vec<Type>, Error> {
+pub fn read_types(rt: &Rt<'_>, types: u64, etypes: u64, first_id: TypeId, reps: &Representations) -> Result<Vec<Type>, Error> {
     let (l, k) = Layout::new(rt)?;
     let len = etypes.checked_sub(types).filter(|&n| n <= MAX_TYPES_SECTION).ok_or_else(|| {
         Error::Malformed(format!("moduledata.types {types:#x} to etypes {etypes:#x} is not a plausible types section"))
     })?;
     let data = rt.mem.bytes(types, len as usize)?;
-    let sec = Section {
-        base: types,
-        bytes: &data,
-    };
+    let sec = Section { base: types, bytes: &data };
     let found = scan(&sec, &l, &k);
-    let id_of: HashMap<u64, TypeId> = found
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.off, first_id.saturating_add(i as TypeId)))
-        .collect();
+    let id_of: HashMap<u64, TypeId> =
+        found.iter().enumerate().map(|(i, f)| (f.off, first_id.saturating_add(i as TypeId))).collect();
     let mut out: Vec<Type> = Vec::with_capacity(found.len() + found.len() / 4);
     // Pointer types a slice's `array` field needs that the binary has no descriptor of.
     let mut extra: Vec<Type> = Vec::new();
-    let next_extra =
-        |extra: &Vec<Type>| first_id.saturating_add((found.len() + extra.len()) as TypeId);
+    let next_extra = |extra: &Vec<Type>| first_id.saturating_add((found.len() + extra.len()) as TypeId);
     let resolve = |addr: u64| sec.inside(addr).and_then(|o| id_of.get(&o).copied());
     let mut group_names: Vec<(TypeId, TypeId, TypeId)> = Vec::new();
     // How each unnamed composite's name is spelled from its parts (see `full_names`).
@@ -252,24 +235,14 @@ pub fn read_types(
         if f.tflag & l.tflag_named != 0 && f.tflag & l.tflag_uncommon != 0 {
             // A defined type: its package's import path, as DWARF names it.
             let pkg = sec.u32(f.off + kind_size + l.uncommon_pkgpath).unwrap_or(0) as u64;
-            if let (Some((_, path)), Some(dot)) =
-                (sec.name(pkg).filter(|_| pkg != 0), name.find('.'))
-            {
+            if let (Some((_, path)), Some(dot)) = (sec.name(pkg).filter(|_| pkg != 0), name.find('.')) {
                 if !path.is_empty() && !name.starts_with(path.as_str()) {
                     name = format!("{path}.{}", &name[dot + 1..]);
                 }
             }
         }
         let elem_at = |o: u64| sec.u64(f.off + o).and_then(resolve);
-        let mut t = Type {
-            name,
-            size: f.size,
-            go_kind: f.kind,
-            runtime_type: f.off,
-            key: None,
-            elem: None,
-            shape: Shape::Unknown,
-        };
+        let mut t = Type { name, size: f.size, go_kind: f.kind, runtime_type: f.off, key: None, elem: None, shape: Shape::Unknown };
         let kd = f.kind;
         t.shape = if kd == k.bool_ {
             Shape::Base(gimli::DW_ATE_boolean.0)
@@ -287,76 +260,33 @@ pub fn read_types(
             Shape::Pointer(None)
         } else if kd == k.array {
             match elem_at(l.array_elem) {
-                Some(e) => Shape::Array {
-                    elem: e,
-                    len: sec.u64(f.off + l.array_len).unwrap_or(0),
-                },
+                Some(e) => Shape::Array { elem: e, len: sec.u64(f.off + l.array_len).unwrap_or(0) },
                 None => Shape::Unknown,
             }
         } else if kd == k.slice {
             t.elem = elem_at(l.slice_elem);
             let elem_ptr = t.elem.map(|e| {
                 // The elem's own `*T` descriptor when the binary has one.
-                let e_off = sec
-                    .u64(f.off + l.slice_elem)
-                    .and_then(|a| sec.inside(a))
-                    .unwrap_or(0);
+                let e_off = sec.u64(f.off + l.slice_elem).and_then(|a| sec.inside(a)).unwrap_or(0);
                 let ptt = sec.u32(e_off + l.ptr_to_this).unwrap_or(0) as u64;
-                id_of
-                    .get(&ptt)
-                    .copied()
-                    .filter(|_| ptt != 0)
-                    .unwrap_or_else(|| {
-                        let id = next_extra(&extra);
-                        extra.push(Type {
-                            name: String::new(),
-                            size: 8,
-                            go_kind: k.pointer,
-                            runtime_type: 0,
-                            key: None,
-                            elem: None,
-                            shape: Shape::Pointer(Some(e)),
-                        });
-                        id
-                    })
+                id_of.get(&ptt).copied().filter(|_| ptt != 0).unwrap_or_else(|| {
+                    let id = next_extra(&extra);
+                    extra.push(Type { name: String::new(), size: 8, go_kind: k.pointer, runtime_type: 0, key: None, elem: None, shape: Shape::Pointer(Some(e)) });
+                    id
+                })
             });
             match elem_ptr {
                 Some(p) => Shape::Struct(vec![
-                    Field {
-                        name: "array".into(),
-                        offset: 0,
-                        ty: p,
-                        embedded: false,
-                    },
-                    Field {
-                        name: "len".into(),
-                        offset: 8,
-                        ty: reps.int,
-                        embedded: false,
-                    },
-                    Field {
-                        name: "cap".into(),
-                        offset: 16,
-                        ty: reps.int,
-                        embedded: false,
-                    },
+                    Field { name: "array".into(), offset: 0, ty: p, embedded: false },
+                    Field { name: "len".into(), offset: 8, ty: reps.int, embedded: false },
+                    Field { name: "cap".into(), offset: 16, ty: reps.int, embedded: false },
                 ]),
                 None => Shape::Unknown,
             }
         } else if kd == k.string {
             Shape::Struct(vec![
-                Field {
-                    name: "str".into(),
-                    offset: 0,
-                    ty: reps.byte_ptr,
-                    embedded: false,
-                },
-                Field {
-                    name: "len".into(),
-                    offset: 8,
-                    ty: reps.int,
-                    embedded: false,
-                },
+                Field { name: "str".into(), offset: 0, ty: reps.byte_ptr, embedded: false },
+                Field { name: "len".into(), offset: 8, ty: reps.int, embedded: false },
             ])
         } else if kd == k.chan {
             t.elem = elem_at(l.chan_elem);
@@ -388,11 +318,7 @@ pub fn read_types(
                 (Some(a), Some(b)) => Composite::Map(a, b),
                 _ => Composite::AsIs,
             },
-            _ if kd == k.chan => match (
-                t.elem,
-                t.name.starts_with("<-chan"),
-                t.name.starts_with("chan<-"),
-            ) {
+            _ if kd == k.chan => match (t.elem, t.name.starts_with("<-chan"), t.name.starts_with("chan<-")) {
                 (Some(e), true, _) => Composite::Chan(e, "<-chan "),
                 (Some(e), _, true) => Composite::Chan(e, "chan<- "),
                 (Some(e), _, _) => Composite::Chan(e, "chan "),
@@ -404,10 +330,7 @@ pub fn read_types(
     }
     // Map groups are named after their map, as the DWARF typing looks them up.
     for &(g, kt, vt) in &group_names {
-        if let Some(i) = g
-            .checked_sub(first_id)
-            .filter(|&i| (i as usize) < parts.len())
-        {
+        if let Some(i) = g.checked_sub(first_id).filter(|&i| (i as usize) < parts.len()) {
             parts[i as usize] = Composite::Group(kt, vt);
         }
     }
@@ -432,17 +355,10 @@ enum Composite {
 
 /// Rewrites the names of unnamed composites from their parts' names, deepest first.
 fn full_names(out: &mut [Type], parts: &[Composite], first_id: TypeId) {
-    let local = |t: TypeId| {
-        t.checked_sub(first_id)
-            .map(|i| i as usize)
-            .filter(|&i| i < parts.len())
-    };
+    let local = |t: TypeId| t.checked_sub(first_id).map(|i| i as usize).filter(|&i| i < parts.len());
     let children = |i: usize| -> [Option<usize>; 2] {
         match &parts[i] {
-            Composite::Ptr(e)
-            | Composite::Slice(e)
-            | Composite::Array(e, _)
-            | Composite::Chan(e, _) => [local(*e), None],
+            Composite::Ptr(e) | Composite::Slice(e) | Composite::Array(e, _) | Composite::Chan(e, _) => [local(*e), None],
             Composite::Map(a, b) | Composite::Group(a, b) => [local(*a), local(*b)],
             Composite::AsIs => [None, None],
         }
@@ -472,12 +388,8 @@ fn full_names(out: &mut [Type], parts: &[Composite], first_id: TypeId) {
                         Composite::Slice(e) => name(*e).map(|n| format!("[]{n}")),
                         Composite::Array(e, len) => name(*e).map(|n| format!("[{len}]{n}")),
                         Composite::Chan(e, dir) => name(*e).map(|n| format!("{dir}{n}")),
-                        Composite::Map(a, b) => {
-                            name(*a).zip(name(*b)).map(|(a, b)| format!("map[{a}]{b}"))
-                        }
-                        Composite::Group(a, b) => name(*a)
-                            .zip(name(*b))
-                            .map(|(a, b)| format!("noalg.map.group[{a}]{b}")),
+                        Composite::Map(a, b) => name(*a).zip(name(*b)).map(|(a, b)| format!("map[{a}]{b}")),
+                        Composite::Group(a, b) => name(*a).zip(name(*b)).map(|(a, b)| format!("noalg.map.group[{a}]{b}")),
                     };
                     if let Some(n) = new.filter(|n| n.len() <= MAX_NAME as usize) {
                         out[cur].name = n;
@@ -499,43 +411,20 @@ pub struct Representations {
     pub byte_ptr: TypeId,
 }
 
-fn struct_fields(
-    rt: &Rt<'_>,
-    sec: &Section<'_>,
-    l: &Layout,
-    off: u64,
-    resolve: &dyn Fn(u64) -> Option<TypeId>,
-) -> Vec<Field> {
-    let (Some(ptr), Some(n)) = (
-        sec.u64(off + l.struct_fields),
-        sec.u64(off + l.struct_fields + 8),
-    ) else {
-        return Vec::new();
-    };
+fn struct_fields(rt: &Rt<'_>, sec: &Section<'_>, l: &Layout, off: u64, resolve: &dyn Fn(u64) -> Option<TypeId>) -> Vec<Field> {
+    let (Some(ptr), Some(n)) = (sec.u64(off + l.struct_fields), sec.u64(off + l.struct_fields + 8)) else { return Vec::new() };
     if n == 0 || n > MAX_FIELDS {
         return Vec::new();
     }
-    let Ok(arr) = rt.mem.bytes(ptr, (n * l.field_size) as usize) else {
-        return Vec::new();
-    };
+    let Ok(arr) = rt.mem.bytes(ptr, (n * l.field_size) as usize) else { return Vec::new() };
     let mut out = Vec::with_capacity(n as usize);
     for i in 0..n {
         let at = (i * l.field_size) as usize;
         let word = |o: u64| crate::bytes::u64_at(&arr, at + o as usize).unwrap_or(0);
-        let Some(ty) = resolve(word(l.field_typ)) else {
-            continue;
-        };
-        let (flags, name) = sec
-            .inside(word(l.field_name))
-            .and_then(|o| sec.name(o))
-            .unwrap_or_default();
+        let Some(ty) = resolve(word(l.field_typ)) else { continue };
+        let (flags, name) = sec.inside(word(l.field_name)).and_then(|o| sec.name(o)).unwrap_or_default();
         // abi.Name flag bit 3: an embedded field (`internal/abi/type.go`, `Name.IsEmbedded`).
-        out.push(Field {
-            name,
-            offset: word(l.field_offset),
-            ty,
-            embedded: flags & (1 << 3) != 0,
-        });
+        out.push(Field { name, offset: word(l.field_offset), ty, embedded: flags & (1 << 3) != 0 });
     }
     out
 }
@@ -570,20 +459,10 @@ fn scan(sec: &Section<'_>, l: &Layout, k: &Kinds) -> Vec<Found> {
             let kind = sec.u8(off + l.kind)? & l.kind_mask;
             let str_off = sec.u32(off + l.str_off)? as u64;
             let ptt = sec.u32(off + l.ptr_to_this)? as u64;
-            if kind == 0
-                || kind > k.unsafe_pointer
-                || !pow2(align)
-                || !pow2(falign)
-                || size > 1 << 40
-            {
+            if kind == 0 || kind > k.unsafe_pointer || !pow2(align) || !pow2(falign) || size > 1 << 40 {
                 return None;
             }
-            if ptr_bytes > size
-                || ptr_bytes % 8 != 0
-                || size % align as u64 != 0
-                || ptt % 8 != 0
-                || ptt >= sec.len()
-            {
+            if ptr_bytes > size || ptr_bytes % 8 != 0 || size % align as u64 != 0 || ptt % 8 != 0 || ptt >= sec.len() {
                 return None;
             }
             if str_off == 0 || sec.name(str_off).is_none_or(|(_, n)| n.is_empty()) {
@@ -593,9 +472,7 @@ fn scan(sec: &Section<'_>, l: &Layout, k: &Kinds) -> Vec<Found> {
             let word_sized = size == 8 && ptr_bytes == 8;
             let shape_ok = match kind {
                 x if x == k.pointer => word_sized && elem_ok(l.ptr_elem),
-                x if x == k.unsafe_pointer || x == k.chan || x == k.map || x == k.func => {
-                    word_sized
-                }
+                x if x == k.unsafe_pointer || x == k.chan || x == k.map || x == k.func => word_sized,
                 x if x == k.slice => size == 24 && ptr_bytes == 8 && elem_ok(l.slice_elem),
                 x if x == k.string => size == 16 && ptr_bytes == 8,
                 x if x == k.interface => size == 16 && ptr_bytes == 16,
@@ -606,12 +483,7 @@ fn scan(sec: &Section<'_>, l: &Layout, k: &Kinds) -> Vec<Found> {
             let shape_ok = shape_ok
                 && (kind != k.chan || elem_ok(l.chan_elem))
                 && (kind != k.map || (elem_ok(l.map_key) && elem_ok(l.map_elem)));
-            shape_ok.then_some(Found {
-                off,
-                size,
-                kind,
-                tflag,
-            })
+            shape_ok.then_some(Found { off, size, kind, tflag })
         })();
         match ok {
             Some(f) => {

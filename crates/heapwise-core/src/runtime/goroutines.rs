@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use crate::formats::dwarf::TypeId;
-use crate::formats::pclntab::Pclntab;
 use crate::runtime::heap::Heap;
+use crate::formats::pclntab::Pclntab;
 use crate::runtime::process::Process;
 use crate::runtime::roots::{Root, RootKind};
 use crate::runtime::seeds::TypeSeed;
@@ -14,28 +14,14 @@ use crate::runtime::stacks::{read_goroutines, Goroutine, PiecedVar, StackSlot};
 
 /// What [`collect`] reads: goroutines, stack roots, typed stack variables as (address,
 /// type) seeds for naming, variables on the stack only in part (seeds too), warnings.
-pub type Collected = (
-    Vec<Goroutine>,
-    Vec<Root>,
-    Vec<(u64, TypeId)>,
-    Vec<PiecedVar>,
-    Vec<String>,
-);
+pub type Collected = (Vec<Goroutine>, Vec<Root>, Vec<(u64, TypeId)>, Vec<PiecedVar>, Vec<String>);
 
 /// Reads every goroutine.
 pub fn collect(process: &Process, heap: &Heap) -> Collected {
     let rt = process.rt();
     let pcln = match Pclntab::new(&rt) {
         Ok(p) => p,
-        Err(e) => {
-            return (
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-                vec![format!("goroutine stacks not scanned: {e}")],
-            )
-        }
+        Err(e) => return (Vec::new(), Vec::new(), Vec::new(), Vec::new(), vec![format!("goroutine stacks not scanned: {e}")]),
     };
     let (goroutines, warnings) = read_goroutines(process, &pcln);
     let mut stack = StackSeeds::default();
@@ -65,27 +51,14 @@ impl StackSeeds {
             let function = if f.inlined.is_empty() {
                 f.function.clone()
             } else {
-                let inl: Vec<&str> = f
-                    .inlined
-                    .iter()
-                    .rev()
-                    .map(|i| i.function.as_str())
-                    .collect();
+                let inl: Vec<&str> = f.inlined.iter().rev().map(|i| i.function.as_str()).collect();
                 format!("{} [inlined {}]", f.function, inl.join(", "))
             };
-            for s in f
-                .slots
-                .iter()
-                .filter(|s| s.stack_object.is_none_or(|o| live_objects.contains(&o.0)))
-            {
+            for s in f.slots.iter().filter(|s| s.stack_object.is_none_or(|o| live_objects.contains(&o.0))) {
                 if s.value == 0 || heap.find(s.value).is_none() {
                     continue;
                 }
-                self.roots.push(stack_root(
-                    g.id,
-                    format!("goroutine {} {} {}", g.id, function, s.name),
-                    s,
-                ));
+                self.roots.push(stack_root(g.id, format!("goroutine {} {} {}", g.id, function, s.name), s));
                 if let (Some(ty), false) = (s.ty, s.conservative) {
                     let var = s.addr.wrapping_sub(s.var_offset);
                     if self.seen_vars.insert((var, ty)) {
@@ -102,10 +75,7 @@ impl StackSeeds {
                         !s.conservative && s.stack_object.is_none() && heap.find(s.value).is_some()
                     })
                 };
-                let holds_live = v
-                    .parts
-                    .iter()
-                    .any(|&(_, size, at)| (0..size / 8).any(|i| live(at + 8 * i)));
+                let holds_live = v.parts.iter().any(|&(_, size, at)| (0..size / 8).any(|i| live(at + 8 * i)));
                 if holds_live && self.seen_vars.insert((v.parts[0].2, v.ty)) {
                     self.pieced.push(v.clone());
                 }
@@ -116,14 +86,7 @@ impl StackSeeds {
 
 /// The root of a live stack slot of goroutine `goroutine`.
 fn stack_root(goroutine: u64, name: String, slot: &StackSlot) -> Root {
-    Root {
-        kind: RootKind::Stack,
-        name,
-        slot_addr: Some(slot.addr),
-        value: slot.value,
-        pointee_type: None,
-        goroutine: Some(goroutine),
-    }
+    Root { kind: RootKind::Stack, name, slot_addr: Some(slot.addr), value: slot.value, pointee_type: None, goroutine: Some(goroutine) }
 }
 
 /// The stack objects the GC would scan (`runtime.scanstack`): those a live slot points
@@ -146,11 +109,7 @@ fn live_stack_objects(g: &Goroutine) -> HashSet<u64> {
         }
     }
     let mut live = HashSet::new();
-    let mut work: Vec<u64> = slots
-        .iter()
-        .filter(|s| s.stack_object.is_none())
-        .map(|s| s.value)
-        .collect();
+    let mut work: Vec<u64> = slots.iter().filter(|s| s.stack_object.is_none()).map(|s| s.value).collect();
     while let Some(p) = work.pop() {
         if p < g.stack_lo || p >= g.stack_hi {
             continue;

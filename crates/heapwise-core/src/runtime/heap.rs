@@ -36,10 +36,7 @@ pub enum PtrLayout {
 impl PtrLayout {
     /// Whether objects start with an 8-byte `*abi.Type` malloc header.
     pub fn has_malloc_header(self) -> bool {
-        matches!(
-            self,
-            PtrLayout::Header | PtrLayout::Explicit { header: true }
-        )
+        matches!(self, PtrLayout::Header | PtrLayout::Explicit { header: true })
     }
 }
 
@@ -53,10 +50,7 @@ pub struct ExplicitPtrs {
 
 impl ExplicitPtrs {
     pub fn words_of(&self, slot: SlotId) -> &[u32] {
-        match (
-            self.starts.get(slot as usize),
-            self.starts.get(slot as usize + 1),
-        ) {
+        match (self.starts.get(slot as usize), self.starts.get(slot as usize + 1)) {
             (Some(&a), Some(&b)) => self.words.get(a as usize..b as usize).unwrap_or(&[]),
             _ => &[],
         }
@@ -103,10 +97,7 @@ const MAX_SPAN_BYTES: u64 = 1 << 40;
 impl HeapParams {
     /// The runtime's heap constants by name, from an executable's DWARF or a release's
     /// layout table ([`crate::runtime::layouts`]), checked.
-    pub fn from_dwarf(
-        dwarf: &crate::formats::dwarf::Dwarf,
-        arch_is_amd64: bool,
-    ) -> Result<HeapParams, Error> {
+    pub fn from_dwarf(dwarf: &crate::formats::dwarf::Dwarf, arch_is_amd64: bool) -> Result<HeapParams, Error> {
         // As `Rt::constant`: the first of the names the release has.
         let constant = |names: &[&str]| -> Result<u64, Error> {
             names
@@ -117,24 +108,14 @@ impl HeapParams {
         };
         let params = HeapParams {
             page_size: constant(&["runtime._PageSize", "runtime.pageSize"])?,
-            min_size_for_malloc_header: constant(&[
-                "runtime.minSizeForMallocHeader",
-                "internal/runtime/gc.MinSizeForMallocHeader",
-            ])?,
-            malloc_header_size: constant(&[
-                "runtime.mallocHeaderSize",
-                "internal/runtime/gc.MallocHeaderSize",
-            ])?,
+            min_size_for_malloc_header: constant(&["runtime.minSizeForMallocHeader", "internal/runtime/gc.MinSizeForMallocHeader"])?,
+            malloc_header_size: constant(&["runtime.mallocHeaderSize", "internal/runtime/gc.MallocHeaderSize"])?,
             inline_mark_bits_size: dwarf.size_of("runtime.spanInlineMarkBits").unwrap_or(0),
             heap_arena_bytes: constant(&["runtime.heapArenaBytes"])?,
             arena_l2_bits: constant(&["runtime.arenaL2Bits"])?,
             // runtime/malloc.go: arenaBaseOffset is 0xffff800000000000 on amd64 and 0 on
             // arm64 (linux); the compiler folds it, so it is not in DWARF.
-            arena_base_offset: if arch_is_amd64 {
-                0xffff_8000_0000_0000
-            } else {
-                0
-            },
+            arena_base_offset: if arch_is_amd64 { 0xffff_8000_0000_0000 } else { 0 },
         };
         params.check()?;
         Ok(params)
@@ -155,9 +136,7 @@ impl HeapParams {
         if ok {
             Ok(())
         } else {
-            Err(Error::Malformed(format!(
-                "implausible runtime heap constants in the executable's DWARF: {self:?}"
-            )))
+            Err(Error::Malformed(format!("implausible runtime heap constants in the executable's DWARF: {self:?}")))
         }
     }
 }
@@ -201,9 +180,7 @@ impl SlotIndex {
                 i += 1;
             }
             first_span.push(i as u32);
-            let Some(next) = slot.checked_add(SLOT_BLOCK) else {
-                break;
-            };
+            let Some(next) = slot.checked_add(SLOT_BLOCK) else { break };
             slot = next;
         }
         SlotIndex { first_span }
@@ -214,12 +191,7 @@ impl SlotIndex {
     fn span(&self, spans: &[Span], slot: SlotId) -> usize {
         let b = (slot >> SLOT_BLOCK_SHIFT) as usize;
         let (lo, hi) = match self.first_span.get(b) {
-            Some(&lo) => (
-                lo as usize,
-                self.first_span
-                    .get(b + 1)
-                    .map_or(spans.len(), |&h| h as usize + 1),
-            ),
+            Some(&lo) => (lo as usize, self.first_span.get(b + 1).map_or(spans.len(), |&h| h as usize + 1)),
             None => (0, spans.len()),
         };
         let hi = hi.min(spans.len());
@@ -257,12 +229,7 @@ const TABLE_CONSTANT: u64 = 1 << 18;
 
 impl PageTable {
     fn empty(page_shift: u32) -> PageTable {
-        PageTable {
-            page_shift,
-            first_block: 0,
-            top: Vec::new(),
-            pages: Vec::new(),
-        }
+        PageTable { page_shift, first_block: 0, top: Vec::new(), pages: Vec::new() }
     }
 
     fn build(spans: &[Span], page_size: u64) -> PageTable {
@@ -271,18 +238,10 @@ impl PageTable {
         // Pages of each span, first and last; spans are sorted by base and disjoint.
         let page_range = |s: &Span| {
             let first = s.base >> page_shift;
-            let last = (s
-                .base
-                .saturating_add(s.npages.saturating_mul(page_size))
-                .saturating_sub(1)
-                >> page_shift)
-                .max(first);
+            let last = (s.base.saturating_add(s.npages.saturating_mul(page_size)).saturating_sub(1) >> page_shift).max(first);
             (first, last)
         };
-        let (Some(lo), Some(hi)) = (spans.first(), spans.iter().map(|s| page_range(s).1).max())
-        else {
-            return t;
-        };
+        let (Some(lo), Some(hi)) = (spans.first(), spans.iter().map(|s| page_range(s).1).max()) else { return t };
         let (first_block, last_block) = (page_range(lo).0 >> BLOCK_SHIFT, hi >> BLOCK_SHIFT);
         let mut covered = 0u64;
         let mut blocks = 0u64;
@@ -302,12 +261,7 @@ impl PageTable {
         }
         let top_len = last_block - first_block + 1;
         let entries = top_len.saturating_add(blocks.saturating_mul(BLOCK_PAGES));
-        if entries
-            > covered
-                .saturating_mul(TABLE_PER_PAGE)
-                .saturating_add(TABLE_CONSTANT)
-            || blocks >= u64::from(SHARED) / BLOCK_PAGES
-        {
+        if entries > covered.saturating_mul(TABLE_PER_PAGE).saturating_add(TABLE_CONSTANT) || blocks >= u64::from(SHARED) / BLOCK_PAGES {
             return t;
         }
         t.first_block = first_block;
@@ -319,11 +273,9 @@ impl PageTable {
                 let bi = ((page >> BLOCK_SHIFT) - first_block) as usize;
                 if t.top[bi] == NO_SPAN {
                     t.top[bi] = (t.pages.len() as u64 / BLOCK_PAGES) as u32;
-                    t.pages
-                        .resize(t.pages.len() + BLOCK_PAGES as usize, NO_SPAN);
+                    t.pages.resize(t.pages.len() + BLOCK_PAGES as usize, NO_SPAN);
                 }
-                let e = &mut t.pages
-                    [(t.top[bi] as u64 * BLOCK_PAGES + (page & (BLOCK_PAGES - 1))) as usize];
+                let e = &mut t.pages[(t.top[bi] as u64 * BLOCK_PAGES + (page & (BLOCK_PAGES - 1))) as usize];
                 *e = if *e == NO_SPAN { i as u32 } else { SHARED };
             }
         }
@@ -338,12 +290,7 @@ impl PageTable {
     #[inline]
     fn span(&self, addr: u64) -> Option<Option<usize>> {
         let page = addr >> self.page_shift;
-        let Some(&block) = self
-            .top
-            .get((page >> BLOCK_SHIFT).wrapping_sub(self.first_block) as usize)
-        else {
-            return Some(None);
-        };
+        let Some(&block) = self.top.get((page >> BLOCK_SHIFT).wrapping_sub(self.first_block) as usize) else { return Some(None) };
         if block == NO_SPAN {
             return Some(None);
         }
@@ -364,24 +311,16 @@ pub struct Target {
 
 impl Heap {
     /// Reads every span from `mheap_.allspans`.
-    pub fn read(
-        rt: &Rt<'_>,
-        arch_is_amd64: bool,
-        progress: &mut dyn FnMut(f64) -> bool,
-    ) -> Result<Heap, Error> {
+    pub fn read(rt: &Rt<'_>, arch_is_amd64: bool, progress: &mut dyn FnMut(f64) -> bool) -> Result<Heap, Error> {
         Self::read_spans(rt, arch_is_amd64, progress).map_err(|e| match e {
-            Error::Memory(crate::runtime::memory::MemError::Truncated(a)) => Error::Truncated(
-                format!("runtime data heapwise needs to find the heap (at {a:#x}) was cut off"),
-            ),
+            Error::Memory(crate::runtime::memory::MemError::Truncated(a)) => {
+                Error::Truncated(format!("runtime data heapwise needs to find the heap (at {a:#x}) was cut off"))
+            }
             e => e,
         })
     }
 
-    fn read_spans(
-        rt: &Rt<'_>,
-        arch_is_amd64: bool,
-        progress: &mut dyn FnMut(f64) -> bool,
-    ) -> Result<Heap, Error> {
+    fn read_spans(rt: &Rt<'_>, arch_is_amd64: bool, progress: &mut dyn FnMut(f64) -> bool) -> Result<Heap, Error> {
         let params = HeapParams::from_dwarf(rt.dwarf, arch_is_amd64)?;
         let in_use = rt.constant(&["runtime.mSpanInUse"])? as u64;
         let mheap = rt.global("runtime.mheap_")?;
@@ -398,18 +337,8 @@ impl Heap {
         let o_largetype = rt.off("runtime.mspan", "largeType")?;
         let o_inline = rt.off_opt("runtime.heapArena", "pageUseSpanInlineMarkBits");
         let mspan_size = rt.size_of("runtime.mspan")?;
-        let nelems_size = rt
-            .dwarf
-            .ty(rt
-                .dwarf
-                .underlying(rt.field_type("runtime.mspan", "nelems")?))
-            .size;
-        let freeindex_size = rt
-            .dwarf
-            .ty(rt
-                .dwarf
-                .underlying(rt.field_type("runtime.mspan", "freeindex")?))
-            .size;
+        let nelems_size = rt.dwarf.ty(rt.dwarf.underlying(rt.field_type("runtime.mspan", "nelems")?)).size;
+        let freeindex_size = rt.dwarf.ty(rt.dwarf.underlying(rt.field_type("runtime.mspan", "freeindex")?)).size;
 
         let mut spans = Vec::new();
         let mut warnings = Vec::new();
@@ -417,14 +346,10 @@ impl Heap {
         let mut alloc_words: Vec<(usize, Vec<u8>, u32)> = Vec::new();
         let mut arena_cache: HashMap<u64, u64> = HashMap::new();
         if nspans > 50_000_000 {
-            return Err(Error::Malformed(format!(
-                "mheap_.allspans claims {nspans} spans"
-            )));
+            return Err(Error::Malformed(format!("mheap_.allspans claims {nspans} spans")));
         }
         if mspan_size == 0 || mspan_size > 1 << 16 {
-            return Err(Error::Malformed(format!(
-                "runtime.mspan of {mspan_size} bytes"
-            )));
+            return Err(Error::Malformed(format!("runtime.mspan of {mspan_size} bytes")));
         }
         // The span table is the runtime's own memory: it must be in the core. Zero fill
         // would only make heapwise allocate for spans that are not there.
@@ -465,9 +390,7 @@ impl Heap {
                 unreadable.0 += 1;
                 continue;
             }
-            let f = |o: u64, size: u64| {
-                crate::bytes::uint_at(&buf, o as usize, size as usize).unwrap_or(0)
-            };
+            let f = |o: u64, size: u64| crate::bytes::uint_at(&buf, o as usize, size as usize).unwrap_or(0);
             let state = f(o_state, 1);
             let base = f(o_start, 8);
             let npages = f(o_npages, 8);
@@ -488,15 +411,10 @@ impl Heap {
             let allocbits = f(o_allocbits, 8);
             let sizeclass = spanclass >> 1;
             let noscan = spanclass & 1 == 1;
-            let span_bytes = npages
-                .checked_mul(params.page_size)
-                .filter(|&b| b <= MAX_SPAN_BYTES && base.checked_add(b).is_some());
+            let span_bytes = npages.checked_mul(params.page_size).filter(|&b| b <= MAX_SPAN_BYTES && base.checked_add(b).is_some());
             let Some(span_bytes) = span_bytes.filter(|&b| {
                 // Go's smallest size class is 8 bytes.
-                elemsize >= 8
-                    && nelems != 0
-                    && b != 0
-                    && elemsize.checked_mul(nelems as u64).is_some_and(|n| n <= b)
+                elemsize >= 8 && nelems != 0 && b != 0 && elemsize.checked_mul(nelems as u64).is_some_and(|n| n <= b)
             }) else {
                 if impossible.0 == 0 {
                     impossible.1 = base;
@@ -522,20 +440,12 @@ impl Heap {
                 }
             }
             let inline_mark_bits = match o_inline {
-                Some(off)
-                    if params.inline_mark_bits_size > 0
-                        && elemsize <= params.min_size_for_malloc_header
-                        && elemsize >= 16 =>
-                {
+                Some(off) if params.inline_mark_bits_size > 0 && elemsize <= params.min_size_for_malloc_header && elemsize >= 16 => {
                     let arena = arena_of(rt, &params, mheap + arenas_off, base, &mut arena_cache);
                     match arena {
                         Some(a) => {
-                            let page_idx = (base / params.page_size)
-                                % (params.heap_arena_bytes / params.page_size);
-                            let byte = rt
-                                .mem
-                                .u8(a.wrapping_add(off.wrapping_add(page_idx / 8)))
-                                .unwrap_or(0);
+                            let page_idx = (base / params.page_size) % (params.heap_arena_bytes / params.page_size);
+                            let byte = rt.mem.u8(a.wrapping_add(off.wrapping_add(page_idx / 8))).unwrap_or(0);
                             byte & (1 << (page_idx % 8)) != 0
                         }
                         None => false,
@@ -549,27 +459,19 @@ impl Heap {
                 let bitmap_size = span_bytes / 8 / 8;
                 let mut bitmap = base + span_bytes - bitmap_size;
                 if inline_mark_bits {
-                    bitmap = bitmap
-                        .saturating_sub(params.inline_mark_bits_size)
-                        .max(base);
+                    bitmap = bitmap.saturating_sub(params.inline_mark_bits_size).max(base);
                 }
                 PtrLayout::InSpanBits { bitmap }
             } else if sizeclass != 0 {
                 PtrLayout::Header
             } else {
-                PtrLayout::Large {
-                    rtype: f(o_largetype, 8),
-                }
+                PtrLayout::Large { rtype: f(o_largetype, 8) }
             };
             let bits_len = (nelems as usize).div_ceil(8);
-            let bits = rt
-                .mem
-                .bytes(allocbits, bits_len)
-                .map(|b| b.into_owned())
-                .unwrap_or_else(|_| {
-                    bad_bits += 1;
-                    vec![0; bits_len]
-                });
+            let bits = rt.mem.bytes(allocbits, bits_len).map(|b| b.into_owned()).unwrap_or_else(|_| {
+                bad_bits += 1;
+                vec![0; bits_len]
+            });
             alloc_words.push((spans.len(), bits, freeindex));
             spans.push(Span {
                 mspan: sp,
@@ -584,16 +486,10 @@ impl Heap {
             });
         }
         if unreadable.0 > 0 {
-            warnings.push(format!(
-                "{} span descriptors unreadable (first at {}); their objects are not counted",
-                unreadable.0, unreadable.1
-            ));
+            warnings.push(format!("{} span descriptors unreadable (first at {}); their objects are not counted", unreadable.0, unreadable.1));
         }
         if impossible.0 > 0 {
-            warnings.push(format!(
-                "{} spans have an impossible layout (first at {:#x}); skipped",
-                impossible.0, impossible.1
-            ));
+            warnings.push(format!("{} spans have an impossible layout (first at {:#x}); skipped", impossible.0, impossible.1));
         }
         if cut_off.0 > 0 {
             warnings.push(format!(
@@ -602,10 +498,7 @@ impl Heap {
             ));
         }
         if outside.0 > 0 {
-            warnings.push(format!(
-                "{} spans lie outside the core's memory (first at {:#x}); skipped",
-                outside.0, outside.1
-            ));
+            warnings.push(format!("{} spans lie outside the core's memory (first at {:#x}); skipped", outside.0, outside.1));
         }
         if bad_bits > 0 {
             warnings.push(format!("allocation bits of {bad_bits} spans unreadable; assuming slots below freeindex only"));
@@ -643,54 +536,27 @@ impl Heap {
             next += s.nelems as u64;
         }
         if next >= (1u64 << 31) {
-            return Err(Error::Unsupported(format!(
-                "{next} object slots: more than heapwise's 2^31 limit"
-            )));
+            return Err(Error::Unsupported(format!("{next} object slots: more than heapwise's 2^31 limit")));
         }
         let slot_count = next as u32;
         let mut allocated = BitSet::new(slot_count as usize);
         for (i, bits, freeindex) in alloc_words {
             let s = &sorted[rank[i]];
             for k in 0..s.nelems {
-                let set = k < freeindex
-                    || bits
-                        .get((k / 8) as usize)
-                        .is_some_and(|b| b & (1 << (k % 8)) != 0);
+                let set = k < freeindex || bits.get((k / 8) as usize).is_some_and(|b| b & (1 << (k % 8)) != 0);
                 if set {
                     allocated.set((s.first_slot + k) as usize);
                 }
             }
         }
-        Ok(Heap::assemble(
-            params,
-            sorted,
-            allocated,
-            slot_count,
-            other_span_bytes,
-            warnings,
-            ExplicitPtrs::default(),
-        ))
+        Ok(Heap::assemble(params, sorted, allocated, slot_count, other_span_bytes, warnings, ExplicitPtrs::default()))
     }
 
     /// A heap from spans built elsewhere (a heap dump's objects): `spans` sorted by base,
     /// not sharing pages, slots numbered in order.
-    pub fn from_parts(
-        params: HeapParams,
-        spans: Vec<Span>,
-        allocated: BitSet,
-        explicit: ExplicitPtrs,
-        warnings: Vec<String>,
-    ) -> Heap {
+    pub fn from_parts(params: HeapParams, spans: Vec<Span>, allocated: BitSet, explicit: ExplicitPtrs, warnings: Vec<String>) -> Heap {
         let slot_count = spans.last().map(|s| s.first_slot + s.nelems).unwrap_or(0);
-        Heap::assemble(
-            params,
-            spans,
-            allocated,
-            slot_count,
-            HashMap::new(),
-            warnings,
-            explicit,
-        )
+        Heap::assemble(params, spans, allocated, slot_count, HashMap::new(), warnings, explicit)
     }
 
     fn assemble(
@@ -704,18 +570,7 @@ impl Heap {
     ) -> Heap {
         let page_table = PageTable::build(&spans, params.page_size);
         let slot_index = SlotIndex::build(&spans, slot_count);
-        Heap {
-            params,
-            spans,
-            allocated,
-            slot_count,
-            other_span_bytes,
-            warnings,
-            explicit,
-            page_table,
-            slot_index,
-            last_span: AtomicU32::new(0),
-        }
+        Heap { params, spans, allocated, slot_count, other_span_bytes, warnings, explicit, page_table, slot_index, last_span: AtomicU32::new(0) }
     }
 
     /// The span containing `addr`.
@@ -723,10 +578,7 @@ impl Heap {
     pub fn span_index(&self, addr: u64) -> Option<usize> {
         let i = match self.page_table.span(addr) {
             Some(i) if self.page_table.is_built() => i?,
-            _ => self
-                .spans
-                .partition_point(|s| s.base <= addr)
-                .checked_sub(1)?,
+            _ => self.spans.partition_point(|s| s.base <= addr).checked_sub(1)?,
         };
         let s = &self.spans[i];
         if addr < s.base {
@@ -757,10 +609,7 @@ impl Heap {
         // One-object spans need no division.
         let k = if s.nelems == 1 { 0 } else { off / s.elemsize };
         let slot = s.first_slot + k as u32;
-        self.allocated.get(slot as usize).then_some(Target {
-            slot,
-            offset: off - k * s.elemsize,
-        })
+        self.allocated.get(slot as usize).then_some(Target { slot, offset: off - k * s.elemsize })
     }
 
     /// The span holding `slot`.
@@ -786,20 +635,11 @@ impl Heap {
     /// Bytes held by the heap's own tables: (what, bytes).
     pub fn table_bytes(&self) -> Vec<(&'static str, usize)> {
         vec![
-            (
-                "heap spans",
-                self.spans.capacity() * std::mem::size_of::<Span>(),
-            ),
+            ("heap spans", self.spans.capacity() * std::mem::size_of::<Span>()),
             ("heap allocated bits", self.allocated.len().div_ceil(8)),
-            (
-                "heap page table",
-                (self.page_table.top.capacity() + self.page_table.pages.capacity()) * 4,
-            ),
+            ("heap page table", (self.page_table.top.capacity() + self.page_table.pages.capacity()) * 4),
             ("heap slot index", self.slot_index.bytes()),
-            (
-                "heap explicit pointers",
-                (self.explicit.starts.capacity() + self.explicit.words.capacity()) * 4,
-            ),
+            ("heap explicit pointers", (self.explicit.starts.capacity() + self.explicit.words.capacity()) * 4),
         ]
     }
 
@@ -843,14 +683,7 @@ impl Heap {
     /// [`Heap::for_each_pointer_word`] over the span's own bytes, with type masks looked up
     /// in `masks` (type address → size and pointer words) instead of decoded: what a scan
     /// on a thread without the process memory uses.
-    pub fn for_each_pointer_word_in(
-        &self,
-        span: &Span,
-        index: u32,
-        span_bytes: &[u8],
-        masks: &TypeMasks,
-        f: impl FnMut(u64),
-    ) {
+    pub fn for_each_pointer_word_in(&self, span: &Span, index: u32, span_bytes: &[u8], masks: &TypeMasks, f: impl FnMut(u64)) {
         let obj_off = index as u64 * span.elemsize;
         self.pointer_words(
             span,
@@ -874,9 +707,7 @@ impl Heap {
             PtrLayout::Header => {
                 for k in 0..span.nelems {
                     if self.allocated.get((span.first_slot + k) as usize) {
-                        let w =
-                            crate::bytes::u64_at(span_bytes, (k as u64 * span.elemsize) as usize)
-                                .unwrap_or(0);
+                        let w = crate::bytes::u64_at(span_bytes, (k as u64 * span.elemsize) as usize).unwrap_or(0);
                         if w != 0 {
                             f(w);
                         }
@@ -927,17 +758,13 @@ impl Heap {
                     return;
                 }
                 let hs = self.params.malloc_header_size;
-                mask(h, &mut |size, words| {
-                    tile_mask(size, words, hs, span.elemsize, &mut f)
-                });
+                mask(h, &mut |size, words| tile_mask(size, words, hs, span.elemsize, &mut f));
             }
             PtrLayout::Large { rtype } => {
                 if rtype == 0 {
                     return;
                 }
-                mask(rtype, &mut |size, words| {
-                    tile_mask(size, words, 0, span.elemsize, &mut f)
-                });
+                mask(rtype, &mut |size, words| tile_mask(size, words, 0, span.elemsize, &mut f));
             }
             PtrLayout::Explicit { .. } => {
                 for &w in self.explicit.words_of(span.first_slot + index) {
@@ -961,30 +788,18 @@ fn tile_mask(size: u64, ptr_words: &[u64], start: u64, limit: u64, f: &mut impl 
     let mut elem = start;
     while elem < limit {
         for &w in ptr_words {
-            let Some(off) = w
-                .checked_mul(8)
-                .and_then(|o| o.checked_add(elem))
-                .filter(|o| o.checked_add(8).is_some_and(|e| e <= limit))
-            else {
+            let Some(off) = w.checked_mul(8).and_then(|o| o.checked_add(elem)).filter(|o| o.checked_add(8).is_some_and(|e| e <= limit)) else {
                 return;
             };
             f(off);
         }
-        let Some(next) = elem.checked_add(size) else {
-            return;
-        };
+        let Some(next) = elem.checked_add(size) else { return };
         elem = next;
     }
 }
 
 /// The `heapArena` holding `addr`, through `mheap_.arenas` (`[1 << arenaL1Bits]*[1 << arenaL2Bits]*heapArena`).
-fn arena_of(
-    rt: &Rt<'_>,
-    p: &HeapParams,
-    arenas: u64,
-    addr: u64,
-    cache: &mut HashMap<u64, u64>,
-) -> Option<u64> {
+fn arena_of(rt: &Rt<'_>, p: &HeapParams, arenas: u64, addr: u64, cache: &mut HashMap<u64, u64>) -> Option<u64> {
     let idx = addr.wrapping_sub(p.arena_base_offset) / p.heap_arena_bytes;
     if let Some(&a) = cache.get(&idx) {
         return Some(a);

@@ -34,11 +34,7 @@ impl LayoutIndex {
     /// Indexes the types of `dwarf` that the binary has a runtime descriptor for;
     /// `ptr_words` gives a type's pointer words as its descriptor's GC mask has them
     /// (pointers to not-in-heap types are not pointers there), `None` when unreadable.
-    pub fn new(
-        dwarf: &Dwarf,
-        mut slot_sizes: Vec<u64>,
-        ptr_words: &mut dyn FnMut(TypeId) -> Option<Vec<u64>>,
-    ) -> LayoutIndex {
+    pub fn new(dwarf: &Dwarf, mut slot_sizes: Vec<u64>, ptr_words: &mut dyn FnMut(TypeId) -> Option<Vec<u64>>) -> LayoutIndex {
         slot_sizes.sort_unstable();
         slot_sizes.dedup();
         let mut by_words: HashMap<Vec<u64>, Vec<(u64, TypeId)>> = HashMap::new();
@@ -55,29 +51,19 @@ impl LayoutIndex {
             if !seen.insert(t.name.as_str()) {
                 continue;
             }
-            let Some(words) = ptr_words(i as TypeId) else {
-                continue;
-            };
+            let Some(words) = ptr_words(i as TypeId) else { continue };
             if words.is_empty() {
                 continue;
             }
             elems.push((t.size, words.clone()));
-            by_words
-                .entry(words)
-                .or_default()
-                .push((t.size, i as TypeId));
+            by_words.entry(words).or_default().push((t.size, i as TypeId));
             if t.name.contains("go.shape.") {
                 unnamable.insert(i as TypeId);
             }
         }
         elems.sort();
         elems.dedup();
-        LayoutIndex {
-            by_words,
-            unnamable,
-            elems,
-            slot_sizes,
-        }
+        LayoutIndex { by_words, unnamable, elems, slot_sizes }
     }
 
     /// The one type that fits a slot of `size` bytes with pointers at `words`, if exactly
@@ -85,16 +71,9 @@ impl LayoutIndex {
     pub fn fit(&self, size: u64, words: &[u64]) -> Option<TypeId> {
         let below = self.slot_sizes.partition_point(|&s| s < size);
         let prev = below.checked_sub(1).map_or(0, |i| self.slot_sizes[i]);
-        let mut fits = self
-            .by_words
-            .get(words)?
-            .iter()
-            .filter(|&&(s, _)| s > prev && s <= size);
+        let mut fits = self.by_words.get(words)?.iter().filter(|&&(s, _)| s > prev && s <= size);
         let first = fits.next()?;
-        if fits.next().is_some()
-            || self.unnamable.contains(&first.1)
-            || self.array_fits(prev, size, words)
-        {
+        if fits.next().is_some() || self.unnamable.contains(&first.1) || self.array_fits(prev, size, words) {
             return None;
         }
         Some(first.1)
@@ -102,19 +81,14 @@ impl LayoutIndex {
 
     /// Whether `n >= 2` copies of some indexed type fit the slot and its pointer words.
     fn array_fits(&self, prev: u64, size: u64, words: &[u64]) -> bool {
-        self.elems
-            .iter()
-            .take_while(|(es, _)| es.saturating_mul(2) <= size)
-            .any(|(es, ew)| {
-                let (es, ew) = (*es, ew.as_slice());
-                let (lo, hi) = ((prev / es + 1).max(2), size / es);
-                (lo..=hi).any(|n| {
-                    words.len() as u64 == n * ew.len() as u64
-                        && words.chunks(ew.len()).enumerate().all(|(i, c)| {
-                            c.iter().zip(ew).all(|(&w, &e)| w == e + i as u64 * es / 8)
-                        })
-                })
+        self.elems.iter().take_while(|(es, _)| es.saturating_mul(2) <= size).any(|(es, ew)| {
+            let (es, ew) = (*es, ew.as_slice());
+            let (lo, hi) = ((prev / es + 1).max(2), size / es);
+            (lo..=hi).any(|n| {
+                words.len() as u64 == n * ew.len() as u64
+                    && words.chunks(ew.len()).enumerate().all(|(i, c)| c.iter().zip(ew).all(|(&w, &e)| w == e + i as u64 * es / 8))
             })
+        })
     }
 }
 

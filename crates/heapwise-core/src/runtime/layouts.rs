@@ -29,15 +29,7 @@ const TABLES: &[(&str, &str)] = &[
 
 /// Packages whose types, constants and globals go in the table.
 fn is_runtime_name(name: &str) -> bool {
-    [
-        "runtime.",
-        "internal/abi.",
-        "internal/runtime/",
-        "internal/goarch.",
-        "internal/sync.",
-    ]
-    .iter()
-    .any(|p| name.starts_with(p))
+    ["runtime.", "internal/abi.", "internal/runtime/", "internal/goarch.", "internal/sync."].iter().any(|p| name.starts_with(p))
 }
 
 /// Most type records one table may hold (a bound for reading a damaged table).
@@ -57,16 +49,8 @@ pub fn table_for(version: &str) -> Result<(Dwarf, Option<String>), Error> {
         return Ok((read_table(t)?, None));
     }
     let minor = crate::formats::exe::parse_go_version(bare);
-    if let Some((v, t)) = TABLES
-        .iter()
-        .find(|(v, _)| minor.is_some() && crate::formats::exe::parse_go_version(v) == minor)
-    {
-        return Ok((
-            read_table(t)?,
-            Some(format!(
-                "runtime layouts of {v} used for {bare} (no DWARF; same minor release)"
-            )),
-        ));
+    if let Some((v, t)) = TABLES.iter().find(|(v, _)| minor.is_some() && crate::formats::exe::parse_go_version(v) == minor) {
+        return Ok((read_table(t)?, Some(format!("runtime layouts of {v} used for {bare} (no DWARF; same minor release)"))));
     }
     Err(Error::MissingRuntimeInfo(format!(
         "the executable has no DWARF and heapwise has no runtime layout table for {bare}; tables exist for {}",
@@ -88,15 +72,9 @@ pub fn write_table(dwarf: &Dwarf, version: &str) -> String {
         }
     };
     let mut roots: Vec<TypeId> = (0..dwarf.types.len() as TypeId)
-        .filter(|&i| {
-            is_runtime_name(&dwarf.ty(i).name) && dwarf.type_by_name(&dwarf.ty(i).name) == Some(i)
-        })
+        .filter(|&i| is_runtime_name(&dwarf.ty(i).name) && dwarf.type_by_name(&dwarf.ty(i).name) == Some(i))
         .collect();
-    let globals: Vec<&Global> = dwarf
-        .globals
-        .iter()
-        .filter(|g| is_runtime_name(&g.name))
-        .collect();
+    let globals: Vec<&Global> = dwarf.globals.iter().filter(|g| is_runtime_name(&g.name)).collect();
     roots.extend(globals.iter().map(|g| g.ty));
     for r in roots {
         visit(r, &mut queue, &mut order);
@@ -114,10 +92,7 @@ pub fn write_table(dwarf: &Dwarf, version: &str) -> String {
             visit(r, &mut queue, &mut order);
         }
     }
-    let n = |t: Option<TypeId>| {
-        t.map(|t| number[&t].to_string())
-            .unwrap_or_else(|| "-".into())
-    };
+    let n = |t: Option<TypeId>| t.map(|t| number[&t].to_string()).unwrap_or_else(|| "-".into());
     let mut out = format!("V\t{version}\n");
     for &t in &order {
         let ty = dwarf.ty(t);
@@ -130,39 +105,19 @@ pub fn write_table(dwarf: &Dwarf, version: &str) -> String {
             Shape::Func => "f".into(),
             Shape::Unknown => "u".into(),
         };
-        out.push_str(&format!(
-            "T\t{shape}\t{}\t{}\t{}\t{}\t{}\n",
-            ty.size,
-            ty.go_kind,
-            n(ty.key),
-            n(ty.elem),
-            ty.name
-        ));
+        out.push_str(&format!("T\t{shape}\t{}\t{}\t{}\t{}\t{}\n", ty.size, ty.go_kind, n(ty.key), n(ty.elem), ty.name));
         if let Shape::Struct(fields) = &ty.shape {
             for f in fields {
-                out.push_str(&format!(
-                    "F\t{}\t{}\t{}\t{}\n",
-                    f.offset,
-                    number[&f.ty],
-                    u8::from(f.embedded),
-                    f.name
-                ));
+                out.push_str(&format!("F\t{}\t{}\t{}\t{}\n", f.offset, number[&f.ty], u8::from(f.embedded), f.name));
             }
         }
     }
-    let mut consts: Vec<(&String, &i64)> = dwarf
-        .constants
-        .iter()
-        .filter(|(k, _)| is_runtime_name(k))
-        .collect();
+    let mut consts: Vec<(&String, &i64)> = dwarf.constants.iter().filter(|(k, _)| is_runtime_name(k)).collect();
     consts.sort();
     for (k, v) in consts {
         out.push_str(&format!("C\t{v}\t{k}\n"));
     }
-    let mut gl: Vec<(&str, usize)> = globals
-        .iter()
-        .map(|g| (g.name.as_str(), number[&g.ty]))
-        .collect();
+    let mut gl: Vec<(&str, usize)> = globals.iter().map(|g| (g.name.as_str(), number[&g.ty])).collect();
     gl.sort();
     gl.dedup();
     for (name, t) in gl {
@@ -174,9 +129,7 @@ pub fn write_table(dwarf: &Dwarf, version: &str) -> String {
 /// Reads a table into a type table with the runtime globals' types in
 /// [`Dwarf::globals`] at address 0 (the caller locates them).
 pub fn read_table(text: &str) -> Result<Dwarf, Error> {
-    let bad = |line: usize, what: &str| {
-        Error::Malformed(format!("runtime layout table line {}: {what}", line + 1))
-    };
+    let bad = |line: usize, what: &str| Error::Malformed(format!("runtime layout table line {}: {what}", line + 1));
     let mut types: Vec<Type> = Vec::new();
     let mut constants: HashMap<String, i64> = HashMap::new();
     let mut globals: Vec<Global> = Vec::new();
@@ -189,9 +142,7 @@ pub fn read_table(text: &str) -> Result<Dwarf, Error> {
             if s == "-" {
                 Ok(None)
             } else {
-                s.parse::<TypeId>()
-                    .map(Some)
-                    .map_err(|_| bad(i, "bad type number"))
+                s.parse::<TypeId>().map(Some).map_err(|_| bad(i, "bad type number"))
             }
         };
         match cols.as_slice() {
@@ -205,10 +156,7 @@ pub fn read_table(text: &str) -> Result<Dwarf, Error> {
                     (Some("b"), Some(e), None) => Shape::Base(num(e)? as u8),
                     (Some("p"), Some(p), None) => Shape::Pointer(opt(p)?),
                     (Some("s"), None, None) => Shape::Struct(Vec::new()),
-                    (Some("a"), Some(e), Some(l)) => Shape::Array {
-                        elem: num(e)? as TypeId,
-                        len: num(l)?,
-                    },
+                    (Some("a"), Some(e), Some(l)) => Shape::Array { elem: num(e)? as TypeId, len: num(l)? },
                     (Some("t"), Some(p), None) => Shape::Typedef(num(p)? as TypeId),
                     (Some("f"), None, None) => Shape::Func,
                     (Some("u"), None, None) => Shape::Unknown,
@@ -235,41 +183,26 @@ pub fn read_table(text: &str) -> Result<Dwarf, Error> {
             ["F", off, ty, emb, name] => {
                 let ty = num(ty)? as TypeId;
                 max_ref = max_ref.max(ty as usize);
-                let f = Field {
-                    name: name.to_string(),
-                    offset: num(off)?,
-                    ty,
-                    embedded: *emb == "1",
-                };
+                let f = Field { name: name.to_string(), offset: num(off)?, ty, embedded: *emb == "1" };
                 match types.last_mut().map(|t| &mut t.shape) {
                     Some(Shape::Struct(fields)) => fields.push(f),
                     _ => return Err(bad(i, "a field outside a struct")),
                 }
             }
             ["C", v, name] => {
-                constants.insert(
-                    name.to_string(),
-                    v.parse::<i64>().map_err(|_| bad(i, "bad constant"))?,
-                );
+                constants.insert(name.to_string(), v.parse::<i64>().map_err(|_| bad(i, "bad constant"))?);
             }
             ["G", ty, name] => {
                 let ty = num(ty)? as TypeId;
                 max_ref = max_ref.max(ty as usize);
-                globals.push(Global {
-                    name: name.to_string(),
-                    addr: 0,
-                    ty,
-                });
+                globals.push(Global { name: name.to_string(), addr: 0, ty });
             }
             [""] => {}
             _ => return Err(bad(i, "unknown record")),
         }
     }
     if max_ref >= types.len() {
-        return Err(Error::Malformed(format!(
-            "runtime layout table refers to type {max_ref} of {}",
-            types.len()
-        )));
+        return Err(Error::Malformed(format!("runtime layout table refers to type {max_ref} of {}", types.len())));
     }
     Ok(Dwarf::from_parts(types, globals, constants))
 }

@@ -13,12 +13,8 @@ use crate::source::ByteSource;
 /// Where the bytes of one address range come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backing {
-    Core {
-        offset: u64,
-    },
-    Exe {
-        offset: u64,
-    },
+    Core { offset: u64 },
+    Exe { offset: u64 },
     Zero,
     /// Promised by the core's headers, cut off by truncation.
     Missing,
@@ -43,10 +39,7 @@ impl fmt::Display for MemError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MemError::Unmapped(a) => write!(f, "address {a:#x} is not mapped in the core"),
-            MemError::Truncated(a) => write!(
-                f,
-                "address {a:#x} lies in the part of the core that was cut off"
-            ),
+            MemError::Truncated(a) => write!(f, "address {a:#x} lies in the part of the core that was cut off"),
             MemError::Source(m) => write!(f, "{m}"),
         }
     }
@@ -106,11 +99,7 @@ impl Memory {
         for s in core_segments {
             if s.filesz > 0 {
                 if let Some(end) = s.vaddr.checked_add(s.filesz) {
-                    regions.push(Region {
-                        start: s.vaddr,
-                        end,
-                        backing: Backing::Core { offset: s.offset },
-                    });
+                    regions.push(Region { start: s.vaddr, end, backing: Backing::Core { offset: s.offset } });
                 }
             }
         }
@@ -123,16 +112,10 @@ impl Memory {
             for (start, end, backing) in ranges {
                 for (s, e) in uncovered(start, end, &covered) {
                     let backing = match backing {
-                        Backing::Exe { offset } => Backing::Exe {
-                            offset: offset.saturating_add(s - start),
-                        },
+                        Backing::Exe { offset } => Backing::Exe { offset: offset.saturating_add(s - start) },
                         b => b,
                     };
-                    pieces.push(Region {
-                        start: s,
-                        end: e,
-                        backing,
-                    });
+                    pieces.push(Region { start: s, end: e, backing });
                 }
             }
             // Ranges of one layer may overlap each other: the first one listed wins.
@@ -144,9 +127,7 @@ impl Memory {
                 }
                 if p.start < last_end {
                     if let Backing::Exe { offset } = p.backing {
-                        p.backing = Backing::Exe {
-                            offset: offset.saturating_add(last_end - p.start),
-                        };
+                        p.backing = Backing::Exe { offset: offset.saturating_add(last_end - p.start) };
                     }
                     p.start = last_end;
                 }
@@ -155,23 +136,12 @@ impl Memory {
             }
             regions.sort_by_key(|r| r.start);
         };
-        add_layer(
-            &mut regions,
-            truncated
-                .iter()
-                .filter(|r| r.0 < r.1)
-                .map(|&(s, e)| (s, e, Backing::Missing))
-                .collect(),
-        );
+        add_layer(&mut regions, truncated.iter().filter(|r| r.0 < r.1).map(|&(s, e)| (s, e, Backing::Missing)).collect());
         let mut exe_data = Vec::new();
         let mut exe_bss = Vec::new();
         for ph in exe_segments {
             let start = ph.vaddr.wrapping_add(bias);
-            let (Some(file_end), Some(mem_end)) =
-                (start.checked_add(ph.filesz), start.checked_add(ph.memsz))
-            else {
-                continue;
-            };
+            let (Some(file_end), Some(mem_end)) = (start.checked_add(ph.filesz), start.checked_add(ph.memsz)) else { continue };
             if ph.filesz > 0 {
                 exe_data.push((start, file_end, Backing::Exe { offset: ph.offset }));
             }
@@ -189,12 +159,7 @@ impl Memory {
                 .map(|s| (s.vaddr + s.filesz, s.vaddr + s.memsz, Backing::Zero))
                 .collect(),
         );
-        Memory {
-            core,
-            exe,
-            regions,
-            last: Cell::new(0),
-        }
+        Memory { core, exe, regions, last: Cell::new(0) }
     }
 
     /// An address space from address-sorted, disjoint ranges `(start, end, offset)`, each
@@ -211,18 +176,11 @@ impl Memory {
         let mut regions: Vec<Region> = ranges
             .into_iter()
             .filter(|r| r.0 < r.1)
-            .map(|(start, end, o)| Region {
-                start,
-                end,
-                backing: o.map_or(Backing::Zero, |offset| Backing::Core { offset }),
-            })
+            .map(|(start, end, o)| Region { start, end, backing: o.map_or(Backing::Zero, |offset| Backing::Core { offset }) })
             .collect();
         let mut extra = Vec::new();
         for ph in exe_segments.iter().filter(|p| p.filesz > 0) {
-            let (start, end) = (
-                ph.vaddr.wrapping_add(bias),
-                ph.vaddr.wrapping_add(bias).saturating_add(ph.filesz),
-            );
+            let (start, end) = (ph.vaddr.wrapping_add(bias), ph.vaddr.wrapping_add(bias).saturating_add(ph.filesz));
             let mut cur = start;
             let first = regions.partition_point(|r| r.end <= start);
             for r in &regions[first..] {
@@ -230,36 +188,19 @@ impl Memory {
                     break;
                 }
                 if r.start > cur {
-                    extra.push(Region {
-                        start: cur,
-                        end: r.start,
-                        backing: Backing::Exe {
-                            offset: ph.offset + (cur - start),
-                        },
-                    });
+                    extra.push(Region { start: cur, end: r.start, backing: Backing::Exe { offset: ph.offset + (cur - start) } });
                 }
                 cur = cur.max(r.end);
             }
             if cur < end {
-                extra.push(Region {
-                    start: cur,
-                    end,
-                    backing: Backing::Exe {
-                        offset: ph.offset + (cur - start),
-                    },
-                });
+                extra.push(Region { start: cur, end, backing: Backing::Exe { offset: ph.offset + (cur - start) } });
             }
         }
         if !extra.is_empty() {
             regions.extend(extra);
             regions.sort_unstable_by_key(|r| r.start);
         }
-        Memory {
-            core,
-            exe,
-            regions,
-            last: Cell::new(0),
-        }
+        Memory { core, exe, regions, last: Cell::new(0) }
     }
 
     fn region(&self, addr: u64) -> Option<&Region> {
@@ -276,10 +217,7 @@ impl Memory {
                 return Some(r);
             }
         }
-        let i = self
-            .regions
-            .partition_point(|r| r.start <= addr)
-            .checked_sub(1)?;
+        let i = self.regions.partition_point(|r| r.start <= addr).checked_sub(1)?;
         let r = &self.regions[i];
         if addr < r.end {
             self.last.set(i);
@@ -298,14 +236,10 @@ impl Memory {
     /// zero fill, not cut off, not unmapped). Readers use it to refuse runtime tables that
     /// would make them allocate memory no file byte stands for.
     pub fn is_file_backed(&self, mut addr: u64, len: u64) -> bool {
-        let Some(end) = addr.checked_add(len) else {
-            return false;
-        };
+        let Some(end) = addr.checked_add(len) else { return false };
         while addr < end {
             match self.region(addr) {
-                Some(r) if matches!(r.backing, Backing::Core { .. } | Backing::Exe { .. }) => {
-                    addr = r.end
-                }
+                Some(r) if matches!(r.backing, Backing::Core { .. } | Backing::Exe { .. }) => addr = r.end,
                 _ => return false,
             }
         }
@@ -361,14 +295,8 @@ impl Memory {
             if addr.checked_add(len as u64).is_some_and(|e| e <= r.end) {
                 let within = (addr - r.start) as usize;
                 let borrowed = match r.backing {
-                    Backing::Core { offset } => self
-                        .core
-                        .as_slice()
-                        .map(|s| (s, (offset as usize).checked_add(within))),
-                    Backing::Exe { offset } => self
-                        .exe
-                        .as_slice()
-                        .map(|s| (s, (offset as usize).checked_add(within))),
+                    Backing::Core { offset } => self.core.as_slice().map(|s| (s, (offset as usize).checked_add(within))),
+                    Backing::Exe { offset } => self.exe.as_slice().map(|s| (s, (offset as usize).checked_add(within))),
                     _ => None,
                 };
                 if let Some((s, Some(o))) = borrowed {
@@ -379,9 +307,7 @@ impl Memory {
             }
         }
         // Fail before allocating: `len` often comes from the dump itself.
-        let end = addr
-            .checked_add(len as u64)
-            .ok_or(MemError::Unmapped(addr))?;
+        let end = addr.checked_add(len as u64).ok_or(MemError::Unmapped(addr))?;
         let mut a = addr;
         while a < end {
             let r = self.region(a).ok_or(MemError::Unmapped(a))?;
@@ -413,12 +339,7 @@ impl Memory {
     pub fn u64(&self, addr: u64) -> Result<u64, MemError> {
         // Hot path of scanning and naming: a word inside one core-backed region of a
         // memory-resident core is read straight from the slice (no copy through read_at).
-        if let Some(&Region {
-            start,
-            end,
-            backing: Backing::Core { offset },
-        }) = self.region(addr)
-        {
+        if let Some(&Region { start, end, backing: Backing::Core { offset } }) = self.region(addr) {
             if addr.checked_add(8).is_some_and(|e| e <= end) {
                 if let Some(w) = self.core.as_slice().and_then(|s| {
                     let at = usize::try_from(offset.checked_add(addr - start)?).ok()?;
@@ -457,21 +378,8 @@ mod tests {
     fn from_ranges_layers_exe_below() {
         let core: Rc<dyn ByteSource> = Rc::new(vec![1u8; 0x100]);
         let exe: Rc<dyn ByteSource> = Rc::new(vec![2u8; 0x300]);
-        let exe_ph = [ProgramHeader {
-            p_type: 1,
-            flags: 5,
-            offset: 0,
-            vaddr: 0x1000,
-            filesz: 0x300,
-            memsz: 0x300,
-        }];
-        let m = Memory::from_ranges(
-            core,
-            exe,
-            vec![(0x1080, 0x1090, Some(0)), (0x1090, 0x10a0, None)],
-            &exe_ph,
-            0,
-        );
+        let exe_ph = [ProgramHeader { p_type: 1, flags: 5, offset: 0, vaddr: 0x1000, filesz: 0x300, memsz: 0x300 }];
+        let m = Memory::from_ranges(core, exe, vec![(0x1080, 0x1090, Some(0)), (0x1090, 0x10a0, None)], &exe_ph, 0);
         assert_eq!(m.u8(0x1000).unwrap(), 2);
         assert_eq!(m.u8(0x1085).unwrap(), 1);
         assert_eq!(m.u8(0x1095).unwrap(), 0);
@@ -485,29 +393,10 @@ mod tests {
         let core: Rc<dyn ByteSource> = Rc::new(vec![1u8; 0x100]);
         let exe: Rc<dyn ByteSource> = Rc::new(vec![2u8; 0x300]);
         let segs = [
-            CoreSegment {
-                vaddr: 0x1000,
-                memsz: 0x200,
-                offset: 0,
-                filesz: 0x100,
-                flags: 0,
-            },
-            CoreSegment {
-                vaddr: 0x4000,
-                memsz: 0x100,
-                offset: 0,
-                filesz: 0,
-                flags: 0,
-            },
+            CoreSegment { vaddr: 0x1000, memsz: 0x200, offset: 0, filesz: 0x100, flags: 0 },
+            CoreSegment { vaddr: 0x4000, memsz: 0x100, offset: 0, filesz: 0, flags: 0 },
         ];
-        let exe_ph = [ProgramHeader {
-            p_type: 1,
-            flags: 5,
-            offset: 0,
-            vaddr: 0x1080,
-            filesz: 0x100,
-            memsz: 0x200,
-        }];
+        let exe_ph = [ProgramHeader { p_type: 1, flags: 5, offset: 0, vaddr: 0x1080, filesz: 0x100, memsz: 0x200 }];
         let m = Memory::new(core, exe, &segs, &[], &exe_ph, 0);
         assert_eq!(m.u8(0x10ff).unwrap(), 1);
         assert_eq!(m.u8(0x1100).unwrap(), 2);
@@ -527,15 +416,8 @@ mod tests {
         let n = 60_000u64;
         let core: Rc<dyn ByteSource> = Rc::new(vec![7u8; (n * 0x10) as usize]);
         let exe: Rc<dyn ByteSource> = Rc::new(vec![2u8; 0x100]);
-        let segs: Vec<CoreSegment> = (0..n)
-            .map(|i| CoreSegment {
-                vaddr: 0x1_0000 * (i + 1),
-                memsz: 0x1000,
-                offset: i * 0x10,
-                filesz: 0x10,
-                flags: 0,
-            })
-            .collect();
+        let segs: Vec<CoreSegment> =
+            (0..n).map(|i| CoreSegment { vaddr: 0x1_0000 * (i + 1), memsz: 0x1000, offset: i * 0x10, filesz: 0x10, flags: 0 }).collect();
         let start = std::time::Instant::now();
         let m = Memory::new(core, exe, &segs, &[], &[], 0);
         assert!(start.elapsed() < std::time::Duration::from_secs(20));

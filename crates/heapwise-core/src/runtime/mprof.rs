@@ -118,14 +118,8 @@ impl MemProfile {
             .field("runtime.memRecord", "future")
             .ok_or_else(|| Error::MissingRuntimeInfo("field runtime.memRecord.future".into()))?;
         let nfuture = match &rt.dwarf.ty(rt.dwarf.underlying(future_ty)).shape {
-            crate::formats::dwarf::Shape::Array { len, .. } if (1..=16).contains(len) => {
-                *len as usize
-            }
-            _ => {
-                return Err(Error::MissingRuntimeInfo(
-                    "runtime.memRecord.future is not a small array".into(),
-                ))
-            }
+            crate::formats::dwarf::Shape::Array { len, .. } if (1..=16).contains(len) => *len as usize,
+            _ => return Err(Error::MissingRuntimeInfo("runtime.memRecord.future is not a small array".into())),
         };
         let cycle_size = rt.size_of("runtime.memRecordCycle")?;
         let c_allocs = rt.off("runtime.memRecordCycle", "allocs")?;
@@ -133,10 +127,7 @@ impl MemProfile {
         let c_alloc_bytes = rt.off_opt("runtime.memRecordCycle", "alloc_bytes");
         let c_free_bytes = rt.off_opt("runtime.memRecordCycle", "free_bytes");
         let counts_bytes = c_alloc_bytes.is_some() && c_free_bytes.is_some();
-        let max_stack = rt
-            .constant(&["runtime.maxProfStackDepth"])
-            .map(|v| v as u64)
-            .unwrap_or(DEFAULT_MAX_STACK);
+        let max_stack = rt.constant(&["runtime.maxProfStackDepth"]).map(|v| v as u64).unwrap_or(DEFAULT_MAX_STACK);
         let mem_profile_kind = rt.dwarf.constant("runtime.memProfile");
 
         let rate_addr = rt.global("runtime.MemProfileRate")?;
@@ -171,12 +162,7 @@ impl MemProfile {
                 (Some(a), Some(f)) => (rt.mem.u64(at + a)?, rt.mem.u64(at + f)?),
                 _ => (allocs.wrapping_mul(size), frees.wrapping_mul(size)),
             };
-            Ok(Cycle {
-                allocs,
-                frees,
-                alloc_bytes,
-                free_bytes,
-            })
+            Ok(Cycle { allocs, frees, alloc_bytes, free_bytes })
         };
         let mut buckets = Vec::new();
         let mut pcs: Vec<u64> = Vec::new();
@@ -184,23 +170,20 @@ impl MemProfile {
         let mut seen = std::collections::HashSet::new();
         while b != 0 {
             if buckets.len() >= MAX_BUCKETS || !seen.insert(b) {
-                warnings.push(format!("the heap profile's bucket list does not end after {} buckets: the rest are not read", buckets.len()));
+                warnings
+                    .push(format!("the heap profile's bucket list does not end after {} buckets: the rest are not read", buckets.len()));
                 break;
             }
             if let (Some(o), Some(k)) = (o_typ, mem_profile_kind) {
                 let typ = rt.mem.u64(b + o)? as i64;
                 if typ != k {
-                    return Err(Error::Malformed(format!(
-                        "heap profile bucket {b:#x} has type {typ}, not memProfile ({k})"
-                    )));
+                    return Err(Error::Malformed(format!("heap profile bucket {b:#x} has type {typ}, not memProfile ({k})")));
                 }
             }
             let size = rt.mem.u64(b + o_size)?;
             let nstk = rt.mem.u64(b + o_nstk)?;
             if nstk > max_stack {
-                return Err(Error::Malformed(format!(
-                    "heap profile bucket {b:#x} has {nstk} stack PCs (at most {max_stack})"
-                )));
+                return Err(Error::Malformed(format!("heap profile bucket {b:#x} has {nstk} stack PCs (at most {max_stack})")));
             }
             if pcs.len() + nstk as usize > MAX_PCS {
                 warnings.push(format!("the heap profile's buckets hold more than {MAX_PCS} stack PCs: the rest are not read"));
@@ -208,33 +191,14 @@ impl MemProfile {
             }
             let stk = rt.mem.bytes(b + bucket_size, (nstk * 8) as usize)?;
             let start = pcs.len() as u32;
-            pcs.extend(
-                stk.chunks_exact(8)
-                    .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))),
-            );
+            pcs.extend(stk.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))));
             let rec = b + bucket_size + nstk * 8;
             let active = read_cycle(rec + o_active, size)?;
-            let future = (0..nfuture as u64)
-                .map(|i| read_cycle(rec + o_future + i * cycle_size, size))
-                .collect::<Result<Vec<_>, _>>()?;
-            buckets.push(Bucket {
-                addr: b,
-                size,
-                stack: (start, pcs.len() as u32),
-                active,
-                future,
-            });
+            let future = (0..nfuture as u64).map(|i| read_cycle(rec + o_future + i * cycle_size, size)).collect::<Result<Vec<_>, _>>()?;
+            buckets.push(Bucket { addr: b, size, stack: (start, pcs.len() as u32), active, future });
             b = rt.mem.u64(b + o_allnext)?;
         }
-        let mut p = MemProfile {
-            rate,
-            cycle,
-            counts_bytes,
-            buckets,
-            pcs,
-            objects: HashMap::new(),
-            warnings,
-        };
+        let mut p = MemProfile { rate, cycle, counts_bytes, buckets, pcs, objects: HashMap::new(), warnings };
         if let Some(heap) = heap {
             p.read_specials(rt, heap)?;
         }
@@ -252,12 +216,7 @@ impl MemProfile {
         let o_offset = rt.off("runtime.special", "offset")?;
         let o_kind = rt.off("runtime.special", "kind")?;
         let o_b = rt.off("runtime.specialprofile", "b")?;
-        let index: HashMap<u64, u32> = self
-            .buckets
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.addr, i as u32))
-            .collect();
+        let index: HashMap<u64, u32> = self.buckets.iter().enumerate().map(|(i, b)| (b.addr, i as u32)).collect();
         let mut budget = MAX_PROFILE_SPECIALS;
         let mut unknown = 0u64;
         for span in &heap.spans {
@@ -283,14 +242,10 @@ impl MemProfile {
             }
         }
         if unknown > 0 {
-            self.warnings.push(format!(
-                "{unknown} profile specials point at no bucket of runtime.mbuckets"
-            ));
+            self.warnings.push(format!("{unknown} profile specials point at no bucket of runtime.mbuckets"));
         }
         if budget == 0 {
-            self.warnings.push(format!(
-                "more than {MAX_PROFILE_SPECIALS} specials: the rest are not read"
-            ));
+            self.warnings.push(format!("more than {MAX_PROFILE_SPECIALS} specials: the rest are not read"));
         }
         Ok(())
     }
@@ -343,12 +298,7 @@ impl MemProfile {
     /// leaves every bucket empty, all cycles accumulated. With `inuse_zero` false, only
     /// buckets with objects in use.
     pub fn records(&self, inuse_zero: bool) -> Vec<Record> {
-        let n = self
-            .buckets
-            .first()
-            .map(|b| b.future.len())
-            .unwrap_or(3)
-            .max(1);
+        let n = self.buckets.first().map(|b| b.future.len()).unwrap_or(3).max(1);
         let index = (self.cycle as usize) % n;
         let mut view: Vec<Cycle> = self
             .buckets
@@ -380,11 +330,7 @@ impl MemProfile {
         view.into_iter()
             .enumerate()
             .filter(|(_, c)| inuse_zero || in_use(c))
-            .map(|(i, counts)| Record {
-                bucket: i as u32,
-                object_size: self.buckets[i].size,
-                counts,
-            })
+            .map(|(i, counts)| Record { bucket: i as u32, object_size: self.buckets[i].size, counts })
             .collect()
     }
 }
@@ -394,12 +340,7 @@ mod tests {
     use super::*;
 
     fn c(allocs: u64, frees: u64) -> Cycle {
-        Cycle {
-            allocs,
-            frees,
-            alloc_bytes: allocs * 16,
-            free_bytes: frees * 16,
-        }
+        Cycle { allocs, frees, alloc_bytes: allocs * 16, free_bytes: frees * 16 }
     }
 
     fn profile(cycle: u32, buckets: Vec<(Cycle, [Cycle; 3])>) -> MemProfile {
@@ -429,13 +370,7 @@ mod tests {
         // Cycle 4: future[4 % 3 = 1] is published by the flush memProfileInternal does;
         // the other two (allocations of later cycles) are not.
         let z = Cycle::default();
-        let p = profile(
-            4,
-            vec![
-                (c(10, 3), [c(100, 0), c(5, 1), c(200, 0)]),
-                (z, [z, z, c(7, 0)]),
-            ],
-        );
+        let p = profile(4, vec![(c(10, 3), [c(100, 0), c(5, 1), c(200, 0)]), (z, [z, z, c(7, 0)])]);
         let r = p.records(true);
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].counts, c(15, 4));

@@ -73,10 +73,7 @@ impl Root {
 /// Reads data/bss roots of `runtime.firstmoduledata`.
 pub fn global_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>) -> Result<(), Error> {
     let md = rt.global("runtime.firstmoduledata")?;
-    for (start, end, mask) in [
-        ("data", "edata", "gcdatamask"),
-        ("bss", "ebss", "gcbssmask"),
-    ] {
+    for (start, end, mask) in [("data", "edata", "gcdatamask"), ("bss", "ebss", "gcbssmask")] {
         let lo = rt.u64_field(md, "runtime.moduledata", start)?;
         let hi = rt.u64_field(md, "runtime.moduledata", end)?;
         let mask_at = md.wrapping_add(rt.off("runtime.moduledata", mask)?);
@@ -84,20 +81,14 @@ pub fn global_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>) -> Result<(),
         let bits_ptr = rt.u64_field(mask_at, "runtime.bitvector", "bytedata")?;
         let words = ((hi.saturating_sub(lo)) / 8).min(n);
         if words > 1 << 25 {
-            return Err(Error::Malformed(format!(
-                "{start} segment of {words} words"
-            )));
+            return Err(Error::Malformed(format!("{start} segment of {words} words")));
         }
         // The module's data and bss and their GC masks are the program's own bytes.
         if !rt.mem.is_file_backed(bits_ptr, words.div_ceil(8)) {
             if rt.mem.in_core(bits_ptr, words.div_ceil(8)) == Some(false) {
-                return Err(Error::Truncated(format!(
-                    "the {mask} of {words} words at {bits_ptr:#x} was cut off"
-                )));
+                return Err(Error::Truncated(format!("the {mask} of {words} words at {bits_ptr:#x} was cut off")));
             }
-            return Err(Error::Malformed(format!(
-                "the {mask} of {words} words at {bits_ptr:#x} is not in the core or executable"
-            )));
+            return Err(Error::Malformed(format!("the {mask} of {words} words at {bits_ptr:#x} is not in the core or executable")));
         }
         let bits = rt.mem.bytes(bits_ptr, words.div_ceil(8) as usize)?;
         let seg = rt.mem.bytes(lo, (words * 8) as usize)?;
@@ -111,14 +102,7 @@ pub fn global_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>) -> Result<(),
             }
             let addr = lo + w * 8;
             let (name, pointee_type) = name_global_word(rt, addr);
-            out.push(Root {
-                kind: RootKind::Global,
-                name,
-                slot_addr: Some(addr),
-                value,
-                pointee_type,
-                goroutine: None,
-            });
+            out.push(Root { kind: RootKind::Global, name, slot_addr: Some(addr), value, pointee_type, goroutine: None });
         }
     }
     Ok(())
@@ -126,10 +110,7 @@ pub fn global_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>) -> Result<(),
 
 /// `main.cache.items` for a word inside a DWARF global, with the pointee type when the
 /// word is a typed pointer.
-pub(crate) fn name_global_word(
-    rt: &Rt<'_>,
-    addr: u64,
-) -> (String, Option<crate::formats::dwarf::TypeId>) {
+pub(crate) fn name_global_word(rt: &Rt<'_>, addr: u64) -> (String, Option<crate::formats::dwarf::TypeId>) {
     match rt.dwarf.global_at(addr.wrapping_sub(rt.bias)) {
         Some(g) => {
             let off = addr.wrapping_sub(rt.bias) - g.addr;
@@ -159,14 +140,7 @@ pub(crate) fn special_label(kind: RootKind, func: Option<&str>, obj: u64) -> Str
 /// The root of an object with a registered finalizer: its referents are roots, the
 /// object itself is not.
 pub(crate) fn finalized_object_root(name: String, obj: u64) -> Root {
-    Root {
-        kind: RootKind::FinalizedObject,
-        name,
-        slot_addr: None,
-        value: obj,
-        pointee_type: None,
-        goroutine: None,
-    }
+    Root { kind: RootKind::FinalizedObject, name, slot_addr: None, value: obj, pointee_type: None, goroutine: None }
 }
 
 /// Specials read over all spans at most.
@@ -182,10 +156,7 @@ pub fn special_roots(
 ) -> Result<(), Error> {
     let o_fin_ot = rt.off_opt("runtime.specialfinalizer", "ot");
     let cleanup_fn = rt.off_opt("runtime.specialCleanup", "cleanup");
-    let (o_cfn_fn, o_cfn_arg) = (
-        rt.off_opt("runtime.cleanupFn", "fn"),
-        rt.off_opt("runtime.cleanupFn", "arg"),
-    );
+    let (o_cfn_fn, o_cfn_arg) = (rt.off_opt("runtime.cleanupFn", "fn"), rt.off_opt("runtime.cleanupFn", "arg"));
     let o_cleanup_closure = rt.off_opt("runtime.specialCleanup", "fn");
     let o_specials = rt.off("runtime.mspan", "specials")?;
     let o_next = rt.off("runtime.special", "next")?;
@@ -197,10 +168,7 @@ pub fn special_roots(
     let field_words = |sname: &str, fields: &[&str]| -> Vec<(u64, &'static str)> {
         for f in fields {
             if let Some((off, ty)) = rt.dwarf.field(sname, f) {
-                let mut v: Vec<u64> = dwarf_ptr_words(rt.dwarf, ty)
-                    .into_iter()
-                    .map(|w| off.wrapping_add(w.wrapping_mul(8)))
-                    .collect();
+                let mut v: Vec<u64> = dwarf_ptr_words(rt.dwarf, ty).into_iter().map(|w| off.wrapping_add(w.wrapping_mul(8))).collect();
                 if v.is_empty() {
                     v.push(off);
                 }
@@ -242,17 +210,10 @@ pub fn special_roots(
                 continue;
             };
             let func = match rk {
-                RootKind::Finalizer => fin_words.first().and_then(|&(w, _)| {
-                    funcval_name(rt, rt.mem.u64(sp.wrapping_add(w)).unwrap_or(0))
-                }),
+                RootKind::Finalizer => fin_words.first().and_then(|&(w, _)| funcval_name(rt, rt.mem.u64(sp.wrapping_add(w)).unwrap_or(0))),
                 RootKind::Cleanup => match (cleanup_fn, o_cfn_fn, o_cleanup_closure) {
-                    (Some(c), Some(f), _) => funcval_name(
-                        rt,
-                        rt.mem.u64(sp.wrapping_add(c.wrapping_add(f))).unwrap_or(0),
-                    ),
-                    (_, _, Some(f)) => {
-                        cleanup_closure_target(rt, rt.mem.u64(sp.wrapping_add(f)).unwrap_or(0))
-                    }
+                    (Some(c), Some(f), _) => funcval_name(rt, rt.mem.u64(sp.wrapping_add(c.wrapping_add(f))).unwrap_or(0)),
+                    (_, _, Some(f)) => cleanup_closure_target(rt, rt.mem.u64(sp.wrapping_add(f)).unwrap_or(0)),
                     _ => None,
                 },
                 _ => None,
@@ -274,24 +235,17 @@ pub fn special_roots(
             match rk {
                 RootKind::Finalizer => {
                     if let Some(&(w, _)) = fin_words.first() {
-                        hints
-                            .funcs
-                            .push(rt.mem.u64(sp.wrapping_add(w)).unwrap_or(0));
+                        hints.funcs.push(rt.mem.u64(sp.wrapping_add(w)).unwrap_or(0));
                     }
                     if let Some(o) = o_fin_ot {
-                        hints
-                            .finalized
-                            .push((obj, rt.mem.u64(sp.wrapping_add(o)).unwrap_or(0)));
+                        hints.finalized.push((obj, rt.mem.u64(sp.wrapping_add(o)).unwrap_or(0)));
                     }
                 }
                 RootKind::Cleanup => match (cleanup_fn, o_cfn_fn, o_cfn_arg, o_cleanup_closure) {
-                    (Some(c), Some(f), Some(a), _) => hints.cleanup_boxed.push((
-                        rt.mem.u64(sp.wrapping_add(c.wrapping_add(f))).unwrap_or(0),
-                        rt.mem.u64(sp.wrapping_add(c.wrapping_add(a))).unwrap_or(0),
-                    )),
-                    (_, _, _, Some(f)) => hints
-                        .cleanup_closures
-                        .push(rt.mem.u64(sp.wrapping_add(f)).unwrap_or(0)),
+                    (Some(c), Some(f), Some(a), _) => hints
+                        .cleanup_boxed
+                        .push((rt.mem.u64(sp.wrapping_add(c.wrapping_add(f))).unwrap_or(0), rt.mem.u64(sp.wrapping_add(c.wrapping_add(a))).unwrap_or(0))),
+                    (_, _, _, Some(f)) => hints.cleanup_closures.push(rt.mem.u64(sp.wrapping_add(f)).unwrap_or(0)),
                     _ => {}
                 },
                 _ => {}
@@ -303,10 +257,7 @@ pub fn special_roots(
             sp = rt.mem.u64(sp.wrapping_add(o_next)).unwrap_or(0);
         }
         if guard >= 1 << 20 {
-            warnings.push(format!(
-                "specials list of span {:#x} does not end",
-                span.base
-            ));
+            warnings.push(format!("specials list of span {:#x} does not end", span.base));
         }
         if budget == 0 {
             warnings.push(format!("more than {MAX_SPECIALS} finalizers, cleanups and weak handles: the rest are not read"));
@@ -324,19 +275,13 @@ const MAX_QUEUE_BLOCKS: u64 = 1 << 16;
 fn global_block(rt: &Rt<'_>, name: &str) -> Option<(u64, crate::formats::dwarf::TypeId)> {
     let g = rt.dwarf.globals.iter().find(|g| g.name == name)?;
     match rt.dwarf.ty(rt.dwarf.underlying(g.ty)).shape {
-        crate::formats::dwarf::Shape::Pointer(Some(t)) => {
-            Some((rt.mem.u64(g.addr.wrapping_add(rt.bias)).ok()?, t))
-        }
+        crate::formats::dwarf::Shape::Pointer(Some(t)) => Some((rt.mem.u64(g.addr.wrapping_add(rt.bias)).ok()?, t)),
         _ => None,
     }
 }
 
 /// The element type and length of array field `field` of struct `ty`, with its offset.
-fn array_field(
-    rt: &Rt<'_>,
-    ty: crate::formats::dwarf::TypeId,
-    field: &str,
-) -> Option<(u64, crate::formats::dwarf::TypeId, u64)> {
+fn array_field(rt: &Rt<'_>, ty: crate::formats::dwarf::TypeId, field: &str) -> Option<(u64, crate::formats::dwarf::TypeId, u64)> {
     let (off, at) = rt.dwarf.field_of(ty, field)?;
     match rt.dwarf.ty(rt.dwarf.underlying(at)).shape {
         crate::formats::dwarf::Shape::Array { elem, len } => Some((off, elem, len)),
@@ -358,25 +303,11 @@ struct BlockQueue {
 }
 
 impl BlockQueue {
-    fn new(
-        rt: &Rt<'_>,
-        first: u64,
-        block: TypeId,
-        count: &str,
-        entries: &str,
-    ) -> Option<BlockQueue> {
+    fn new(rt: &Rt<'_>, first: u64, block: TypeId, count: &str, entries: &str) -> Option<BlockQueue> {
         let (o_next, _) = rt.dwarf.field_of(block, "alllink")?;
         let (o_count, _) = rt.dwarf.field_of(block, count)?;
         let (o_entries, entry, len) = array_field(rt, block, entries)?;
-        Some(BlockQueue {
-            first,
-            o_next,
-            o_count,
-            o_entries,
-            entry,
-            entry_size: rt.dwarf.ty(entry).size,
-            len,
-        })
+        Some(BlockQueue { first, o_next, o_count, o_entries, entry, entry_size: rt.dwarf.ty(entry).size, len })
     }
 
     /// Calls `f` with the address of every queued entry, block by block; false when the
@@ -388,8 +319,7 @@ impl BlockQueue {
             blocks += 1;
             let n = (rt.mem.u32(b.wrapping_add(self.o_count)).unwrap_or(0) as u64).min(self.len);
             for i in 0..n {
-                f(b.wrapping_add(self.o_entries)
-                    .wrapping_add(i.wrapping_mul(self.entry_size)));
+                f(b.wrapping_add(self.o_entries).wrapping_add(i.wrapping_mul(self.entry_size)));
             }
             b = rt.mem.u64(b.wrapping_add(self.o_next)).unwrap_or(0);
         }
@@ -405,24 +335,11 @@ impl BlockQueue {
 /// with only `fn` set. `runtime/mcleanup.go` (Go 1.25+): `gcCleanups.all` lists every
 /// `cleanupBlock`, whose first `n` entries are scanned (`fixedRootCleanups`): `*funcval`
 /// (Go 1.25) or `cleanupFn{call, fn, arg}` (Go 1.26+).
-pub fn queued_roots(
-    rt: &Rt<'_>,
-    heap: &Heap,
-    out: &mut Vec<Root>,
-    hints: &mut SpecialTypeHints,
-    warnings: &mut Vec<String>,
-) {
+pub fn queued_roots(rt: &Rt<'_>, heap: &Heap, out: &mut Vec<Root>, hints: &mut SpecialTypeHints, warnings: &mut Vec<String>) {
     let push = |out: &mut Vec<Root>, kind: RootKind, name: &str, slot_addr: u64| {
         let value = rt.mem.u64(slot_addr).unwrap_or(0);
         if value != 0 && heap.find(value).is_some() {
-            out.push(Root {
-                kind,
-                name: name.to_string(),
-                slot_addr: Some(slot_addr),
-                value,
-                pointee_type: None,
-                goroutine: None,
-            });
+            out.push(Root { kind, name: name.to_string(), slot_addr: Some(slot_addr), value, pointee_type: None, goroutine: None });
         }
     };
     // A queued cleanup held as the AddCleanup closure (Go 1.24's finblock, Go 1.25).
@@ -449,9 +366,7 @@ pub fn queued_roots(
                 let whole = q.each_entry(rt, |f| {
                     let func = rt.mem.u64(f.wrapping_add(o_fn)).unwrap_or(0);
                     let arg = rt.mem.u64(f.wrapping_add(o_arg)).unwrap_or(0);
-                    let ot = o_ot
-                        .map(|o| rt.mem.u64(f.wrapping_add(o)).unwrap_or(0))
-                        .unwrap_or(0);
+                    let ot = o_ot.map(|o| rt.mem.u64(f.wrapping_add(o)).unwrap_or(0)).unwrap_or(0);
                     if arg == 0 && ot == 0 {
                         queued_closure(out, hints, f.wrapping_add(o_fn));
                         return;
@@ -471,22 +386,13 @@ pub fn queued_roots(
                     warnings.push(format!("the finalizer queue has more than {MAX_QUEUE_BLOCKS} blocks: the rest are not read"));
                 }
             }
-            None => warnings.push(
-                "runtime.allfin: unknown finblock layout, queued finalizers are not roots"
-                    .to_string(),
-            ),
+            None => warnings.push("runtime.allfin: unknown finblock layout, queued finalizers are not roots".to_string()),
         }
     }
     // The cleanup queue (Go 1.25+).
-    let Some((o_all, all_ty)) = rt.dwarf.field("runtime.cleanupQueue", "all") else {
-        return;
-    };
-    let Some(block_ty) = rt.dwarf.type_by_name("runtime.cleanupBlock") else {
-        return;
-    };
-    let Ok(queue) = rt.global("runtime.gcCleanups") else {
-        return;
-    };
+    let Some((o_all, all_ty)) = rt.dwarf.field("runtime.cleanupQueue", "all") else { return };
+    let Some(block_ty) = rt.dwarf.type_by_name("runtime.cleanupBlock") else { return };
+    let Ok(queue) = rt.global("runtime.gcCleanups") else { return };
     let fields = (|| {
         // `all` is an atomic.UnsafePointer: its one pointer word.
         let w = dwarf_ptr_words(rt.dwarf, all_ty).first().copied()?;
@@ -498,17 +404,11 @@ pub fn queued_roots(
         };
         // Every pointer word of an entry is a root: Go 1.26's `cleanupFn` also holds `call`,
         // the closure that calls `fn(arg)`.
-        let ptr_offsets: Vec<u64> = dwarf_ptr_words(rt.dwarf, q.entry)
-            .into_iter()
-            .map(|w| w * 8)
-            .collect();
+        let ptr_offsets: Vec<u64> = dwarf_ptr_words(rt.dwarf, q.entry).into_iter().map(|w| w * 8).collect();
         Some((q, fn_arg, ptr_offsets))
     })();
     let Some((q, fn_arg, ptr_offsets)) = fields else {
-        warnings.push(
-            "runtime.gcCleanups: unknown cleanupBlock layout, queued cleanups are not roots"
-                .to_string(),
-        );
+        warnings.push("runtime.gcCleanups: unknown cleanupBlock layout, queued cleanups are not roots".to_string());
         return;
     };
     let whole = q.each_entry(rt, |c| {
@@ -525,18 +425,14 @@ pub fn queued_roots(
                 for &o in ptr_offsets.iter().filter(|&&o| o != o_fn && o != o_arg) {
                     push(out, RootKind::Cleanup, &label, c.wrapping_add(o));
                 }
-                hints
-                    .cleanup_boxed
-                    .push((func, rt.mem.u64(c.wrapping_add(o_arg)).unwrap_or(0)));
+                hints.cleanup_boxed.push((func, rt.mem.u64(c.wrapping_add(o_arg)).unwrap_or(0)));
                 hints.funcs.push(func);
             }
             None => queued_closure(out, hints, c),
         }
     });
     if !whole {
-        warnings.push(format!(
-            "the cleanup queue has more than {MAX_QUEUE_BLOCKS} blocks: the rest are not read"
-        ));
+        warnings.push(format!("the cleanup queue has more than {MAX_QUEUE_BLOCKS} blocks: the rest are not read"));
     }
 }
 
@@ -546,9 +442,7 @@ pub fn funcval_name(rt: &Rt<'_>, fv: u64) -> Option<String> {
         return None;
     }
     let pc = rt.mem.u64(fv).ok()?;
-    rt.dwarf
-        .function_at(pc.wrapping_sub(rt.bias))
-        .map(|f| f.name.clone())
+    rt.dwarf.function_at(pc.wrapping_sub(rt.bias)).map(|f| f.name.clone())
 }
 
 /// The user's cleanup function inside Go 1.24-1.25's `AddCleanup` wrapper closure, whose

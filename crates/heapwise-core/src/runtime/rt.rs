@@ -35,9 +35,7 @@ impl<'a> Rt<'a> {
     }
 
     pub fn size_of(&self, name: &str) -> Result<u64, Error> {
-        self.dwarf
-            .size_of(name)
-            .ok_or_else(|| Error::MissingRuntimeInfo(format!("type {name}")))
+        self.dwarf.size_of(name).ok_or_else(|| Error::MissingRuntimeInfo(format!("type {name}")))
     }
 
     /// A runtime constant; tries each name in turn (constants move between packages).
@@ -59,9 +57,7 @@ impl<'a> Rt<'a> {
     }
 
     pub fn u64_field(&self, base: u64, struct_name: &str, field: &str) -> Result<u64, Error> {
-        Ok(self
-            .mem
-            .u64(base.wrapping_add(self.off(struct_name, field)?))?)
+        Ok(self.mem.u64(base.wrapping_add(self.off(struct_name, field)?))?)
     }
 
     /// Reads a field of any integer size per its DWARF type.
@@ -76,11 +72,7 @@ impl<'a> Rt<'a> {
 
     /// Reads a Go slice header (ptr, len, cap).
     pub fn slice(&self, addr: u64) -> Result<(u64, u64, u64), Error> {
-        Ok((
-            self.mem.u64(addr)?,
-            self.mem.u64(addr.wrapping_add(8))?,
-            self.mem.u64(addr.wrapping_add(16))?,
-        ))
+        Ok((self.mem.u64(addr)?, self.mem.u64(addr.wrapping_add(8))?, self.mem.u64(addr.wrapping_add(16))?))
     }
 
     /// Reads a Go string header and its contents.

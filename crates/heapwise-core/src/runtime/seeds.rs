@@ -37,9 +37,7 @@ pub fn pointee_at(dwarf: &Dwarf, ty: TypeId, offset: u64) -> Option<TypeId> {
         match &dwarf.ty(u).shape {
             Shape::Pointer(p) if off == 0 => return *p,
             Shape::Struct(fields) => {
-                let f = fields.iter().rev().find(|f| {
-                    f.offset <= off && off < f.offset.saturating_add(dwarf.ty(f.ty).size.max(1))
-                })?;
+                let f = fields.iter().rev().find(|f| f.offset <= off && off < f.offset.saturating_add(dwarf.ty(f.ty).size.max(1)))?;
                 off -= f.offset;
                 cur = f.ty;
             }

@@ -8,9 +8,7 @@ use std::collections::HashMap;
 
 use crate::formats::dwarf::TypeId;
 use crate::formats::elfcore::Arch;
-use crate::formats::pclntab::{
-    FuncInfo, InlineFrame, Pclntab, ARGS_SIZE_UNKNOWN, FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME,
-};
+use crate::formats::pclntab::{FuncInfo, InlineFrame, Pclntab, ARGS_SIZE_UNKNOWN, FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME};
 use crate::runtime::process::Process;
 use crate::runtime::rt::Rt;
 use crate::Error;
@@ -133,10 +131,7 @@ impl Layout {
             .map(|(_, t)| rt.dwarf.ty(t).name.clone())
             .and_then(|n| rt.off_opt(&n, "value"))
             .unwrap_or(0);
-        let waitreason = rt
-            .dwarf
-            .field(G, "waitreason")
-            .map(|(o, t)| (o, rt.dwarf.ty(rt.dwarf.underlying(t)).size.max(1)));
+        let waitreason = rt.dwarf.field(G, "waitreason").map(|(o, t)| (o, rt.dwarf.ty(rt.dwarf.underlying(t)).size.max(1)));
         let sm = |f: &str, d: u64| rt.off_opt("runtime.stackmap", f).unwrap_or(d);
         let so = |f: &str, d: u64| rt.off_opt("runtime.stackObjectRecord", f).unwrap_or(d);
         Ok(Layout {
@@ -157,11 +152,7 @@ impl Layout {
             stackmap_n: sm("n", 0),
             stackmap_nbit: sm("nbit", 4),
             stackmap_bytedata: sm("bytedata", 8),
-            sor_size: rt
-                .dwarf
-                .size_of("runtime.stackObjectRecord")
-                .filter(|&s| s >= 16)
-                .unwrap_or(16),
+            sor_size: rt.dwarf.size_of("runtime.stackObjectRecord").filter(|&s| s >= 16).unwrap_or(16),
             sor_off: so("off", 0),
             sor_ptr_bytes: so("ptrBytes", 8),
             sor_obj_size: so("size", 4),
@@ -187,10 +178,7 @@ const STATUSES: &[(&str, Option<u64>)] = &[
 
 /// The name of a status value (the `_Gscan` bit cleared), `status N` for one not known.
 pub(crate) fn status_name(names: &HashMap<u64, String>, st: u64) -> String {
-    names
-        .get(&st)
-        .cloned()
-        .unwrap_or_else(|| format!("status {st}"))
+    names.get(&st).cloned().unwrap_or_else(|| format!("status {st}"))
 }
 
 /// Names of the `_G*` status values, by value, and the `_Gscan` bit: from the DWARF's
@@ -198,12 +186,7 @@ pub(crate) fn status_name(names: &HashMap<u64, String>, st: u64) -> String {
 pub(crate) fn status_names(rt: &Rt<'_>) -> (HashMap<u64, String>, u64) {
     let mut names: HashMap<u64, String> = HashMap::new();
     for &(name, fallback) in STATUSES {
-        if let Some(v) = rt
-            .dwarf
-            .constant(&format!("runtime._G{name}"))
-            .map(|v| v as u64)
-            .or(fallback)
-        {
+        if let Some(v) = rt.dwarf.constant(&format!("runtime._G{name}")).map(|v| v as u64).or(fallback) {
             names.entry(v).or_insert_with(|| name.to_string());
         }
     }
@@ -229,16 +212,8 @@ pub(crate) fn min_frame_size(arch: Arch) -> u64 {
 impl ArchRules {
     fn of(arch: Arch) -> ArchRules {
         match arch {
-            Arch::Amd64 => ArchRules {
-                uses_lr: false,
-                min_frame: 0,
-                min_locals: 0,
-            },
-            Arch::Arm64 => ArchRules {
-                uses_lr: true,
-                min_frame: 8,
-                min_locals: 16,
-            },
+            Arch::Amd64 => ArchRules { uses_lr: false, min_frame: 0, min_locals: 0 },
+            Arch::Arm64 => ArchRules { uses_lr: true, min_frame: 8, min_locals: 16 },
         }
     }
 }
@@ -276,14 +251,7 @@ pub fn read_goroutines(p: &Process, pcln: &Pclntab) -> (Vec<Goroutine>, Vec<Stri
             return (Vec::new(), warnings);
         }
     };
-    let w = Walker {
-        rt: p.rt(),
-        p,
-        pcln,
-        lay,
-        arch: ArchRules::of(p.arch),
-        frame_budget: std::cell::Cell::new(MAX_TOTAL_FRAMES),
-    };
+    let w = Walker { rt: p.rt(), p, pcln, lay, arch: ArchRules::of(p.arch), frame_budget: std::cell::Cell::new(MAX_TOTAL_FRAMES) };
     let gs = match w.all_gs() {
         Ok(gs) => gs,
         Err(e) => {
@@ -292,11 +260,7 @@ pub fn read_goroutines(p: &Process, pcln: &Pclntab) -> (Vec<Goroutine>, Vec<Stri
         }
     };
     let (names, gscan) = status_names(&rt);
-    let dead: Vec<u64> = ["runtime._Gdead", "runtime._Gdeadextra"]
-        .iter()
-        .filter_map(|n| rt.dwarf.constant(n))
-        .map(|v| v as u64)
-        .collect();
+    let dead: Vec<u64> = ["runtime._Gdead", "runtime._Gdeadextra"].iter().filter_map(|n| rt.dwarf.constant(n)).map(|v| v as u64).collect();
     let dead = if dead.is_empty() { vec![6] } else { dead };
     let running = rt.constant(&["runtime._Grunning"]).unwrap_or(2) as u64;
     let reasons = wait_reason_strings(&rt);
@@ -332,40 +296,24 @@ pub fn read_goroutines(p: &Process, pcln: &Pclntab) -> (Vec<Goroutine>, Vec<Stri
         warnings.truncate(MAX_WARNINGS);
     }
     if suppressed > 0 {
-        warnings.push(format!(
-            "{suppressed} more warnings about goroutine stacks not shown"
-        ));
+        warnings.push(format!("{suppressed} more warnings about goroutine stacks not shown"));
     }
     if w.frame_budget.get() == 0 {
-        warnings.push(format!(
-            "more than {MAX_TOTAL_FRAMES} stack frames: the rest are not read"
-        ));
+        warnings.push(format!("more than {MAX_TOTAL_FRAMES} stack frames: the rest are not read"));
     }
     (out, warnings)
 }
 
 /// `runtime.waitReasonStrings`, read from memory.
 fn wait_reason_strings(rt: &Rt<'_>) -> Vec<String> {
-    let Some(gl) = rt
-        .dwarf
-        .globals
-        .iter()
-        .find(|g| g.name == "runtime.waitReasonStrings")
-    else {
-        return Vec::new();
-    };
+    let Some(gl) = rt.dwarf.globals.iter().find(|g| g.name == "runtime.waitReasonStrings") else { return Vec::new() };
     let ty = rt.dwarf.ty(rt.dwarf.underlying(gl.ty));
     let n = match ty.shape {
         crate::formats::dwarf::Shape::Array { len, .. } => len.min(1024),
         _ => ty.size / 16,
     };
     let base = gl.addr.wrapping_add(rt.bias);
-    (0..n)
-        .map(|i| {
-            rt.string(base.wrapping_add(16 * i), 256)
-                .unwrap_or_default()
-        })
-        .collect()
+    (0..n).map(|i| rt.string(base.wrapping_add(16 * i), 256).unwrap_or_default()).collect()
 }
 
 impl<'a> Walker<'a> {
@@ -377,21 +325,11 @@ impl<'a> Walker<'a> {
         // allgs is a heap slice: its entries are in the core or nowhere.
         match self.rt.mem.in_core(ptr, len * PTR) {
             Some(true) => {}
-            Some(false) => {
-                return Err(Error::Truncated(format!(
-                    "runtime.allgs ({len} goroutines at {ptr:#x}) was cut off"
-                )))
-            }
-            None => {
-                return Err(Error::Malformed(format!(
-                    "runtime.allgs ({len} goroutines at {ptr:#x}) is not in the core's memory"
-                )))
-            }
+            Some(false) => return Err(Error::Truncated(format!("runtime.allgs ({len} goroutines at {ptr:#x}) was cut off"))),
+            None => return Err(Error::Malformed(format!("runtime.allgs ({len} goroutines at {ptr:#x}) is not in the core's memory"))),
         }
         let b = self.rt.mem.bytes(ptr, (len * PTR) as usize)?;
-        Ok(b.chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-            .collect())
+        Ok(b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect())
     }
 
     fn goroutine(
@@ -416,23 +354,12 @@ impl<'a> Walker<'a> {
                 if r == 0 {
                     String::new()
                 } else {
-                    reasons
-                        .get(r)
-                        .cloned()
-                        .unwrap_or_else(|| format!("wait reason {r}"))
+                    reasons.get(r).cloned().unwrap_or_else(|| format!("wait reason {r}"))
                 }
             }
             _ => String::new(),
         };
-        let mut gr = Goroutine {
-            id,
-            g_addr: g,
-            status,
-            wait_reason,
-            frames: Vec::new(),
-            stack_lo,
-            stack_hi,
-        };
+        let mut gr = Goroutine { id, g_addr: g, status, wait_reason, frames: Vec::new(), stack_lo, stack_hi };
         let in_stack = |sp: u64| stack_lo <= sp && sp < stack_hi;
         let sched_sp = mem.u64(g.wrapping_add(l.g_sched_sp))?;
         let sched = Start {
@@ -451,13 +378,7 @@ impl<'a> Walker<'a> {
             let interrupted = thread.and_then(|t| self.signal_context(t, &in_stack));
             let vdso = self.vdso_context(g);
             match thread {
-                Some(t) if in_stack(t.sp) => Some(Start {
-                    pc: t.pc,
-                    sp: t.sp,
-                    lr: t.lr,
-                    from_regs: true,
-                    is_syscall: false,
-                }),
+                Some(t) if in_stack(t.sp) => Some(Start { pc: t.pc, sp: t.sp, lr: t.lr, from_regs: true, is_syscall: false }),
                 // In a signal handler (GOTRACEBACK=crash cores): the kernel saved the
                 // interrupted registers in the signal frame.
                 _ if interrupted.is_some() => interrupted,
@@ -477,13 +398,7 @@ impl<'a> Walker<'a> {
                 }
             }
         } else if syscallsp != 0 {
-            Some(Start {
-                pc: mem.u64(g.wrapping_add(l.g_syscallpc))?,
-                sp: syscallsp,
-                lr: 0,
-                from_regs: false,
-                is_syscall: true,
-            })
+            Some(Start { pc: mem.u64(g.wrapping_add(l.g_syscallpc))?, sp: syscallsp, lr: 0, from_regs: false, is_syscall: true })
         } else {
             Some(sched)
         };
@@ -505,50 +420,24 @@ impl<'a> Walker<'a> {
     /// `m.vdsoPC`/`m.vdsoSP` of the goroutine's thread while it is in a VDSO call.
     fn vdso_context(&self, g: u64) -> Option<Start> {
         let mem = self.rt.mem;
-        let m = mem
-            .u64(g.wrapping_add(self.lay.g_m))
-            .ok()
-            .filter(|&m| m != 0)?;
-        let sp = mem
-            .u64(m.wrapping_add(self.lay.m_vdso_sp?))
-            .ok()
-            .filter(|&sp| sp != 0)?;
+        let m = mem.u64(g.wrapping_add(self.lay.g_m)).ok().filter(|&m| m != 0)?;
+        let sp = mem.u64(m.wrapping_add(self.lay.m_vdso_sp?)).ok().filter(|&sp| sp != 0)?;
         let pc = mem.u64(m.wrapping_add(self.lay.m_vdso_pc?)).ok()?;
-        Some(Start {
-            pc,
-            sp,
-            lr: 0,
-            from_regs: false,
-            is_syscall: false,
-        })
+        Some(Start { pc, sp, lr: 0, from_regs: false, is_syscall: false })
     }
 
     /// The registers of the thread running goroutine `g` (`g.m.procid` = thread id).
     fn thread_of(&self, g: u64) -> Option<crate::formats::elfcore::ThreadRegs> {
-        let m = self
-            .rt
-            .mem
-            .u64(g.wrapping_add(self.lay.g_m))
-            .ok()
-            .filter(|&m| m != 0)?;
+        let m = self.rt.mem.u64(g.wrapping_add(self.lay.g_m)).ok().filter(|&m| m != 0)?;
         let procid = self.rt.mem.u64(m.wrapping_add(self.lay.m_procid?)).ok()?;
-        self.p
-            .core
-            .threads
-            .iter()
-            .find(|t| t.tid as u64 == procid)
-            .copied()
+        self.p.core.threads.iter().find(|t| t.tid as u64 == procid).copied()
     }
 
     /// When the thread is in a Go signal handler, the registers the signal interrupted on
     /// the goroutine's stack: walks the signal stack up to `runtime.sigtramp`, whose
     /// caller's sp is the kernel's signal frame (`rt_sigframe`), and reads the `ucontext`
     /// there. Nested signals (a crash raising SIGABRT inside a handler) are followed.
-    fn signal_context(
-        &self,
-        t: crate::formats::elfcore::ThreadRegs,
-        in_stack: &dyn Fn(u64) -> bool,
-    ) -> Option<Start> {
+    fn signal_context(&self, t: crate::formats::elfcore::ThreadRegs, in_stack: &dyn Fn(u64) -> bool) -> Option<Start> {
         let mem = self.rt.mem;
         let pcln = self.pcln;
         let (mut pc, mut sp, mut lr) = (t.pc, t.sp, t.lr);
@@ -556,9 +445,7 @@ impl<'a> Walker<'a> {
         for _ in 0..512 {
             let f = pcln.find_func(pc)?;
             let spdelta = pcln.sp_delta(&f, pc).filter(|&d| d >= 0)? as u64;
-            let fp = sp
-                .wrapping_add(spdelta)
-                .wrapping_add(if self.arch.uses_lr { 0 } else { PTR });
+            let fp = sp.wrapping_add(spdelta).wrapping_add(if self.arch.uses_lr { 0 } else { PTR });
             if f.name == "runtime.sigtramp" {
                 // struct rt_sigframe: amd64 { pretcode; ucontext; siginfo },
                 // arm64 { siginfo (128 bytes); ucontext }; ucontext.uc_mcontext is at 40
@@ -574,13 +461,7 @@ impl<'a> Walker<'a> {
                     }
                 } else {
                     let mc = fp.wrapping_add(40);
-                    Start {
-                        sp: mem.u64(mc.wrapping_add(15 * 8)).ok()?,
-                        pc: mem.u64(mc.wrapping_add(16 * 8)).ok()?,
-                        lr: 0,
-                        from_regs: true,
-                        is_syscall: false,
-                    }
+                    Start { sp: mem.u64(mc.wrapping_add(15 * 8)).ok()?, pc: mem.u64(mc.wrapping_add(16 * 8)).ok()?, lr: 0, from_regs: true, is_syscall: false }
                 };
                 if in_stack(s.sp) {
                     return Some(s);
@@ -619,9 +500,7 @@ impl<'a> Walker<'a> {
 
     fn is_injected(&self, f: &FuncInfo) -> bool {
         let c = &self.pcln.consts;
-        self.is(f, c.funcid_sigpanic)
-            || self.is(f, c.funcid_async_preempt)
-            || self.is(f, c.funcid_debug_call_v2)
+        self.is(f, c.funcid_sigpanic) || self.is(f, c.funcid_async_preempt) || self.is(f, c.funcid_debug_call_v2)
     }
 
     fn unwind(&self, gr: &Goroutine, s: Start, warnings: &mut Vec<String>) -> Vec<Frame> {
@@ -661,9 +540,7 @@ impl<'a> Walker<'a> {
             self.frame_budget.set(budget - 1);
             let Some(f) = pcln.find_func(pc) else {
                 if !innermost || pc != 0 {
-                    warnings.push(format!(
-                        "goroutine {id}: no function at pc {pc:#x} (sp {sp:#x})"
-                    ));
+                    warnings.push(format!("goroutine {id}: no function at pc {pc:#x} (sp {sp:#x})"));
                 }
                 break;
             };
@@ -675,14 +552,8 @@ impl<'a> Walker<'a> {
             if self.is(&f, c.funcid_cgocallback) || (innermost && s.is_syscall) {
                 flag &= !FUNC_FLAG_SPWRITE;
             }
-            let Some(spdelta) = pcln
-                .sp_delta(&f, pc)
-                .filter(|&d| d >= 0 && (d as u64) < MAX_FRAME_BYTES)
-            else {
-                warnings.push(format!(
-                    "goroutine {id}: no frame size for {} at pc {pc:#x}",
-                    f.name
-                ));
+            let Some(spdelta) = pcln.sp_delta(&f, pc).filter(|&d| d >= 0 && (d as u64) < MAX_FRAME_BYTES) else {
+                warnings.push(format!("goroutine {id}: no frame size for {} at pc {pc:#x}", f.name));
                 break;
             };
             let mut fp = sp.wrapping_add(spdelta as u64);
@@ -719,61 +590,27 @@ impl<'a> Walker<'a> {
             let mut continpc = pc;
             if let Some(cf) = &callee {
                 if self.is(cf, c.funcid_sigpanic) {
-                    continpc = if f.deferreturn != 0 {
-                        f.entry.wrapping_add(f.deferreturn as u64 + 1)
-                    } else {
-                        0
-                    };
+                    continpc = if f.deferreturn != 0 { f.entry.wrapping_add(f.deferreturn as u64 + 1) } else { 0 };
                 }
             }
             let trapped = callee.as_ref().is_some_and(|cf| self.is_injected(cf));
             // The pc whose source position this frame shows: the call instruction.
-            let sym_pc = if trapped || pc == f.entry || (innermost && s.from_regs) {
-                pc
-            } else {
-                pc.wrapping_sub(1)
-            };
+            let sym_pc = if trapped || pc == f.entry || (innermost && s.from_regs) { pc } else { pc.wrapping_sub(1) };
             let mut logical = pcln.inline_frames(mem, &f, sym_pc);
             let phys = logical.pop();
-            let (file, line) = phys
-                .map(|p| (p.file, p.line))
-                .unwrap_or_else(|| ("?".into(), 0));
+            let (file, line) = phys.map(|p| (p.file, p.line)).unwrap_or_else(|| ("?".into(), 0));
 
-            let is_async =
-                self.is(&f, c.funcid_async_preempt) || self.is(&f, c.funcid_debug_call_v2);
+            let is_async = self.is(&f, c.funcid_async_preempt) || self.is(&f, c.funcid_debug_call_v2);
             let scan_conservatively = conservative || is_async || (innermost && s.from_regs);
-            let frame_info = FrameGeom {
-                sp,
-                fp,
-                varp,
-                argp,
-                continpc,
-                sym_pc,
-            };
+            let frame_info = FrameGeom { sp, fp, varp, argp, continpc, sym_pc };
             let (slots, pieced) = if scan_conservatively {
                 let is_sigpanic = self.is(&f, c.funcid_sigpanic);
-                (
-                    self.conservative_slots(
-                        &f,
-                        &frame_info,
-                        arch.uses_lr && (is_sigpanic || is_async),
-                    ),
-                    Vec::new(),
-                )
+                (self.conservative_slots(&f, &frame_info, arch.uses_lr && (is_sigpanic || is_async)), Vec::new())
             } else {
                 self.precise_slots(&f, &frame_info, id, warnings)
             };
             conservative = is_async;
-            frames.push(Frame {
-                function: f.name.clone(),
-                file,
-                line,
-                pc,
-                sp,
-                slots,
-                inlined: logical,
-                pieced,
-            });
+            frames.push(Frame { function: f.name.clone(), file, line, pc, sp, slots, inlined: logical, pieced });
 
             if ret == 0 || stop {
                 break;
@@ -799,16 +636,12 @@ impl<'a> Walker<'a> {
                 pc = npc;
             }
             if nsp < sp || (nsp == sp && pc == frames.last().map(|f| f.pc).unwrap_or(0)) {
-                warnings.push(format!(
-                    "goroutine {id}: unwinding stuck at pc {pc:#x} sp {sp:#x}"
-                ));
+                warnings.push(format!("goroutine {id}: unwinding stuck at pc {pc:#x} sp {sp:#x}"));
                 break;
             }
             sp = nsp;
             if sp < gr.stack_lo || sp > gr.stack_hi {
-                warnings.push(format!(
-                    "goroutine {id}: unwinding left the stack at sp {sp:#x} (pc {pc:#x})"
-                ));
+                warnings.push(format!("goroutine {id}: unwinding left the stack at sp {sp:#x} (pc {pc:#x})"));
                 break;
             }
             callee = Some(f);
@@ -826,43 +659,17 @@ impl<'a> Walker<'a> {
         if lr_bump {
             size += 16;
         }
-        self.scan_words(
-            g.sp,
-            size.min(MAX_FRAME_BYTES),
-            None,
-            true,
-            &namer,
-            &mut out,
-        );
-        let args = if f.args != ARGS_SIZE_UNKNOWN && f.args > 0 {
-            f.args as u64
-        } else {
-            0
-        };
+        self.scan_words(g.sp, size.min(MAX_FRAME_BYTES), None, true, &namer, &mut out);
+        let args = if f.args != ARGS_SIZE_UNKNOWN && f.args > 0 { f.args as u64 } else { 0 };
         if args > 0 {
-            self.scan_words(
-                g.argp,
-                args.min(MAX_FRAME_BYTES),
-                None,
-                true,
-                &namer,
-                &mut out,
-            );
+            self.scan_words(g.argp, args.min(MAX_FRAME_BYTES), None, true, &namer, &mut out);
         }
         out
     }
 
     /// Reads `[base, base+size)` and records the words whose bit is set in `mask` (all
     /// words when `None`) and whose value is not zero.
-    fn scan_words(
-        &self,
-        base: u64,
-        size: u64,
-        mask: Option<&[u8]>,
-        conservative: bool,
-        namer: &SlotNamer,
-        out: &mut Vec<StackSlot>,
-    ) {
+    fn scan_words(&self, base: u64, size: u64, mask: Option<&[u8]>, conservative: bool, namer: &SlotNamer, out: &mut Vec<StackSlot>) {
         let n = size / PTR;
         if n == 0 {
             return;
@@ -872,9 +679,7 @@ impl<'a> Walker<'a> {
         if self.rt.mem.in_core(base, n * PTR) != Some(true) {
             return;
         }
-        let Ok(bytes) = self.rt.mem.bytes(base, (n * PTR) as usize) else {
-            return;
-        };
+        let Ok(bytes) = self.rt.mem.bytes(base, (n * PTR) as usize) else { return };
         for i in 0..n as usize {
             if let Some(m) = mask {
                 match m.get(i / 8) {
@@ -897,9 +702,7 @@ impl<'a> Walker<'a> {
         let mem = self.rt.mem;
         let l = &self.lay;
         let n = mem.u32(addr.wrapping_add(l.stackmap_n)).map_err(|_| ())? as i32;
-        let nbit = mem
-            .u32(addr.wrapping_add(l.stackmap_nbit))
-            .map_err(|_| ())? as i32;
+        let nbit = mem.u32(addr.wrapping_add(l.stackmap_nbit)).map_err(|_| ())? as i32;
         if n <= 0 || nbit < 0 {
             return Err(());
         }
@@ -910,24 +713,13 @@ impl<'a> Walker<'a> {
             return Err(());
         }
         let row = (nbit as u64).div_ceil(8);
-        let b = mem
-            .bytes(
-                addr.wrapping_add(l.stackmap_bytedata + idx as u64 * row),
-                row as usize,
-            )
-            .map_err(|_| ())?;
+        let b = mem.bytes(addr.wrapping_add(l.stackmap_bytedata + idx as u64 * row), row as usize).map_err(|_| ())?;
         Ok((nbit as u64, b.into_owned()))
     }
 
     /// The live pointer slots of a frame at a safe point (`scanframeworker`), and the
     /// frame's variables that are on the stack only in part.
-    fn precise_slots(
-        &self,
-        f: &FuncInfo,
-        g: &FrameGeom,
-        id: u64,
-        warnings: &mut Vec<String>,
-    ) -> (Vec<StackSlot>, Vec<PiecedVar>) {
+    fn precise_slots(&self, f: &FuncInfo, g: &FrameGeom, id: u64, warnings: &mut Vec<String>) -> (Vec<StackSlot>, Vec<PiecedVar>) {
         let mut out = Vec::new();
         if g.continpc == 0 {
             return (out, Vec::new()); // a dead frame
@@ -939,9 +731,7 @@ impl<'a> Walker<'a> {
         let mut idx = -1;
         if targetpc != f.entry {
             targetpc -= 1;
-            idx = pcln
-                .pcdata(f, c.pcdata_stack_map_index, targetpc)
-                .unwrap_or(-1);
+            idx = pcln.pcdata(f, c.pcdata_stack_map_index, targetpc).unwrap_or(-1);
         }
         if idx == -1 {
             // In the prologue: the entry map.
@@ -951,32 +741,15 @@ impl<'a> Walker<'a> {
         // Locals.
         let size = g.varp.saturating_sub(g.sp);
         if size > self.arch.min_locals {
-            match pcln
-                .funcdata(f, c.funcdata_locals_pointer_maps)
-                .map(|a| self.stackmap(a, idx))
-            {
+            match pcln.funcdata(f, c.funcdata_locals_pointer_maps).map(|a| self.stackmap(a, idx)) {
                 Some(Ok((nbit, mask))) if nbit > 0 => {
                     let len = nbit * PTR;
-                    self.scan_words(
-                        g.varp.wrapping_sub(len),
-                        len,
-                        Some(&mask),
-                        false,
-                        &namer,
-                        &mut out,
-                    );
+                    self.scan_words(g.varp.wrapping_sub(len), len, Some(&mask), false, &namer, &mut out);
                 }
                 Some(Ok(_)) => {}
                 _ => {
                     fallback = true;
-                    self.scan_words(
-                        g.sp,
-                        size.min(MAX_FRAME_BYTES),
-                        None,
-                        true,
-                        &namer,
-                        &mut out,
-                    );
+                    self.scan_words(g.sp, size.min(MAX_FRAME_BYTES), None, true, &namer, &mut out);
                 }
             }
         }
@@ -985,24 +758,14 @@ impl<'a> Walker<'a> {
             // reflect.makeFuncStub / methodValueCall: their argument maps are dynamic.
             fallback = true;
         } else if f.args as u64 >= PTR {
-            match pcln
-                .funcdata(f, c.funcdata_args_pointer_maps)
-                .map(|a| self.stackmap(a, idx))
-            {
+            match pcln.funcdata(f, c.funcdata_args_pointer_maps).map(|a| self.stackmap(a, idx)) {
                 Some(Ok((nbit, mask))) if nbit > 0 => {
                     self.scan_words(g.argp, nbit * PTR, Some(&mask), false, &namer, &mut out);
                 }
                 Some(Ok(_)) => {}
                 _ => {
                     fallback = true;
-                    self.scan_words(
-                        g.argp,
-                        (f.args as u64).min(MAX_FRAME_BYTES),
-                        None,
-                        true,
-                        &namer,
-                        &mut out,
-                    );
+                    self.scan_words(g.argp, (f.args as u64).min(MAX_FRAME_BYTES), None, true, &namer, &mut out);
                 }
             }
         }
@@ -1031,11 +794,9 @@ impl<'a> Walker<'a> {
         }
         for i in 0..n {
             let r = p.wrapping_add(PTR + i * l.sor_size);
-            let (Ok(off), Ok(ptr_bytes), Ok(gcoff)) = (
-                mem.u32(r.wrapping_add(l.sor_off)),
-                mem.u32(r.wrapping_add(l.sor_ptr_bytes)),
-                mem.u32(r.wrapping_add(l.sor_gcdataoff)),
-            ) else {
+            let (Ok(off), Ok(ptr_bytes), Ok(gcoff)) =
+                (mem.u32(r.wrapping_add(l.sor_off)), mem.u32(r.wrapping_add(l.sor_ptr_bytes)), mem.u32(r.wrapping_add(l.sor_gcdataoff)))
+            else {
                 continue;
             };
             let off = off as i32;
@@ -1049,17 +810,8 @@ impl<'a> Walker<'a> {
                 continue; // not allocated yet
             }
             let words = ptr_bytes as u64 / PTR;
-            let Ok(mask) = mem.bytes(
-                self.pcln.rodata.wrapping_add(gcoff as u64),
-                words.div_ceil(8) as usize,
-            ) else {
-                continue;
-            };
-            let size = mem
-                .u32(r.wrapping_add(l.sor_obj_size))
-                .map(|s| s as u64)
-                .unwrap_or(ptr_bytes as u64)
-                .max(ptr_bytes as u64);
+            let Ok(mask) = mem.bytes(self.pcln.rodata.wrapping_add(gcoff as u64), words.div_ceil(8) as usize) else { continue };
+            let size = mem.u32(r.wrapping_add(l.sor_obj_size)).map(|s| s as u64).unwrap_or(ptr_bytes as u64).max(ptr_bytes as u64);
             let first = out.len();
             self.scan_words(addr, words * PTR, Some(&mask), false, namer, out);
             for s in &mut out[first..] {
@@ -1112,12 +864,7 @@ fn receiver_slot(rt: &Rt<'_>, pcln: &Pclntab, f: &FuncInfo, argp: u64) -> Option
     }
     let name = pointer_receiver(&f.name)?;
     let dwarf = rt.dwarf;
-    let ptr = dwarf.type_by_name(&name).filter(|&t| {
-        matches!(
-            dwarf.ty(dwarf.underlying(t)).shape,
-            crate::formats::dwarf::Shape::Pointer(Some(_))
-        )
-    })?;
+    let ptr = dwarf.type_by_name(&name).filter(|&t| matches!(dwarf.ty(dwarf.underlying(t)).shape, crate::formats::dwarf::Shape::Pointer(Some(_))))?;
     let info = pcln.funcdata(f, pcln.consts.funcdata_arg_info)?;
     let b = rt.mem.bytes(info, 2).ok()?;
     let (off, size) = (b[0], b[1]);
@@ -1128,12 +875,7 @@ fn receiver_slot(rt: &Rt<'_>, pcln: &Pclntab, f: &FuncInfo, argp: u64) -> Option
 fn pointer_receiver(func: &str) -> Option<String> {
     let (pkg, rest) = func.split_once(".(*")?;
     let (ty, method) = rest.split_once(").")?;
-    if pkg.is_empty()
-        || ty.is_empty()
-        || method.is_empty()
-        || method.contains(['.', '-'])
-        || ty.contains(['[', '.', '('])
-    {
+    if pkg.is_empty() || ty.is_empty() || method.is_empty() || method.contains(['.', '-']) || ty.contains(['[', '.', '(']) {
         return None;
     }
     // The linker spells dots of an import path's last element as %2e.
@@ -1145,22 +887,10 @@ mod receiver_tests {
     #[test]
     fn pointer_receivers_of_method_symbols() {
         let r = super::pointer_receiver;
-        assert_eq!(
-            r("go/parser.(*parser).parseFile").as_deref(),
-            Some("*go/parser.parser")
-        );
-        assert_eq!(
-            r("gopkg.in/yaml%2ev3.(*decoder).unmarshal").as_deref(),
-            Some("*gopkg.in/yaml.v3.decoder")
-        );
+        assert_eq!(r("go/parser.(*parser).parseFile").as_deref(), Some("*go/parser.parser"));
+        assert_eq!(r("gopkg.in/yaml%2ev3.(*decoder).unmarshal").as_deref(), Some("*gopkg.in/yaml.v3.decoder"));
         // Closures, method-value wrappers, generic shapes, functions, value receivers.
-        for f in [
-            "go/parser.(*parser).parseFile.func1",
-            "net/http.(*conn).serve-fm",
-            "sync.(*Pool[go.shape.int]).Get",
-            "main.main",
-            "time.Time.String",
-        ] {
+        for f in ["go/parser.(*parser).parseFile.func1", "net/http.(*conn).serve-fm", "sync.(*Pool[go.shape.int]).Get", "main.main", "time.Time.String"] {
             assert_eq!(r(f), None, "{f}");
         }
     }
@@ -1170,14 +900,7 @@ impl<'a> SlotNamer<'a> {
     /// The namer of the frame of the function at `sym_pc` (the pc of its source position)
     /// whose sp is `sp`, CFA (the caller's sp) `fp` and argument pointer `argp`; `func`, its
     /// pclntab entry, names a pointer receiver when DWARF does not describe the function.
-    pub(crate) fn new(
-        rt: &Rt<'a>,
-        func: Option<(&Pclntab, &FuncInfo)>,
-        sym_pc: u64,
-        sp: u64,
-        fp: u64,
-        argp: u64,
-    ) -> SlotNamer<'a> {
+    pub(crate) fn new(rt: &Rt<'a>, func: Option<(&Pclntab, &FuncInfo)>, sym_pc: u64, sp: u64, fp: u64, argp: u64) -> SlotNamer<'a> {
         let dwarf = rt.dwarf;
         let mut vars = Vec::new();
         let mut pieced = Vec::new();
@@ -1195,28 +918,13 @@ impl<'a> SlotNamer<'a> {
                 }
                 let in_range = l.ranges.iter().find(|&&(lo, hi, _)| lo <= dpc && dpc < hi);
                 if let Some(&(_, _, off)) = in_range {
-                    vars.push((
-                        fp.wrapping_add(off as u64),
-                        size,
-                        l.name.as_str(),
-                        l.ty,
-                        0,
-                        true,
-                    ));
+                    vars.push((fp.wrapping_add(off as u64), size, l.name.as_str(), l.ty, 0, true));
                 }
-                let here: Vec<_> = l
-                    .pieces
-                    .iter()
-                    .filter(|p| p.lo <= dpc && dpc < p.hi && p.var_offset < size)
-                    .collect();
+                let here: Vec<_> = l.pieces.iter().filter(|p| p.lo <= dpc && dpc < p.hi && p.var_offset < size).collect();
                 // Pieces laid out as the variable is, over all of it, are the variable.
                 let covered: u64 = here.iter().map(|p| p.size.min(size - p.var_offset)).sum();
                 let whole = here.first().is_some_and(|f| {
-                    covered >= size
-                        && here.iter().all(|p| {
-                            p.cfa_offset.wrapping_sub(p.var_offset as i64)
-                                == f.cfa_offset.wrapping_sub(f.var_offset as i64)
-                        })
+                    covered >= size && here.iter().all(|p| p.cfa_offset.wrapping_sub(p.var_offset as i64) == f.cfa_offset.wrapping_sub(f.var_offset as i64))
                 });
                 let mut parts = Vec::new();
                 for p in here {
@@ -1230,14 +938,7 @@ impl<'a> SlotNamer<'a> {
                 }
             }
         }
-        SlotNamer {
-            dwarf,
-            vars,
-            pieced,
-            sp,
-            argp,
-            recv,
-        }
+        SlotNamer { dwarf, vars, pieced, sp, argp, recv }
     }
 
     /// The variables of the frame on the stack only in part.
@@ -1251,11 +952,7 @@ impl<'a> SlotNamer<'a> {
         // parameter sharing its caller's slot), each with its field path.
         let mut names: Vec<String> = Vec::new();
         let mut first: Option<(Option<TypeId>, u64)> = None;
-        for &(start, _, name, ty, var_off, whole) in self
-            .vars
-            .iter()
-            .filter(|&&(s, size, ..)| s <= addr && addr < s.saturating_add(size))
-        {
+        for &(start, _, name, ty, var_off, whole) in self.vars.iter().filter(|&&(s, size, ..)| s <= addr && addr < s.saturating_add(size)) {
             let off = addr - start + var_off;
             let path = self.dwarf.field_path(ty, off);
             let name = if off == 0 && path.starts_with('+') {
@@ -1274,37 +971,14 @@ impl<'a> SlotNamer<'a> {
             first.get_or_insert((None, 0));
         }
         if let Some((ty, off)) = first {
-            return StackSlot {
-                addr,
-                value,
-                name: names.join(" = "),
-                ty,
-                var_offset: off,
-                conservative,
-                stack_object: None,
-            };
+            return StackSlot { addr, value, name: names.join(" = "), ty, var_offset: off, conservative, stack_object: None };
         }
-        let name = if addr >= self.argp {
-            format!("arg+{:#x}", addr - self.argp)
-        } else {
-            format!("local+{:#x}", addr.wrapping_sub(self.sp))
-        };
-        let ty = self
-            .recv
-            .filter(|&(a, _)| a == addr && !conservative)
-            .map(|(_, t)| t);
+        let name = if addr >= self.argp { format!("arg+{:#x}", addr - self.argp) } else { format!("local+{:#x}", addr.wrapping_sub(self.sp)) };
+        let ty = self.recv.filter(|&(a, _)| a == addr && !conservative).map(|(_, t)| t);
         let name = match ty {
             Some(t) => format!("{name} (receiver {})", self.dwarf.ty(t).name),
             None => name,
         };
-        StackSlot {
-            addr,
-            value,
-            name,
-            ty,
-            var_offset: 0,
-            conservative,
-            stack_object: None,
-        }
+        StackSlot { addr, value, name, ty, var_offset: 0, conservative, stack_object: None }
     }
 }

@@ -32,21 +32,14 @@ const MAX_UNTYPED_GLOBAL_WORDS: usize = 1 << 22;
 
 /// The type table of a process whose executable has no DWARF, with notes on what it rests
 /// on (layouts of another patch release, globals found by structure).
-pub fn synthesize(
-    exe: &Executable,
-    mem: &Memory,
-    bias: u64,
-) -> Result<(Dwarf, Vec<String>), Error> {
-    let version = exe.go_version.as_deref().ok_or_else(|| {
-        Error::NotGo("the executable has neither DWARF nor a Go version in .go.buildinfo".into())
-    })?;
+pub fn synthesize(exe: &Executable, mem: &Memory, bias: u64) -> Result<(Dwarf, Vec<String>), Error> {
+    let version = exe
+        .go_version
+        .as_deref()
+        .ok_or_else(|| Error::NotGo("the executable has neither DWARF nor a Go version in .go.buildinfo".into()))?;
     let (table, note) = table_for(version)?;
     let mut notes: Vec<String> = note.into_iter().collect();
-    let rt = Rt {
-        mem,
-        dwarf: &table,
-        bias,
-    };
+    let rt = Rt { mem, dwarf: &table, bias };
     let mut types = table.types.clone();
     let mut globals: Vec<Global> = Vec::new();
     let by_name = |name: &str| exe.data_symbols.iter().find(|s| s.name == name);
@@ -59,23 +52,11 @@ pub fn synthesize(
             let ty = match table_global(&s.name) {
                 Some(g) => g.ty,
                 None => *blob_of_size.entry(s.size).or_insert_with(|| {
-                    types.push(Type {
-                        name: String::new(),
-                        size: s.size,
-                        go_kind: 0,
-                        runtime_type: 0,
-                        key: None,
-                        elem: None,
-                        shape: Shape::Unknown,
-                    });
+                    types.push(Type { name: String::new(), size: s.size, go_kind: 0, runtime_type: 0, key: None, elem: None, shape: Shape::Unknown });
                     (types.len() - 1) as TypeId
                 }),
             };
-            globals.push(Global {
-                name: s.name.clone(),
-                addr: s.addr,
-                ty,
-            });
+            globals.push(Global { name: s.name.clone(), addr: s.addr, ty });
         }
     } else {
         notes.push("the executable has no symbol table: runtime globals located by their structure, other globals are unnamed".into());
@@ -92,39 +73,21 @@ pub fn synthesize(
         }
         for (name, addr) in found {
             if let Some(g) = table_global(name) {
-                globals.push(Global {
-                    name: name.to_string(),
-                    addr: addr.wrapping_sub(bias),
-                    ty: g.ty,
-                });
+                globals.push(Global { name: name.to_string(), addr: addr.wrapping_sub(bias), ty: g.ty });
             }
         }
     }
     let md = match globals.iter().find(|g| g.name == "runtime.firstmoduledata") {
         Some(g) => g.addr.wrapping_add(bias),
-        None => by_name("runtime.firstmoduledata")
-            .map(|s| s.addr.wrapping_add(bias))
-            .ok_or_else(|| {
-                Error::MissingRuntimeInfo("runtime.firstmoduledata in the symbol table".into())
-            })?,
+        None => by_name("runtime.firstmoduledata").map(|s| s.addr.wrapping_add(bias)).ok_or_else(|| {
+            Error::MissingRuntimeInfo("runtime.firstmoduledata in the symbol table".into())
+        })?,
     };
     let tb = rt.u64_field(md, "runtime.moduledata", "types")?;
     let te = rt.u64_field(md, "runtime.moduledata", "etypes")?;
-    let rep = |name: &str| {
-        table
-            .type_by_name(name)
-            .ok_or_else(|| Error::MissingRuntimeInfo(format!("type {name} in the layout table")))
-    };
+    let rep = |name: &str| table.type_by_name(name).ok_or_else(|| Error::MissingRuntimeInfo(format!("type {name} in the layout table")));
     let ptr_to = |target: TypeId, types: &mut Vec<Type>| {
-        types.push(Type {
-            name: String::new(),
-            size: 8,
-            go_kind: 0,
-            runtime_type: 0,
-            key: None,
-            elem: None,
-            shape: Shape::Pointer(Some(target)),
-        });
+        types.push(Type { name: String::new(), size: 8, go_kind: 0, runtime_type: 0, key: None, elem: None, shape: Shape::Pointer(Some(target)) });
         (types.len() - 1) as TypeId
     };
     let hchan = rep("runtime.hchan")?;
@@ -139,16 +102,9 @@ pub fn synthesize(
         byte_ptr: ptr_to(uint8, &mut types),
     };
     let abi = read_types(&rt, tb, te, types.len() as TypeId, &reps)?;
-    notes.push(format!(
-        "no DWARF: {} types from the binary's runtime type descriptors, runtime layouts of {}",
-        abi.len(),
-        table_version(version)
-    ));
+    notes.push(format!("no DWARF: {} types from the binary's runtime type descriptors, runtime layouts of {}", abi.len(), table_version(version)));
     types.extend(abi);
-    Ok((
-        Dwarf::from_parts(types, globals, table.constants.clone()),
-        notes,
-    ))
+    Ok((Dwarf::from_parts(types, globals, table.constants.clone()), notes))
 }
 
 fn table_version(v: &str) -> &str {
@@ -171,38 +127,23 @@ impl<'a> Finder<'a> {
             .iter()
             .find(|(n, _, _)| n == ".gopclntab")
             .map(|&(_, a, _)| a.wrapping_add(bias))
-            .ok_or_else(|| {
-                Error::MissingRuntimeInfo(
-                    "the executable has neither DWARF, a symbol table nor a .gopclntab section"
-                        .into(),
-                )
-            })?;
+            .ok_or_else(|| Error::MissingRuntimeInfo("the executable has neither DWARF, a symbol table nor a .gopclntab section".into()))?;
         let mut segments = Vec::new();
         for ph in exe.load_segments.iter().filter(|p| p.flags & PF_W != 0) {
             if ph.memsz > MAX_SEARCH {
-                return Err(Error::Malformed(format!(
-                    "a writable segment of {} bytes",
-                    ph.memsz
-                )));
+                return Err(Error::Malformed(format!("a writable segment of {} bytes", ph.memsz)));
             }
             let start = ph.vaddr.wrapping_add(bias);
             if let Ok(b) = mem.bytes(start, ph.memsz as usize) {
                 segments.push((start, b.into_owned()));
             }
         }
-        Ok(Finder {
-            rt,
-            segments,
-            pclntab,
-            entry: exe.entry.wrapping_add(bias),
-        })
+        Ok(Finder { rt, segments, pclntab, entry: exe.entry.wrapping_add(bias) })
     }
 
     /// Every 8-aligned address in the writable segments with the word there.
     fn words(&self) -> impl Iterator<Item = (u64, &[u8], usize)> + '_ {
-        self.segments.iter().flat_map(|(base, b)| {
-            (0..b.len() / 8).map(move |i| (*base + 8 * i as u64, b.as_slice(), 8 * i))
-        })
+        self.segments.iter().flat_map(|(base, b)| (0..b.len() / 8).map(move |i| (*base + 8 * i as u64, b.as_slice(), 8 * i)))
     }
 
     fn firstmoduledata(&self) -> Result<u64, Error> {
@@ -215,30 +156,20 @@ impl<'a> Finder<'a> {
             }
             let md = addr.wrapping_sub(o_hdr);
             let f = |n: &str| rt.u64_field(md, MD, n).ok();
-            let (Some(minpc), Some(maxpc), Some(types), Some(etypes)) =
-                (f("minpc"), f("maxpc"), f("types"), f("etypes"))
-            else {
-                continue;
-            };
+            let (Some(minpc), Some(maxpc), Some(types), Some(etypes)) = (f("minpc"), f("maxpc"), f("types"), f("etypes")) else { continue };
             if minpc <= self.entry && self.entry < maxpc && types < etypes {
                 return Ok(md);
             }
         }
-        Err(Error::MissingRuntimeInfo(
-            "runtime.firstmoduledata (no module data points to the pclntab)".into(),
-        ))
+        Err(Error::MissingRuntimeInfo("runtime.firstmoduledata (no module data points to the pclntab)".into()))
     }
 
     fn mheap(&self) -> Result<u64, Error> {
         let rt = self.rt;
         let d = rt.dwarf;
-        let (o_central, central_ty) = d
-            .field("runtime.mheap", "central")
-            .ok_or_else(|| Error::MissingRuntimeInfo("field runtime.mheap.central".into()))?;
+        let (o_central, central_ty) = d.field("runtime.mheap", "central").ok_or_else(|| Error::MissingRuntimeInfo("field runtime.mheap.central".into()))?;
         let Shape::Array { elem, len } = d.ty(d.underlying(central_ty)).shape else {
-            return Err(Error::MissingRuntimeInfo(
-                "runtime.mheap.central is not an array".into(),
-            ));
+            return Err(Error::MissingRuntimeInfo("runtime.mheap.central is not an array".into()));
         };
         let es = d.ty(elem).size;
         let o_mc = match &d.ty(d.underlying(elem)).shape {
@@ -260,9 +191,7 @@ impl<'a> Finder<'a> {
                 i += 8;
             }
         }
-        Err(Error::MissingRuntimeInfo(
-            "runtime.mheap_ (no mcentral array numbered by span class)".into(),
-        ))
+        Err(Error::MissingRuntimeInfo("runtime.mheap_ (no mcentral array numbered by span class)".into()))
     }
 
     fn allgs(&self) -> Option<u64> {
@@ -270,13 +199,7 @@ impl<'a> Finder<'a> {
         let goid = |g: u64| rt.u64_field(g, "runtime.g", "goid").ok();
         let mut best: Option<(u64, u64)> = None;
         for (addr, b, i) in self.words() {
-            let (Some(p), Some(l), Some(c)) = (
-                crate::bytes::u64_at(b, i),
-                crate::bytes::u64_at(b, i + 8),
-                crate::bytes::u64_at(b, i + 16),
-            ) else {
-                continue;
-            };
+            let (Some(p), Some(l), Some(c)) = (crate::bytes::u64_at(b, i), crate::bytes::u64_at(b, i + 8), crate::bytes::u64_at(b, i + 16)) else { continue };
             if p == 0 || p % 8 != 0 || l == 0 || l > c || c > 1 << 26 {
                 continue;
             }
@@ -286,14 +209,8 @@ impl<'a> Finder<'a> {
             }
             // Distinct positive goids in the first entries.
             let n = l.min(16);
-            let Ok(gs) = rt.mem.bytes(p, (n * 8) as usize) else {
-                continue;
-            };
-            let mut ids: Vec<u64> = gs
-                .chunks_exact(8)
-                .filter_map(|w| goid(u64::from_le_bytes(w.try_into().ok()?)))
-                .filter(|&g| g > 0)
-                .collect();
+            let Ok(gs) = rt.mem.bytes(p, (n * 8) as usize) else { continue };
+            let mut ids: Vec<u64> = gs.chunks_exact(8).filter_map(|w| goid(u64::from_le_bytes(w.try_into().ok()?))).filter(|&g| g > 0).collect();
             let got = ids.len();
             ids.sort_unstable();
             ids.dedup();
@@ -325,22 +242,14 @@ impl<'a> Finder<'a> {
 /// DWARF are untyped blobs), and the stack slots the stack maps mark that no DWARF local
 /// covers. Interface values among them name what they hold
 /// ([`crate::runtime::typing::assign_types`]).
-pub fn untyped_pointer_words(
-    rt: &Rt<'_>,
-    goroutines: &[crate::runtime::stacks::Goroutine],
-) -> Vec<u64> {
+pub fn untyped_pointer_words(rt: &Rt<'_>, goroutines: &[crate::runtime::stacks::Goroutine]) -> Vec<u64> {
     let mut out = Vec::new();
     let typed = |addr: u64| {
-        rt.dwarf
-            .global_at(addr.wrapping_sub(rt.bias))
-            .is_some_and(|g| !matches!(rt.dwarf.ty(g.ty).shape, Shape::Unknown))
+        rt.dwarf.global_at(addr.wrapping_sub(rt.bias)).is_some_and(|g| !matches!(rt.dwarf.ty(g.ty).shape, Shape::Unknown))
     };
     let _ = (|| -> Result<(), Error> {
         let md = rt.global("runtime.firstmoduledata")?;
-        for (start, end, mask) in [
-            ("data", "edata", "gcdatamask"),
-            ("bss", "ebss", "gcbssmask"),
-        ] {
+        for (start, end, mask) in [("data", "edata", "gcdatamask"), ("bss", "ebss", "gcbssmask")] {
             let lo = rt.u64_field(md, "runtime.moduledata", start)?;
             let hi = rt.u64_field(md, "runtime.moduledata", end)?;
             let mask_at = md.wrapping_add(rt.off("runtime.moduledata", mask)?);
@@ -353,10 +262,7 @@ pub fn untyped_pointer_words(
             let bits = rt.mem.bytes(bits_ptr, words.div_ceil(8) as usize)?;
             for w in 0..words {
                 let addr = lo + w * 8;
-                if bits[(w / 8) as usize] >> (w % 8) & 1 != 0
-                    && !typed(addr)
-                    && out.len() < MAX_UNTYPED_GLOBAL_WORDS
-                {
+                if bits[(w / 8) as usize] >> (w % 8) & 1 != 0 && !typed(addr) && out.len() < MAX_UNTYPED_GLOBAL_WORDS {
                     out.push(addr);
                 }
             }
@@ -365,12 +271,7 @@ pub fn untyped_pointer_words(
     })();
     for g in goroutines {
         for f in &g.frames {
-            out.extend(
-                f.slots
-                    .iter()
-                    .filter(|s| s.ty.is_none() && !s.conservative)
-                    .map(|s| s.addr),
-            );
+            out.extend(f.slots.iter().filter(|s| s.ty.is_none() && !s.conservative).map(|s| s.addr));
         }
     }
     out.sort_unstable();

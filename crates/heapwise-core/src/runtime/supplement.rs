@@ -15,11 +15,7 @@ use crate::runtime::rt::Rt;
 /// had no DWARF type, or `None` when the descriptors cannot be read (nothing is added).
 pub fn add_descriptor_types(dwarf: &mut Dwarf, mem: &Memory, bias: u64) -> Option<usize> {
     let (tb, te, mut extra, reps) = {
-        let rt = Rt {
-            mem,
-            dwarf: &*dwarf,
-            bias,
-        };
+        let rt = Rt { mem, dwarf: &*dwarf, bias };
         let md = rt.global("runtime.firstmoduledata").ok()?;
         let tb = rt.u64_field(md, "runtime.moduledata", "types").ok()?;
         let te = rt.u64_field(md, "runtime.moduledata", "etypes").ok()?;
@@ -33,45 +29,19 @@ pub fn add_descriptor_types(dwarf: &mut Dwarf, mem: &Memory, bias: u64) -> Optio
                 return Some(p);
             }
             let t = named(target)?;
-            extra.push(Type {
-                name: String::new(),
-                size: 8,
-                go_kind: 0,
-                runtime_type: 0,
-                key: None,
-                elem: None,
-                shape: Shape::Pointer(Some(t)),
-            });
+            extra.push(Type { name: String::new(), size: 8, go_kind: 0, runtime_type: 0, key: None, elem: None, shape: Shape::Pointer(Some(t)) });
             Some(first + extra.len() as TypeId - 1)
         };
-        let (hchan_ptr, map_ptr, byte_ptr) = (
-            ptr_to("runtime.hchan")?,
-            ptr_to("internal/runtime/maps.Map")?,
-            ptr_to("uint8")?,
-        );
-        let reps = Representations {
-            eface: named("runtime.eface")?,
-            iface: named("runtime.iface")?,
-            hchan_ptr,
-            map_ptr,
-            int: named("int")?,
-            byte_ptr,
-        };
+        let (hchan_ptr, map_ptr, byte_ptr) = (ptr_to("runtime.hchan")?, ptr_to("internal/runtime/maps.Map")?, ptr_to("uint8")?);
+        let reps = Representations { eface: named("runtime.eface")?, iface: named("runtime.iface")?, hchan_ptr, map_ptr, int: named("int")?, byte_ptr };
         (tb, te, extra, reps)
     };
     let first = (dwarf.types.len() + extra.len()) as TypeId;
     let abi = {
-        let rt = Rt {
-            mem,
-            dwarf: &*dwarf,
-            bias,
-        };
+        let rt = Rt { mem, dwarf: &*dwarf, bias };
         read_types(&rt, tb, te, first, &reps).ok()?
     };
-    let missing = abi
-        .iter()
-        .filter(|t| t.runtime_type != 0 && dwarf.type_by_runtime_addr(t.runtime_type).is_none())
-        .count();
+    let missing = abi.iter().filter(|t| t.runtime_type != 0 && dwarf.type_by_runtime_addr(t.runtime_type).is_none()).count();
     extra.extend(abi);
     dwarf.add_types(extra);
     Some(missing)

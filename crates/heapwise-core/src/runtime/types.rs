@@ -110,44 +110,23 @@ impl RtypeCache {
             .then(|| rt.dwarf.type_by_runtime_addr(addr - self.types_base))
             .flatten()
             .or_else(|| rt.dwarf.type_by_runtime_addr(addr.wrapping_sub(rt.bias)));
-        let name = self
-            .read_name(rt, name_off, tflag)
-            .unwrap_or_else(|| format!("type@{addr:#x}"));
+        let name = self.read_name(rt, name_off, tflag).unwrap_or_else(|| format!("type@{addr:#x}"));
         let nwords = ptr_bytes / 8;
         let mut mask_addr = gcdata;
         if self.tflag_gcmask_on_demand != 0 && tflag & self.tflag_gcmask_on_demand != 0 {
-            mask_addr = if gcdata != 0 {
-                rt.mem.u64(gcdata).unwrap_or(0)
-            } else {
-                0
-            };
+            mask_addr = if gcdata != 0 { rt.mem.u64(gcdata).unwrap_or(0) } else { 0 };
         }
         let ptr_words = if nwords == 0 {
             Vec::new()
         } else if mask_addr != 0 {
             match rt.mem.bytes(mask_addr, nwords.div_ceil(8) as usize) {
-                Ok(mask) => (0..nwords)
-                    .filter(|&w| mask[(w / 8) as usize] & (1 << (w % 8)) != 0)
-                    .collect(),
-                Err(_) => dwarf
-                    .map(|t| dwarf_ptr_words(rt.dwarf, t))
-                    .unwrap_or_default(),
+                Ok(mask) => (0..nwords).filter(|&w| mask[(w / 8) as usize] & (1 << (w % 8)) != 0).collect(),
+                Err(_) => dwarf.map(|t| dwarf_ptr_words(rt.dwarf, t)).unwrap_or_default(),
             }
         } else {
-            dwarf
-                .map(|t| dwarf_ptr_words(rt.dwarf, t))
-                .unwrap_or_default()
+            dwarf.map(|t| dwarf_ptr_words(rt.dwarf, t)).unwrap_or_default()
         };
-        Some(RtypeInfo {
-            addr,
-            size,
-            ptr_bytes,
-            ptr_words,
-            name,
-            kind,
-            tflag,
-            dwarf,
-        })
+        Some(RtypeInfo { addr, size, ptr_bytes, ptr_words, name, kind, tflag, dwarf })
     }
 
     /// Reads an `abi.Name` at `types + off`: a flag byte, a uvarint length, the bytes.
@@ -161,15 +140,8 @@ impl RtypeCache {
         if len > 4096 {
             return None;
         }
-        let s = rt
-            .mem
-            .go_string(p.wrapping_add(1 + n as u64), len, 4096)
-            .ok()?;
-        Some(if tflag & self.tflag_extra_star != 0 {
-            s.strip_prefix('*').unwrap_or(&s).to_string()
-        } else {
-            s
-        })
+        let s = rt.mem.go_string(p.wrapping_add(1 + n as u64), len, 4096).ok()?;
+        Some(if tflag & self.tflag_extra_star != 0 { s.strip_prefix('*').unwrap_or(&s).to_string() } else { s })
     }
 }
 
@@ -179,10 +151,7 @@ impl RtypeCache {
 pub fn dwarf_ptr_words(dwarf: &Dwarf, ty: TypeId) -> Vec<u64> {
     let mut out = Vec::new();
     // Words past the type's own size are not its words (an array whose count lies).
-    let mut lim = Limits {
-        visits: MAX_VISITS,
-        words: (dwarf.ty(dwarf.underlying(ty)).size / 8).min(MAX_PTR_WORDS as u64),
-    };
+    let mut lim = Limits { visits: MAX_VISITS, words: (dwarf.ty(dwarf.underlying(ty)).size / 8).min(MAX_PTR_WORDS as u64) };
     walk_ptr_words(dwarf, ty, 0, &mut out, 0, &mut lim);
     out.sort_unstable();
     out.dedup();
@@ -200,14 +169,7 @@ struct Limits {
     words: u64,
 }
 
-fn walk_ptr_words(
-    dwarf: &Dwarf,
-    ty: TypeId,
-    base: u64,
-    out: &mut Vec<u64>,
-    depth: u32,
-    lim: &mut Limits,
-) {
+fn walk_ptr_words(dwarf: &Dwarf, ty: TypeId, base: u64, out: &mut Vec<u64>, depth: u32, lim: &mut Limits) {
     if depth > 64 || out.len() > MAX_PTR_WORDS || lim.visits == 0 || base / 8 >= lim.words.max(1) {
         return;
     }
@@ -218,14 +180,7 @@ fn walk_ptr_words(
         Shape::Pointer(_) | Shape::Func => out.push(base / 8),
         Shape::Struct(fields) => {
             for f in fields {
-                walk_ptr_words(
-                    dwarf,
-                    f.ty,
-                    base.wrapping_add(f.offset),
-                    out,
-                    depth + 1,
-                    lim,
-                );
+                walk_ptr_words(dwarf, f.ty, base.wrapping_add(f.offset), out, depth + 1, lim);
             }
         }
         Shape::Array { elem, len } => {

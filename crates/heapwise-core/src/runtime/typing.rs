@@ -52,11 +52,7 @@ impl Typing {
             return i;
         }
         let i = self.entries.len() as u32;
-        self.entries.push(TypeEntry {
-            name: key.0.clone(),
-            dwarf,
-            count,
-        });
+        self.entries.push(TypeEntry { name: key.0.clone(), dwarf, count });
         self.index.insert(key, i);
         i
     }
@@ -128,15 +124,10 @@ fn is_closure_name(name: &str) -> bool {
     }
     let last = name.rsplit('/').next().unwrap_or(name);
     let parts: Vec<&str> = last.split('.').collect();
-    let numbered = |p: &str, prefix: &str| {
-        p.strip_prefix(prefix)
-            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-    };
+    let numbered = |p: &str, prefix: &str| p.strip_prefix(prefix).is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
     parts.iter().enumerate().skip(1).any(|(i, p)| {
         (numbered(p, "func") || numbered(p, "gowrap") || numbered(p, "deferwrap"))
-            && parts[i + 1..]
-                .iter()
-                .all(|q| !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()))
+            && parts[i + 1..].iter().all(|q| !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()))
     })
 }
 
@@ -144,23 +135,10 @@ fn is_closure_name(name: &str) -> bool {
 mod closure_name_tests {
     #[test]
     fn closure_symbols() {
-        for n in [
-            "main.main.func1",
-            "cmd/go/internal/load.(*Package).load.func2.1",
-            "main.f.gowrap1",
-            "main.f.deferwrap2",
-            "net/http.(*conn).serve-fm",
-            "a.b/c.F.func3",
-        ] {
+        for n in ["main.main.func1", "cmd/go/internal/load.(*Package).load.func2.1", "main.f.gowrap1", "main.f.deferwrap2", "net/http.(*conn).serve-fm", "a.b/c.F.func3"] {
             assert!(super::is_closure_name(n), "{n}");
         }
-        for n in [
-            "main.main",
-            "main.funcs",
-            "main.(*T).func1x",
-            "runtime.goexit",
-            "a.b/func1.F",
-        ] {
+        for n in ["main.main", "main.funcs", "main.(*T).func1x", "runtime.goexit", "a.b/func1.F"] {
             assert!(!super::is_closure_name(n), "{n}");
         }
     }
@@ -178,9 +156,7 @@ pub fn encloses_at_start(dwarf: &Dwarf, outer: TypeId, inner: TypeId) -> bool {
         if visits > 256 {
             return false;
         }
-        if ty == inner
-            || dwarf.underlying(ty) == inner_u && dwarf.ty(ty).name == dwarf.ty(inner).name
-        {
+        if ty == inner || dwarf.underlying(ty) == inner_u && dwarf.ty(ty).name == dwarf.ty(inner).name {
             return true;
         }
         if depth >= 16 {
@@ -188,12 +164,7 @@ pub fn encloses_at_start(dwarf: &Dwarf, outer: TypeId, inner: TypeId) -> bool {
         }
         match &dwarf.ty(dwarf.underlying(ty)).shape {
             Shape::Struct(fields) => {
-                work.extend(
-                    fields
-                        .iter()
-                        .filter(|f| f.offset == 0)
-                        .map(|f| (f.ty, depth + 1)),
-                );
+                work.extend(fields.iter().filter(|f| f.offset == 0).map(|f| (f.ty, depth + 1)));
             }
             Shape::Array { elem, len } if *len > 0 => work.push((*elem, depth + 1)),
             _ => {}
@@ -221,10 +192,7 @@ enum Slot {
     Func,
     /// An `unsafe.Pointer` to an array of `elem` whose length is the word `len_at` bytes
     /// after the pointer (`sync.Pool.local` and `localSize`).
-    Counted {
-        elem: TypeId,
-        len_at: u64,
-    },
+    Counted { elem: TypeId, len_at: u64 },
 }
 
 /// Where the words of a value come from: memory at an address, or the known words of a
@@ -344,9 +312,7 @@ impl<'a, 'r> Namer<'a, 'r> {
             "sync.Pool" => {
                 if let Some(elem) = dwarf.type_by_name("sync.poolLocal") {
                     for (ptr, len) in [("local", "localSize"), ("victim", "victimSize")] {
-                        if let (Some((po, _)), Some((lo, _))) =
-                            (dwarf.field_of(u, ptr), dwarf.field_of(u, len))
-                        {
+                        if let (Some((po, _)), Some((lo, _))) = (dwarf.field_of(u, ptr), dwarf.field_of(u, len)) {
                             if let Some(len_at) = lo.checked_sub(po) {
                                 out.push((base.wrapping_add(po), Slot::Counted { elem, len_at }));
                             }
@@ -363,28 +329,19 @@ impl<'a, 'r> Namer<'a, 'r> {
         match &dwarf.ty(u).shape {
             // The runtime's own closure pointers (`runtime/runtime2.go`: a `*funcval` is
             // followed by the function's captured variables): a func value.
-            Shape::Pointer(Some(p)) if dwarf.ty(*p).name == "runtime.funcval" => {
-                out.push((base, Slot::Func))
-            }
+            Shape::Pointer(Some(p)) if dwarf.ty(*p).name == "runtime.funcval" => out.push((base, Slot::Func)),
             Shape::Pointer(p) => out.push((base, Slot::Ptr(*p))),
             Shape::Func => out.push((base, Slot::Func)),
             Shape::Struct(fields) => {
                 // `sync/atomic.Pointer[T]` keeps an `unsafe.Pointer` and names its pointee in
                 // a zero-length `[0]*T` field. (`weak.Pointer[T]` looks the same but points to
                 // a handle, not to a T.)
-                let typed_unsafe = if dwarf.ty(u).name.starts_with("sync/atomic.Pointer[") {
-                    typed_unsafe_pointee(dwarf, fields)
-                } else {
-                    None
-                };
+                let typed_unsafe =
+                    if dwarf.ty(u).name.starts_with("sync/atomic.Pointer[") { typed_unsafe_pointee(dwarf, fields) } else { None };
                 for f in fields.clone() {
                     let at = base.wrapping_add(f.offset);
                     match typed_unsafe {
-                        Some(p)
-                            if dwarf.ty(dwarf.underlying(f.ty)).shape == Shape::Pointer(None) =>
-                        {
-                            out.push((at, Slot::Ptr(Some(p))))
-                        }
+                        Some(p) if dwarf.ty(dwarf.underlying(f.ty)).shape == Shape::Pointer(None) => out.push((at, Slot::Ptr(Some(p)))),
                         _ => self.flatten_into(f.ty, at, out, depth + 1),
                     }
                 }
@@ -403,11 +360,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                     if out.len() > MAX_FLAT {
                         break;
                     }
-                    out.extend(
-                        one.iter().map(|&(o, s)| {
-                            (base.wrapping_add(i.wrapping_mul(es)).wrapping_add(o), s)
-                        }),
-                    );
+                    out.extend(one.iter().map(|&(o, s)| (base.wrapping_add(i.wrapping_mul(es)).wrapping_add(o), s)));
                 }
             }
             _ => {}
@@ -420,20 +373,13 @@ impl<'a, 'r> Namer<'a, 'r> {
         }
         let dwarf = self.rt.dwarf;
         let u = dwarf.underlying(slice_ty);
-        let e = dwarf
-            .ty(slice_ty)
-            .elem
-            .or(dwarf.ty(u).elem)
-            .or_else(|| match &dwarf.ty(u).shape {
-                Shape::Struct(f) => f
-                    .iter()
-                    .find(|f| f.name == "array")
-                    .and_then(|f| match dwarf.ty(dwarf.underlying(f.ty)).shape {
-                        Shape::Pointer(p) => p,
-                        _ => None,
-                    }),
+        let e = dwarf.ty(slice_ty).elem.or(dwarf.ty(u).elem).or_else(|| match &dwarf.ty(u).shape {
+            Shape::Struct(f) => f.iter().find(|f| f.name == "array").and_then(|f| match dwarf.ty(dwarf.underlying(f.ty)).shape {
+                Shape::Pointer(p) => p,
                 _ => None,
-            });
+            }),
+            _ => None,
+        });
         self.slice_elem_cache.insert(slice_ty, e);
         e
     }
@@ -444,9 +390,7 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// its start that `ty` encloses: a pointer to an object's first field names only that
     /// field); then queues its contents for walking.
     fn reach(&mut self, addr: u64, ty: TypeId, count: u64) {
-        let Some(mut t) = self.heap.find(addr) else {
-            return;
-        };
+        let Some(mut t) = self.heap.find(addr) else { return };
         // An object's value starts past its malloc header, if it has one.
         if self.heap.span_of_slot(t.slot).layout.has_malloc_header() {
             t.offset = t.offset.wrapping_sub(self.heap.params.malloc_header_size);
@@ -454,16 +398,11 @@ impl<'a, 'r> Namer<'a, 'r> {
         let current = self.typing.slot_type[t.slot as usize];
         // Naming from inferred objects changes only names it gave.
         let may_rename = !self.inferred_mode
-            || (current != UNTYPED
-                && self.typing.entries[current as usize]
-                    .name
-                    .starts_with(crate::runtime::inference::INFERRED_PREFIX));
+            || (current != UNTYPED && self.typing.entries[current as usize].name.starts_with(crate::runtime::inference::INFERRED_PREFIX));
         let rename = may_rename && current != UNTYPED && count > 1 && {
             let e = &self.typing.entries[current as usize];
             // The header's type and the slice's element may be two DWARF entries of one type.
-            let same = e.dwarf == Some(ty)
-                || e.dwarf
-                    .is_some_and(|d| self.rt.dwarf.ty(d).name == self.rt.dwarf.ty(ty).name);
+            let same = e.dwarf == Some(ty) || e.dwarf.is_some_and(|d| self.rt.dwarf.ty(d).name == self.rt.dwarf.ty(ty).name);
             same && e.count != count && e.count > count
         };
         // The enclosing value wins over its first field (and an array over its first
@@ -473,16 +412,10 @@ impl<'a, 'r> Namer<'a, 'r> {
             && current != UNTYPED
             && !self.self_named.get(t.slot as usize)
             && match &self.typing.entries[current as usize] {
-                TypeEntry {
-                    dwarf: Some(cur),
-                    count: 1,
-                    ..
-                } => {
+                TypeEntry { dwarf: Some(cur), count: 1, .. } => {
                     let (cur, d) = (*cur, self.rt.dwarf);
                     if count > 1 {
-                        cur == ty
-                            || d.ty(cur).name == d.ty(ty).name
-                            || encloses_at_start(d, ty, cur)
+                        cur == ty || d.ty(cur).name == d.ty(ty).name || encloses_at_start(d, ty, cur)
                     } else {
                         cur != ty && encloses_at_start(d, ty, cur) && !encloses_at_start(d, cur, ty)
                     }
@@ -499,9 +432,7 @@ impl<'a, 'r> Namer<'a, 'r> {
             return;
         }
         if t.offset == 0 && (current == UNTYPED || rename) {
-            let Some(e) = self.entry_for(ty, count) else {
-                return;
-            };
+            let Some(e) = self.entry_for(ty, count) else { return };
             self.typing.slot_type[t.slot as usize] = e;
         } else if t.offset != 0 && current == UNTYPED && count == 1 {
             // Maybe a value the tiny allocator packed into a shared block: named last.
@@ -512,11 +443,7 @@ impl<'a, 'r> Namer<'a, 'r> {
         }
         if self.walked.insert(t.slot as usize) {
             self.queue.push((addr, ty, count));
-        } else if t.offset != 0
-            && count == 1
-            && self.inner_walked.len() < MAX_INNER_WALKS
-            && self.inner_walked.insert((t.slot, t.offset, ty))
-        {
+        } else if t.offset != 0 && count == 1 && self.inner_walked.len() < MAX_INNER_WALKS && self.inner_walked.insert((t.slot, t.offset, ty)) {
             // A value inside an object walked as another type (a `runtime.timer` inside
             // the `runtime.timeTimer` that `*time.Timer` names): its own pointers too.
             self.queue.push((addr, ty, count));
@@ -544,19 +471,13 @@ impl<'a, 'r> Namer<'a, 'r> {
 
     /// The type-table entry of a name: marked as inferred when naming from inferred objects.
     fn label(&mut self, name: String, dwarf: Option<TypeId>, count: u64) -> u32 {
-        let name = if self.inferred_mode {
-            crate::runtime::inference::inferred_label(&name)
-        } else {
-            name
-        };
+        let name = if self.inferred_mode { crate::runtime::inference::inferred_label(&name) } else { name };
         self.typing.intern(name, dwarf, count)
     }
 
     /// Names an object with a label that has no DWARF type (runtime-internal parts).
     fn reach_named(&mut self, addr: u64, name: String) {
-        let Some(t) = self.heap.find(addr) else {
-            return;
-        };
+        let Some(t) = self.heap.find(addr) else { return };
         if t.offset == 0 && self.typing.slot_type[t.slot as usize] == UNTYPED {
             let e = self.label(name, None, 1);
             self.typing.slot_type[t.slot as usize] = e;
@@ -641,18 +562,14 @@ impl<'a, 'r> Namer<'a, 'r> {
             Slot::Eface | Slot::Iface => {
                 let mut tw = v;
                 if matches!(slot, Slot::Iface) {
-                    let Some(off) = self.itab_type_off else {
-                        return;
-                    };
+                    let Some(off) = self.itab_type_off else { return };
                     tw = self.word(v.wrapping_add(off));
                 }
                 let Some(data) = self.nth(&w, 1) else { return };
                 if tw == 0 || data == 0 {
                     return;
                 }
-                let Some(info) = self.rtypes.get(self.rt, tw) else {
-                    return;
-                };
+                let Some(info) = self.rtypes.get(self.rt, tw) else { return };
                 let direct = info.size == 8 && info.ptr_bytes == 8;
                 let Some(dt) = info.dwarf else {
                     // The linker omits DWARF for types only ever converted to interfaces
@@ -700,14 +617,9 @@ impl<'a, 'r> Namer<'a, 'r> {
         // its block into one noscan block; a block no pointer to its start named takes the
         // type of the first value found inside it.
         for (addr, ty) in std::mem::take(&mut self.tiny) {
-            let Some(t) = self.heap.find(addr) else {
-                continue;
-            };
+            let Some(t) = self.heap.find(addr) else { continue };
             let size = self.rt.dwarf.ty(ty).size;
-            if self.typing.slot_type[t.slot as usize] != UNTYPED
-                || size == 0
-                || t.offset.saturating_add(size) > self.tiny_size
-            {
+            if self.typing.slot_type[t.slot as usize] != UNTYPED || size == 0 || t.offset.saturating_add(size) > self.tiny_size {
                 continue;
             }
             if let Some(e) = self.entry_for(ty, 1) {
@@ -716,9 +628,7 @@ impl<'a, 'r> Namer<'a, 'r> {
         }
         let interior = std::mem::take(&mut self.interior);
         for (addr, elem) in interior {
-            let Some(mut t) = self.heap.find(addr) else {
-                continue;
-            };
+            let Some(mut t) = self.heap.find(addr) else { continue };
             if self.typing.slot_type[t.slot as usize] != UNTYPED {
                 continue;
             }
@@ -727,9 +637,7 @@ impl<'a, 'r> Namer<'a, 'r> {
             let mut room = span.elemsize;
             if span.layout.has_malloc_header() {
                 let hs = self.heap.params.malloc_header_size;
-                let Some(o) = t.offset.checked_sub(hs) else {
-                    continue;
-                };
+                let Some(o) = t.offset.checked_sub(hs) else { continue };
                 t.offset = o;
                 room = room.saturating_sub(hs);
             }
@@ -754,10 +662,9 @@ impl<'a, 'r> Namer<'a, 'r> {
                         let ew = (es / 8).max(1);
                         let k = ((start - span.base) / span.elemsize) as u32;
                         let mut fits = true;
-                        self.heap
-                            .for_each_pointer_word(self.rt, self.rtypes, span, k, None, |o| {
-                                fits &= elem_words.contains(&((o / 8) % ew));
-                            });
+                        self.heap.for_each_pointer_word(self.rt, self.rtypes, span, k, None, |o| {
+                            fits &= elem_words.contains(&((o / 8) % ew));
+                        });
                         if !fits {
                             continue;
                         }
@@ -784,9 +691,7 @@ impl<'a, 'r> Namer<'a, 'r> {
             }
             for k in 0..span.nelems {
                 let slot = span.first_slot + k;
-                if !heap.allocated.get(slot as usize)
-                    || self.typing.slot_type[slot as usize] != UNTYPED
-                {
+                if !heap.allocated.get(slot as usize) || self.typing.slot_type[slot as usize] != UNTYPED {
                     continue;
                 }
                 let obj = span.base + k as u64 * span.elemsize;
@@ -806,9 +711,7 @@ impl<'a, 'r> Namer<'a, 'r> {
 
     /// How many `elem`s fit in the object at `addr`, from `addr` to the end of its slot.
     fn fitting(&self, addr: u64, elem: TypeId) -> u64 {
-        let Some(t) = self.heap.find(addr) else {
-            return 0;
-        };
+        let Some(t) = self.heap.find(addr) else { return 0 };
         let span = self.heap.span_of_slot(t.slot);
         let mut room = span.elemsize.saturating_sub(t.offset);
         if span.layout.has_malloc_header() && t.offset == 0 {
@@ -821,18 +724,12 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// variable, size, address) are in memory.
     fn walk_pieced(&mut self, ty: TypeId, parts: &[(u64, u64, u64)]) {
         let known = |off: u64| -> Option<u64> {
-            let &(var_off, _, at) = parts.iter().find(|&&(o, size, _)| {
-                o <= off && off.saturating_add(8) <= o.saturating_add(size)
-            })?;
+            let &(var_off, _, at) = parts.iter().find(|&&(o, size, _)| o <= off && off.saturating_add(8) <= o.saturating_add(size))?;
             self.rt.mem.u64(at.wrapping_add(off - var_off)).ok()
         };
         let flat = self.flatten(ty);
         for &(off, slot) in flat.iter() {
-            let w = [
-                known(off),
-                known(off.wrapping_add(8)),
-                known(off.wrapping_add(16)),
-            ];
+            let w = [known(off), known(off.wrapping_add(8)), known(off.wrapping_add(16))];
             if w[0].is_some() {
                 self.follow_from(Words::Known(w), slot);
             }
@@ -853,15 +750,8 @@ impl<'a, 'r> Namer<'a, 'r> {
     fn follow_chan(&mut self, hchan: u64, chan_ty: TypeId) {
         let rt = self.rt;
         self.reach_named(hchan, "runtime.hchan".to_string());
-        let Some(elem) = rt.dwarf.ty(chan_ty).elem else {
-            return;
-        };
-        let (Ok(buf_off), Ok(size_off)) = (
-            rt.off("runtime.hchan", "buf"),
-            rt.off("runtime.hchan", "dataqsiz"),
-        ) else {
-            return;
-        };
+        let Some(elem) = rt.dwarf.ty(chan_ty).elem else { return };
+        let (Ok(buf_off), Ok(size_off)) = (rt.off("runtime.hchan", "buf"), rt.off("runtime.hchan", "dataqsiz")) else { return };
         let buf = self.word(hchan.wrapping_add(buf_off));
         let n = self.word(hchan.wrapping_add(size_off));
         if buf != 0 && n > 0 && n < 1 << 32 {
@@ -886,8 +776,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                 let dwarf = self.rt.dwarf;
                 let from_dwarf = dwarf.function_at(pc.wrapping_sub(self.rt.bias)).map(|f| {
                     let name = format!("closure {}", f.name);
-                    let mut vars: Vec<(TypeId, u64)> =
-                        f.closure_vars.iter().map(|(_, t, o)| (*t, *o)).collect();
+                    let mut vars: Vec<(TypeId, u64)> = f.closure_vars.iter().map(|(_, t, o)| (*t, *o)).collect();
                     if vars.is_empty() {
                         // A method value `x.M` calls the wrapper `T.M-fm` (or `(*T).M-fm`),
                         // whose context holds the receiver right after the code pointer
@@ -903,24 +792,17 @@ impl<'a, 'r> Namer<'a, 'r> {
                 e
             }
         };
-        let Some((name, vars, untyped)) = entry else {
-            return;
-        };
+        let Some((name, vars, untyped)) = entry else { return };
         let Some(t) = self.heap.find(fv) else { return };
         if t.offset == 0 && self.typing.slot_type[t.slot as usize] == UNTYPED {
             let e = self.label(name, None, 1);
             self.typing.slot_type[t.slot as usize] = e;
         }
         if self.walked.insert(t.slot as usize) {
-            let typed_words: std::collections::HashSet<u64> = vars
-                .iter()
-                .flat_map(|&(ty, off)| {
-                    let flat = self.flatten(ty);
-                    flat.iter()
-                        .map(|&(o, _)| off.wrapping_add(o))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let typed_words: std::collections::HashSet<u64> = vars.iter().flat_map(|&(ty, off)| {
+                let flat = self.flatten(ty);
+                flat.iter().map(|&(o, _)| off.wrapping_add(o)).collect::<Vec<_>>()
+            }).collect();
             for (ty, off) in vars {
                 let flat = self.flatten(ty);
                 for &(o, s) in flat.iter() {
@@ -931,12 +813,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                 // The captured variables' types are unknown: their interface words still
                 // name what they hold.
                 let base = self.heap.slot_addr(t.slot);
-                let addrs: Vec<u64> = self
-                    .slot_words(t.slot)
-                    .into_iter()
-                    .filter(|o| !typed_words.contains(o))
-                    .map(|o| base + o)
-                    .collect();
+                let addrs: Vec<u64> = self.slot_words(t.slot).into_iter().filter(|o| !typed_words.contains(o)).map(|o| base + o).collect();
                 self.interfaces_in(&addrs);
             }
         }
@@ -947,17 +824,11 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// `outer.funcN`, nested `outer.funcN.M`, `go`/`defer` wrappers `outer.gowrapN`,
     /// `outer.deferwrapN`; method values `T.M-fm`, whose receiver follows the code pointer).
     fn pcln_closure(&self, pc: u64) -> Option<Closure> {
-        let f = self
-            .pcln
-            .as_ref()?
-            .find_func(pc)
-            .filter(|f| f.entry == pc)?;
+        let f = self.pcln.as_ref()?.find_func(pc).filter(|f| f.entry == pc)?;
         if !is_closure_name(&f.name) {
             return None;
         }
-        let vars = method_value_receiver(self.rt.dwarf, &f.name)
-            .map(|r| vec![(r, 8)])
-            .unwrap_or_default();
+        let vars = method_value_receiver(self.rt.dwarf, &f.name).map(|r| vec![(r, 8)]).unwrap_or_default();
         Some((format!("closure {}", f.name), vars, true))
     }
 
@@ -967,29 +838,20 @@ impl<'a, 'r> Namer<'a, 'r> {
     fn trie_node(&mut self, ty: TypeId, addr: u64) -> TypeId {
         const NODE: &str = "internal/sync.node[";
         let dwarf = self.rt.dwarf;
-        let Some(args) = dwarf.ty(ty).name.strip_prefix(NODE) else {
-            return ty;
-        };
-        let Some((off, _)) = dwarf.field(&dwarf.ty(ty).name, "isEntry") else {
-            return ty;
-        };
+        let Some(args) = dwarf.ty(ty).name.strip_prefix(NODE) else { return ty };
+        let Some((off, _)) = dwarf.field(&dwarf.ty(ty).name, "isEntry") else { return ty };
         let is_entry = self.rt.mem.u8(addr.wrapping_add(off)).unwrap_or(0) != 0;
         let key = (ty, is_entry);
         if let Some(&t) = self.trie_nodes.get(&key) {
             return t.unwrap_or(ty);
         }
-        let name = format!(
-            "internal/sync.{}[{args}",
-            if is_entry { "entry" } else { "indirect" }
-        );
+        let name = format!("internal/sync.{}[{args}", if is_entry { "entry" } else { "indirect" });
         // Go 1.27 may emit only the generic shape of the instantiation (`entry[go.shape.
         // interface {},…]`): its layout is the same when each argument is its own shape;
         // objects are still named by the real instantiation.
         let t = dwarf.type_by_name(&name).or_else(|| {
-            let shape = (0..dwarf.types.len() as TypeId).find(|&i| {
-                dwarf.ty(i).name.replace("go.shape.", "") == name
-                    && matches!(dwarf.ty(i).shape, Shape::Struct(_))
-            })?;
+            let shape = (0..dwarf.types.len() as TypeId)
+                .find(|&i| dwarf.ty(i).name.replace("go.shape.", "") == name && matches!(dwarf.ty(i).shape, Shape::Struct(_)))?;
             self.shape_names.insert(shape, name.clone());
             Some(shape)
         });
@@ -1013,9 +875,7 @@ impl<'a, 'r> Namer<'a, 'r> {
         }
         let name = &dwarf.ty(ty).name;
         let g = name.strip_prefix("map").and_then(|rest| {
-            dwarf
-                .type_by_name(&format!("noalg.map.group{rest}"))
-                .or_else(|| dwarf.type_by_name(&format!("map.group{rest}")))
+            dwarf.type_by_name(&format!("noalg.map.group{rest}")).or_else(|| dwarf.type_by_name(&format!("map.group{rest}")))
         });
         self.group_by_map.insert(map_ty, g);
         g
@@ -1024,9 +884,7 @@ impl<'a, 'r> Namer<'a, 'r> {
     fn follow_map(&mut self, m: u64, map_ty: TypeId) {
         let rt = self.rt;
         let s = "internal/runtime/maps.Map";
-        let (Ok(o_dir), Ok(o_dirlen)) = (rt.off(s, "dirPtr"), rt.off(s, "dirLen")) else {
-            return;
-        };
+        let (Ok(o_dir), Ok(o_dirlen)) = (rt.off(s, "dirPtr"), rt.off(s, "dirLen")) else { return };
         let Some(t) = self.heap.find(m) else { return };
         if !self.walked.insert(t.slot as usize) {
             return;
@@ -1060,9 +918,7 @@ impl<'a, 'r> Namer<'a, 'r> {
             last = table;
             self.reach_named(table, "internal/runtime/maps.table".to_string());
             let data = self.word(table.wrapping_add(o_groups.wrapping_add(o_data)));
-            let n = self
-                .word(table.wrapping_add(o_groups.wrapping_add(o_mask)))
-                .wrapping_add(1);
+            let n = self.word(table.wrapping_add(o_groups.wrapping_add(o_mask))).wrapping_add(1);
             if data != 0 && n > 0 && n < 1 << 32 {
                 self.reach(data, group, n);
             }
@@ -1075,11 +931,7 @@ impl<'a, 'r> Namer<'a, 'r> {
     fn rtype_pointee(&mut self, mut tw: u64) -> Option<TypeId> {
         let rt = self.rt;
         let k = |n: &str, d: i64| rt.dwarf.constant(n).unwrap_or(d) as u8;
-        let (k_ptr, k_struct, k_array) = (
-            k("internal/abi.Pointer", 22),
-            k("internal/abi.Struct", 25),
-            k("internal/abi.Array", 17),
-        );
+        let (k_ptr, k_struct, k_array) = (k("internal/abi.Pointer", 22), k("internal/abi.Struct", 25), k("internal/abi.Array", 17));
         for _ in 0..8 {
             let info = self.rtypes.get(rt, tw)?;
             if info.kind == k_ptr {
@@ -1112,9 +964,7 @@ impl<'a, 'r> Namer<'a, 'r> {
 
     fn apply_hints(&mut self, hints: &crate::runtime::seeds::SpecialTypeHints) {
         for &(obj, ot) in &hints.finalized {
-            let Some(info) = self.rtypes.get(self.rt, ot) else {
-                continue;
-            };
+            let Some(info) = self.rtypes.get(self.rt, ot) else { continue };
             let Some(d) = info.dwarf else { continue };
             if let Shape::Pointer(Some(p)) = self.rt.dwarf.ty(self.rt.dwarf.underlying(d)).shape {
                 self.reach(obj, p, 1);
@@ -1133,18 +983,14 @@ impl<'a, 'r> Namer<'a, 'r> {
         }
         for &closure in &hints.cleanup_closures {
             let pc = self.word(closure);
-            let Some(f) = self.rt.dwarf.function_at(pc.wrapping_sub(self.rt.bias)) else {
-                continue;
-            };
+            let Some(f) = self.rt.dwarf.function_at(pc.wrapping_sub(self.rt.bias)) else { continue };
             let var = |n: &str| f.closure_vars.iter().find(|v| v.0 == n).map(|v| v.2);
             let user_fn = match (var("cleanup"), var("&cleanup")) {
                 (Some(c), _) => self.word(closure.wrapping_add(c)),
                 (None, Some(c)) => self.word(self.word(closure.wrapping_add(c))),
                 _ => continue,
             };
-            let Some(p) = self.first_param_type(user_fn) else {
-                continue;
-            };
+            let Some(p) = self.first_param_type(user_fn) else { continue };
             if let Some(a) = var("arg") {
                 self.walk(closure.wrapping_add(a), p, 1);
             } else if let Some(a) = var("&arg") {
@@ -1172,14 +1018,8 @@ pub fn assign_types(
     hints: &crate::runtime::seeds::SpecialTypeHints,
 ) -> Typing {
     let n = heap.slot_count as usize;
-    let typing = Typing {
-        slot_type: vec![UNTYPED; n],
-        entries: Vec::new(),
-        index: HashMap::new(),
-    };
-    let itab_type_off = rt
-        .off_opt("internal/abi.ITab", "Type")
-        .or_else(|| rt.off_opt("runtime.itab", "_type"));
+    let typing = Typing { slot_type: vec![UNTYPED; n], entries: Vec::new(), index: HashMap::new() };
+    let itab_type_off = rt.off_opt("internal/abi.ITab", "Type").or_else(|| rt.off_opt("runtime.itab", "_type"));
     let mut namer = Namer {
         rt,
         heap,
@@ -1200,26 +1040,16 @@ pub fn assign_types(
         interior: Vec::new(),
         tiny: Vec::new(),
         inner_walked: Default::default(),
-        tiny_size: rt
-            .dwarf
-            .constant("runtime._TinySize")
-            .or_else(|| rt.dwarf.constant("runtime.maxTinySize"))
-            .unwrap_or(16) as u64,
+        tiny_size: rt.dwarf.constant("runtime._TinySize").or_else(|| rt.dwarf.constant("runtime.maxTinySize")).unwrap_or(16) as u64,
         inferred_mode: false,
         sync_map: None,
-        pcln: if rt.dwarf.functions.is_empty() {
-            crate::formats::pclntab::Pclntab::new(rt).ok()
-        } else {
-            None
-        },
+        pcln: if rt.dwarf.functions.is_empty() { crate::formats::pclntab::Pclntab::new(rt).ok() } else { None },
     };
     // Objects that carry their own type.
     let hs = heap.params.malloc_header_size;
     for span in &heap.spans {
         let (rtype_of, data_off): (Box<dyn Fn(u64) -> u64>, u64) = match span.layout {
-            PtrLayout::Header | PtrLayout::Explicit { header: true } => {
-                (Box::new(|obj| rt.mem.u64(obj).unwrap_or(0)), hs)
-            }
+            PtrLayout::Header | PtrLayout::Explicit { header: true } => (Box::new(|obj| rt.mem.u64(obj).unwrap_or(0)), hs),
             PtrLayout::Large { rtype } => (Box::new(move |_| rtype), 0),
             _ => continue,
         };
@@ -1233,22 +1063,11 @@ pub fn assign_types(
             if tw == 0 {
                 continue;
             }
-            let Some(info) = namer.rtypes.get(rt, tw) else {
-                continue;
-            };
-            let count = if info.size > 0 {
-                (span.elemsize.saturating_sub(data_off) / info.size).max(1)
-            } else {
-                1
-            };
+            let Some(info) = namer.rtypes.get(rt, tw) else { continue };
+            let count = if info.size > 0 { (span.elemsize.saturating_sub(data_off) / info.size).max(1) } else { 1 };
             let count = if count >= 2 { count } else { 1 };
-            let elem_name = info
-                .dwarf
-                .map(|d| display_name(rt.dwarf, d))
-                .unwrap_or_else(|| info.name.clone());
-            let e = namer
-                .typing
-                .intern(array_name(&elem_name, count), info.dwarf, count);
+            let elem_name = info.dwarf.map(|d| display_name(rt.dwarf, d)).unwrap_or_else(|| info.name.clone());
+            let e = namer.typing.intern(array_name(&elem_name, count), info.dwarf, count);
             namer.typing.slot_type[slot as usize] = e;
             namer.self_named.insert(slot as usize);
             if let Some(d) = info.dwarf {
@@ -1301,14 +1120,7 @@ impl Namer<'_, '_> {
         let heap = self.heap;
         let span = heap.span_of_slot(slot);
         let mut words = Vec::new();
-        heap.for_each_pointer_word(
-            self.rt,
-            self.rtypes,
-            span,
-            slot - span.first_slot,
-            None,
-            |o| words.push(o),
-        );
+        heap.for_each_pointer_word(self.rt, self.rtypes, span, slot - span.first_slot, None, |o| words.push(o));
         words
     }
 
@@ -1319,24 +1131,16 @@ impl Namer<'_, '_> {
     /// leaves them as they are.
     fn fits_object(&mut self, addr: u64, ty: TypeId) -> bool {
         let heap = self.heap;
-        let Some(t) = heap.find(addr) else {
-            return false;
-        };
+        let Some(t) = heap.find(addr) else { return false };
         let span = heap.span_of_slot(t.slot);
-        let hdr = if span.layout.has_malloc_header() {
-            heap.params.malloc_header_size
-        } else {
-            0
-        };
+        let hdr = if span.layout.has_malloc_header() { heap.params.malloc_header_size } else { 0 };
         if t.offset != hdr {
             return false;
         }
         if self.typing.slot_type[t.slot as usize] != UNTYPED {
             return true;
         }
-        let Some(info) = self.rtype_of(ty) else {
-            return false;
-        };
+        let Some(info) = self.rtype_of(ty) else { return false };
         if info.size == 0 || info.size > span.elemsize - hdr {
             return false;
         }
@@ -1367,24 +1171,13 @@ impl Namer<'_, '_> {
         // Only the starts of the section's descriptors the type table knows: any other word
         // into the section is not decoded (its "descriptor" would be arbitrary bytes).
         let dwarf = self.rt.dwarf;
-        let in_types =
-            |a: u64| tb != 0 && a >= tb && a < te && dwarf.type_by_runtime_addr(a - tb).is_some();
-        let k_iface = self
-            .rt
-            .dwarf
-            .constant("internal/abi.Interface")
-            .unwrap_or(20) as u8;
+        let in_types = |a: u64| tb != 0 && a >= tb && a < te && dwarf.type_by_runtime_addr(a - tb).is_some();
+        let k_iface = self.rt.dwarf.constant("internal/abi.Interface").unwrap_or(20) as u8;
         let tw = if in_types(w0) {
             w0
         } else {
-            let inter_off = self
-                .rt
-                .off_opt("internal/abi.ITab", "Inter")
-                .or_else(|| self.rt.off_opt("runtime.itab", "inter"))?;
-            let (t, i) = (
-                self.word(w0.wrapping_add(self.itab_type_off?)),
-                self.word(w0.wrapping_add(inter_off)),
-            );
+            let inter_off = self.rt.off_opt("internal/abi.ITab", "Inter").or_else(|| self.rt.off_opt("runtime.itab", "inter"))?;
+            let (t, i) = (self.word(w0.wrapping_add(self.itab_type_off?)), self.word(w0.wrapping_add(inter_off)));
             if !in_types(t) || !in_types(i) || self.rtypes.get(self.rt, i)?.kind != k_iface {
                 return None;
             }
@@ -1401,12 +1194,8 @@ impl Namer<'_, '_> {
             let mut tmp = Vec::new();
             self.flatten_into(dt, 0, &mut tmp, 0);
             match tmp.first().copied() {
-                Some((0, Slot::Ptr(Some(p)))) if self.fits_object(data, p) => {
-                    self.reach(data, p, 1)
-                }
-                Some((0, s @ (Slot::Map(_) | Slot::Chan(_) | Slot::Func)))
-                    if self.heap.find(data).is_some_and(|t| t.offset == 0) =>
-                {
+                Some((0, Slot::Ptr(Some(p)))) if self.fits_object(data, p) => self.reach(data, p, 1),
+                Some((0, s @ (Slot::Map(_) | Slot::Chan(_) | Slot::Func))) if self.heap.find(data).is_some_and(|t| t.offset == 0) => {
                     self.follow_value(data, s)
                 }
                 _ => return Some(false),
@@ -1440,25 +1229,16 @@ impl Namer<'_, '_> {
             let d = self.rt.dwarf;
             let name = "internal/sync.HashTrieMap[interface {},interface {}]";
             let ty = d.type_by_name(name)?;
-            Some((
-                ty,
-                d.field(name, "root")?.0,
-                d.field(name, "keyHash")?.0,
-                d.field(name, "valEqual")?.0,
-            ))
+            Some((ty, d.field(name, "root")?.0, d.field(name, "keyHash")?.0, d.field(name, "valEqual")?.0))
         });
-        let Some((ty, root, key_hash, val_equal)) = layout else {
-            return;
-        };
+        let Some((ty, root, key_hash, val_equal)) = layout else { return };
         let ht = at.wrapping_sub(root);
         let code = |n: &Self, off: u64| n.word(n.word(ht.wrapping_add(off)));
         let (h, e) = (code(self, key_hash), code(self, val_equal));
         if h == 0 || e == 0 {
             return;
         }
-        if self.func_at_entry(h).as_deref() == Some("runtime.nilinterhash")
-            && self.func_at_entry(e).as_deref() == Some("runtime.nilinterequal")
-        {
+        if self.func_at_entry(h).as_deref() == Some("runtime.nilinterhash") && self.func_at_entry(e).as_deref() == Some("runtime.nilinterequal") {
             self.walk(ht, ty, 1);
         }
     }
@@ -1489,25 +1269,19 @@ impl Namer<'_, '_> {
     fn untyped_heap_words(&mut self) {
         let heap = self.heap;
         for span in &heap.spans {
-            if !matches!(
-                span.layout,
-                PtrLayout::InSpanBits { .. } | PtrLayout::NoScan
-            ) {
+            if !matches!(span.layout, PtrLayout::InSpanBits { .. } | PtrLayout::NoScan) {
                 continue;
             }
             for k in 0..span.nelems {
                 let slot = span.first_slot + k;
-                if !heap.allocated.get(slot as usize)
-                    || self.typing.slot_type[slot as usize] != UNTYPED
-                {
+                if !heap.allocated.get(slot as usize) || self.typing.slot_type[slot as usize] != UNTYPED {
                     continue;
                 }
                 let base = span.base + k as u64 * span.elemsize;
                 // A funcval: its first word is a closure's entry (`runtime/runtime2.go` funcval).
                 // Large pointer-free objects are buffers: reading them would only fault in
                 // their pages.
-                let small = span.layout != PtrLayout::NoScan
-                    || span.elemsize <= heap.params.min_size_for_malloc_header;
+                let small = span.layout != PtrLayout::NoScan || span.elemsize <= heap.params.min_size_for_malloc_header;
                 if self.pcln.is_some() && span.elemsize >= 8 && small {
                     let pc = self.word(base);
                     let known = match self.closure_names.get(&pc) {
@@ -1522,12 +1296,7 @@ impl Namer<'_, '_> {
                 if span.layout == PtrLayout::NoScan {
                     continue;
                 }
-                let addrs: Vec<u64> = self
-                    .slot_words(slot)
-                    .into_iter()
-                    .filter(|&o| o >= 8)
-                    .map(|o| base + o)
-                    .collect();
+                let addrs: Vec<u64> = self.slot_words(slot).into_iter().filter(|&o| o >= 8).map(|o| base + o).collect();
                 self.interfaces_in(&addrs);
             }
         }
@@ -1542,17 +1311,11 @@ impl Namer<'_, '_> {
             if span.layout == PtrLayout::NoScan {
                 continue;
             }
-            let hdr = if span.layout.has_malloc_header() {
-                heap.params.malloc_header_size
-            } else {
-                0
-            };
+            let hdr = if span.layout.has_malloc_header() { heap.params.malloc_header_size } else { 0 };
             let mut fits: HashMap<Vec<u64>, Option<TypeId>> = HashMap::new();
             for k in 0..span.nelems {
                 let slot = span.first_slot + k;
-                if !heap.allocated.get(slot as usize)
-                    || self.typing.slot_type[slot as usize] != UNTYPED
-                {
+                if !heap.allocated.get(slot as usize) || self.typing.slot_type[slot as usize] != UNTYPED {
                     continue;
                 }
                 let words: Vec<u64> = self.slot_words(slot).into_iter().map(|o| o / 8).collect();
@@ -1565,16 +1328,8 @@ impl Namer<'_, '_> {
                         let rtypes = &mut *self.rtypes;
                         let idx = index.get_or_insert_with(|| {
                             let base = rtypes.types_base;
-                            let mut pw = |t: TypeId| {
-                                rtypes
-                                    .get(rt, base.wrapping_add(rt.dwarf.ty(t).runtime_type))
-                                    .map(|i| i.ptr_words.clone())
-                            };
-                            crate::runtime::inference::LayoutIndex::new(
-                                rt.dwarf,
-                                heap.spans.iter().map(|s| s.elemsize).collect(),
-                                &mut pw,
-                            )
+                            let mut pw = |t: TypeId| rtypes.get(rt, base.wrapping_add(rt.dwarf.ty(t).runtime_type)).map(|i| i.ptr_words.clone());
+                            crate::runtime::inference::LayoutIndex::new(rt.dwarf, heap.spans.iter().map(|s| s.elemsize).collect(), &mut pw)
                         });
                         let f = idx.fit(span.elemsize, &words);
                         fits.insert(words, f);
@@ -1582,13 +1337,10 @@ impl Namer<'_, '_> {
                     }
                 };
                 let Some(t) = fit else { continue };
-                let Some(e) = self.entry_for(t, 1) else {
-                    continue;
-                };
+                let Some(e) = self.entry_for(t, 1) else { continue };
                 self.typing.slot_type[slot as usize] = e;
                 if self.walked.insert(slot as usize) {
-                    self.queue
-                        .push((span.base + k as u64 * span.elemsize + hdr, t, 1));
+                    self.queue.push((span.base + k as u64 * span.elemsize + hdr, t, 1));
                 }
             }
         }

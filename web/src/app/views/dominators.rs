@@ -20,12 +20,7 @@ pub struct Props {
 pub fn DominatorsView(props: &Props) -> Html {
     let session = use_session();
     let top = use_answer(Query::DominatorTree);
-    let Some(Answer::DominatorTree {
-        nodes,
-        total,
-        total_live,
-    }) = top.answer()
-    else {
+    let Some(Answer::DominatorTree { nodes, total, total_live }) = top.answer() else {
         return loading("the dominator tree (computed on first use)");
     };
     let toggle = {
@@ -70,13 +65,7 @@ enum Line<'a> {
 
 /// The table rows: the top nodes and, under each open node, its children (depth first,
 /// with an explicit stack: the depth is as deep as the user opened).
-fn rows(
-    top: &[DominatorNode],
-    open: &BTreeSet<u64>,
-    session: &Session,
-    live: u64,
-    toggle: &Callback<u64>,
-) -> Vec<Html> {
+fn rows(top: &[DominatorNode], open: &BTreeSet<u64>, session: &Session, live: u64, toggle: &Callback<u64>) -> Vec<Html> {
     let mut out = Vec::new();
     let mut stack: Vec<Line> = top.iter().rev().map(|n| Line::Node(n, 0)).collect();
     while let Some(line) = stack.pop() {
@@ -98,10 +87,7 @@ fn rows(
             continue;
         }
         // Pushed in reverse: the children come out first, the "more" line after them.
-        match session
-            .cache
-            .done(&Query::DominatorChildren { addr: n.addr })
-        {
+        match session.cache.done(&Query::DominatorChildren { addr: n.addr }) {
             Some(Answer::DominatorChildren(kids)) => {
                 if n.child_count > kids.len() as u64 {
                     stack.push(Line::More(n.child_count - kids.len() as u64, depth + 1));
@@ -118,23 +104,13 @@ fn indent(depth: usize) -> Html {
     html! { <>{ for (0..depth).map(|_| html! { <span class="indent"></span> }) }</> }
 }
 
-fn node_row(
-    n: &DominatorNode,
-    depth: usize,
-    open: bool,
-    live: u64,
-    toggle: &Callback<u64>,
-) -> Html {
+fn node_row(n: &DominatorNode, depth: usize, open: bool, live: u64, toggle: &Callback<u64>) -> Html {
     let a = n.addr;
     let toggle = if n.child_count == 0 {
         html! { <span class="toggle leaf"></span> }
     } else {
         let label = if open { "▾" } else { "▸" };
-        let title = if open {
-            "collapse"
-        } else {
-            "show the objects it dominates"
-        };
+        let title = if open { "collapse" } else { "show the objects it dominates" };
         let onclick = toggle.reform(move |_| a);
         html! { <button class="toggle" aria-expanded={open.to_string()} {title} {onclick}>{label}</button> }
     };

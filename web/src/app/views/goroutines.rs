@@ -9,9 +9,7 @@ use crate::protocol::{Answer, Query};
 #[function_component]
 pub fn GoroutinesView() -> Html {
     let goroutines = use_answer(Query::Goroutines);
-    let Some(Answer::Goroutines(gs)) = goroutines.answer() else {
-        return loading("the goroutines");
-    };
+    let Some(Answer::Goroutines(gs)) = goroutines.answer() else { return loading("the goroutines") };
     html! {
         <section id="goroutines">
             <h2>{format!("{} goroutines", gs.len())}</h2>

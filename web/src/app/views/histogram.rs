@@ -35,12 +35,7 @@ pub struct HistogramSettings {
 
 impl Default for HistogramSettings {
     fn default() -> Self {
-        HistogramSettings {
-            sort: SortKey::Bytes,
-            descending: true,
-            filter: String::new(),
-            regex: false,
-        }
+        HistogramSettings { sort: SortKey::Bytes, descending: true, filter: String::new(), regex: false }
     }
 }
 
@@ -48,16 +43,8 @@ impl HistogramSettings {
     /// Sorted by `key`: the same key again flips the order; a new one starts descending
     /// (ascending for names).
     fn sorted_by(&self, key: SortKey) -> Self {
-        let descending = if self.sort == key {
-            !self.descending
-        } else {
-            key != SortKey::Type
-        };
-        HistogramSettings {
-            sort: key,
-            descending,
-            ..self.clone()
-        }
+        let descending = if self.sort == key { !self.descending } else { key != SortKey::Type };
+        HistogramSettings { sort: key, descending, ..self.clone() }
     }
 }
 
@@ -77,43 +64,26 @@ pub fn HistogramView(props: &Props) -> Html {
     let shown = histogram.answer().is_some();
     let retained = use_answer_when(shown, Query::HistogramRetained);
     let cost = use_answer_when(shown, Query::HistogramCost);
-    let Some(Answer::Histogram(rows)) = histogram.answer() else {
-        return loading("the histogram");
-    };
+    let Some(Answer::Histogram(rows)) = histogram.answer() else { return loading("the histogram") };
 
     let retained: Computed<u64> = match retained.answer() {
-        Some(Answer::HistogramRetained { rows, ms }) => Some((
-            rows.iter()
-                .filter_map(|r| Some((r.type_name.as_str(), r.retained?)))
-                .collect(),
-            *ms,
-        )),
+        Some(Answer::HistogramRetained { rows, ms }) => {
+            Some((rows.iter().filter_map(|r| Some((r.type_name.as_str(), r.retained?))).collect(), *ms))
+        }
         _ => None,
     };
     // Per type: (rounding waste, padding).
     let cost: Computed<(u64, u64)> = match cost.answer() {
         Some(Answer::HistogramCost { rows, ms }) => Some((
             rows.iter()
-                .map(|r| {
-                    (
-                        r.type_name.as_str(),
-                        (r.rounding_waste.unwrap_or(0), r.padding.unwrap_or(0)),
-                    )
-                })
+                .map(|r| (r.type_name.as_str(), (r.rounding_waste.unwrap_or(0), r.padding.unwrap_or(0))))
                 .collect(),
             *ms,
         )),
         _ => None,
     };
-    let retained_of = |r: &HistogramRow| {
-        retained
-            .as_ref()
-            .and_then(|(m, _)| m.get(r.type_name.as_str()).copied())
-    };
-    let cost_of = |r: &HistogramRow| {
-        cost.as_ref()
-            .and_then(|(m, _)| m.get(r.type_name.as_str()).copied())
-    };
+    let retained_of = |r: &HistogramRow| retained.as_ref().and_then(|(m, _)| m.get(r.type_name.as_str()).copied());
+    let cost_of = |r: &HistogramRow| cost.as_ref().and_then(|(m, _)| m.get(r.type_name.as_str()).copied());
 
     let settings = &*props.settings;
     let mut filtered: Vec<&HistogramRow> = rows.iter().collect();
@@ -134,23 +104,11 @@ pub fn HistogramView(props: &Props) -> Html {
             SortKey::Type => a.type_name.cmp(&b.type_name),
             SortKey::Count => a.count.cmp(&b.count).then(a.bytes.cmp(&b.bytes)),
             SortKey::Bytes => a.bytes.cmp(&b.bytes).then(a.count.cmp(&b.count)),
-            SortKey::Retained => retained_of(a)
-                .cmp(&retained_of(b))
-                .then(a.bytes.cmp(&b.bytes)),
-            SortKey::Waste => cost_of(a)
-                .map(|c| c.0)
-                .cmp(&cost_of(b).map(|c| c.0))
-                .then(a.bytes.cmp(&b.bytes)),
-            SortKey::Padding => cost_of(a)
-                .map(|c| c.1)
-                .cmp(&cost_of(b).map(|c| c.1))
-                .then(a.bytes.cmp(&b.bytes)),
+            SortKey::Retained => retained_of(a).cmp(&retained_of(b)).then(a.bytes.cmp(&b.bytes)),
+            SortKey::Waste => cost_of(a).map(|c| c.0).cmp(&cost_of(b).map(|c| c.0)).then(a.bytes.cmp(&b.bytes)),
+            SortKey::Padding => cost_of(a).map(|c| c.1).cmp(&cost_of(b).map(|c| c.1)).then(a.bytes.cmp(&b.bytes)),
         };
-        if settings.descending {
-            o.reverse()
-        } else {
-            o
-        }
+        if settings.descending { o.reverse() } else { o }
     });
     let total_count: u64 = filtered.iter().map(|r| r.count).sum();
     let total_bytes: u64 = filtered.iter().map(|r| r.bytes).sum();
@@ -165,15 +123,11 @@ pub fn HistogramView(props: &Props) -> Html {
         let handle = props.settings.clone();
         let onclick = Callback::from(move |_| handle.set(handle.sorted_by(key)));
         html! { <th class={class} title={title.to_string()}><button class="sort" data-key={data_key.to_string()}
-        {onclick}>{format!("{label}{arrow}")}</button></th> }
+                    {onclick}>{format!("{label}{arrow}")}</button></th> }
     };
     let bytes_cell = |class: &'static str, v: Option<u64>| match v {
-        Some(b) => {
-            html! { <td class={classes!(class, "num")} data-bytes={b.to_string()} title={format!("{b} bytes")}>{fmt_bytes(b)}</td> }
-        }
-        None => {
-            html! { <td class={classes!(class, "num")}><span class="pending" title="being computed">{"…"}</span></td> }
-        }
+        Some(b) => html! { <td class={classes!(class, "num")} data-bytes={b.to_string()} title={format!("{b} bytes")}>{fmt_bytes(b)}</td> },
+        None => html! { <td class={classes!(class, "num")}><span class="pending" title="being computed">{"…"}</span></td> },
     };
     let status = match (&retained, &cost) {
         (Some((_, rms)), Some((_, cms))) => html! {
@@ -181,31 +135,21 @@ pub fn HistogramView(props: &Props) -> Html {
                 "Retained: bytes freed if every instance became unreachable (dominator tree, {}). Rounding waste: slot size minus requested size; padding: holes inside structs ({}).",
                 fmt_ms(*rms), fmt_ms(*cms))}</p>
         },
-        (None, _) => {
-            html! { <p class="legend computing" id="hist-extra">{"Computing retained sizes (dominator tree)…"}</p> }
-        }
-        (Some(_), None) => {
-            html! { <p class="legend computing" id="hist-extra">{"Computing rounding waste and padding…"}</p> }
-        }
+        (None, _) => html! { <p class="legend computing" id="hist-extra">{"Computing retained sizes (dominator tree)…"}</p> },
+        (Some(_), None) => html! { <p class="legend computing" id="hist-extra">{"Computing rounding waste and padding…"}</p> },
     };
     let oninput = {
         let handle = props.settings.clone();
         Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            handle.set(HistogramSettings {
-                filter: input.value(),
-                ..(*handle).clone()
-            });
+            handle.set(HistogramSettings { filter: input.value(), ..(*handle).clone() });
         })
     };
     let onchange = {
         let handle = props.settings.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            handle.set(HistogramSettings {
-                regex: input.checked(),
-                ..(*handle).clone()
-            });
+            handle.set(HistogramSettings { regex: input.checked(), ..(*handle).clone() });
         })
     };
     html! {
@@ -251,11 +195,9 @@ fn js_regex(pattern: &str) -> Result<js_sys::RegExp, String> {
         .map_err(|_| "RegExp unavailable".to_string())?
         .unchecked_into();
     let args = js_sys::Array::of2(&pattern.into(), &"".into());
-    js_sys::Reflect::construct(&ctor, &args)
-        .map(|v| v.unchecked_into())
-        .map_err(|e| {
-            e.dyn_ref::<js_sys::Error>()
-                .map(|e| format!("invalid regular expression: {}", String::from(e.message())))
-                .unwrap_or_else(|| "invalid regular expression".into())
-        })
+    js_sys::Reflect::construct(&ctor, &args).map(|v| v.unchecked_into()).map_err(|e| {
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| format!("invalid regular expression: {}", String::from(e.message())))
+            .unwrap_or_else(|| "invalid regular expression".into())
+    })
 }

@@ -29,24 +29,17 @@ pub fn ObjectView(props: &Props) -> Html {
     let whatif_shown = use_state(|| None::<Option<String>>);
     let whatif = use_answer_when(
         whatif_shown.is_some(),
-        Query::WhatIf {
-            addr: a,
-            field: (*whatif_shown).clone().flatten(),
-        },
+        Query::WhatIf { addr: a, field: (*whatif_shown).clone().flatten() },
     );
     let graph_wanted = use_state(|| false);
     let graph = use_answer_when(*graph_wanted, Query::OwnersGraph { addr: a });
 
-    let Some(Answer::Object {
-        detail,
-        dominators_total,
-    }) = object.answer()
-    else {
+    let Some(Answer::Object { detail, dominators_total }) = object.answer() else {
         return loading(&format!("object {a:#x}"));
     };
     let Some(d) = detail else {
         return html! { <section id="object"><h2>{format!("{a:#x}")}</h2>
-        <p class="empty">{format!("There is no heap object at {a:#x}.")}</p></section> };
+            <p class="empty">{format!("There is no heap object at {a:#x}.")}</p></section> };
     };
     let ask_whatif = {
         let shown = whatif_shown.clone();
@@ -121,12 +114,8 @@ fn owners_panel(graph: &Entry, wanted: &UseStateHandle<bool>) -> Html {
             },
             _ => html! {},
         },
-        Entry::Pending => {
-            html! { <p class="loading" id="owners-pending">{"Drawing the owners graph…"}</p> }
-        }
-        Entry::Failed => {
-            html! { <p class="bad" id="owners-graph">{"The owners graph failed (see the error above)."}</p> }
-        }
+        Entry::Pending => html! { <p class="loading" id="owners-pending">{"Drawing the owners graph…"}</p> },
+        Entry::Failed => html! { <p class="bad" id="owners-graph">{"The owners graph failed (see the error above)."}</p> },
         Entry::Missing => {
             let wanted = wanted.clone();
             let onclick = Callback::from(move |_| wanted.set(true));
@@ -135,12 +124,7 @@ fn owners_panel(graph: &Entry, wanted: &UseStateHandle<bool>) -> Html {
     }
 }
 
-fn whatif_panel(
-    d: &ObjectDetail,
-    shown: &Option<Option<String>>,
-    answer: &Entry,
-    ask: &Callback<Option<String>>,
-) -> Html {
+fn whatif_panel(d: &ObjectDetail, shown: &Option<Option<String>>, answer: &Entry, ask: &Callback<Option<String>>) -> Html {
     let a = d.addr;
     let result = match shown {
         None => html! {},
@@ -157,9 +141,7 @@ fn whatif_panel(
                 Entry::Failed => {
                     html! { <p class="bad" id="whatif-result">{format!("{what}: the question failed (see the error above).")}</p> }
                 }
-                Entry::Pending | Entry::Missing => {
-                    html! { <p class="loading" id="whatif-pending">{format!("{what}: computing…")}</p> }
-                }
+                Entry::Pending | Entry::Missing => html! { <p class="loading" id="whatif-pending">{format!("{what}: computing…")}</p> },
             }
         }
     };
@@ -217,12 +199,7 @@ fn field_html(f: &FieldValue) -> Html {
 
 /// `whatif`: offers "what if nil?" per pointer field (outbound pointers of a live object);
 /// `active`: the field whose what-if is shown.
-fn refs_table(
-    refs: &[PointerRef],
-    id: &str,
-    whatif: Option<&Callback<Option<String>>>,
-    active: Option<&str>,
-) -> Html {
+fn refs_table(refs: &[PointerRef], id: &str, whatif: Option<&Callback<Option<String>>>, active: Option<&str>) -> Html {
     if refs.is_empty() {
         return html! { <p class="empty">{"None."}</p> };
     }
@@ -256,19 +233,13 @@ fn dominator_chain(chain: &[DominatorRef], total: usize) -> Html {
     if chain.is_empty() {
         return html! { <p class="empty" id="domchain">{"Only the roots: no single object keeps this one alive."}</p> };
     }
-    let item_inner = |r: &DominatorRef| {
-        html! {
-            <>{addr_link(r.addr)}{" "}<span class="type">{r.type_name.clone()}</span>
-                <span class="legend" title={format!("{} bytes", r.retained)}>{format!(" retains {}", fmt_bytes(r.retained))}</span></>
-        }
+    let item_inner = |r: &DominatorRef| html! {
+        <>{addr_link(r.addr)}{" "}<span class="type">{r.type_name.clone()}</span>
+            <span class="legend" title={format!("{} bytes", r.retained)}>{format!(" retains {}", fmt_bytes(r.retained))}</span></>
     };
     let total = total.max(chain.len());
     let hidden = total.saturating_sub(MAX_CHAIN_SENT);
-    let head = if hidden > 0 {
-        MAX_CHAIN_SENT - 1
-    } else {
-        chain.len()
-    };
+    let head = if hidden > 0 { MAX_CHAIN_SENT - 1 } else { chain.len() };
     html! {
         <>
         <p class="legend">{"Every path from a root to this object goes through each of these objects (nearest first)."}</p>

@@ -15,15 +15,8 @@ pub struct Props {
 #[function_component]
 pub fn ObjectsView(props: &Props) -> Html {
     let t = props.type_name.as_str();
-    let objects = use_answer(Query::Objects {
-        type_regex: Some(exact_type_regex(t)),
-    });
-    let Some(Answer::Objects {
-        rows,
-        total,
-        total_bytes,
-    }) = objects.answer()
-    else {
+    let objects = use_answer(Query::Objects { type_regex: Some(exact_type_regex(t)) });
+    let Some(Answer::Objects { rows, total, total_bytes }) = objects.answer() else {
         return loading(&format!("the objects of type {t}"));
     };
     let shown = MAX_ROWS.min(rows.len());

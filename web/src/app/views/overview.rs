@@ -13,9 +13,7 @@ use crate::protocol::{Answer, Query};
 pub fn OverviewView() -> Html {
     let overview = use_answer(Query::Overview);
     let breakdown = use_answer(Query::Breakdown);
-    let Some(Answer::Overview(o)) = overview.answer() else {
-        return loading("the overview");
-    };
+    let Some(Answer::Overview(o)) = overview.answer() else { return loading("the overview") };
     let facts = [
         ("Go version", o.go_version.clone()),
         ("Architecture", o.arch.clone()),
@@ -83,8 +81,7 @@ fn naming(o: &Overview) -> Html {
 
 fn breakdown_chart(b: &Breakdown) -> Html {
     // Totals (`mapped/total`, ...) would dwarf the parts: they go in the caption instead.
-    let (totals, parts): (Vec<_>, Vec<_>) =
-        b.entries.iter().partition(|e| e.name.ends_with("total"));
+    let (totals, parts): (Vec<_>, Vec<_>) = b.entries.iter().partition(|e| e.name.ends_with("total"));
     if parts.is_empty() {
         return html! { <p class="empty">{"No breakdown."}</p> };
     }
@@ -93,16 +90,9 @@ fn breakdown_chart(b: &Breakdown) -> Html {
     let (label_w, bar_w) = (330.0, 300.0);
     let height = row_h * parts.len() as f64;
     let caption = if totals.is_empty() {
-        format!(
-            "Sum of the parts: {}",
-            fmt_bytes(parts.iter().map(|e| e.bytes).sum())
-        )
+        format!("Sum of the parts: {}", fmt_bytes(parts.iter().map(|e| e.bytes).sum()))
     } else {
-        totals
-            .iter()
-            .map(|e| format!("{}: {}", e.name, fmt_bytes(e.bytes)))
-            .collect::<Vec<_>>()
-            .join(" · ")
+        totals.iter().map(|e| format!("{}: {}", e.name, fmt_bytes(e.bytes))).collect::<Vec<_>>().join(" · ")
     };
     // SVG attributes, not style attributes: the page's CSP has no 'unsafe-inline'.
     html! {
