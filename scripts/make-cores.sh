@@ -17,17 +17,21 @@
 #     stderr-kernel.txt   the crash traceback                  (kind kernel)
 #     truth-dump.json     ground truth of the heap-dump run    (kind dump)
 #     heap.dump           runtime/debug.WriteHeapDump of it    (kind dump)
+#     truth-heap.pb.gz    the program's own heap profile, when it writes one (heapprof;
+#                         truth-kernel-heap.pb.gz for kind kernel)
 # VER is the bare version (1.26.6). Cores are kept sparse.
 #
 # Defaults: all versions, programs zoo deeplist demo shapes, both kinds, plus the
 # PIE variant zoo-pie (gcore only), heap dumps of zoo and demo (kind dump) and the
 # stripped variants zoo-stripped, demo-stripped, deeplist-stripped (gcore only), and
-# goleak (gcore only). A program named NAME-pie, or --pie (which
+# goleak (gcore only), heapprof and heapprof-rate1 (gcore; a heap dump of heapprof-rate1).
+# A program named NAME-pie, or --pie (which
 # adds NAME-pie for every selected program), builds with -buildmode=pie into
 # VER/NAME-pie/. A program named NAME-stripped builds with -ldflags='-s -w' (no
 # symbol table, no DWARF, as production binaries ship) into VER/NAME-stripped/; its
 # cores are checked against the truth by heapwise's own tests only (check-core.py
-# needs a symbol table). scale (~1 GiB heap) is made only when asked:
+# needs a symbol table). NAME-rate1 builds with -ldflags='-X main.memProfileRate=1' (the
+# program sets runtime.MemProfileRate from it) into VER/NAME-rate1/. scale (~1 GiB heap) is made only when asked:
 #   scripts/make-cores.sh --progs scale --kinds gcore
 #
 # Cache: a job is skipped when its outputs exist and its stamp holds the same
@@ -62,13 +66,13 @@ while [ $# -gt 0 ]; do
         --kinds) [ $# -ge 2 ] || die "--kinds needs a value"; kinds="$2"; defaults=0; shift 2 ;;
         --pie) pie=1; shift ;;
         --force) force=1; shift ;;
-        -h|--help) sed -n '2,31p' "$SCRIPT" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,36p' "$SCRIPT" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
 
 # base_of VARIANT: the program a variant builds (zoo-pie, zoo-stripped: zoo).
-base_of() { local b="${1%-pie}"; echo "${b%-stripped}"; }
+base_of() { local b="${1%-rate1}"; b="${b%-pie}"; echo "${b%-stripped}"; }
 
 # Job list: "variant kind", variant being PROG, PROG-pie or PROG-stripped.
 jobs=()
@@ -84,6 +88,8 @@ if [ "$defaults" = 1 ] && [ "$pie" = 0 ]; then
     jobs+=("zoo-stripped gcore" "demo-stripped gcore" "deeplist-stripped gcore")
     # Goroutine leaks (tests/goroutines.rs): gcore only, for the after-core leak profile.
     jobs+=("goleak gcore")
+    # Its own heap profile beside the core, at the default MemProfileRate and at 1 (tests/pprof.rs).
+    jobs+=("heapprof gcore" "heapprof-rate1 gcore" "heapprof-rate1 dump")
 fi
 for j in "${jobs[@]}"; do
     set -- $j
@@ -191,7 +197,7 @@ for k in want:
     if k not in t:
         errs.append(f"missing key {k}")
 if not errs:
-    if t["program"] != prog.removesuffix("-pie").removesuffix("-stripped"):
+    if t["program"] != prog.removesuffix("-rate1").removesuffix("-pie").removesuffix("-stripped"):
         errs.append(f"program {t['program']!r} != {prog!r}")
     if t["go_version"] != "go" + ver:
         errs.append(f"go_version {t['go_version']!r} != go{ver}")
@@ -234,6 +240,7 @@ build() {
     goroot="$("$ROOT/scripts/tools.sh" go "$ver")"
     [[ "$variant" == *-pie ]] && flags+=(-buildmode=pie)
     [[ "$variant" == *-stripped ]] && flags+=("-ldflags=-s -w")
+    [[ "$variant" == *-rate1 ]] && flags+=("-ldflags=-X main.memProfileRate=1")
     rm -f "$dir/.stamp-exe" "$dir/.stamp-gcore" "$dir/.stamp-kernel" "$dir/.stamp-dump"
     (
         cd "$TESTDATA"
@@ -296,6 +303,8 @@ capture_gcore() {
     fi
     mv -f "$tmp/core.$pid" "$dir/core.gcore"
     mv -f "$tmp/truth.json" "$dir/truth.json"
+    rm -f "$dir/truth-heap.pb.gz"
+    if [ -f "$tmp/truth-heap.pb.gz" ]; then mv -f "$tmp/truth-heap.pb.gz" "$dir/truth-heap.pb.gz"; fi
     rm -rf "$tmp"
 }
 
@@ -331,6 +340,8 @@ capture_kernel() {
     mv -f "$core" "$dir/core.kernel"
     mv -f "$tmp/truth-kernel.json" "$dir/truth-kernel.json"
     mv -f "$tmp/stderr" "$dir/stderr-kernel.txt"
+    rm -f "$dir/truth-kernel-heap.pb.gz"
+    if [ -f "$tmp/truth-kernel-heap.pb.gz" ]; then mv -f "$tmp/truth-kernel-heap.pb.gz" "$dir/truth-kernel-heap.pb.gz"; fi
     rm -rf "$tmp"
 }
 

@@ -68,7 +68,16 @@ type Truth struct {
 	// garbage is held through Finish's last collection, then dropped.
 	garbage      any
 	garbageBytes uint64
+	// atReady runs after Finish's last collection, right before the program blocks or
+	// crashes (AtReady).
+	atReady func()
 }
+
+// AtReady makes Finish call f after its last collection, right before the program
+// blocks to be cored (or crashes): the moment a core shows. What f allocates comes
+// after that collection, so it is not in the bytes it marked: only a program whose
+// tests do not compare those (heapprof) may use it.
+func (t *Truth) AtReady(f func()) { t.atReady = f }
 
 // HoldGarbage keeps v (a chain of objects the program will drop) alive through
 // Finish's last collection; bytes is their exact total slot size (garbage_bytes).
@@ -288,6 +297,9 @@ func (t *Truth) Finish() {
 	// From here on nothing allocates: the garbage is dropped by clearing one
 	// pointer (the collector is off, so there is no write barrier either).
 	t.garbage = nil
+	if t.atReady != nil && dump == nil {
+		t.atReady()
+	}
 	if dump != nil {
 		debug.WriteHeapDump(dumpFd)
 		os.Stdout.WriteString("DUMPED\n")

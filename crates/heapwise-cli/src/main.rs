@@ -193,6 +193,16 @@ enum Command {
         #[arg(long, value_name = "N", value_parser = parse_depth, allow_negative_numbers = true)]
         depth: Option<Depth>,
     },
+    /// The heap profile the process would have served at /debug/pprof/heap when the core
+    /// was taken (runtime/pprof's own format: alloc_objects, alloc_space, inuse_objects,
+    /// inuse_space, unsampled as runtime/pprof does), for go tool pprof
+    Pprof {
+        #[command(flatten)]
+        input: Input,
+        /// The profile file to write (gzipped protobuf, e.g. heap.pb.gz)
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
 }
 
 impl Command {
@@ -203,7 +213,7 @@ impl Command {
             Goroutines { input, .. } => input,
             Histogram { input, .. } | Objects { input, .. } | Object { input, .. } | Path { input, .. } => input,
             Dominators { input, .. } | Whatif { input, .. } | Anchors { input, .. } | Owners { input, .. } => input,
-            Graph { input, .. } => input,
+            Graph { input, .. } | Pprof { input, .. } => input,
         }
     }
 }
@@ -321,7 +331,8 @@ fn parse_error(e: &clap::Error, argv: &[std::ffi::OsString]) -> String {
             } else if missing.contains("<ADDR>") {
                 format!("{command} needs an address (usage: heapwise {command} <core> <addr>)")
             } else if missing.contains("--output") {
-                format!("{command} needs an output file: -o out.svg")
+                let ext = if command == "pprof" { "heap.pb.gz" } else { "out.svg" };
+                format!("{command} needs an output file: -o {ext}")
             } else {
                 format!("{command} needs {missing} (see heapwise {command} --help)")
             }
@@ -693,6 +704,20 @@ fn run(cli: Cli) -> Result<(), String> {
             std::fs::write(&output, svg).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
             println!("wrote {}", output.display());
         }
+        Command::Pprof { output, input } => {
+            let opts = profile_options(&*core.src, &input.core, exe_spec.path);
+            let (profile, notes) = analysis.heap_profile(&opts).map_err(|e| format!("no heap profile: {e}"))?;
+            for n in notes {
+                eprintln!("warning: {n}");
+            }
+            let bytes = heapwise_core::pprof::encode_gzip(&profile);
+            std::fs::write(&output, bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            if json {
+                print_json(&serde_json::json!({ "output": output, "samples": profile.sample.len(), "period": profile.period }))?;
+            } else {
+                println!("wrote {} ({} samples, period {})", output.display(), profile.sample.len(), profile.period);
+            }
+        }
         Command::Path { at, .. } => {
             let p = analysis.path(at.addr).map_err(|e| e.to_string())?;
             if json {
@@ -935,6 +960,31 @@ fn print_fields(fields: &[FieldValue], indent: usize) {
     }
 }
 
+/// What the profile says beyond the image: the core file's time, and the executable's text
+/// mapping from the core's NT_FILE note (what runtime/pprof reads from /proc/self/maps).
+fn profile_options(core: &dyn ByteSource, core_path: &Path, exe: Option<&Path>) -> heapwise_core::pprof::HeapProfileOptions {
+    let time_nanos = std::fs::metadata(core_path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0);
+    let mut opts = heapwise_core::pprof::HeapProfileOptions { time_nanos, mapping: None };
+    let Ok(cf) = heapwise_core::formats::elfcore::CoreFile::parse(core) else { return opts };
+    let entry = cf.auxv_value(heapwise_core::formats::elfcore::AT_ENTRY);
+    if let Some(m) = cf.mapped_files.iter().find(|m| entry.is_some_and(|e| m.start <= e && e < m.end)) {
+        let exe_path = exe.map(PathBuf::from).unwrap_or_else(|| PathBuf::from(&m.path));
+        let build_id = std::fs::read(&exe_path)
+            .ok()
+            .and_then(|b| heapwise_core::formats::exe::debug_hints(&b))
+            .and_then(|h| h.build_id_path)
+            .map(|p| p.trim_end_matches(".debug").replace('/', ""))
+            .unwrap_or_default();
+        opts.mapping = Some(heapwise_core::pprof::MappingInfo { start: m.start, limit: m.end, offset: m.file_offset, file: m.path.clone(), build_id });
+    }
+    opts
+}
+
 fn print_object(d: &ObjectDetail) {
     println!("{:#x} {} ({} bytes, size class {}, {})", d.addr, d.type_name, d.size, d.size_class, if d.live { "live" } else { "garbage" });
     println!("requested {} bytes: {} lost to size-class rounding, {} of struct padding", d.requested, d.rounding_waste, d.padding);
@@ -945,6 +995,12 @@ fn print_object(d: &ObjectDetail) {
             for r in &d.dominators {
                 println!("  {:#x} {} (retains {})", r.addr, r.type_name, r.retained);
             }
+        }
+    }
+    if let Some(stack) = &d.allocated_at {
+        println!("allocated at (sampled by the heap profiler):");
+        for f in stack {
+            println!("  {}\n      {}:{}", f.function, f.file, f.line);
         }
     }
     if !d.fields.is_empty() {

@@ -46,6 +46,10 @@ pub struct Analysis {
     pub(crate) runtime_heap_alloc: Option<u64>,
     /// Phases run on a second thread ([`AnalysisStats::background_phases`]).
     pub(crate) background: Vec<PhaseTime>,
+    /// The runtime's heap profile and the pclntab its stacks are read with, on first use.
+    /// A heap dump's allocation stacks ([`crate::model::DumpAllocStacks`]).
+    pub(crate) dump_alloc_stacks: Option<crate::model::DumpAllocStacks>,
+    pub(crate) mem_profile: OnceCell<Result<(crate::runtime::mprof::MemProfile, crate::formats::pclntab::Pclntab), Error>>,
 }
 
 /// Cap on the bytes and fields an object page shows.
@@ -87,7 +91,7 @@ impl Analysis {
     /// roots, naming, with the lazily built views (reverse graph, labels, dominators)
     /// still empty.
     pub fn analyze(model: Model, progress: Progress<'_>) -> Result<Analysis, Error> {
-        let Model { image, heap, roots, goroutines, seeds, hints, warnings, runtime_heap_marked, runtime_heap_alloc } = model;
+        let Model { image, heap, roots, goroutines, seeds, hints, warnings, runtime_heap_marked, runtime_heap_alloc, dump_alloc_stacks } = model;
         let rt = image.rt();
         let mut rtypes = RtypeCache::new(&rt);
         // Naming reads neither the graph nor the marks: it may run beside marking.
@@ -130,6 +134,8 @@ impl Analysis {
             runtime_heap_marked,
             runtime_heap_alloc,
             background,
+            mem_profile: OnceCell::new(),
+            dump_alloc_stacks,
         })
     }
 
@@ -497,6 +503,92 @@ impl Analysis {
         RootInfo { kind: r.kind.as_str().to_string(), name: r.name.clone() }
     }
 
+    /// The runtime's heap-profile buckets and profile specials ([`crate::runtime::mprof`]),
+    /// with the pclntab to symbolize their stacks; read on first use. An error for a heap
+    /// dump, whose image holds no runtime globals.
+    pub fn mem_profile(&self) -> Result<(&crate::runtime::mprof::MemProfile, &crate::formats::pclntab::Pclntab), Error> {
+        let r = self.mem_profile.get_or_init(|| {
+            let rt = self.rt();
+            let p = crate::runtime::mprof::MemProfile::read(&rt, Some(&self.heap))?;
+            let t = crate::formats::pclntab::Pclntab::new(&rt)?;
+            Ok((p, t))
+        });
+        match r {
+            Ok((p, t)) => Ok((p, t)),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// The heap profile the process would have served at `/debug/pprof/heap` when the core
+    /// was taken ([`crate::pprof::heap_profile`]), with notes on what it rests on.
+    pub fn heap_profile(&self, opts: &crate::pprof::HeapProfileOptions) -> Result<(crate::pprof::proto::Profile, Vec<String>), Error> {
+        let (p, t) = self.mem_profile()?;
+        let rt = self.rt();
+        let mut notes: Vec<String> = p.warnings().to_vec();
+        if p.rate() == 0 {
+            let disabled = rt.global("runtime.disableMemoryProfiling").ok().and_then(|a| rt.mem.u8(a).ok()).is_some_and(|v| v != 0);
+            notes.push(if disabled {
+                "runtime.MemProfileRate is 0: the program does not link runtime.MemProfile (runtime.disableMemoryProfiling), so nothing was sampled".into()
+            } else {
+                "runtime.MemProfileRate is 0: the program turned heap profiling off".into()
+            });
+        }
+        let fma = match crate::pprof::read_use_fma(&rt) {
+            Some(f) => f,
+            None => {
+                notes.push("math.useFMA not found: unsampled with the FMA path of math.Exp (values may differ by one from the process's own)".into());
+                true
+            }
+        };
+        Ok((crate::pprof::heap_profile(&rt, t, p, fma, opts), notes))
+    }
+
+    /// The allocation stack of a sampled object (one with a profile special, object base
+    /// `addr`): its logical frames, innermost first, the leading runtime frames hidden, as
+    /// `runtime/pprof` shows them.
+    /// `None` when the object was not sampled.
+    pub fn allocation_stack(&self, addr: u64) -> Option<Vec<StackFrame>> {
+        if let Some(d) = &self.dump_alloc_stacks {
+            // A heap dump: its records' frames, the same runtime frames hidden.
+            let stk = d.stack_of(addr)?;
+            let is_runtime = |f: &StackFrame| f.function.starts_with("runtime.") || f.function.starts_with("internal/runtime/");
+            let start = stk.iter().position(|f| !is_runtime(f)).unwrap_or(0);
+            return Some(stk[start..].iter().filter(|f| f.function != "runtime.goexit").cloned().collect());
+        }
+        let (p, t) = self.mem_profile().ok()?;
+        let b = p.bucket_of_object(addr)?;
+        let rt = self.rt();
+        let mut out = Vec::new();
+        let stk = p.stack(b);
+        // The leading runtime frames (mallocgc and its callers inside the runtime) hidden,
+        // as runtime/pprof's writeHeapProto hides them, unless the stack is all runtime.
+        let is_runtime = |pc: u64| {
+            t.find_func(pc).is_some_and(|f| {
+                let n = t.src_frame(rt.mem, &f, pc).function;
+                n.starts_with("runtime.") || n.starts_with("internal/runtime/")
+            })
+        };
+        let stk = match stk.iter().position(|&pc| !is_runtime(pc)) {
+            Some(i) => &stk[i..],
+            None => stk,
+        };
+        for &pc in stk {
+            let look = pc.wrapping_sub(1);
+            match t.find_func(look) {
+                Some(f) => {
+                    let sf = t.src_frame(rt.mem, &f, look);
+                    // runtime/pprof drops the goroutine's bottom frame (allFrames).
+                    if sf.function == "runtime.goexit" {
+                        continue;
+                    }
+                    out.push(StackFrame { function: sf.function, file: sf.file, line: sf.line });
+                }
+                None => out.push(StackFrame { function: format!("{pc:#x}"), file: "?".into(), line: 0 }),
+            }
+        }
+        Some(out)
+    }
+
     /// Everything about one object.
     pub fn object(&self, addr: u64) -> Result<ObjectDetail, Error> {
         let (s, base) = self.slot_at(addr)?;
@@ -580,6 +672,7 @@ impl Analysis {
             rounding_waste: size.saturating_sub(self.cost(s).0),
             padding: self.cost(s).1,
             dominators: self.dom().chain(s).into_iter().map(|d| self.dom_ref(d)).collect(),
+            allocated_at: self.allocation_stack(base),
         })
     }
 

@@ -26,6 +26,7 @@ pub mod frontends;
 pub mod goroutine_views;
 pub mod graph;
 pub mod model;
+pub mod pprof;
 pub mod report;
 pub mod runtime;
 pub mod source;

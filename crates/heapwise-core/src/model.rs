@@ -48,4 +48,41 @@ pub struct Model {
     pub runtime_heap_marked: Option<u64>,
     /// [`crate::report::Overview::runtime_heap_alloc`].
     pub runtime_heap_alloc: Option<u64>,
+    /// A heap dump's allocation stacks of sampled objects (its `memprof` and `allocsample`
+    /// records); `None` for a core, whose profile is read from the image
+    /// ([`crate::runtime::mprof`]).
+    pub dump_alloc_stacks: Option<DumpAllocStacks>,
+}
+
+/// The allocation stacks a heap dump records (`runtime/heapdump.go`: `dumpmemprof_callback`
+/// writes each bucket's stack as (function, file, line) per PC, the function being the
+/// physical one even for an inlined frame; `dumpmemprof` one `allocsample` per profile
+/// special).
+#[derive(Debug, Clone, Default)]
+pub struct DumpAllocStacks {
+    stacks: Vec<Vec<crate::report::StackFrame>>,
+    objects: std::collections::HashMap<u64, u32>,
+}
+
+impl DumpAllocStacks {
+    pub fn new(buckets: Vec<(u64, Vec<crate::formats::heapdump::ProfFrame>)>, samples: &[(u64, u64)]) -> DumpAllocStacks {
+        let mut index = std::collections::HashMap::new();
+        let mut stacks = Vec::with_capacity(buckets.len());
+        for (addr, frames) in buckets {
+            index.insert(addr, stacks.len() as u32);
+            stacks.push(
+                frames
+                    .into_iter()
+                    .map(|f| crate::report::StackFrame { function: f.function, file: f.file, line: f.line.min(u32::MAX as u64) as u32 })
+                    .collect(),
+            );
+        }
+        let objects = samples.iter().filter_map(|&(obj, b)| index.get(&b).map(|&i| (obj, i))).collect();
+        DumpAllocStacks { stacks, objects }
+    }
+
+    /// The recorded stack of the sampled object at `addr`.
+    pub fn stack_of(&self, addr: u64) -> Option<&[crate::report::StackFrame]> {
+        self.stacks.get(*self.objects.get(&addr)? as usize).map(Vec::as_slice)
+    }
 }

@@ -142,6 +142,18 @@ pub struct ObjectDetail {
     pub padding: u64,
     /// Immediate dominator first, up to the object directly under the roots.
     pub dominators: Vec<DominatorRef>,
+    /// Where it was allocated, for an object the heap profiler sampled (its profile
+    /// special): the allocation's stack, innermost frame first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocated_at: Option<Vec<StackFrame>>,
+}
+
+/// One logical frame of an allocation stack.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StackFrame {
+    pub function: String,
+    pub file: String,
+    pub line: u32,
 }
 
 /// One object on a dominator chain.

@@ -50,6 +50,7 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
         mapped_bytes: core.segments.iter().map(|s| s.memsz).fold(0, u64::saturating_add),
     };
     Ok(Model {
+        dump_alloc_stacks: None,
         image,
         heap,
         roots,

@@ -84,6 +84,10 @@ pub struct DumpIndex {
     pub memstats: Option<Vec<u64>>,
     /// (type address, size, name) from type records (the types of itabs).
     pub types: Vec<(u64, u64, String)>,
+    /// Memory-profile buckets (`memprof` records): bucket address -> its stack.
+    pub mem_buckets: Vec<(u64, Vec<crate::formats::heapdump::ProfFrame>)>,
+    /// Sampled objects (`allocsample` records): (object address, bucket address).
+    pub alloc_samples: Vec<(u64, u64)>,
     pub records: u64,
     /// Set when the file ended before the EOF record, or a record was malformed.
     pub stopped: Option<DumpError>,
@@ -161,6 +165,8 @@ impl DumpIndex {
                 Record::OsThread { m, id, procid } => ix.threads.push((m, id, procid)),
                 Record::MemStats { values, .. } => ix.memstats = Some(values),
                 Record::Type { addr, size, name, .. } => ix.types.push((addr, size, name)),
+                Record::MemProf { bucket, stack, .. } => ix.mem_buckets.push((bucket, stack)),
+                Record::AllocSample { addr, bucket } => ix.alloc_samples.push((addr, bucket)),
                 _ => {}
             }
         }
@@ -713,6 +719,7 @@ pub fn model(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress
         warnings,
         runtime_heap_marked: None,
         runtime_heap_alloc: ix.heap_alloc(),
+        dump_alloc_stacks: Some(crate::model::DumpAllocStacks::new(std::mem::take(&mut ix.mem_buckets), &ix.alloc_samples)),
     })
 }
 

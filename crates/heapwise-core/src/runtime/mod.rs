@@ -9,6 +9,7 @@ pub mod inference;
 pub mod layouts;
 pub mod memory;
 pub mod methodargs;
+pub mod mprof;
 pub mod process;
 pub mod roots;
 pub mod rt;
