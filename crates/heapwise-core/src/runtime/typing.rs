@@ -246,6 +246,14 @@ struct Namer<'a, 'r> {
     /// size (`runtime/malloc.go`: `maxTinySize`).
     tiny: Vec<(u64, TypeId)>,
     tiny_size: u64,
+    /// Typed pointers past the start of objects nothing named yet (a `*runtime.timer` to
+    /// the `timer` field of a `runtime.timeTimer`): the value's address and type.
+    inside: Vec<(u64, TypeId)>,
+    /// The struct types holding a field of a type, by the field type's name: (struct,
+    /// field offset); built when first needed.
+    containers: Option<HashMap<String, Vec<(TypeId, u64)>>>,
+    /// Slot sizes of the heap's spans, sorted; built when first needed.
+    slot_sizes: Option<Vec<u64>>,
     /// (slot, offset, type) of values walked inside objects already walked from their start.
     inner_walked: std::collections::HashSet<(SlotId, u64, TypeId)>,
     /// Naming from objects named by layout alone ([`crate::runtime::inference`]): every
@@ -255,6 +263,9 @@ struct Namer<'a, 'r> {
 
 /// Inner values walked at most (each once).
 const MAX_INNER_WALKS: usize = 1 << 22;
+/// Struct types looked at, and nesting levels climbed, to find the types holding a value.
+const MAX_ENCLOSING_VISITS: u32 = 1 << 12;
+const MAX_ENCLOSING_DEPTH: u32 = 4;
 
 impl<'a, 'r> Namer<'a, 'r> {
     fn flatten(&mut self, ty: TypeId) -> Flat {
@@ -439,6 +450,9 @@ impl<'a, 'r> Namer<'a, 'r> {
             let span = self.heap.span_of_slot(t.slot);
             if span.layout == PtrLayout::NoScan && span.elemsize == self.tiny_size {
                 self.tiny.push((addr, ty));
+            } else if matches!(span.layout, PtrLayout::InSpanBits { .. } | PtrLayout::NoScan) && self.inside.len() < MAX_INNER_WALKS {
+                // Maybe a field of a value nothing points to the start of: named last.
+                self.inside.push((addr, ty));
             }
         }
         if self.walked.insert(t.slot as usize) {
@@ -677,6 +691,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                 }
             }
         }
+        self.name_enclosing();
     }
 
     /// Objects no typed pointer reached that are closures: a funcval's first word is the
@@ -1039,6 +1054,9 @@ pub fn assign_types(
         flat_visits: 0,
         interior: Vec::new(),
         tiny: Vec::new(),
+        inside: Vec::new(),
+        containers: None,
+        slot_sizes: None,
         inner_walked: Default::default(),
         tiny_size: rt.dwarf.constant("runtime._TinySize").or_else(|| rt.dwarf.constant("runtime.maxTinySize")).unwrap_or(16) as u64,
         inferred_mode: false,
@@ -1151,6 +1169,125 @@ impl Namer<'_, '_> {
                 words == info.ptr_words
             }
             _ => true,
+        }
+    }
+
+    /// Objects nothing named by their start that a typed pointer points into (the timer
+    /// heap of a P, `runtime/time.go` `timers.heap`, points to the `timer` inside a
+    /// `runtime.timeTimer` whose `*time.Timer` is gone: a stopped timer not yet removed):
+    /// the value is a field of the object's type, so that type is one of the struct types
+    /// DWARF describes holding the value's type at that offset (directly or in a field of
+    /// a field). Where exactly one of those fits the object ([`Self::enclosing_fits`]) and
+    /// no array of the value's type does, the object is named by it and walked as it.
+    fn name_enclosing(&mut self) {
+        for (addr, ty) in std::mem::take(&mut self.inside) {
+            let Some(t) = self.heap.find(addr) else { continue };
+            if self.typing.slot_type[t.slot as usize] != UNTYPED {
+                continue;
+            }
+            let Some(outer) = self.enclosing_type(t.slot, t.offset, ty) else { continue };
+            let Some(e) = self.entry_for(outer, 1) else { continue };
+            self.typing.slot_type[t.slot as usize] = e;
+            self.queue.push((addr - t.offset, outer, 1));
+            self.drain();
+        }
+    }
+
+    /// The one struct type holding a value of `inner` at byte `offset` that fits the
+    /// object in `slot`, if exactly one (by name) does and no array of `inner` does.
+    fn enclosing_type(&mut self, slot: SlotId, offset: u64, inner: TypeId) -> Option<TypeId> {
+        let dwarf = self.rt.dwarf;
+        let containers = self.containers.get_or_insert_with(|| {
+            let mut by_field: HashMap<String, Vec<(TypeId, u64)>> = HashMap::new();
+            let mut seen: std::collections::HashSet<&str> = Default::default();
+            for (i, t) in dwarf.types.iter().enumerate() {
+                let Shape::Struct(fields) = &t.shape else { continue };
+                // One entry per Go type: DWARF may describe a type twice.
+                if t.name.is_empty() || !seen.insert(t.name.as_str()) {
+                    continue;
+                }
+                for f in fields {
+                    let n = &dwarf.ty(f.ty).name;
+                    if !n.is_empty() {
+                        by_field.entry(n.clone()).or_default().push((i as TypeId, f.offset));
+                    }
+                }
+            }
+            by_field
+        });
+        // (type, offset of the inner value in it, depth): climb from the value's type to
+        // the structs holding it, and to the structs holding those, while the offset fits.
+        let mut work = vec![(inner, 0u64, 0u32)];
+        let mut found: Vec<TypeId> = Vec::new();
+        let mut visits = 0;
+        while let Some((ty, at, depth)) = work.pop() {
+            visits += 1;
+            if visits > MAX_ENCLOSING_VISITS {
+                return None;
+            }
+            let Some(holders) = containers.get(&dwarf.ty(ty).name) else { continue };
+            for &(outer, fo) in holders {
+                let Some(at) = at.checked_add(fo).filter(|&a| a <= offset) else { continue };
+                if at == offset && !found.iter().any(|&f| dwarf.ty(f).name == dwarf.ty(outer).name) {
+                    found.push(outer);
+                }
+                if depth < MAX_ENCLOSING_DEPTH {
+                    work.push((outer, at, depth + 1));
+                }
+            }
+        }
+        let mut fitting = found.into_iter().filter(|&t| self.enclosing_fits(slot, t));
+        let first = fitting.next()?;
+        (fitting.next().is_none() && !self.array_fits(slot, offset, inner)).then_some(first)
+    }
+
+    /// Whether the object in `slot` can be an array of `elem` with an element at byte
+    /// `offset`: then a pointer there names no enclosing struct.
+    fn array_fits(&mut self, slot: SlotId, offset: u64, elem: TypeId) -> bool {
+        let es = self.rt.dwarf.ty(elem).size;
+        if es == 0 || offset % es != 0 {
+            return false;
+        }
+        let ew = crate::runtime::types::dwarf_ptr_words(self.rt.dwarf, elem);
+        let words: Vec<u64> = self.slot_words(slot).into_iter().map(|o| o / 8).collect();
+        let Some(&last) = words.last() else { return ew.is_empty() };
+        if ew.is_empty() {
+            return false;
+        }
+        // The object's words are those of its first `n` elements (sorted, distinct).
+        let per = (es / 8).max(1);
+        let n = last / per + 1;
+        words.len() as u64 == n * ew.len() as u64 && words.iter().all(|w| ew.contains(&(w % per)))
+    }
+
+    /// Whether a value of `ty` can be the object in `slot` (a span with in-span heap bits
+    /// or no pointers): the allocator puts it in that slot's size (its size is above the
+    /// next smaller slot size of the heap and at most the slot's, `runtime/sizeclasses.go`)
+    /// and the object's pointer words (`runtime/mbitmap.go`) are the type's, as its runtime
+    /// descriptor's GC mask has them (DWARF's when it has none). Generic shapes never fit.
+    fn enclosing_fits(&mut self, slot: SlotId, ty: TypeId) -> bool {
+        let heap = self.heap;
+        let span = heap.span_of_slot(slot);
+        let size = self.rt.dwarf.ty(ty).size;
+        let sizes = self.slot_sizes.get_or_insert_with(|| {
+            let mut s: Vec<u64> = heap.spans.iter().map(|s| s.elemsize).collect();
+            s.sort_unstable();
+            s.dedup();
+            s
+        });
+        let below = sizes.partition_point(|&s| s < span.elemsize);
+        let prev = below.checked_sub(1).map_or(0, |i| sizes[i]);
+        if size <= prev || size > span.elemsize || self.rt.dwarf.ty(ty).name.contains("go.shape.") {
+            return false;
+        }
+        let words = match self.rtype_of(ty) {
+            Some(info) => info.ptr_words.clone(),
+            None => crate::runtime::types::dwarf_ptr_words(self.rt.dwarf, ty),
+        };
+        match span.layout {
+            PtrLayout::NoScan => words.is_empty(),
+            PtrLayout::InSpanBits { .. } => !words.is_empty() && self.slot_words(slot).into_iter().map(|o| o / 8).eq(words),
+            _ => false,
         }
     }
 
