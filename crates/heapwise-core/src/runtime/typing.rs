@@ -697,11 +697,16 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// Objects no typed pointer reached that are closures: a funcval's first word is the
     /// entry of its function (`runtime/runtime2.go`: `funcval.fn`), and only functions that
     /// capture variables (or method-value wrappers) have heap-allocated funcvals. Reached
-    /// through untyped words (a stack slot DWARF does not describe, an `unsafe.Pointer`).
+    /// through untyped words (a stack slot DWARF does not describe, an `unsafe.Pointer`,
+    /// any word of an executable without DWARF). One pass for executables with and without
+    /// DWARF ([`Self::is_closure_entry`] tells closures apart). Objects that carry their own
+    /// type (malloc header, `largeType`) are named by it; large pointer-free objects are
+    /// buffers, not read (it would only fault in their pages).
     fn name_closures(&mut self) {
-        let (rt, heap) = (self.rt, self.heap);
+        let heap = self.heap;
         for span in &heap.spans {
-            if span.layout.has_malloc_header() || span.elemsize < 16 {
+            let small = span.layout != PtrLayout::NoScan || span.elemsize <= heap.params.min_size_for_malloc_header;
+            if span.layout.has_malloc_header() || matches!(span.layout, PtrLayout::Large { .. }) || span.elemsize < 8 || !small {
                 continue;
             }
             for k in 0..span.nelems {
@@ -710,18 +715,27 @@ impl<'a, 'r> Namer<'a, 'r> {
                     continue;
                 }
                 let obj = span.base + k as u64 * span.elemsize;
-                let pc = self.word(obj).wrapping_sub(rt.bias);
-                let is_closure = rt.dwarf.function_at(pc).is_some_and(|f| {
-                    f.low_pc == pc && (!f.closure_vars.is_empty() || f.name.ends_with("-fm"))
-                });
-                if is_closure {
+                if self.is_closure_entry(self.word(obj)) {
                     self.follow_closure(obj);
-                    while let Some((a, ty, count)) = self.queue.pop() {
-                        self.walk(a, ty, count);
-                    }
+                    self.drain();
                 }
             }
         }
+    }
+
+    /// Whether `pc` is the entry of a closure's function: with DWARF, a function that
+    /// captures variables (`DW_AT_go_closure_offset` on its variables) or a method-value
+    /// wrapper (`-fm`); without, a function whose symbol name is a closure's
+    /// ([`Self::pcln_closure`]).
+    fn is_closure_entry(&mut self, pc: u64) -> bool {
+        if self.pcln.is_some() {
+            return match self.closure_names.get(&pc) {
+                Some(e) => e.is_some(),
+                None => self.pcln_closure(pc).is_some(),
+            };
+        }
+        let pc = pc.wrapping_sub(self.rt.bias);
+        self.rt.dwarf.function_at(pc).is_some_and(|f| f.low_pc == pc && (!f.closure_vars.is_empty() || f.name.ends_with("-fm")))
     }
 
     /// How many `elem`s fit in the object at `addr`, from `addr` to the end of its slot.
@@ -1245,7 +1259,7 @@ impl Namer<'_, '_> {
     /// `offset`: then a pointer there names no enclosing struct.
     fn array_fits(&mut self, slot: SlotId, offset: u64, elem: TypeId) -> bool {
         let es = self.rt.dwarf.ty(elem).size;
-        if es == 0 || offset % es != 0 {
+        if es == 0 || !offset.is_multiple_of(es) {
             return false;
         }
         let ew = crate::runtime::types::dwarf_ptr_words(self.rt.dwarf, elem);
@@ -1402,7 +1416,8 @@ impl Namer<'_, '_> {
     }
 
     /// Interface values inside objects still unnamed: their pointer words from the heap
-    /// bitmap (objects with a header or `largeType` are named by it).
+    /// bitmap (objects with a header or `largeType` are named by it; closures were named
+    /// before, by [`Self::name_closures`]).
     fn untyped_heap_words(&mut self) {
         let heap = self.heap;
         for span in &heap.spans {
@@ -1414,25 +1429,10 @@ impl Namer<'_, '_> {
                 if !heap.allocated.get(slot as usize) || self.typing.slot_type[slot as usize] != UNTYPED {
                     continue;
                 }
-                let base = span.base + k as u64 * span.elemsize;
-                // A funcval: its first word is a closure's entry (`runtime/runtime2.go` funcval).
-                // Large pointer-free objects are buffers: reading them would only fault in
-                // their pages.
-                let small = span.layout != PtrLayout::NoScan || span.elemsize <= heap.params.min_size_for_malloc_header;
-                if self.pcln.is_some() && span.elemsize >= 8 && small {
-                    let pc = self.word(base);
-                    let known = match self.closure_names.get(&pc) {
-                        Some(e) => e.is_some(),
-                        None => self.pcln_closure(pc).is_some(),
-                    };
-                    if known {
-                        self.follow_closure(base);
-                        continue;
-                    }
-                }
                 if span.layout == PtrLayout::NoScan {
                     continue;
                 }
+                let base = span.base + k as u64 * span.elemsize;
                 let addrs: Vec<u64> = self.slot_words(slot).into_iter().filter(|&o| o >= 8).map(|o| base + o).collect();
                 self.interfaces_in(&addrs);
             }
