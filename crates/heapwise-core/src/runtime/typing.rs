@@ -1137,9 +1137,19 @@ impl Namer<'_, '_> {
         }
     }
 
-    /// The binary's runtime type descriptor of `ty`, if it has one.
+    /// The binary's runtime type descriptor of `ty`, if it has one. DWARF may describe a
+    /// named type twice, as a typedef without a descriptor of the entry that has it (Go
+    /// 1.27: the `os.unixDirent` that `*os.unixDirent` points to): the typedef's target's.
     fn rtype_of(&mut self, ty: TypeId) -> Option<Rc<crate::runtime::types::RtypeInfo>> {
-        let off = self.rt.dwarf.ty(ty).runtime_type;
+        let dwarf = self.rt.dwarf;
+        let mut ty = ty;
+        for _ in 0..8 {
+            match dwarf.ty(ty).shape {
+                Shape::Typedef(next) if dwarf.ty(ty).runtime_type == 0 && dwarf.ty(next).name == dwarf.ty(ty).name => ty = next,
+                _ => break,
+            }
+        }
+        let off = dwarf.ty(ty).runtime_type;
         if off == 0 || self.rtypes.types_base == 0 {
             return None;
         }
