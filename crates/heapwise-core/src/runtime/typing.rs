@@ -117,6 +117,47 @@ fn method_value_receiver(dwarf: &Dwarf, wrapper: &str) -> Option<TypeId> {
     dwarf.type_by_name(&name)
 }
 
+/// The DWARF entry of `ty` that carries its runtime type descriptor: `ty`, or, for a
+/// typedef without one, the same-named entry it refers to (Go 1.27 describes some named
+/// types twice: the `os.unixDirent` that `*os.unixDirent` points to is such a typedef).
+fn described(dwarf: &Dwarf, mut ty: TypeId) -> TypeId {
+    for _ in 0..8 {
+        match dwarf.ty(ty).shape {
+            Shape::Typedef(next) if dwarf.ty(ty).runtime_type == 0 && dwarf.ty(next).name == dwarf.ty(ty).name => ty = next,
+            _ => break,
+        }
+    }
+    ty
+}
+
+#[cfg(test)]
+mod described_tests {
+    use crate::formats::dwarf::{Dwarf, Shape, Type};
+
+    fn ty(name: &str, size: u64, runtime_type: u64, shape: Shape) -> Type {
+        Type { name: name.to_string(), size, go_kind: 0, runtime_type, key: None, elem: None, shape }
+    }
+
+    #[test]
+    fn typedef_without_descriptor_takes_its_targets() {
+        let d = Dwarf::from_parts(
+            vec![
+                ty("os.unixDirent", 56, 0x328d8, Shape::Struct(Vec::new())),
+                ty("os.unixDirent", 56, 0, Shape::Typedef(0)),
+                ty("*os.unixDirent", 8, 0x7eb0, Shape::Pointer(Some(1))),
+                ty("main.Other", 56, 0, Shape::Typedef(0)),
+            ],
+            Vec::new(),
+            Default::default(),
+        );
+        assert_eq!(super::described(&d, 1), 0);
+        assert_eq!(super::described(&d, 0), 0);
+        assert_eq!(super::described(&d, 2), 2);
+        // Another named type defined as the struct is its own type, not the struct.
+        assert_eq!(super::described(&d, 3), 3);
+    }
+}
+
 /// Whether a function symbol name is a closure's (see `Namer::pcln_closure`).
 fn is_closure_name(name: &str) -> bool {
     if name.ends_with("-fm") {
@@ -1141,15 +1182,7 @@ impl Namer<'_, '_> {
     /// named type twice, as a typedef without a descriptor of the entry that has it (Go
     /// 1.27: the `os.unixDirent` that `*os.unixDirent` points to): the typedef's target's.
     fn rtype_of(&mut self, ty: TypeId) -> Option<Rc<crate::runtime::types::RtypeInfo>> {
-        let dwarf = self.rt.dwarf;
-        let mut ty = ty;
-        for _ in 0..8 {
-            match dwarf.ty(ty).shape {
-                Shape::Typedef(next) if dwarf.ty(ty).runtime_type == 0 && dwarf.ty(next).name == dwarf.ty(ty).name => ty = next,
-                _ => break,
-            }
-        }
-        let off = dwarf.ty(ty).runtime_type;
+        let off = self.rt.dwarf.ty(described(self.rt.dwarf, ty)).runtime_type;
         if off == 0 || self.rtypes.types_base == 0 {
             return None;
         }
