@@ -8,7 +8,8 @@
 //! is at least 99% with DWARF, 90% without (names inferred by layout are reported apart and
 //! not counted); live plus garbage never exceeds the runtime's in-use heap
 //! (`gcController.heapInUse`); every goroutine of `runtime.allgs` that is not dead is listed;
-//! a root path comes back for the largest object of each of the 10 largest types. The figures
+//! a root path comes back for the largest object of each of the 10 largest types; with DWARF,
+//! every timer the runtime's timer heaps point into has a Go type name. The figures
 //! are printed (`cargo test --release -p heapwise-cli --test real -- --nocapture`).
 //!
 //! The naming target (issue 16) is not met yet on every core (see the printed figures), so it
@@ -102,6 +103,25 @@ fn check(version: &str, prog: &str, dwarf: bool) {
         errors.push(format!("{} of {} goroutines of runtime.allgs not listed: {missing:?}", missing.len(), want.len()));
     }
 
+    // Timers the runtime's timer heaps hold (`runtime/time.go`: `timers.heap` entries point
+    // to the `timer` inside a `runtime.timeTimer`, also after its `*time.Timer` is gone)
+    // are named by their own type, not left to layout inference.
+    let heaps = a.objects(Some(r"^(\[\d+\])?runtime\.timerWhen$")).expect("objects");
+    let (mut timers, mut timers_unnamed) = (0, Vec::new());
+    for h in &heaps {
+        let detail = a.object(h.addr).expect("object");
+        for p in detail.outbound.iter().filter(|p| p.field == "timer" || p.field.ends_with("].timer")) {
+            timers += 1;
+            if !is_real_type_name(&p.type_name) {
+                timers_unnamed.push(format!("{:#x} {}", p.addr, p.type_name));
+            }
+        }
+    }
+    if dwarf && !timers_unnamed.is_empty() {
+        let shown = &timers_unnamed[..timers_unnamed.len().min(5)];
+        errors.push(format!("{} of {timers} timers in the timer heaps unnamed: {shown:?}", timers_unnamed.len()));
+    }
+
     // Paths for the largest object of each of the 10 largest types.
     let mut paths_ok = 0;
     let top: Vec<&str> = hist.iter().take(PATH_TYPES).map(|r| r.type_name.as_str()).collect();
@@ -132,7 +152,7 @@ fn check(version: &str, prog: &str, dwarf: bool) {
     eprintln!(
         "{label}: live {live} B in {} objects, garbage {} B; runtime heapInUse {in_use}, heapLive {heap_live}: \
          (live+garbage)/heapInUse {:.4}, live/heapLive {:.4}; named {:.2}%, inferred {:.2}%; goroutines {}/{} listed; \
-         paths {paths_ok}/{}; unnamed: [{}]",
+         paths {paths_ok}/{}; timers in timer heaps named {}/{timers}; unnamed: [{}]",
         ov.live_objects,
         ov.garbage_bytes,
         total as f64 / in_use.max(1) as f64,
@@ -142,6 +162,7 @@ fn check(version: &str, prog: &str, dwarf: bool) {
         want.len() - missing.len(),
         want.len(),
         top.len(),
+        timers - timers_unnamed.len(),
         reasons.join("; ")
     );
     assert!(errors.is_empty(), "{label}: {} failures:\n  {}", errors.len(), errors.join("\n  "));

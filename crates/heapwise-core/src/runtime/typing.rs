@@ -117,6 +117,47 @@ fn method_value_receiver(dwarf: &Dwarf, wrapper: &str) -> Option<TypeId> {
     dwarf.type_by_name(&name)
 }
 
+/// The DWARF entry of `ty` that carries its runtime type descriptor: `ty`, or, for a
+/// typedef without one, the same-named entry it refers to (Go 1.27 describes some named
+/// types twice: the `os.unixDirent` that `*os.unixDirent` points to is such a typedef).
+fn described(dwarf: &Dwarf, mut ty: TypeId) -> TypeId {
+    for _ in 0..8 {
+        match dwarf.ty(ty).shape {
+            Shape::Typedef(next) if dwarf.ty(ty).runtime_type == 0 && dwarf.ty(next).name == dwarf.ty(ty).name => ty = next,
+            _ => break,
+        }
+    }
+    ty
+}
+
+#[cfg(test)]
+mod described_tests {
+    use crate::formats::dwarf::{Dwarf, Shape, Type};
+
+    fn ty(name: &str, size: u64, runtime_type: u64, shape: Shape) -> Type {
+        Type { name: name.to_string(), size, go_kind: 0, runtime_type, key: None, elem: None, shape }
+    }
+
+    #[test]
+    fn typedef_without_descriptor_takes_its_targets() {
+        let d = Dwarf::from_parts(
+            vec![
+                ty("os.unixDirent", 56, 0x328d8, Shape::Struct(Vec::new())),
+                ty("os.unixDirent", 56, 0, Shape::Typedef(0)),
+                ty("*os.unixDirent", 8, 0x7eb0, Shape::Pointer(Some(1))),
+                ty("main.Other", 56, 0, Shape::Typedef(0)),
+            ],
+            Vec::new(),
+            Default::default(),
+        );
+        assert_eq!(super::described(&d, 1), 0);
+        assert_eq!(super::described(&d, 0), 0);
+        assert_eq!(super::described(&d, 2), 2);
+        // Another named type defined as the struct is its own type, not the struct.
+        assert_eq!(super::described(&d, 3), 3);
+    }
+}
+
 /// Whether a function symbol name is a closure's (see `Namer::pcln_closure`).
 fn is_closure_name(name: &str) -> bool {
     if name.ends_with("-fm") {
@@ -246,6 +287,14 @@ struct Namer<'a, 'r> {
     /// size (`runtime/malloc.go`: `maxTinySize`).
     tiny: Vec<(u64, TypeId)>,
     tiny_size: u64,
+    /// Typed pointers past the start of objects nothing named yet (a `*runtime.timer` to
+    /// the `timer` field of a `runtime.timeTimer`): the value's address and type.
+    inside: Vec<(u64, TypeId)>,
+    /// The struct types holding a field of a type, by the field type's name: (struct,
+    /// field offset); built when first needed.
+    containers: Option<HashMap<String, Vec<(TypeId, u64)>>>,
+    /// Slot sizes of the heap's spans, sorted; built when first needed.
+    slot_sizes: Option<Vec<u64>>,
     /// (slot, offset, type) of values walked inside objects already walked from their start.
     inner_walked: std::collections::HashSet<(SlotId, u64, TypeId)>,
     /// Naming from objects named by layout alone ([`crate::runtime::inference`]): every
@@ -255,6 +304,9 @@ struct Namer<'a, 'r> {
 
 /// Inner values walked at most (each once).
 const MAX_INNER_WALKS: usize = 1 << 22;
+/// Struct types looked at, and nesting levels climbed, to find the types holding a value.
+const MAX_ENCLOSING_VISITS: u32 = 1 << 12;
+const MAX_ENCLOSING_DEPTH: u32 = 4;
 
 impl<'a, 'r> Namer<'a, 'r> {
     fn flatten(&mut self, ty: TypeId) -> Flat {
@@ -439,6 +491,9 @@ impl<'a, 'r> Namer<'a, 'r> {
             let span = self.heap.span_of_slot(t.slot);
             if span.layout == PtrLayout::NoScan && span.elemsize == self.tiny_size {
                 self.tiny.push((addr, ty));
+            } else if matches!(span.layout, PtrLayout::InSpanBits { .. } | PtrLayout::NoScan) && self.inside.len() < MAX_INNER_WALKS {
+                // Maybe a field of a value nothing points to the start of: named last.
+                self.inside.push((addr, ty));
             }
         }
         if self.walked.insert(t.slot as usize) {
@@ -677,16 +732,22 @@ impl<'a, 'r> Namer<'a, 'r> {
                 }
             }
         }
+        self.name_enclosing();
     }
 
     /// Objects no typed pointer reached that are closures: a funcval's first word is the
     /// entry of its function (`runtime/runtime2.go`: `funcval.fn`), and only functions that
     /// capture variables (or method-value wrappers) have heap-allocated funcvals. Reached
-    /// through untyped words (a stack slot DWARF does not describe, an `unsafe.Pointer`).
+    /// through untyped words (a stack slot DWARF does not describe, an `unsafe.Pointer`,
+    /// any word of an executable without DWARF). One pass for executables with and without
+    /// DWARF ([`Self::is_closure_entry`] tells closures apart). Objects that carry their own
+    /// type (malloc header, `largeType`) are named by it; large pointer-free objects are
+    /// buffers, not read (it would only fault in their pages).
     fn name_closures(&mut self) {
-        let (rt, heap) = (self.rt, self.heap);
+        let heap = self.heap;
         for span in &heap.spans {
-            if span.layout.has_malloc_header() || span.elemsize < 16 {
+            let small = span.layout != PtrLayout::NoScan || span.elemsize <= heap.params.min_size_for_malloc_header;
+            if span.layout.has_malloc_header() || matches!(span.layout, PtrLayout::Large { .. }) || span.elemsize < 8 || !small {
                 continue;
             }
             for k in 0..span.nelems {
@@ -695,18 +756,27 @@ impl<'a, 'r> Namer<'a, 'r> {
                     continue;
                 }
                 let obj = span.base + k as u64 * span.elemsize;
-                let pc = self.word(obj).wrapping_sub(rt.bias);
-                let is_closure = rt.dwarf.function_at(pc).is_some_and(|f| {
-                    f.low_pc == pc && (!f.closure_vars.is_empty() || f.name.ends_with("-fm"))
-                });
-                if is_closure {
+                if self.is_closure_entry(self.word(obj)) {
                     self.follow_closure(obj);
-                    while let Some((a, ty, count)) = self.queue.pop() {
-                        self.walk(a, ty, count);
-                    }
+                    self.drain();
                 }
             }
         }
+    }
+
+    /// Whether `pc` is the entry of a closure's function: with DWARF, a function that
+    /// captures variables (`DW_AT_go_closure_offset` on its variables) or a method-value
+    /// wrapper (`-fm`); without, a function whose symbol name is a closure's
+    /// ([`Self::pcln_closure`]).
+    fn is_closure_entry(&mut self, pc: u64) -> bool {
+        if self.pcln.is_some() {
+            return match self.closure_names.get(&pc) {
+                Some(e) => e.is_some(),
+                None => self.pcln_closure(pc).is_some(),
+            };
+        }
+        let pc = pc.wrapping_sub(self.rt.bias);
+        self.rt.dwarf.function_at(pc).is_some_and(|f| f.low_pc == pc && (!f.closure_vars.is_empty() || f.name.ends_with("-fm")))
     }
 
     /// How many `elem`s fit in the object at `addr`, from `addr` to the end of its slot.
@@ -1046,6 +1116,9 @@ pub fn assign_types(
         flat_visits: 0,
         interior: Vec::new(),
         tiny: Vec::new(),
+        inside: Vec::new(),
+        containers: None,
+        slot_sizes: None,
         inner_walked: Default::default(),
         tiny_size: rt.dwarf.constant("runtime._TinySize").or_else(|| rt.dwarf.constant("runtime.maxTinySize")).unwrap_or(16) as u64,
         inferred_mode: false,
@@ -1112,9 +1185,11 @@ impl Namer<'_, '_> {
         }
     }
 
-    /// The binary's runtime type descriptor of `ty`, if it has one.
+    /// The binary's runtime type descriptor of `ty`, if it has one. DWARF may describe a
+    /// named type twice, as a typedef without a descriptor of the entry that has it (Go
+    /// 1.27: the `os.unixDirent` that `*os.unixDirent` points to): the typedef's target's.
     fn rtype_of(&mut self, ty: TypeId) -> Option<Rc<crate::runtime::types::RtypeInfo>> {
-        let off = self.rt.dwarf.ty(ty).runtime_type;
+        let off = self.rt.dwarf.ty(described(self.rt.dwarf, ty)).runtime_type;
         if off == 0 || self.rtypes.types_base == 0 {
             return None;
         }
@@ -1158,6 +1233,125 @@ impl Namer<'_, '_> {
                 words == info.ptr_words
             }
             _ => true,
+        }
+    }
+
+    /// Objects nothing named by their start that a typed pointer points into (the timer
+    /// heap of a P, `runtime/time.go` `timers.heap`, points to the `timer` inside a
+    /// `runtime.timeTimer` whose `*time.Timer` is gone: a stopped timer not yet removed):
+    /// the value is a field of the object's type, so that type is one of the struct types
+    /// DWARF describes holding the value's type at that offset (directly or in a field of
+    /// a field). Where exactly one of those fits the object ([`Self::enclosing_fits`]) and
+    /// no array of the value's type does, the object is named by it and walked as it.
+    fn name_enclosing(&mut self) {
+        for (addr, ty) in std::mem::take(&mut self.inside) {
+            let Some(t) = self.heap.find(addr) else { continue };
+            if self.typing.slot_type[t.slot as usize] != UNTYPED {
+                continue;
+            }
+            let Some(outer) = self.enclosing_type(t.slot, t.offset, ty) else { continue };
+            let Some(e) = self.entry_for(outer, 1) else { continue };
+            self.typing.slot_type[t.slot as usize] = e;
+            self.queue.push((addr - t.offset, outer, 1));
+            self.drain();
+        }
+    }
+
+    /// The one struct type holding a value of `inner` at byte `offset` that fits the
+    /// object in `slot`, if exactly one (by name) does and no array of `inner` does.
+    fn enclosing_type(&mut self, slot: SlotId, offset: u64, inner: TypeId) -> Option<TypeId> {
+        let dwarf = self.rt.dwarf;
+        let containers = self.containers.get_or_insert_with(|| {
+            let mut by_field: HashMap<String, Vec<(TypeId, u64)>> = HashMap::new();
+            let mut seen: std::collections::HashSet<&str> = Default::default();
+            for (i, t) in dwarf.types.iter().enumerate() {
+                let Shape::Struct(fields) = &t.shape else { continue };
+                // One entry per Go type: DWARF may describe a type twice.
+                if t.name.is_empty() || !seen.insert(t.name.as_str()) {
+                    continue;
+                }
+                for f in fields {
+                    let n = &dwarf.ty(f.ty).name;
+                    if !n.is_empty() {
+                        by_field.entry(n.clone()).or_default().push((i as TypeId, f.offset));
+                    }
+                }
+            }
+            by_field
+        });
+        // (type, offset of the inner value in it, depth): climb from the value's type to
+        // the structs holding it, and to the structs holding those, while the offset fits.
+        let mut work = vec![(inner, 0u64, 0u32)];
+        let mut found: Vec<TypeId> = Vec::new();
+        let mut visits = 0;
+        while let Some((ty, at, depth)) = work.pop() {
+            visits += 1;
+            if visits > MAX_ENCLOSING_VISITS {
+                return None;
+            }
+            let Some(holders) = containers.get(&dwarf.ty(ty).name) else { continue };
+            for &(outer, fo) in holders {
+                let Some(at) = at.checked_add(fo).filter(|&a| a <= offset) else { continue };
+                if at == offset && !found.iter().any(|&f| dwarf.ty(f).name == dwarf.ty(outer).name) {
+                    found.push(outer);
+                }
+                if depth < MAX_ENCLOSING_DEPTH {
+                    work.push((outer, at, depth + 1));
+                }
+            }
+        }
+        let mut fitting = found.into_iter().filter(|&t| self.enclosing_fits(slot, t));
+        let first = fitting.next()?;
+        (fitting.next().is_none() && !self.array_fits(slot, offset, inner)).then_some(first)
+    }
+
+    /// Whether the object in `slot` can be an array of `elem` with an element at byte
+    /// `offset`: then a pointer there names no enclosing struct.
+    fn array_fits(&mut self, slot: SlotId, offset: u64, elem: TypeId) -> bool {
+        let es = self.rt.dwarf.ty(elem).size;
+        if es == 0 || !offset.is_multiple_of(es) {
+            return false;
+        }
+        let ew = crate::runtime::types::dwarf_ptr_words(self.rt.dwarf, elem);
+        let words: Vec<u64> = self.slot_words(slot).into_iter().map(|o| o / 8).collect();
+        let Some(&last) = words.last() else { return ew.is_empty() };
+        if ew.is_empty() {
+            return false;
+        }
+        // The object's words are those of its first `n` elements (sorted, distinct).
+        let per = (es / 8).max(1);
+        let n = last / per + 1;
+        words.len() as u64 == n * ew.len() as u64 && words.iter().all(|w| ew.contains(&(w % per)))
+    }
+
+    /// Whether a value of `ty` can be the object in `slot` (a span with in-span heap bits
+    /// or no pointers): the allocator puts it in that slot's size (its size is above the
+    /// next smaller slot size of the heap and at most the slot's, `runtime/sizeclasses.go`)
+    /// and the object's pointer words (`runtime/mbitmap.go`) are the type's, as its runtime
+    /// descriptor's GC mask has them (DWARF's when it has none). Generic shapes never fit.
+    fn enclosing_fits(&mut self, slot: SlotId, ty: TypeId) -> bool {
+        let heap = self.heap;
+        let span = heap.span_of_slot(slot);
+        let size = self.rt.dwarf.ty(ty).size;
+        let sizes = self.slot_sizes.get_or_insert_with(|| {
+            let mut s: Vec<u64> = heap.spans.iter().map(|s| s.elemsize).collect();
+            s.sort_unstable();
+            s.dedup();
+            s
+        });
+        let below = sizes.partition_point(|&s| s < span.elemsize);
+        let prev = below.checked_sub(1).map_or(0, |i| sizes[i]);
+        if size <= prev || size > span.elemsize || self.rt.dwarf.ty(ty).name.contains("go.shape.") {
+            return false;
+        }
+        let words = match self.rtype_of(ty) {
+            Some(info) => info.ptr_words.clone(),
+            None => crate::runtime::types::dwarf_ptr_words(self.rt.dwarf, ty),
+        };
+        match span.layout {
+            PtrLayout::NoScan => words.is_empty(),
+            PtrLayout::InSpanBits { .. } => !words.is_empty() && self.slot_words(slot).into_iter().map(|o| o / 8).eq(words),
+            _ => false,
         }
     }
 
@@ -1272,7 +1466,8 @@ impl Namer<'_, '_> {
     }
 
     /// Interface values inside objects still unnamed: their pointer words from the heap
-    /// bitmap (objects with a header or `largeType` are named by it).
+    /// bitmap (objects with a header or `largeType` are named by it; closures were named
+    /// before, by [`Self::name_closures`]).
     fn untyped_heap_words(&mut self) {
         let heap = self.heap;
         for span in &heap.spans {
@@ -1284,25 +1479,10 @@ impl Namer<'_, '_> {
                 if !heap.allocated.get(slot as usize) || self.typing.slot_type[slot as usize] != UNTYPED {
                     continue;
                 }
-                let base = span.base + k as u64 * span.elemsize;
-                // A funcval: its first word is a closure's entry (`runtime/runtime2.go` funcval).
-                // Large pointer-free objects are buffers: reading them would only fault in
-                // their pages.
-                let small = span.layout != PtrLayout::NoScan || span.elemsize <= heap.params.min_size_for_malloc_header;
-                if self.pcln.is_some() && span.elemsize >= 8 && small {
-                    let pc = self.word(base);
-                    let known = match self.closure_names.get(&pc) {
-                        Some(e) => e.is_some(),
-                        None => self.pcln_closure(pc).is_some(),
-                    };
-                    if known {
-                        self.follow_closure(base);
-                        continue;
-                    }
-                }
                 if span.layout == PtrLayout::NoScan {
                     continue;
                 }
+                let base = span.base + k as u64 * span.elemsize;
                 let addrs: Vec<u64> = self.slot_words(slot).into_iter().filter(|&o| o >= 8).map(|o| base + o).collect();
                 self.interfaces_in(&addrs);
             }
