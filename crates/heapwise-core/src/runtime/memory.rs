@@ -348,8 +348,20 @@ impl Memory {
         // Hot path of scanning and naming: a word inside one region of a memory-resident
         // core or executable (type descriptors, itabs) is read straight from the slice (no
         // copy through read_at).
-        if let Some(w) = self.slice(addr, 8) {
-            return Ok(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        // One region lookup: a word of zero fill, cut off or unmapped is answered from it
+        // as `read` would.
+        let r = *self.region(addr).ok_or(MemError::Unmapped(addr))?;
+        if addr.checked_add(8).is_some_and(|e| e <= r.end) {
+            let (src, offset) = match r.backing {
+                Backing::Core { offset } => (&self.core, offset),
+                Backing::Exe { offset } => (&self.exe, offset),
+                Backing::Zero => return Ok(0),
+                Backing::Missing => return Err(MemError::Truncated(addr)),
+            };
+            let at = offset.checked_add(addr - r.start).and_then(|o| usize::try_from(o).ok());
+            if let Some(w) = src.as_slice().zip(at).and_then(|(s, at)| s.get(at..at.checked_add(8)?)) {
+                return Ok(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+            }
         }
         let mut b = [0u8; 8];
         self.read(addr, &mut b)?;
