@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::formats::dwarf::{kind, Dwarf, Shape, TypeId};
-use crate::runtime::heap::{Heap, PtrLayout, SlotId};
+use crate::runtime::heap::{Heap, PtrLayout, SlotId, Target};
 use crate::runtime::rt::Rt;
 use crate::runtime::types::RtypeCache;
 
@@ -42,7 +42,7 @@ pub struct TypeEntry {
 pub struct Typing {
     pub slot_type: Vec<u32>,
     pub entries: Vec<TypeEntry>,
-    index: HashMap<(String, Option<TypeId>, u64), u32>,
+    index: crate::fasthash::FastMap<(String, Option<TypeId>, u64), u32>,
 }
 
 impl Typing {
@@ -266,15 +266,17 @@ struct Namer<'a, 'r> {
     walked: crate::bitset::BitSet,
     /// Slots named by their own allocation (malloc header, `largeType`): never renamed.
     self_named: crate::bitset::BitSet,
-    queue: Vec<(u64, TypeId, u64)>,
+    /// Values to walk: (address, type, count, the object the address lies in when
+    /// already looked up, so that the walk does not look it up again).
+    queue: Vec<(u64, TypeId, u64, Option<Target>)>,
     itab_type_off: Option<u64>,
     consts: Consts,
-    slice_elem_cache: HashMap<TypeId, Option<TypeId>>,
-    group_by_map: HashMap<TypeId, Option<TypeId>>,
+    slice_elem_cache: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
+    group_by_map: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
     /// `sync.Map` trie node types by (node type, isEntry).
-    trie_nodes: HashMap<(TypeId, bool), Option<TypeId>>,
+    trie_nodes: crate::fasthash::FastMap<(TypeId, bool), Option<TypeId>>,
     /// Generic shape types standing in for an instantiation DWARF omits: the name to use.
-    shape_names: HashMap<TypeId, String>,
+    shape_names: crate::fasthash::FastMap<TypeId, String>,
     /// Closure code pointer: (name, captured variables, whether known from the pclntab
     /// alone: then its interface words name what they hold).
     closure_names: crate::fasthash::FastMap<u64, Option<Closure>>,
@@ -438,7 +440,8 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// its start that `ty` encloses: a pointer to an object's first field names only that
     /// field); then queues its contents for walking.
     fn reach(&mut self, addr: u64, ty: TypeId, count: u64) {
-        let Some(mut t) = self.heap.find(addr) else { return };
+        let Some(found) = self.heap.find(addr) else { return };
+        let mut t = found;
         // An object's value starts past its malloc header, if it has one.
         if self.heap.span_of_slot(t.slot).layout.has_malloc_header() {
             t.offset = t.offset.wrapping_sub(self.heap.params.malloc_header_size);
@@ -475,7 +478,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                 self.typing.slot_type[t.slot as usize] = e;
                 // Walk it again as the larger value: the first field's walk missed the rest.
                 self.walked.insert(t.slot as usize);
-                self.queue.push((addr, ty, count));
+                self.queue.push((addr, ty, count, Some(found)));
             }
             return;
         }
@@ -490,11 +493,11 @@ impl<'a, 'r> Namer<'a, 'r> {
             }
         }
         if self.walked.insert(t.slot as usize) {
-            self.queue.push((addr, ty, count));
+            self.queue.push((addr, ty, count, Some(found)));
         } else if t.offset != 0 && count == 1 && self.inner_walked.len() < MAX_INNER_WALKS && self.inner_walked.insert((t.slot, t.offset, ty)) {
             // A value inside an object walked as another type (a `runtime.timer` inside
             // the `runtime.timeTimer` that `*time.Timer` names): its own pointers too.
-            self.queue.push((addr, ty, count));
+            self.queue.push((addr, ty, count, Some(found)));
         }
     }
 
@@ -535,6 +538,12 @@ impl<'a, 'r> Namer<'a, 'r> {
 
     /// Walks `count` values of `ty` at `addr`, following every pointer-carrying part.
     fn walk(&mut self, addr: u64, ty: TypeId, count: u64) {
+        self.walk_in(addr, ty, count, None)
+    }
+
+    /// [`Namer::walk`] with the object `addr` lies in when the caller looked it up
+    /// (`Heap::find(addr)`), `None` to look it up here.
+    fn walk_in(&mut self, addr: u64, ty: TypeId, count: u64, found: Option<Target>) {
         let flat = self.flatten(ty);
         if flat.is_empty() {
             return;
@@ -546,7 +555,7 @@ impl<'a, 'r> Namer<'a, 'r> {
         // The object's bytes from `addr` to the end of its slot, when they can be borrowed:
         // its words are read from them.
         let mut obj = None;
-        if let Some(t) = self.heap.find(addr) {
+        if let Some(t) = found.or_else(|| self.heap.find(addr)) {
             let span = self.heap.span_of_slot(t.slot);
             let room = span.elemsize - t.offset;
             count = count.min((room / size).max(1));
@@ -723,8 +732,8 @@ impl<'a, 'r> Namer<'a, 'r> {
                     }
                     let first = start.wrapping_add(span.elemsize - room);
                     self.reach(first, e, (room / es).max(1));
-                    while let Some((a, ty, count)) = self.queue.pop() {
-                        self.walk(a, ty, count);
+                    while let Some((a, ty, count, found)) = self.queue.pop() {
+                        self.walk_in(a, ty, count, found);
                     }
                 }
             }
@@ -753,8 +762,8 @@ impl<'a, 'r> Namer<'a, 'r> {
                 });
                 if is_closure {
                     self.follow_closure(obj);
-                    while let Some((a, ty, count)) = self.queue.pop() {
-                        self.walk(a, ty, count);
+                    while let Some((a, ty, count, found)) = self.queue.pop() {
+                        self.walk_in(a, ty, count, found);
                     }
                 }
             }
@@ -1064,7 +1073,7 @@ pub fn assign_types(
     hints: &crate::runtime::seeds::SpecialTypeHints,
 ) -> Typing {
     let n = heap.slot_count as usize;
-    let typing = Typing { slot_type: vec![UNTYPED; n], entries: Vec::new(), index: HashMap::new() };
+    let typing = Typing { slot_type: vec![UNTYPED; n], entries: Vec::new(), index: Default::default() };
     let itab_type_off = rt.off_opt("internal/abi.ITab", "Type").or_else(|| rt.off_opt("runtime.itab", "_type"));
     let k = |n: &str, d: i64| rt.dwarf.constant(n).unwrap_or(d) as u8;
     let both = |a: Option<u64>, b: Option<u64>| a.zip(b);
@@ -1103,10 +1112,10 @@ pub fn assign_types(
         queue: Vec::new(),
         itab_type_off,
         consts,
-        slice_elem_cache: HashMap::new(),
-        group_by_map: HashMap::new(),
-        trie_nodes: HashMap::new(),
-        shape_names: HashMap::new(),
+        slice_elem_cache: Default::default(),
+        group_by_map: Default::default(),
+        trie_nodes: Default::default(),
+        shape_names: Default::default(),
         closure_names: Default::default(),
         entry_cache: Default::default(),
         flat_visits: 0,
@@ -1150,7 +1159,9 @@ pub fn assign_types(
             namer.self_named.insert(slot as usize);
             if let Some(d) = dwarf {
                 if namer.walked.insert(slot as usize) {
-                    namer.queue.push((obj.wrapping_add(data_off), d, count));
+                    // (`Heap::find` of the value's address is this slot, past the header.)
+                    let found = (data_off < span.elemsize).then_some(Target { slot, offset: data_off });
+                    namer.queue.push((obj.wrapping_add(data_off), d, count, found));
                 }
             }
         }
@@ -1178,8 +1189,8 @@ pub fn assign_types(
 
 impl Namer<'_, '_> {
     fn drain(&mut self) {
-        while let Some((addr, ty, count)) = self.queue.pop() {
-            self.walk(addr, ty, count);
+        while let Some((addr, ty, count, found)) = self.queue.pop() {
+            self.walk_in(addr, ty, count, found);
         }
     }
 
@@ -1428,7 +1439,7 @@ impl Namer<'_, '_> {
                 let Some(e) = self.entry_for(t, 1) else { continue };
                 self.typing.slot_type[slot as usize] = e;
                 if self.walked.insert(slot as usize) {
-                    self.queue.push((span.base + k as u64 * span.elemsize + hdr, t, 1));
+                    self.queue.push((span.base + k as u64 * span.elemsize + hdr, t, 1, None));
                 }
             }
         }
