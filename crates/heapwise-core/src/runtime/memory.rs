@@ -295,7 +295,7 @@ impl Memory {
     #[inline]
     pub fn slice(&self, addr: u64, len: usize) -> Option<&[u8]> {
         let r = self.region(addr)?;
-        if !addr.checked_add(len as u64).is_some_and(|e| e <= r.end) {
+        if addr.checked_add(len as u64)? > r.end {
             return None;
         }
         let within = addr - r.start;
