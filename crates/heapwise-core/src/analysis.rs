@@ -301,7 +301,8 @@ impl Analysis {
             let mut rtypes = self.rtypes.borrow_mut();
             let mut words = Vec::new();
             for span in &self.heap.spans {
-                let mut shape_cache: HashMap<Vec<u64>, u32> = HashMap::new();
+                let mut shape_cache: crate::fasthash::FastMap<Vec<u64>, u32> = Default::default();
+                let bytes = if span.layout == PtrLayout::NoScan { None } else { self.heap.span_bytes(&rt, span) };
                 for k in 0..span.nelems {
                     let slot = span.first_slot + k;
                     if !self.heap.allocated.get(slot as usize) {
@@ -313,7 +314,7 @@ impl Analysis {
                     }
                     words.clear();
                     if span.layout != PtrLayout::NoScan {
-                        self.heap.for_each_pointer_word(&rt, &mut rtypes, span, k, None, |o| words.push(o / 8));
+                        self.heap.for_each_pointer_word(&rt, &mut rtypes, span, k, bytes, |o| words.push(o / 8));
                     }
                     if let Some(&id) = shape_cache.get(&words) {
                         out[slot as usize] = id;

@@ -141,7 +141,7 @@ pub struct Function {
 pub struct Dwarf {
     pub types: Vec<Type>,
     by_name: HashMap<String, TypeId>,
-    by_runtime_type: HashMap<u64, TypeId>,
+    by_runtime_type: crate::fasthash::FastMap<u64, TypeId>,
     pub globals: Vec<Global>,
     pub constants: HashMap<String, i64>,
     /// Sorted by `low_pc`.

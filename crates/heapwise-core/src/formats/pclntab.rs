@@ -445,6 +445,11 @@ impl Pclntab {
         self.func_at_index(i)
     }
 
+    /// Entry pcs of every function named `name` (linear; for lookups done once).
+    pub fn entries_named(&self, name: &str) -> Vec<u64> {
+        (0..self.ftab.len()).filter_map(|i| self.func_at_index(i)).filter(|f| f.name == name).map(|f| f.entry).collect()
+    }
+
     /// Looks a function up by its full name (linear; for tests and rare lookups).
     pub fn func_by_name(&self, name: &str) -> Option<FuncInfo> {
         (0..self.ftab.len()).filter_map(|i| self.func_at_index(i)).find(|f| f.name == name)

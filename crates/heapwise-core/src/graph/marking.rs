@@ -44,14 +44,6 @@ impl<'m> ScanInput<'m> {
     }
 }
 
-/// Bytes of a span a scan reads: a dump's spans are their objects only, a core's span
-/// holds its heap bits too.
-fn scan_len(span: &Span, page: u64) -> u64 {
-    match span.layout {
-        PtrLayout::Explicit { .. } => span.elemsize * span.nelems as u64,
-        _ => span.end(page) - span.base,
-    }
-}
 
 /// Appends the out-edges of every slot of `span` (one `offsets` entry per slot).
 /// `words(k, f)` calls `f` with the offset of each pointer word of object `k`, and
@@ -110,7 +102,7 @@ impl Graph {
                 scan_span(heap, span, &mut offsets, &mut edges, |_, _| {}, |_| 0)?;
                 continue;
             }
-            let bytes = rt.mem.bytes(span.base, scan_len(span, page) as usize).ok();
+            let bytes = rt.mem.bytes(span.base, span.scan_len(page) as usize).ok();
             let bytes = bytes.as_deref();
             scan_span(
                 heap,
@@ -141,7 +133,7 @@ impl Graph {
                 bytes.push(None);
                 continue;
             }
-            let b = rt.mem.bytes(span.base, scan_len(span, page) as usize).ok()?;
+            let b = rt.mem.bytes(span.base, span.scan_len(page) as usize).ok()?;
             if let Cow::Owned(v) = &b {
                 copied = copied.saturating_add(v.len());
                 if copied > MAX_COPIED_SCAN_BYTES {

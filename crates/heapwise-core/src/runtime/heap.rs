@@ -77,6 +77,15 @@ impl Span {
     pub fn end(&self, page_size: u64) -> u64 {
         self.base + self.npages * page_size
     }
+
+    /// Bytes of the span a scan reads: a dump's spans are their objects only, a core's
+    /// span holds its heap bits too.
+    pub fn scan_len(&self, page_size: u64) -> u64 {
+        match self.layout {
+            PtrLayout::Explicit { .. } => self.elemsize * self.nelems as u64,
+            _ => self.end(page_size) - self.base,
+        }
+    }
 }
 
 /// Runtime constants and offsets the heap walk needs, read once from DWARF.
@@ -641,6 +650,14 @@ impl Heap {
             ("heap slot index", self.slot_index.bytes()),
             ("heap explicit pointers", (self.explicit.starts.capacity() + self.explicit.words.capacity()) * 4),
         ]
+    }
+
+    /// The bytes of `span` a scan reads ([`Span::scan_len`]), when they can be borrowed
+    /// from the process memory ([`crate::runtime::memory::Memory::slice`]).
+    #[inline]
+    pub fn span_bytes<'m>(&self, rt: &Rt<'m>, span: &Span) -> Option<&'m [u8]> {
+        let mem: &'m crate::runtime::memory::Memory = rt.mem;
+        mem.slice(span.base, usize::try_from(span.scan_len(self.params.page_size)).ok()?)
     }
 
     pub fn slot_addr(&self, slot: SlotId) -> u64 {

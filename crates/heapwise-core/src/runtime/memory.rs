@@ -288,23 +288,31 @@ impl Memory {
         Ok(())
     }
 
+    /// The bytes at `addr..addr+len` when they can be borrowed: the range lies in one
+    /// region backed by a memory-resident source (a mapped core or executable). `None`
+    /// otherwise (zero fill, a paged source, a range over two regions): nothing is copied.
+    /// Scans read an object's words from it instead of looking each word's region up.
+    #[inline]
+    pub fn slice(&self, addr: u64, len: usize) -> Option<&[u8]> {
+        let r = self.region(addr)?;
+        if addr.checked_add(len as u64)? > r.end {
+            return None;
+        }
+        let within = addr - r.start;
+        let (src, offset) = match r.backing {
+            Backing::Core { offset } => (&self.core, offset),
+            Backing::Exe { offset } => (&self.exe, offset),
+            _ => return None,
+        };
+        let o = usize::try_from(offset.checked_add(within)?).ok()?;
+        src.as_slice()?.get(o..o.checked_add(len)?)
+    }
+
     /// The bytes at `addr..addr+len`: borrowed from a memory-resident source when the range
     /// lies in one region, copied otherwise.
     pub fn bytes(&self, addr: u64, len: usize) -> Result<Cow<'_, [u8]>, MemError> {
-        if let Some(r) = self.region(addr) {
-            if addr.checked_add(len as u64).is_some_and(|e| e <= r.end) {
-                let within = (addr - r.start) as usize;
-                let borrowed = match r.backing {
-                    Backing::Core { offset } => self.core.as_slice().map(|s| (s, (offset as usize).checked_add(within))),
-                    Backing::Exe { offset } => self.exe.as_slice().map(|s| (s, (offset as usize).checked_add(within))),
-                    _ => None,
-                };
-                if let Some((s, Some(o))) = borrowed {
-                    if let Some(b) = o.checked_add(len).and_then(|e| s.get(o..e)) {
-                        return Ok(Cow::Borrowed(b));
-                    }
-                }
-            }
+        if let Some(b) = self.slice(addr, len) {
+            return Ok(Cow::Borrowed(b));
         }
         // Fail before allocating: `len` often comes from the dump itself.
         let end = addr.checked_add(len as u64).ok_or(MemError::Unmapped(addr))?;
@@ -337,16 +345,22 @@ impl Memory {
         Ok(u32::from_le_bytes(b))
     }
     pub fn u64(&self, addr: u64) -> Result<u64, MemError> {
-        // Hot path of scanning and naming: a word inside one core-backed region of a
-        // memory-resident core is read straight from the slice (no copy through read_at).
-        if let Some(&Region { start, end, backing: Backing::Core { offset } }) = self.region(addr) {
-            if addr.checked_add(8).is_some_and(|e| e <= end) {
-                if let Some(w) = self.core.as_slice().and_then(|s| {
-                    let at = usize::try_from(offset.checked_add(addr - start)?).ok()?;
-                    s.get(at..at.checked_add(8)?)
-                }) {
-                    return Ok(u64::from_le_bytes(w.try_into().expect("8 bytes")));
-                }
+        // Hot path of scanning and naming: a word inside one region of a memory-resident
+        // core or executable (type descriptors, itabs) is read straight from the slice (no
+        // copy through read_at).
+        // One region lookup: a word of zero fill, cut off or unmapped is answered from it
+        // as `read` would.
+        let r = *self.region(addr).ok_or(MemError::Unmapped(addr))?;
+        if addr.checked_add(8).is_some_and(|e| e <= r.end) {
+            let (src, offset) = match r.backing {
+                Backing::Core { offset } => (&self.core, offset),
+                Backing::Exe { offset } => (&self.exe, offset),
+                Backing::Zero => return Ok(0),
+                Backing::Missing => return Err(MemError::Truncated(addr)),
+            };
+            let at = offset.checked_add(addr - r.start).and_then(|o| usize::try_from(o).ok());
+            if let Some(w) = src.as_slice().zip(at).and_then(|(s, at)| s.get(at..at.checked_add(8)?)) {
+                return Ok(u64::from_le_bytes(w.try_into().expect("8 bytes")));
             }
         }
         let mut b = [0u8; 8];

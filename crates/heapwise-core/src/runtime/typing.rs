@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::formats::dwarf::{kind, Dwarf, Shape, TypeId};
-use crate::runtime::heap::{Heap, PtrLayout, SlotId};
+use crate::runtime::heap::{Heap, PtrLayout, SlotId, Target};
 use crate::runtime::rt::Rt;
 use crate::runtime::types::RtypeCache;
 
@@ -42,7 +42,7 @@ pub struct TypeEntry {
 pub struct Typing {
     pub slot_type: Vec<u32>,
     pub entries: Vec<TypeEntry>,
-    index: HashMap<(String, Option<TypeId>, u64), u32>,
+    index: crate::fasthash::FastMap<(String, Option<TypeId>, u64), u32>,
 }
 
 impl Typing {
@@ -236,11 +236,55 @@ enum Slot {
     Counted { elem: TypeId, len_at: u64 },
 }
 
-/// Where the words of a value come from: memory at an address, or the known words of a
-/// variable in pieces (`None` for a word kept in a register).
-enum Words {
-    Mem(u64),
+/// Where the words of a value come from: memory at an address (with the bytes of the
+/// object it lies in when they could be borrowed: `(address of the first byte, bytes)`), or
+/// the known words of a variable in pieces (`None` for a word kept in a register).
+enum Words<'m> {
+    Mem(u64, ObjBytes<'m>),
     Known([Option<u64>; 3]),
+}
+
+/// The bytes of the object a walk reads, from `.0` on: words inside are read from the
+/// slice, not looked up in the process memory one by one.
+type ObjBytes<'m> = Option<(u64, &'m [u8])>;
+
+/// The word at `addr`: from `obj` when it lies inside, else from memory.
+#[inline]
+fn word_at(mem: &crate::runtime::memory::Memory, obj: ObjBytes<'_>, addr: u64) -> u64 {
+    if let Some((start, b)) = obj {
+        if let Some(w) = addr.checked_sub(start).and_then(|o| crate::bytes::u64_at(b, usize::try_from(o).ok()?)) {
+            return w;
+        }
+    }
+    mem.u64(addr).unwrap_or(0)
+}
+
+/// Offsets and constants naming reads for many objects, looked up by name once.
+struct Consts {
+    /// `internal/abi.ITab.Inter` (`runtime.itab.inter`).
+    itab_inter_off: Option<u64>,
+    /// `internal/abi` kinds: Interface, Pointer, Struct, Array.
+    k_iface: u8,
+    k_ptr: u8,
+    k_struct: u8,
+    k_array: u8,
+    /// `abi.PtrType.Elem`, `abi.StructType.Fields`, `abi.StructField.Typ`, `abi.ArrayType.Elem`.
+    ptrtype_elem: Option<u64>,
+    structtype_fields: Option<u64>,
+    structfield_typ: Option<u64>,
+    arraytype_elem: Option<u64>,
+    /// `runtime.hchan`: `buf`, `dataqsiz`.
+    hchan: Option<(u64, u64)>,
+    /// `internal/runtime/maps.Map`: `dirPtr`, `dirLen`.
+    map: Option<(u64, u64)>,
+    /// `maps.table.groups`, `maps.groupsReference.data` and `.lengthMask`.
+    table: Option<(u64, u64, u64)>,
+    /// DWARF types named `internal/sync.node[..]` (`sync.Map` trie nodes, see
+    /// `Namer::trie_node`), flagged once rather than tested by name on every pointer.
+    trie_node_types: crate::bitset::BitSet,
+    /// The pcs whose function (`Namer::func_at_entry`) is `runtime.nilinterhash`, and
+    /// those whose function is `runtime.nilinterequal` (`Namer::untyped_sync_map`).
+    nilinter_funcs: (Vec<u64>, Vec<u64>),
 }
 
 /// What naming knows of a closure: its name, its captured variables (type, offset), and
@@ -263,17 +307,20 @@ struct Namer<'a, 'r> {
     walked: crate::bitset::BitSet,
     /// Slots named by their own allocation (malloc header, `largeType`): never renamed.
     self_named: crate::bitset::BitSet,
-    queue: Vec<(u64, TypeId, u64)>,
+    /// Values to walk: (address, type, count, the object the address lies in when
+    /// already looked up, so that the walk does not look it up again).
+    queue: Vec<(u64, TypeId, u64, Option<Target>)>,
     itab_type_off: Option<u64>,
-    slice_elem_cache: HashMap<TypeId, Option<TypeId>>,
-    group_by_map: HashMap<TypeId, Option<TypeId>>,
+    consts: Consts,
+    slice_elem_cache: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
+    group_by_map: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
     /// `sync.Map` trie node types by (node type, isEntry).
-    trie_nodes: HashMap<(TypeId, bool), Option<TypeId>>,
+    trie_nodes: crate::fasthash::FastMap<(TypeId, bool), Option<TypeId>>,
     /// Generic shape types standing in for an instantiation DWARF omits: the name to use.
-    shape_names: HashMap<TypeId, String>,
+    shape_names: crate::fasthash::FastMap<TypeId, String>,
     /// Closure code pointer: (name, captured variables, whether known from the pclntab
     /// alone: then its interface words name what they hold).
-    closure_names: HashMap<u64, Option<Closure>>,
+    closure_names: crate::fasthash::FastMap<u64, Option<Closure>>,
     /// Without DWARF functions: the pclntab, to name closures by their code pointer.
     pcln: Option<crate::formats::pclntab::Pclntab>,
     /// `internal/sync.HashTrieMap[any, any]`: (type, offsets of root, keyHash, valEqual).
@@ -301,6 +348,9 @@ struct Namer<'a, 'r> {
     /// name given is labelled `<inferred ..>`, and no name given before is changed.
     inferred_mode: bool,
 }
+
+/// Name prefix of the `sync.Map` trie node types (`internal/sync/hashtriemap.go`).
+const TRIE_NODE: &str = "internal/sync.node[";
 
 /// Inner values walked at most (each once).
 const MAX_INNER_WALKS: usize = 1 << 22;
@@ -442,7 +492,8 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// its start that `ty` encloses: a pointer to an object's first field names only that
     /// field); then queues its contents for walking.
     fn reach(&mut self, addr: u64, ty: TypeId, count: u64) {
-        let Some(mut t) = self.heap.find(addr) else { return };
+        let Some(found) = self.heap.find(addr) else { return };
+        let mut t = found;
         // An object's value starts past its malloc header, if it has one.
         if self.heap.span_of_slot(t.slot).layout.has_malloc_header() {
             t.offset = t.offset.wrapping_sub(self.heap.params.malloc_header_size);
@@ -479,7 +530,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                 self.typing.slot_type[t.slot as usize] = e;
                 // Walk it again as the larger value: the first field's walk missed the rest.
                 self.walked.insert(t.slot as usize);
-                self.queue.push((addr, ty, count));
+                self.queue.push((addr, ty, count, Some(found)));
             }
             return;
         }
@@ -497,11 +548,11 @@ impl<'a, 'r> Namer<'a, 'r> {
             }
         }
         if self.walked.insert(t.slot as usize) {
-            self.queue.push((addr, ty, count));
+            self.queue.push((addr, ty, count, Some(found)));
         } else if t.offset != 0 && count == 1 && self.inner_walked.len() < MAX_INNER_WALKS && self.inner_walked.insert((t.slot, t.offset, ty)) {
             // A value inside an object walked as another type (a `runtime.timer` inside
             // the `runtime.timeTimer` that `*time.Timer` names): its own pointers too.
-            self.queue.push((addr, ty, count));
+            self.queue.push((addr, ty, count, Some(found)));
         }
     }
 
@@ -530,17 +581,24 @@ impl<'a, 'r> Namer<'a, 'r> {
         self.typing.intern(name, dwarf, count)
     }
 
-    /// Names an object with a label that has no DWARF type (runtime-internal parts).
-    fn reach_named(&mut self, addr: u64, name: String) {
+    /// Names an object with a label that has no DWARF type (runtime-internal parts); the
+    /// name is made only when the object takes it.
+    fn reach_named(&mut self, addr: u64, name: impl FnOnce() -> String) {
         let Some(t) = self.heap.find(addr) else { return };
         if t.offset == 0 && self.typing.slot_type[t.slot as usize] == UNTYPED {
-            let e = self.label(name, None, 1);
+            let e = self.label(name(), None, 1);
             self.typing.slot_type[t.slot as usize] = e;
         }
     }
 
     /// Walks `count` values of `ty` at `addr`, following every pointer-carrying part.
     fn walk(&mut self, addr: u64, ty: TypeId, count: u64) {
+        self.walk_in(addr, ty, count, None)
+    }
+
+    /// [`Namer::walk`] with the object `addr` lies in when the caller looked it up
+    /// (`Heap::find(addr)`), `None` to look it up here.
+    fn walk_in(&mut self, addr: u64, ty: TypeId, count: u64, found: Option<Target>) {
         let flat = self.flatten(ty);
         if flat.is_empty() {
             return;
@@ -549,15 +607,20 @@ impl<'a, 'r> Namer<'a, 'r> {
         let mut count = count.min((1 << 26) / size.max(8)).max(1);
         // A heap value ends with its slot: a claimed length (a slice's cap, a channel's
         // size) past it is not walked.
-        if let Some(t) = self.heap.find(addr) {
+        // The object's bytes from `addr` to the end of its slot, when they can be borrowed:
+        // its words are read from them.
+        let mut obj = None;
+        if let Some(t) = found.or_else(|| self.heap.find(addr)) {
             let span = self.heap.span_of_slot(t.slot);
             let room = span.elemsize - t.offset;
             count = count.min((room / size).max(1));
+            let mem: &'r crate::runtime::memory::Memory = self.rt.mem;
+            obj = usize::try_from(room).ok().and_then(|n| mem.slice(addr, n)).map(|b| (addr, b));
         }
         for i in 0..count {
             let base = addr.wrapping_add(i * size);
             for &(off, slot) in flat.iter() {
-                self.follow(base.wrapping_add(off), slot);
+                self.follow_from(Words::Mem(base.wrapping_add(off), obj), slot);
             }
         }
     }
@@ -567,18 +630,18 @@ impl<'a, 'r> Namer<'a, 'r> {
     }
 
     fn follow(&mut self, at: u64, slot: Slot) {
-        self.follow_from(Words::Mem(at), slot)
+        self.follow_from(Words::Mem(at, None), slot)
     }
 
     /// Word `i` of a value: from memory, or from the parts of a variable known.
-    fn nth(&self, w: &Words, i: u64) -> Option<u64> {
-        match w {
-            Words::Mem(at) => Some(self.word(at.wrapping_add(8 * i))),
+    fn nth(&self, w: &Words<'_>, i: u64) -> Option<u64> {
+        match *w {
+            Words::Mem(at, obj) => Some(word_at(self.rt.mem, obj, at.wrapping_add(8 * i))),
             Words::Known(k) => k.get(i as usize).copied().flatten(),
         }
     }
 
-    fn follow_from(&mut self, w: Words, slot: Slot) {
+    fn follow_from(&mut self, w: Words<'_>, slot: Slot) {
         let Some(v) = self.nth(&w, 0) else { return };
         if v == 0 {
             return;
@@ -607,7 +670,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                     let span = self.heap.span_of_slot(t.slot);
                     if span.layout == PtrLayout::NoScan {
                         if t.offset == 0 {
-                            self.reach_named(v, "string".to_string());
+                            self.reach_named(v, || "string".to_string());
                         } else {
                             self.interior.push((v, None));
                         }
@@ -638,9 +701,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                 };
                 if direct {
                     // The data word is the value itself: a pointer-shaped type.
-                    let mut tmp = Vec::new();
-                    self.flatten_into(dt, 0, &mut tmp, 0);
-                    if let Some(&(0, s)) = tmp.first() {
+                    if let Some(&(0, s)) = self.flatten(dt).first() {
                         self.follow_value(data, s);
                     }
                 } else {
@@ -652,7 +713,7 @@ impl<'a, 'r> Namer<'a, 'r> {
             Slot::Func => self.follow_closure(v),
             Slot::Counted { elem, len_at } => {
                 let n = match w {
-                    Words::Mem(at) => self.word(at.wrapping_add(len_at)),
+                    Words::Mem(at, obj) => word_at(self.rt.mem, obj, at.wrapping_add(len_at)),
                     Words::Known(_) => self.fitting(v, elem),
                 };
                 if n > 0 && n < 1 << 20 {
@@ -726,8 +787,8 @@ impl<'a, 'r> Namer<'a, 'r> {
                     }
                     let first = start.wrapping_add(span.elemsize - room);
                     self.reach(first, e, (room / es).max(1));
-                    while let Some((a, ty, count)) = self.queue.pop() {
-                        self.walk(a, ty, count);
+                    while let Some((a, ty, count, found)) = self.queue.pop() {
+                        self.walk_in(a, ty, count, found);
                     }
                 }
             }
@@ -819,9 +880,9 @@ impl<'a, 'r> Namer<'a, 'r> {
 
     fn follow_chan(&mut self, hchan: u64, chan_ty: TypeId) {
         let rt = self.rt;
-        self.reach_named(hchan, "runtime.hchan".to_string());
+        self.reach_named(hchan, || "runtime.hchan".to_string());
         let Some(elem) = rt.dwarf.ty(chan_ty).elem else { return };
-        let (Ok(buf_off), Ok(size_off)) = (rt.off("runtime.hchan", "buf"), rt.off("runtime.hchan", "dataqsiz")) else { return };
+        let Some((buf_off, size_off)) = self.consts.hchan else { return };
         let buf = self.word(hchan.wrapping_add(buf_off));
         let n = self.word(hchan.wrapping_add(size_off));
         if buf != 0 && n > 0 && n < 1 << 32 {
@@ -906,9 +967,11 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// `*node[K, V]`, a header that both `indirect[K, V]` and `entry[K, V]` start with; its
     /// `isEntry` says which one the node is. Any other type is returned unchanged.
     fn trie_node(&mut self, ty: TypeId, addr: u64) -> TypeId {
-        const NODE: &str = "internal/sync.node[";
+        if !self.consts.trie_node_types.get(ty as usize) {
+            return ty;
+        }
         let dwarf = self.rt.dwarf;
-        let Some(args) = dwarf.ty(ty).name.strip_prefix(NODE) else { return ty };
+        let Some(args) = dwarf.ty(ty).name.strip_prefix(TRIE_NODE) else { return ty };
         let Some((off, _)) = dwarf.field(&dwarf.ty(ty).name, "isEntry") else { return ty };
         let is_entry = self.rt.mem.u8(addr.wrapping_add(off)).unwrap_or(0) != 0;
         let key = (ty, is_entry);
@@ -952,14 +1015,13 @@ impl<'a, 'r> Namer<'a, 'r> {
     }
 
     fn follow_map(&mut self, m: u64, map_ty: TypeId) {
-        let rt = self.rt;
         let s = "internal/runtime/maps.Map";
-        let (Ok(o_dir), Ok(o_dirlen)) = (rt.off(s, "dirPtr"), rt.off(s, "dirLen")) else { return };
+        let Some((o_dir, o_dirlen)) = self.consts.map else { return };
         let Some(t) = self.heap.find(m) else { return };
         if !self.walked.insert(t.slot as usize) {
             return;
         }
-        self.reach_named(m, s.to_string());
+        self.reach_named(m, || s.to_string());
         let group = self.map_group(map_ty);
         let dir = self.word(m.wrapping_add(o_dir));
         let dirlen = self.word(m.wrapping_add(o_dirlen));
@@ -971,14 +1033,8 @@ impl<'a, 'r> Namer<'a, 'r> {
             self.reach(dir, group, 1);
             return;
         }
-        let (Ok(o_groups), Ok(o_data), Ok(o_mask)) = (
-            rt.off("internal/runtime/maps.table", "groups"),
-            rt.off("internal/runtime/maps.groupsReference", "data"),
-            rt.off("internal/runtime/maps.groupsReference", "lengthMask"),
-        ) else {
-            return;
-        };
-        self.reach_named(dir, format!("[{dirlen}]*internal/runtime/maps.table"));
+        let Some((o_groups, o_data, o_mask)) = self.consts.table else { return };
+        self.reach_named(dir, || format!("[{dirlen}]*internal/runtime/maps.table"));
         let mut last = 0;
         for i in 0..dirlen.min(1 << 20) {
             let table = self.word(dir.wrapping_add(8 * i));
@@ -986,7 +1042,7 @@ impl<'a, 'r> Namer<'a, 'r> {
                 continue;
             }
             last = table;
-            self.reach_named(table, "internal/runtime/maps.table".to_string());
+            self.reach_named(table, || "internal/runtime/maps.table".to_string());
             let data = self.word(table.wrapping_add(o_groups.wrapping_add(o_data)));
             let n = self.word(table.wrapping_add(o_groups.wrapping_add(o_mask))).wrapping_add(1);
             if data != 0 && n > 0 && n < 1 << 32 {
@@ -1000,8 +1056,7 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// `abi.StructType.Fields[0].Typ` and `abi.ArrayType.Elem`.
     fn rtype_pointee(&mut self, mut tw: u64) -> Option<TypeId> {
         let rt = self.rt;
-        let k = |n: &str, d: i64| rt.dwarf.constant(n).unwrap_or(d) as u8;
-        let (k_ptr, k_struct, k_array) = (k("internal/abi.Pointer", 22), k("internal/abi.Struct", 25), k("internal/abi.Array", 17));
+        let (k_ptr, k_struct, k_array) = (self.consts.k_ptr, self.consts.k_struct, self.consts.k_array);
         for _ in 0..8 {
             let info = self.rtypes.get(rt, tw)?;
             if info.kind == k_ptr {
@@ -1010,14 +1065,14 @@ impl<'a, 'r> Namer<'a, 'r> {
                         return p;
                     }
                 }
-                let elem = self.word(tw.wrapping_add(rt.off_opt("internal/abi.PtrType", "Elem")?));
+                let elem = self.word(tw.wrapping_add(self.consts.ptrtype_elem?));
                 return self.rtypes.get(rt, elem)?.dwarf;
             } else if info.kind == k_struct {
-                let fields = tw.wrapping_add(rt.off_opt("internal/abi.StructType", "Fields")?);
+                let fields = tw.wrapping_add(self.consts.structtype_fields?);
                 let first = self.word(fields);
-                tw = self.word(first.wrapping_add(rt.off_opt("internal/abi.StructField", "Typ")?));
+                tw = self.word(first.wrapping_add(self.consts.structfield_typ?));
             } else if info.kind == k_array {
-                tw = self.word(tw.wrapping_add(rt.off_opt("internal/abi.ArrayType", "Elem")?));
+                tw = self.word(tw.wrapping_add(self.consts.arraytype_elem?));
             } else {
                 return None;
             }
@@ -1095,8 +1150,34 @@ pub fn assign_types(
     hints: &crate::runtime::seeds::SpecialTypeHints,
 ) -> Typing {
     let n = heap.slot_count as usize;
-    let typing = Typing { slot_type: vec![UNTYPED; n], entries: Vec::new(), index: HashMap::new() };
+    let typing = Typing { slot_type: vec![UNTYPED; n], entries: Vec::new(), index: Default::default() };
     let itab_type_off = rt.off_opt("internal/abi.ITab", "Type").or_else(|| rt.off_opt("runtime.itab", "_type"));
+    let k = |n: &str, d: i64| rt.dwarf.constant(n).unwrap_or(d) as u8;
+    let both = |a: Option<u64>, b: Option<u64>| a.zip(b);
+    let mut trie_node_types = crate::bitset::BitSet::new(rt.dwarf.types.len());
+    for (i, t) in rt.dwarf.types.iter().enumerate() {
+        if t.name.starts_with(TRIE_NODE) {
+            trie_node_types.set(i);
+        }
+    }
+    let consts = Consts {
+        itab_inter_off: rt.off_opt("internal/abi.ITab", "Inter").or_else(|| rt.off_opt("runtime.itab", "inter")),
+        k_iface: k("internal/abi.Interface", 20),
+        k_ptr: k("internal/abi.Pointer", 22),
+        k_struct: k("internal/abi.Struct", 25),
+        k_array: k("internal/abi.Array", 17),
+        ptrtype_elem: rt.off_opt("internal/abi.PtrType", "Elem"),
+        structtype_fields: rt.off_opt("internal/abi.StructType", "Fields"),
+        structfield_typ: rt.off_opt("internal/abi.StructField", "Typ"),
+        arraytype_elem: rt.off_opt("internal/abi.ArrayType", "Elem"),
+        hchan: both(rt.off_opt("runtime.hchan", "buf"), rt.off_opt("runtime.hchan", "dataqsiz")),
+        map: both(rt.off_opt("internal/runtime/maps.Map", "dirPtr"), rt.off_opt("internal/runtime/maps.Map", "dirLen")),
+        table: rt.off_opt("internal/runtime/maps.table", "groups").and_then(|g| {
+            Some((g, rt.off_opt("internal/runtime/maps.groupsReference", "data")?, rt.off_opt("internal/runtime/maps.groupsReference", "lengthMask")?))
+        }),
+        trie_node_types,
+        nilinter_funcs: (Vec::new(), Vec::new()),
+    };
     let mut namer = Namer {
         rt,
         heap,
@@ -1107,11 +1188,12 @@ pub fn assign_types(
         self_named: crate::bitset::BitSet::new(n),
         queue: Vec::new(),
         itab_type_off,
-        slice_elem_cache: HashMap::new(),
-        group_by_map: HashMap::new(),
-        trie_nodes: HashMap::new(),
-        shape_names: HashMap::new(),
-        closure_names: HashMap::new(),
+        consts,
+        slice_elem_cache: Default::default(),
+        group_by_map: Default::default(),
+        trie_nodes: Default::default(),
+        shape_names: Default::default(),
+        closure_names: Default::default(),
         entry_cache: Default::default(),
         flat_visits: 0,
         interior: Vec::new(),
@@ -1125,8 +1207,11 @@ pub fn assign_types(
         sync_map: None,
         pcln: if rt.dwarf.functions.is_empty() { crate::formats::pclntab::Pclntab::new(rt).ok() } else { None },
     };
-    // Objects that carry their own type.
+    namer.consts.nilinter_funcs = (namer.entries_named("runtime.nilinterhash"), namer.entries_named("runtime.nilinterequal"));
+    // Objects that carry their own type. The entry of a (type word, count) pair is made
+    // once, not once per object.
     let hs = heap.params.malloc_header_size;
+    let mut header_entries: crate::fasthash::FastMap<(u64, u64), (u32, Option<TypeId>)> = Default::default();
     for span in &heap.spans {
         let (rtype_of, data_off): (Box<dyn Fn(u64) -> u64>, u64) = match span.layout {
             PtrLayout::Header | PtrLayout::Explicit { header: true } => (Box::new(|obj| rt.mem.u64(obj).unwrap_or(0)), hs),
@@ -1146,13 +1231,17 @@ pub fn assign_types(
             let Some(info) = namer.rtypes.get(rt, tw) else { continue };
             let count = if info.size > 0 { (span.elemsize.saturating_sub(data_off) / info.size).max(1) } else { 1 };
             let count = if count >= 2 { count } else { 1 };
-            let elem_name = info.dwarf.map(|d| display_name(rt.dwarf, d)).unwrap_or_else(|| info.name.clone());
-            let e = namer.typing.intern(array_name(&elem_name, count), info.dwarf, count);
+            let (e, dwarf) = *header_entries.entry((tw, count)).or_insert_with(|| {
+                let elem_name = info.dwarf.map(|d| display_name(rt.dwarf, d)).unwrap_or_else(|| info.name.clone());
+                (namer.typing.intern(array_name(&elem_name, count), info.dwarf, count), info.dwarf)
+            });
             namer.typing.slot_type[slot as usize] = e;
             namer.self_named.insert(slot as usize);
-            if let Some(d) = info.dwarf {
+            if let Some(d) = dwarf {
                 if namer.walked.insert(slot as usize) {
-                    namer.queue.push((obj.wrapping_add(data_off), d, count));
+                    // (`Heap::find` of the value's address is this slot, past the header.)
+                    let found = (data_off < span.elemsize).then_some(Target { slot, offset: data_off });
+                    namer.queue.push((obj.wrapping_add(data_off), d, count, found));
                 }
             }
         }
@@ -1180,8 +1269,8 @@ pub fn assign_types(
 
 impl Namer<'_, '_> {
     fn drain(&mut self) {
-        while let Some((addr, ty, count)) = self.queue.pop() {
-            self.walk(addr, ty, count);
+        while let Some((addr, ty, count, found)) = self.queue.pop() {
+            self.walk_in(addr, ty, count, found);
         }
     }
 
@@ -1202,7 +1291,8 @@ impl Namer<'_, '_> {
         let heap = self.heap;
         let span = heap.span_of_slot(slot);
         let mut words = Vec::new();
-        heap.for_each_pointer_word(self.rt, self.rtypes, span, slot - span.first_slot, None, |o| words.push(o));
+        let bytes = heap.span_bytes(self.rt, span);
+        heap.for_each_pointer_word(self.rt, self.rtypes, span, slot - span.first_slot, bytes, |o| words.push(o));
         words
     }
 
@@ -1252,7 +1342,7 @@ impl Namer<'_, '_> {
             let Some(outer) = self.enclosing_type(t.slot, t.offset, ty) else { continue };
             let Some(e) = self.entry_for(outer, 1) else { continue };
             self.typing.slot_type[t.slot as usize] = e;
-            self.queue.push((addr - t.offset, outer, 1));
+            self.queue.push((addr - t.offset, outer, 1, None));
             self.drain();
         }
     }
@@ -1373,11 +1463,11 @@ impl Namer<'_, '_> {
         // into the section is not decoded (its "descriptor" would be arbitrary bytes).
         let dwarf = self.rt.dwarf;
         let in_types = |a: u64| tb != 0 && a >= tb && a < te && dwarf.type_by_runtime_addr(a - tb).is_some();
-        let k_iface = self.rt.dwarf.constant("internal/abi.Interface").unwrap_or(20) as u8;
+        let k_iface = self.consts.k_iface;
         let tw = if in_types(w0) {
             w0
         } else {
-            let inter_off = self.rt.off_opt("internal/abi.ITab", "Inter").or_else(|| self.rt.off_opt("runtime.itab", "inter"))?;
+            let inter_off = self.consts.itab_inter_off?;
             let (t, i) = (self.word(w0.wrapping_add(self.itab_type_off?)), self.word(w0.wrapping_add(inter_off)));
             if !in_types(t) || !in_types(i) || self.rtypes.get(self.rt, i)?.kind != k_iface {
                 return None;
@@ -1392,9 +1482,7 @@ impl Namer<'_, '_> {
             return Some(false);
         }
         if info.size == 8 && info.ptr_bytes == 8 {
-            let mut tmp = Vec::new();
-            self.flatten_into(dt, 0, &mut tmp, 0);
-            match tmp.first().copied() {
+            match self.flatten(dt).first().copied() {
                 Some((0, Slot::Ptr(Some(p)))) if self.fits_object(data, p) => self.reach(data, p, 1),
                 Some((0, s @ (Slot::Map(_) | Slot::Chan(_) | Slot::Func))) if self.heap.find(data).is_some_and(|t| t.offset == 0) => {
                     self.follow_value(data, s)
@@ -1407,6 +1495,16 @@ impl Namer<'_, '_> {
             return Some(false);
         }
         Some(true)
+    }
+
+    /// The pcs whose [`Namer::func_at_entry`] is `name`: the entries of the functions so
+    /// named (from the pclntab or DWARF, as `func_at_entry` reads them), each checked.
+    fn entries_named(&self, name: &str) -> Vec<u64> {
+        let candidates: Vec<u64> = match &self.pcln {
+            Some(p) => p.entries_named(name),
+            None => self.rt.dwarf.functions.iter().filter(|f| f.name == name).map(|f| f.low_pc.wrapping_add(self.rt.bias)).collect(),
+        };
+        candidates.into_iter().filter(|&pc| self.func_at_entry(pc).as_deref() == Some(name)).collect()
     }
 
     /// The name of the function whose entry is `pc`, from DWARF or the pclntab.
@@ -1439,7 +1537,8 @@ impl Namer<'_, '_> {
         if h == 0 || e == 0 {
             return;
         }
-        if self.func_at_entry(h).as_deref() == Some("runtime.nilinterhash") && self.func_at_entry(e).as_deref() == Some("runtime.nilinterequal") {
+        let (hashes, equals) = &self.consts.nilinter_funcs;
+        if hashes.contains(&h) && equals.contains(&e) {
             self.walk(ht, ty, 1);
         }
     }
@@ -1527,7 +1626,7 @@ impl Namer<'_, '_> {
                 let Some(e) = self.entry_for(t, 1) else { continue };
                 self.typing.slot_type[slot as usize] = e;
                 if self.walked.insert(slot as usize) {
-                    self.queue.push((span.base + k as u64 * span.elemsize + hdr, t, 1));
+                    self.queue.push((span.base + k as u64 * span.elemsize + hdr, t, 1, None));
                 }
             }
         }
