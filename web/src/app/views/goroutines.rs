@@ -151,7 +151,7 @@ pub fn GroupsView(props: &GroupsProps) -> Html {
                 }
             </p>
             <p class="legend">{format!(
-                "Goroutines with the same status, wait reason and stack form a group. Retained: what would be freed if every goroutine of the group went away (its stacks and g records removed from the roots; computed in {}).",
+                "Goroutines with the same status, wait reason and stack form a group. Retained: what would be freed if every goroutine of the group went away (its stacks and g records removed from the roots; the worker answered in {}).",
                 fmt_ms(*ms))}</p>
             <div class="filter">
                 <label><input id="leaked-only" type="checkbox" checked={s.order.leaked_only} onchange={on_leaked_only} />{" leaked groups only"}</label>
