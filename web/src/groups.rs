@@ -132,6 +132,8 @@ mod tests {
                 status: "waiting".into(),
                 wait_reason: "chan receive".into(),
                 created_by: None,
+                created_in: None,
+                labels: vec![],
                 retained: (k * 104_729) % 1_000_003,
                 goroutine_retained: ids.iter().map(|i| i % 97).collect(),
                 goroutines: ids,

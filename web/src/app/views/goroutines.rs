@@ -258,6 +258,9 @@ fn group_detail(g: &GoroutineGroupInfo, first: u64, ids_page: usize, go: &Callba
                     <li><code class="func">{f.function.clone()}</code><span class="pos">{format!(" {}:{}", f.file, f.line)}</span></li>
                 }) }
                 </ol>
+                if !g.labels.is_empty() {
+                    <p class="labels">{"labels "}{ for g.labels.iter().map(|(k, v)| html! { <code class="label">{format!("{k}={v} ")}</code> }) }</p>
+                }
                 if let Some(c) = &g.created_by {
                     <p class="created-by">{"created by "}<code class="func">{c.function.clone()}</code>
                         <span class="pos">{format!(" {}:{}", c.file, c.line)}</span></p>
