@@ -4,7 +4,9 @@
 //
 // Env: HEAPWISE_DIST (default <repo>/dist); HEAPWISE_E2E_CORE / HEAPWISE_E2E_EXE /
 // HEAPWISE_E2E_TRUTH: a core, its executable and its truth JSON to load through the file input
-// (default: the bundled demo, web/demo/). CHROMIUM (default /usr/bin/chromium).
+// (default: the bundled demo, web/demo/). HEAPWISE_E2E_GOLEAK: a directory with the goleak
+// program's exe, core.gcore and truth.json (default: $HEAPWISE_CORES/1.26.6/goleak, the cores
+// directory defaulting to ~/.cache/heapwise-tools/cores). CHROMIUM (default /usr/bin/chromium).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -28,6 +30,9 @@ const DEMO_TRUTH = path.join(ROOT, 'web', 'demo', 'truth.json');
 const DUMP = process.env.HEAPWISE_E2E_DUMP || '';
 const DUMP_TRUTH = process.env.HEAPWISE_E2E_DUMP_TRUTH || '';
 const REQUIRE_INPUTS = process.env.HEAPWISE_REQUIRE_CORES === '1';
+// The goleak program (testdata/progs/goleak): goroutines that leak and ones that only block.
+const GOLEAK = process.env.HEAPWISE_E2E_GOLEAK
+  || path.join(process.env.HEAPWISE_CORES || path.join(os.homedir(), '.cache', 'heapwise-tools', 'cores'), '1.26.6', 'goleak');
 const ANALYSIS_TIMEOUT = Number(process.env.HEAPWISE_E2E_TIMEOUT_MS || 180_000);
 const FLAGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -226,11 +231,151 @@ test('load a core + executable with the file input: exact count, object page, ro
   await page.waitForSelector('#path li');
   await page.screenshot({ path: path.join(OUT, 'object.png'), fullPage: true });
 
-  // Goroutines with frames.
+  // Goroutines with frames (the groups first, then each goroutine).
   await page.locator('nav a[href="#/goroutines"]').click();
+  await page.waitForSelector('#groups tr.group', { timeout: ANALYSIS_TIMEOUT });
+  await page.locator('#tab-each').click();
   await page.waitForSelector('#goroutines details.goroutine');
   assert.ok((await page.locator('#goroutines .frames li').count()) > 0);
   await page.screenshot({ path: path.join(OUT, 'goroutines.png'), fullPage: true });
+});
+
+/** The groups of the groups view on screen: first id, count, retained bytes, leaked. */
+async function groupRows() {
+  return page.locator('#groups tr.group').evaluateAll((trs) => trs.map((tr) => ({
+    first: Number(tr.dataset.first),
+    count: Number(tr.dataset.count),
+    retained: Number(tr.querySelector('td.retained').dataset.bytes),
+    leaked: tr.dataset.leaked === 'true',
+    badge: tr.querySelector('.badge.leaked') !== null,
+  })));
+}
+
+test('goroutine groups of the demo: retained bytes, sorting by count and retained, a group opens', { timeout: ANALYSIS_TIMEOUT + 60_000 }, async () => {
+  await page.goto(baseUrl + '#/');
+  await page.reload();
+  await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
+  await page.locator('#demo').click();
+  await waitLoaded();
+  const goroutines = await page.evaluate(() => {
+    const dt = [...document.querySelectorAll('#overview dt')].find((d) => d.textContent === 'Goroutines');
+    return Number(dt.nextElementSibling.textContent);
+  });
+  // The overview names the leaked goroutines once the leak rule has run.
+  await page.waitForSelector('#leaks[data-leaked]', { timeout: ANALYSIS_TIMEOUT });
+  await page.locator('nav a[href="#/goroutines"]').click();
+  await page.waitForSelector('#groups tr.group', { timeout: ANALYSIS_TIMEOUT });
+  let rows = await groupRows();
+  const n = Number(await page.locator('#goroutine-groups').getAttribute('data-groups'));
+  console.log(`# demo: ${n} goroutine groups of ${goroutines} goroutines: ${rows.map((r) => `${r.count}/${r.retained}B`).join(' ')}`);
+  assert.ok(n >= 2, 'the demo has more than one group');
+  assert.equal(rows.length, Math.min(n, 50), 'one page of groups');
+  assert.equal(rows.reduce((a, r) => a + r.count, 0), goroutines, 'the groups hold every goroutine of the overview');
+  assert.ok(rows.some((r) => r.retained > 0), 'some group retains bytes');
+  const retained = rows.map((r) => r.retained);
+  assert.deepEqual(retained, [...retained].sort((a, b) => b - a), 'by retained, descending (the default)');
+  for (const r of rows) assert.equal(r.badge, r.leaked, `group of ${r.first}: a badge exactly when leaked`);
+  // Sorting by count: descending, then ascending (a different order: the counts differ).
+  await page.locator('#groups button.sort[data-key="count"]').click();
+  rows = await groupRows();
+  const desc = rows.map((r) => r.count);
+  assert.deepEqual(desc, [...desc].sort((a, b) => b - a), 'by count, descending');
+  await page.locator('#groups button.sort[data-key="count"]').click();
+  rows = await groupRows();
+  const asc = rows.map((r) => r.count);
+  assert.deepEqual(asc, [...asc].sort((a, b) => a - b), 'by count, ascending');
+  assert.notDeepEqual(asc, desc, 'sorting by count changes the order');
+  await page.locator('#groups button.sort[data-key="retained"]').click();
+  rows = await groupRows();
+  assert.deepEqual(rows.map((r) => r.retained), retained, 'by retained again');
+
+  // The group retaining most opens to its goroutines, frames and objects (links to object pages).
+  const top = rows[0];
+  await page.locator(`#groups tr.group[data-first="${top.first}"] button.toggle`).click();
+  const detail = page.locator(`#groups tr.group-detail[data-first="${top.first}"]`);
+  await detail.waitFor();
+  const ids = (await detail.locator('tr.member td.id').allInnerTexts()).map(Number);
+  assert.equal(ids.length, top.count, 'every goroutine of the group is listed');
+  assert.ok(ids.includes(top.first));
+  assert.ok((await detail.locator('ol.frames li code.func').count()) > 0, 'frames');
+  await page.screenshot({ path: path.join(OUT, 'goroutine-groups.png'), fullPage: true });
+  const link = detail.locator('.top-objects a.addr').first();
+  const addr = await link.innerText();
+  const type = await detail.locator('.top-objects tr.top-object td.type').first().innerText();
+  await link.click();
+  await page.waitForSelector('#object h2 .addr');
+  assert.equal(await page.locator('#object h2 .addr').innerText(), addr);
+  assert.equal(await page.locator('#object h2 .type').innerText(), type);
+  // Back: the group is still open.
+  await page.goBack();
+  await page.waitForSelector(`#groups tr.group-detail[data-first="${top.first}"]`);
+});
+
+test('goroutine groups of the goleak program: leaked badges and ids as its truth says, the overview names the leaked bytes', { timeout: ANALYSIS_TIMEOUT + 120_000 }, async (t) => {
+  const [exe, core, truthPath] = ['exe', 'core.gcore', 'truth.json'].map((f) => path.join(GOLEAK, f));
+  const missing = [exe, core, truthPath].filter((f) => !fs.existsSync(f));
+  if (missing.length) {
+    const why = `${missing.join(', ')} missing (HEAPWISE_CORES=... scripts/make-cores.sh --progs goleak --kinds gcore --versions 1.26.6)`;
+    assert.ok(!REQUIRE_INPUTS, `HEAPWISE_REQUIRE_CORES=1 and ${why}`);
+    t.skip(why);
+    return;
+  }
+  const truth = JSON.parse(fs.readFileSync(truthPath, 'utf8'));
+  const want = truth.goroutine_groups;
+  assert.ok(want.length > 0, `no goroutine_groups in ${truthPath}`);
+  const wantLeaked = want.filter((g) => g.leaked);
+  await page.goto(baseUrl + '#/');
+  await page.reload();
+  await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
+  const t0 = Date.now();
+  await page.setInputFiles('#files', [core, exe]);
+  await waitLoaded();
+  console.log(`# goleak core (${fs.statSync(core).size} bytes) analyzed in ${Date.now() - t0} ms`);
+
+  // The overview: how many goroutines leak, in how many groups, and the bytes they retain.
+  await page.waitForSelector('#leaks[data-leaked]', { timeout: ANALYSIS_TIMEOUT });
+  const leaks = page.locator('#leaks');
+  assert.equal(Number(await leaks.getAttribute('data-leaked')), wantLeaked.reduce((a, g) => a + g.goids.length, 0), 'leaked goroutines');
+  assert.equal(Number(await leaks.getAttribute('data-groups')), wantLeaked.length, 'leaked groups');
+  const leakedBytes = Number(await leaks.getAttribute('data-bytes'));
+  assert.ok(leakedBytes > 0);
+  assert.match(await leaks.innerText(), new RegExp(`in ${wantLeaked.length} groups retain .*\\(${leakedBytes} bytes\\)`));
+  await page.screenshot({ path: path.join(OUT, 'overview-goleak.png'), fullPage: true });
+
+  await page.locator('#leaks a[href="#/goroutines"]').click();
+  await page.waitForSelector('#groups tr.group', { timeout: ANALYSIS_TIMEOUT });
+  const rows = await groupRows();
+  assert.equal(rows.filter((r) => r.badge).length, wantLeaked.length, 'a leaked badge on each leaked group, no other');
+  assert.equal(Number(await page.locator('#goroutine-groups').getAttribute('data-leaked-groups')), wantLeaked.length);
+  assert.equal(Number(await page.locator('#groups-summary').getAttribute('data-bytes')), leakedBytes, 'the view and the overview agree');
+  // Each group of the truth is one group on the page: the same ids, leaked as the truth says,
+  // retaining exactly the program's payload objects it names.
+  for (const g of want) {
+    const row = rows.find((r) => g.goids.includes(r.first));
+    assert.ok(row, `${g.label}: no group of goroutines ${g.goids}`);
+    const first = row.first;
+    assert.equal(row.leaked, g.leaked, `${g.label}: leaked`);
+    assert.equal(row.count, g.goids.length, `${g.label}: count`);
+    await page.locator(`#groups tr.group[data-first="${first}"] button.toggle`).click();
+    const detail = page.locator(`#groups tr.group-detail[data-first="${first}"]`);
+    await detail.waitFor();
+    const ids = (await detail.locator('tr.member td.id').allInnerTexts()).map(Number).sort((a, b) => a - b);
+    assert.deepEqual(ids, [...g.goids].sort((a, b) => a - b), `${g.label}: goroutine ids`);
+    const types = await detail.locator('.top-objects tr.top-object td.type').allInnerTexts();
+    const held = {};
+    for (const ty of types.filter((ty) => ty.startsWith('main.'))) held[ty] = (held[ty] || 0) + 1;
+    assert.deepEqual(held, g.held, `${g.label}: the program's objects it retains`);
+    if (g.leaked && ['chan receive', 'chan send'].includes(g.wait_reason)) {
+      assert.ok((await detail.locator('.blocked-on li a.addr').count()) > 0, `${g.label}: what it blocks on`);
+    }
+  }
+  await page.screenshot({ path: path.join(OUT, 'goroutine-groups-goleak.png'), fullPage: true });
+  // Leaked only: the leaked groups.
+  await page.locator('#leaked-only').check();
+  const only = await groupRows();
+  assert.equal(only.length, wantLeaked.length);
+  assert.ok(only.every((r) => r.leaked && r.badge));
+  await page.locator('#leaked-only').uncheck();
 });
 
 /** Reloads the page and opens CORE + EXE through the file input. */

@@ -4,8 +4,8 @@
 //! (passed through as JS values) and `u64` addresses (sent as BigInt) intact.
 
 use heapwise_core::report::{
-    Breakdown, DominatorNode, GoroutineInfo, HistogramRow, ObjectDetail, ObjectRow, Overview, RootPath,
-    Suspect, WhatIf,
+    Breakdown, DominatorNode, GoroutineGroupInfo, GoroutineInfo, HistogramRow, ObjectDetail, ObjectRow, Overview,
+    RootPath, Suspect, WhatIf,
 };
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +68,11 @@ pub enum Query {
     Object { addr: u64 },
     Path { addr: u64 },
     Goroutines,
+    /// Goroutines grouped by status, wait reason and stack, with the bytes each group and
+    /// each goroutine keeps alive and whether the group is leaked (Go 1.27's rule).
+    GoroutineGroups,
+    /// How many goroutines are leaked and what they retain (the overview's line).
+    GoroutineLeaks,
     Breakdown,
 }
 
@@ -99,7 +104,33 @@ pub enum Answer {
     /// [`MAX_CHAIN_SENT`] hops: the first half and the last half; `hops_total` is the path's length.
     Path { path: Option<RootPath>, hops_total: u64 },
     Goroutines(Vec<GoroutineInfo>),
+    /// Every group, the groups that retain most first; `ms`: time the worker spent
+    /// (the dominator tree with goroutine nodes included, the first time).
+    GoroutineGroups { groups: Vec<GoroutineGroupInfo>, ms: f64 },
+    GoroutineLeaks(LeakSummary),
     Breakdown(Breakdown),
+}
+
+/// The leaked goroutines of an analysis in three numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeakSummary {
+    /// Leaked groups.
+    pub groups: u64,
+    /// Leaked goroutines.
+    pub goroutines: u64,
+    /// Bytes the leaked groups retain: the sum of their retained bytes, as `heapwise leaks`
+    /// prints it (an object shared between two groups is retained by neither).
+    pub retained: u64,
+}
+
+impl LeakSummary {
+    pub fn of(groups: &[GoroutineGroupInfo]) -> LeakSummary {
+        groups.iter().filter(|g| g.leaked).fold(LeakSummary::default(), |s, g| LeakSummary {
+            groups: s.groups + 1,
+            goroutines: s.goroutines + g.count,
+            retained: s.retained + g.retained,
+        })
+    }
 }
 
 /// Worker -> page.
@@ -139,6 +170,8 @@ impl Query {
             Query::Object { .. } => "object",
             Query::Path { .. } => "path",
             Query::Goroutines => "goroutines",
+            Query::GoroutineGroups => "goroutine-groups",
+            Query::GoroutineLeaks => "goroutine-leaks",
             Query::Breakdown => "breakdown",
         }
     }

@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use heapwise_core::analysis::Analysis;
+use heapwise_core::report::GoroutineGroupInfo;
 use heapwise_core::source::ByteSource;
 use js_sys::{Date, Promise};
 use wasm_bindgen::prelude::*;
@@ -17,8 +18,8 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent, Response as FetchR
 
 use crate::blob::open_blob;
 use crate::protocol::{
-    from_js, to_js, Answer, Query, Request, Response, MAX_CHAIN_SENT, MAX_DOMINATOR_CHILDREN, MAX_OBJECT_ROWS,
-    SUSPECT_THRESHOLD,
+    from_js, to_js, Answer, LeakSummary, Query, Request, Response, MAX_CHAIN_SENT, MAX_DOMINATOR_CHILDREN,
+    MAX_OBJECT_ROWS, SUSPECT_THRESHOLD,
 };
 
 pub const DEMO_CORE: &str = "./demo/demo.core.zst";
@@ -26,6 +27,20 @@ pub const DEMO_EXE: &str = "./demo/demo.exe";
 
 thread_local! {
     static ANALYSIS: RefCell<Option<Analysis>> = const { RefCell::new(None) };
+    /// The goroutine groups of the loaded analysis, once computed (both the groups and the
+    /// leaks query read them; each group's paths and top objects cost a search).
+    static GROUPS: RefCell<Option<Rc<Vec<GoroutineGroupInfo>>>> = const { RefCell::new(None) };
+}
+
+/// The goroutine groups of `a`, computed on first use.
+fn groups(a: &Analysis) -> Rc<Vec<GoroutineGroupInfo>> {
+    GROUPS.with(|g| g.borrow_mut().get_or_insert_with(|| Rc::new(a.goroutine_groups())).clone())
+}
+
+/// Drops the loaded analysis and what was computed from it.
+fn forget_analysis() {
+    ANALYSIS.with(|a| a.borrow_mut().take());
+    GROUPS.with(|g| g.borrow_mut().take());
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -145,7 +160,7 @@ fn handle(req: Request) {
             }
         }),
         Request::Cancel => {
-            ANALYSIS.with(|a| a.borrow_mut().take());
+            forget_analysis();
             post(&Response::Cancelled);
         }
         Request::Query(query) => ANALYSIS.with(|cell| {
@@ -207,6 +222,12 @@ fn answer(a: &Analysis, query: &Query) -> Result<Answer, heapwise_core::Error> {
             Answer::Path { path, hops_total }
         }
         Query::Goroutines => Answer::Goroutines(a.goroutines()),
+        Query::GoroutineGroups => {
+            let t0 = Date::now();
+            let groups = groups(a).as_ref().clone();
+            Answer::GoroutineGroups { groups, ms: Date::now() - t0 }
+        }
+        Query::GoroutineLeaks => Answer::GoroutineLeaks(LeakSummary::of(&groups(a))),
         Query::Breakdown => Answer::Breakdown(a.breakdown()),
     })
 }
@@ -237,7 +258,7 @@ fn engine_error(e: heapwise_core::Error) -> String {
 /// Opens a core with its executable, or a heap dump (told by its header, after any zstd
 /// decompression) with or without one.
 fn open(core: Blob, exe: Option<Blob>, debug: Option<Blob>, names: Names) {
-    ANALYSIS.with(|a| a.borrow_mut().take());
+    forget_analysis();
     let Names { core: core_name, exe: exe_name, debug: debug_name } = names;
     crate::blob::forget_caches();
     let t0 = Date::now();

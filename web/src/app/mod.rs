@@ -431,7 +431,7 @@ impl App {
                 { item(Route::Histogram, "Histogram", matches!(route, Route::Histogram | Route::Objects(_))) }
                 { item(Route::Dominators, "Dominators", matches!(route, Route::Dominators)) }
                 { item(Route::Suspects, "Leak suspects", matches!(route, Route::Suspects)) }
-                { item(Route::Goroutines, "Goroutines", matches!(route, Route::Goroutines)) }
+                { item(Route::Goroutines, "Goroutines", matches!(route, Route::Goroutines | Route::GoroutineList)) }
             </nav>
         }
     }

@@ -1,5 +1,5 @@
 //! The hash routes: `#/overview`, `#/histogram`, `#/objects/<type>`, `#/object/0x…`,
-//! `#/path/0x…`, `#/dominators`, `#/suspects`, `#/goroutines`.
+//! `#/path/0x…`, `#/dominators`, `#/suspects`, `#/goroutines` (groups), `#/goroutines/each`.
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Route {
@@ -10,7 +10,10 @@ pub enum Route {
     Objects(String),
     Object(u64),
     Path(u64),
+    /// Goroutine groups.
     Goroutines,
+    /// Every goroutine, one by one.
+    GoroutineList,
     Dominators,
     Suspects,
     Unknown(String),
@@ -40,7 +43,8 @@ impl Route {
             "" => Route::Home,
             "overview" => Route::Overview,
             "histogram" => Route::Histogram,
-            "goroutines" => Route::Goroutines,
+            "goroutines" if rest == "each" => Route::GoroutineList,
+            "goroutines" if rest.is_empty() => Route::Goroutines,
             "dominators" => Route::Dominators,
             "suspects" => Route::Suspects,
             "objects" if !rest.is_empty() => Route::Objects(decode(rest)),
@@ -56,6 +60,7 @@ impl Route {
             Route::Overview => "#/overview".into(),
             Route::Histogram => "#/histogram".into(),
             Route::Goroutines => "#/goroutines".into(),
+            Route::GoroutineList => "#/goroutines/each".into(),
             Route::Dominators => "#/dominators".into(),
             Route::Suspects => "#/suspects".into(),
             Route::Objects(t) => format!("#/objects/{}", encode(t)),

@@ -4,15 +4,17 @@
 use heapwise_core::report::{Breakdown, Overview};
 use yew::prelude::*;
 
-use crate::app::cache::use_answer;
+use crate::app::cache::{use_answer, use_answer_when};
 use crate::app::route::Route;
 use crate::app::widgets::{fmt_bytes, loading, percent};
-use crate::protocol::{Answer, Query};
+use crate::protocol::{Answer, LeakSummary, Query};
 
 #[function_component]
 pub fn OverviewView() -> Html {
     let overview = use_answer(Query::Overview);
     let breakdown = use_answer(Query::Breakdown);
+    // After the breakdown: the leak rule needs the dominator tree with goroutine nodes.
+    let leaks = use_answer_when(breakdown.answer().is_some(), Query::GoroutineLeaks);
     let Some(Answer::Overview(o)) = overview.answer() else { return loading("the overview") };
     let facts = [
         ("Go version", o.go_version.clone()),
@@ -38,13 +40,33 @@ pub fn OverviewView() -> Html {
             }
             <p class="leak-links">{"Leak hunting: "}<a href={Route::Suspects.href()}>{"leak suspects"}</a>{" · "}
                 <a href={Route::Dominators.href()}>{"dominator tree"}</a>{" · "}
-                <a href={Route::Histogram.href()}>{"retained size per type"}</a></p>
+                <a href={Route::Histogram.href()}>{"retained size per type"}</a>{" · "}
+                <a href={Route::Goroutines.href()}>{"goroutine groups"}</a></p>
+            { match leaks.answer() {
+                Some(Answer::GoroutineLeaks(l)) => leak_line(l),
+                _ => html! { <p class="legend computing" id="leaks">{"Looking for leaked goroutines…"}</p> },
+            } }
             <h3>{"Where the memory goes"}</h3>
             { match breakdown.answer() {
                 Some(Answer::Breakdown(b)) => breakdown_chart(b),
                 _ => loading("the breakdown"),
             } }
         </section>
+    }
+}
+
+/// Leaked goroutines (Go 1.27's rule) and what they keep alive, linked to their groups.
+fn leak_line(l: &LeakSummary) -> Html {
+    html! {
+        <p id="leaks" data-leaked={l.goroutines.to_string()} data-groups={l.groups.to_string()} data-bytes={l.retained.to_string()}>
+            if l.goroutines == 0 {
+                {"Leaked goroutines: none."}
+            } else {
+                <strong>{format!("Leaked goroutines: {} in {} groups retain {}", l.goroutines, l.groups, fmt_bytes(l.retained))}</strong>
+                {format!(" ({} bytes) ", l.retained)}
+                <a href={Route::Goroutines.href()}>{"see the groups"}</a>
+            }
+        </p>
     }
 }
 
