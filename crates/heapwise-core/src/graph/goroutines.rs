@@ -259,7 +259,7 @@ pub fn find_leaks(heap: &Heap, graph: &Graph, roots: &[Root], goroutines: &[Goro
         .iter()
         .enumerate()
         // The runtime does not report the main goroutine parked in `select {}`.
-        .map(|(gi, g)| !woken[gi] && !(g.id == 1 && g.wait_reason == "select (no cases)"))
+        .map(|(gi, g)| !(woken[gi] || g.id == 1 && g.wait_reason == "select (no cases)"))
         .collect()
 }
 
