@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed of the goroutine views on a core with 100,000 goroutines (issue 13, point 6).
 #
-#   scripts/bench-goroutines.sh [--runs N]          (default 5)
+#   scripts/bench-goroutines.sh [--runs N] [--browser]          (default 5)
 #
 # Builds the release CLI, makes the goscale core (testdata/progs/goscale, Go 1.26.6: 100,000
 # goroutines in 40 groups, half of them leaked) with scripts/make-cores.sh if it is missing,
@@ -13,6 +13,10 @@
 # and prints median wall and CPU time (user+sys) and peak RSS of each, the time of leaks and
 # groups beyond the analysis (their median less overview's), and every median as a ratio to
 # cat's. Target: groups and leaks under 1 s beyond the analysis.
+# --browser also opens the core on the page in headless Chromium (tests/e2e/bench-goroutines.mjs;
+# needs dist/ from `trunk build --offline --release` and tests/e2e/node_modules, which
+# scripts/test.sh makes) and prints the time to the group rows, to re-sort them by count and to
+# open the largest group, and the worker's wasm memory.
 set -euo pipefail
 
 die() { echo "bench-goroutines.sh: error: $*" >&2; exit 1; }
@@ -22,10 +26,12 @@ TOOLS="${HEAPWISE_TOOLS:-$HOME/.cache/heapwise-tools}"
 CORES="${HEAPWISE_CORES:-$TOOLS/cores}"
 VER=1.26.6
 runs="${BENCH_RUNS:-5}"
+browser=0
 while [ $# -gt 0 ]; do
     case "$1" in
+        --browser) browser=1; shift ;;
         --runs) [ $# -ge 2 ] || die "--runs needs a value"; runs="$2"; shift 2 ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1'" ;;
     esac
 done
@@ -72,3 +78,7 @@ for k in ("cat", "overview", "leaks", "groups"):
 for k in ("leaks", "groups"):
     print(f"{k} beyond the analysis: {med[k][0] - med['overview'][0]:.2f} s wall, {med[k][1] - med['overview'][1]:.2f} s cpu (target: under 1 s)")
 EOF
+if [ "$browser" = 1 ]; then
+    [ -f "$ROOT/dist/index.html" ] || die "no dist/: run trunk build --offline --release (scripts/test.sh does)"
+    node "$ROOT/tests/e2e/bench-goroutines.mjs" "$DIR/core.gcore" "$DIR/exe" | grep '^BENCH '
+fi
