@@ -118,12 +118,4 @@ impl Analysis {
     pub fn goroutine_leaks(&self) -> Vec<GoroutineGroupInfo> {
         self.goroutine_groups().into_iter().filter(|g| g.leaked).collect()
     }
-
-    /// The objects (addresses) that the group of goroutine `goroutine_id` retains, for
-    /// views that list a group's objects; empty for an unknown id.
-    pub fn group_retained_objects(&self, goroutine_id: u64) -> Vec<u64> {
-        let own = self.ownership();
-        let Some(i) = self.goroutines.iter().position(|g| g.id == goroutine_id) else { return Vec::new() };
-        own.group_slots(own.group_of(i as u32)).into_iter().map(|s| self.object_addr(s)).collect()
-    }
 }

@@ -73,8 +73,6 @@ pub struct Group {
 /// What [`GoroutineOwnership::build`] finds.
 pub struct GoroutineOwnership {
     groups: Vec<Group>,
-    /// Group of each goroutine (by index).
-    group_of: Vec<u32>,
     leaked: Vec<bool>,
     /// Retained bytes per goroutine, then per group.
     goroutine_retained: Vec<u64>,
@@ -154,19 +152,17 @@ fn group_key(g: &Goroutine, leaked: bool) -> GroupKey<'_> {
 
 /// Groups goroutines by [`group_key`], in order of first appearance: the same stack and
 /// status, and (a leak's stack is often a worker's too) the same verdict of the leak rule.
-pub fn group_goroutines(goroutines: &[Goroutine], leaked: &[bool]) -> (Vec<Group>, Vec<u32>) {
+pub fn group_goroutines(goroutines: &[Goroutine], leaked: &[bool]) -> Vec<Group> {
     let mut index: HashMap<GroupKey<'_>, u32> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
-    let mut group_of = Vec::with_capacity(goroutines.len());
     for (i, g) in goroutines.iter().enumerate() {
         let k = *index.entry(group_key(g, leaked[i])).or_insert_with(|| {
             groups.push(Group { members: Vec::new() });
             groups.len() as u32 - 1
         });
         groups[k as usize].members.push(i as u32);
-        group_of.push(k);
     }
-    (groups, group_of)
+    groups
 }
 
 /// The leaked goroutines (by index) under Go 1.27's rule; see the module docs.
@@ -268,7 +264,7 @@ impl GoroutineOwnership {
     /// backing array (its pointers to every `g` keep nothing alive here).
     pub fn build(heap: &Heap, graph: &Graph, roots: &[Root], goroutines: &[Goroutine], allgs_array: Option<SlotId>) -> GoroutineOwnership {
         let leaked = find_leaks(heap, graph, roots, goroutines);
-        let (groups, group_of) = group_goroutines(goroutines, &leaked);
+        let groups = group_goroutines(goroutines, &leaked);
         let nodes = Nodes { slots: heap.slot_count, goroutines: goroutines.len() as u32, groups: groups.len() as u32 };
         let index_of: HashMap<u64, u32> = goroutines.iter().enumerate().map(|(i, g)| (g.id, i as u32)).collect();
         let slot_of = |addr: u64| heap.find(addr).map(|t| t.slot);
@@ -300,25 +296,16 @@ impl GoroutineOwnership {
         drop(rows);
         let aug = Augmented { graph, nodes, allgs_array, extra_off, extra };
         let tree = dominators(&aug, nodes.super_root());
-        let mut sizes = vec![0u32; nodes.len()];
-        for span in &heap.spans {
-            let size = span.elemsize.min(u32::MAX as u64) as u32;
-            sizes[span.first_slot as usize..(span.first_slot + span.nelems) as usize].fill(size);
-        }
+        let sizes = crate::graph::retained::slot_sizes(heap, nodes.len());
         let retained = retained_sizes(&tree, |v| sizes[v as usize] as u64);
         let goroutine_retained = (0..nodes.goroutines).map(|i| retained[nodes.goroutine(i) as usize]).collect();
         let group_retained = (0..nodes.groups).map(|k| retained[nodes.group(k) as usize]).collect();
         let (child_off, child) = children(&tree);
-        GoroutineOwnership { groups, group_of, leaked, goroutine_retained, group_retained, child_off, child, nodes }
+        GoroutineOwnership { groups, leaked, goroutine_retained, group_retained, child_off, child, nodes }
     }
 
     pub fn groups(&self) -> &[Group] {
         &self.groups
-    }
-
-    /// The group of goroutine `i`.
-    pub fn group_of(&self, i: u32) -> u32 {
-        self.group_of[i as usize]
     }
 
     /// Whether goroutine `i` is leaked.
@@ -337,11 +324,6 @@ impl GoroutineOwnership {
     /// The heap slots group `k` retains: its dominator subtree, without the goroutine nodes.
     pub fn group_slots(&self, k: u32) -> Vec<SlotId> {
         self.subtree(self.nodes.group(k))
-    }
-
-    /// The heap slots goroutine `i` retains.
-    pub fn goroutine_slots(&self, i: u32) -> Vec<SlotId> {
-        self.subtree(self.nodes.goroutine(i))
     }
 
     fn subtree(&self, node: u32) -> Vec<SlotId> {

@@ -28,6 +28,18 @@ pub struct Retained {
     pub total_live: u64,
 }
 
+/// Slot size of every node of a dominator tree over the heap: the heap's slots first (their
+/// span's element size, written span by span: cheaper than a lookup per node), then `len -
+/// slot_count` nodes of size 0 (a super-root, goroutine nodes).
+pub(crate) fn slot_sizes(heap: &Heap, len: usize) -> Vec<u32> {
+    let mut sizes = vec![0u32; len];
+    for span in &heap.spans {
+        let size = span.elemsize.min(u32::MAX as u64) as u32;
+        sizes[span.first_slot as usize..(span.first_slot + span.nelems) as usize].fill(size);
+    }
+    sizes
+}
+
 /// idom value meaning "dominated by the set of roots only".
 pub const SUPER_ROOT: u32 = u32::MAX - 1;
 
@@ -48,12 +60,7 @@ impl Retained {
         }
         let g = HeapGraph { graph, n, root_edges };
         let tree = dominators(&g, n as u32);
-        // Slot sizes by span, written in slot order (cheaper than a lookup per node).
-        let mut sizes = vec![0u32; n + 1];
-        for span in &heap.spans {
-            let size = span.elemsize.min(u32::MAX as u64) as u32;
-            sizes[span.first_slot as usize..(span.first_slot + span.nelems) as usize].fill(size);
-        }
+        let sizes = slot_sizes(heap, n + 1);
         let retained = retained_sizes(&tree, |v| sizes[v as usize] as u64);
         drop(sizes);
         let (child_off, child) = children(&tree);

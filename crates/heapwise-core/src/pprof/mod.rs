@@ -241,6 +241,15 @@ impl<'a> Builder<'a> {
     }
 
     /// `emitLocation`: the deck as one location; 0 when the deck is empty.
+    /// Emits the pending location, if any, onto `out` (`appendLocsForStack`'s
+    /// `if id := b.emitLocation(); id > 0 { locs = append(locs, id) }`).
+    fn flush_deck(&mut self, out: &mut Vec<u64>) {
+        let id = self.emit_location();
+        if id > 0 {
+            out.push(id);
+        }
+    }
+
     fn emit_location(&mut self) -> u64 {
         if self.deck.pcs.is_empty() {
             return 0;
@@ -304,10 +313,7 @@ impl<'a> Builder<'a> {
                         continue;
                     }
                 }
-                let id = self.emit_location();
-                if id > 0 {
-                    out.push(id);
-                }
+                self.flush_deck(&mut out);
                 out.push(lid);
                 // runtime/pprof panics when a cached location has more PCs than are left;
                 // here the stack just ends.
@@ -316,10 +322,7 @@ impl<'a> Builder<'a> {
             }
             let (frames, failed) = self.all_frames(addr);
             if frames.is_empty() {
-                let id = self.emit_location();
-                if id > 0 {
-                    out.push(id);
-                }
+                self.flush_deck(&mut out);
                 stk = &stk[1..];
                 continue;
             }
@@ -327,10 +330,7 @@ impl<'a> Builder<'a> {
                 stk = &stk[1..];
                 continue;
             }
-            let id = self.emit_location();
-            if id > 0 {
-                out.push(id);
-            }
+            self.flush_deck(&mut out);
             if let Some(l) = self.locs.get(&addr) {
                 out.push(l.id);
                 stk = &stk[l.pcs.min(stk.len())..];
@@ -339,10 +339,7 @@ impl<'a> Builder<'a> {
                 stk = &stk[1..];
             }
         }
-        let id = self.emit_location();
-        if id > 0 {
-            out.push(id);
-        }
+        self.flush_deck(&mut out);
         out
     }
 }

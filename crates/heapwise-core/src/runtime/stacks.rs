@@ -594,19 +594,13 @@ impl<'a> Walker<'a> {
         let labels = word(l.g_labels).unwrap_or(0);
         GoroutineMeta {
             gopc,
-            created_by: self.created_by(gopc),
+            created_by: creation_site(self.pcln, mem, gopc),
             parent_goid: word(l.g_parent_goid),
             wait_since: word(l.g_waitsince).unwrap_or(0) as i64,
             labels,
             label_pairs: pprof_labels(&self.rt, labels),
             waiting,
         }
-    }
-
-    /// Where the `go` statement at return address `gopc` is (`runtime.printcreatedby`:
-    /// the call instruction, `gopc - 1`, and the innermost function inlined there).
-    fn created_by(&self, gopc: u64) -> Option<InlineFrame> {
-        creation_site(self.pcln, self.rt.mem, gopc)
     }
 
     /// `m.vdsoPC`/`m.vdsoSP` of the goroutine's thread while it is in a VDSO call.
