@@ -37,6 +37,7 @@ if [ "$e2e" = 1 ]; then
     start=$(date +%s)
     trunk build --offline --release
     echo "built dist/ in $(( $(date +%s) - start )) s: $(du -k dist/app-*_bg.wasm dist/worker_bg.wasm | awk '{printf "%s %s KiB; ", $2, $1}')"
+    scripts/embed-page.sh
     echo "== end-to-end (playwright-core, headless Chromium)"
     node --test --test-concurrency=1 tests/e2e/e2e.test.mjs
 fi

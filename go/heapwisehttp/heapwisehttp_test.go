@@ -3,6 +3,8 @@ package heapwisehttp
 import (
 	"bytes"
 	"compress/gzip"
+	"debug/elf"
+	"fmt"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // snapshotMarker is the type whose exact count TestSnapshotIsAHeapDump reads back from a
@@ -440,13 +443,17 @@ func TestEmbeddedPageIsDist(t *testing.T) {
 }
 
 func TestPlaceholderWithoutBuild(t *testing.T) {
-	h := NewHandler(Options{}).(*handler)
-	if h.built {
-		t.Skip("a built page is embedded (TestEmbeddedPageIsDist checks it)")
-	}
+	// The handler of a package built without a page copied in (NewHandler tells it by the
+	// missing index.html).
+	built := NewHandler(Options{}).(*handler)
+	h := &handler{page: built.page, built: false}
 	rec := get(t, h, "/", nil)
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "scripts/embed-page.sh") {
 		t.Errorf("GET / without a build: status %d: %s", rec.Code, rec.Body)
+	}
+	// The endpoints work without the page.
+	if rec := get(t, h, "/heapwise.json", nil); rec.Code != http.StatusOK {
+		t.Errorf("heapwise.json without a build: status %d", rec.Code)
 	}
 }
 
@@ -468,6 +475,21 @@ func heapwiseCLI(t *testing.T) string {
 // markers this package holds.
 func TestSnapshotIsAHeapDump(t *testing.T) {
 	cli := heapwiseCLI(t)
+	// go test links without DWARF unless asked (-ldflags=-w=0, as scripts/test-go.sh does);
+	// heapwise names a dump's small objects through the executable's DWARF.
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ef, err := elf.Open(self); err != nil {
+		t.Fatal(err)
+	} else {
+		hasDWARF := ef.Section(".debug_info") != nil || ef.Section(".zdebug_info") != nil
+		ef.Close()
+		if !hasDWARF {
+			skipOrFail(t, "the test binary has no DWARF (go test -ldflags=-w=0)")
+		}
+	}
 	h := Handler()
 	runtime.GC()
 	dump := readDump(t, get(t, h, "/snapshot", http.Header{"Accept-Encoding": {"gzip"}}), true)
@@ -476,6 +498,9 @@ func TestSnapshotIsAHeapDump(t *testing.T) {
 		t.Fatalf("exe: status %d", exe.Code)
 	}
 	dir := t.TempDir()
+	if keep := os.Getenv("HEAPWISE_KEEP_DIR"); keep != "" {
+		dir = keep // to look at a failure
+	}
 	dumpPath, exePath := filepath.Join(dir, "heap.dump"), filepath.Join(dir, "exe")
 	if err := os.WriteFile(dumpPath, dump, 0o600); err != nil {
 		t.Fatal(err)
@@ -519,7 +544,24 @@ func TestSnapshotIsAHeapDump(t *testing.T) {
 		}
 	}
 	if got != markerCount {
-		t.Errorf("heapwise counts %d %s in the snapshot, the test holds %d", got, name, markerCount)
+		t.Errorf("heapwise counts %d %s in the snapshot, the test holds %d; histogram:\n%.3000s", got, name, markerCount, out)
+	}
+	// markers[7]: the global's backing array, then the marker.
+	var path struct {
+		Root struct{ Kind, Name string }
+		Hops []struct {
+			Addr uint64
+			Type string
+		}
+	}
+	addr := uint64(uintptr(unsafe.Pointer(markers[7])))
+	out = run("path", dumpPath, fmt.Sprintf("%#x", addr), "--exe", exePath, "--json")
+	if err := json.Unmarshal(out, &path); err != nil {
+		t.Fatalf("path --json: %v\n%s", err, out)
+	}
+	if path.Root.Kind != "global" || !strings.Contains(path.Root.Name, "heapwise.dev/go/heapwisehttp.markers") ||
+		len(path.Hops) != 2 || path.Hops[1].Addr != addr || path.Hops[1].Type != name {
+		t.Errorf("path to markers[7] at %#x: %s", addr, out)
 	}
 	runtime.KeepAlive(markers)
 }
