@@ -113,6 +113,7 @@ struct Fetch {
 struct Saved {
     dump_url: String,
     dump_name: String,
+    dump_bytes: u64,
     exe_url: String,
     exe_name: String,
     /// How long the process's world was stopped while the snapshot was written.
@@ -449,6 +450,7 @@ impl App {
         let saved = Saved {
             dump_url: url(&dump.file),
             dump_name: dump.file.name(),
+            dump_bytes: dump.file.size() as u64,
             exe_url: url(&exe.file),
             exe_name: exe.file.name(),
             pause_ms: dump.pause_ms,
@@ -644,7 +646,8 @@ impl App {
         let saved = match &self.saved {
             Some(s) => html! {
                 <div class="saved">
-                    <a id="save-snapshot" class="button" href={s.dump_url.clone()} download={s.dump_name.clone()}>{"Save snapshot"}</a>
+                    <a id="save-snapshot" class="button" href={s.dump_url.clone()} download={s.dump_name.clone()}
+                        data-bytes={s.dump_bytes.to_string()} title={format!("{} ({})", s.dump_name, fmt_bytes(s.dump_bytes))}>{"Save snapshot"}</a>
                     <a id="save-exe" class="button" href={s.exe_url.clone()} download={s.exe_name.clone()}>{"Save executable"}</a>
                     if let Some(ms) = s.pause_ms {
                         <span id="snapshot-pause" data-ms={ms.to_string()}>
