@@ -72,7 +72,7 @@ for svc in small scale; do
     start=$(date +%s)
     HEAPWISE_TRUTH="$WORK/truth-$svc.json" "$WORK/$svc" >"$WORK/$svc.out" 2>"$WORK/$svc.err" &
     pid=$!
-    for _ in $(seq 600); do grep -qx READY "$WORK/$svc.out" && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    for _ in $(seq 600); do grep -qx READY "$WORK/$svc.out" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     grep -qx READY "$WORK/$svc.out" || die "$svc did not get READY: $(cat "$WORK/$svc.err")"
     url="$(awk '/^LISTEN /{print $2}' "$WORK/$svc.out")"
     echo "== $svc: READY after $(( $(date +%s) - start )) s at $url; $RUNS runs" >&2

@@ -58,6 +58,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
 	"net"
 	"net/http"
 	"os"
@@ -220,6 +221,14 @@ func heapObjectBytes() uint64 {
 	return s[0].Value.Uint64()
 }
 
+// attachment is a Content-Disposition header value that saves the answer as name.
+func attachment(name string) string {
+	if v := mime.FormatMediaType("attachment", map[string]string{"filename": name}); v != "" {
+		return v
+	}
+	return "attachment"
+}
+
 func executableName() string {
 	exe, err := os.Executable()
 	if err != nil {
@@ -295,7 +304,7 @@ func (h *handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "application/octet-stream")
-	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%d.dump"`, executableName(), os.Getpid()))
+	hd.Set("Content-Disposition", attachment(fmt.Sprintf("%s-%d.dump", executableName(), os.Getpid())))
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Vary", "Accept-Encoding")
 	hd.Set(SnapshotBytesHeader, strconv.FormatInt(size, 10))
@@ -382,7 +391,7 @@ func (h *handler) serveExe(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, executableName()))
+	w.Header().Set("Content-Disposition", attachment(executableName()))
 	w.Header().Set("Cache-Control", "no-store")
 	http.ServeContent(w, r, "", time.Time{}, f)
 }

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"debug/elf"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -308,6 +308,9 @@ func TestExe(t *testing.T) {
 	}
 	if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(len(want)) {
 		t.Errorf("Content-Length %q", cl)
+	}
+	if cd, wantCD := rec.Header().Get("Content-Disposition"), attachment(filepath.Base(self)); cd != wantCD || !strings.HasPrefix(cd, "attachment; filename=") {
+		t.Errorf("Content-Disposition %q, want %q", cd, wantCD)
 	}
 	rec = get(t, Handler(), "/exe", http.Header{"Range": {"bytes=0-3"}})
 	if rec.Code != http.StatusPartialContent || rec.Body.String() != "\x7fELF" {
