@@ -9,9 +9,13 @@
 # world was stopped while WriteHeapDump wrote the snapshot (the handler's Server-Timing), the
 # snapshot's size, and the longest gap of a goroutine in the service that ticks every
 # millisecond during the click (the pause the service saw) next to the same during an idle
-# window as long (the machine's noise). Prints the runs and their medians.
+# window as long (the machine's noise). Each service runs twice: with the handler's default
+# compression (auto: the browser is on loopback, so the dump goes as it is) and with
+# Options.Compression = CompressAlways (gzip at BestSpeed, as for a client across a network).
+# Prints the runs and their medians.
 #
-#   scripts/bench-handler.sh [--runs N] [--only small|scale]     (N also from BENCH_RUNS; default 3)
+#   scripts/bench-handler.sh [--runs N] [--only small|scale] [--compress "auto always"]
+#                                                      (N also from BENCH_RUNS; default 3)
 #
 # Needs the page built and embedded (scripts/serve.sh, or trunk build + scripts/embed-page.sh),
 # the Go toolchain (scripts/tools.sh) and playwright-core (scripts/web-tools.sh).
@@ -22,11 +26,13 @@ TOOLS="${HEAPWISE_TOOLS:-$HOME/.cache/heapwise-tools}"
 VER=1.26.6
 RUNS="${BENCH_RUNS:-3}"
 only=""
+modes="auto always"
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) [ $# -ge 2 ] || die "--runs needs a value"; RUNS="$2"; shift 2 ;;
         --only) [ $# -ge 2 ] || die "--only needs a value"; only="$2"; shift 2 ;;
-        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --compress) [ $# -ge 2 ] || die "--compress needs a value"; modes="$2"; shift 2 ;;
+        -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -68,17 +74,19 @@ gobuild "$WORK/scale-src" "$WORK/scale"
 results="$WORK/results.txt"
 for svc in small scale; do
     [ -z "$only" ] || [ "$only" = "$svc" ] || continue
-    echo "== $svc (Go $VER): starting the service" >&2
+    for mode in $modes; do
+    echo "== $svc (Go $VER, compression $mode): starting the service" >&2
     start=$(date +%s)
-    HEAPWISE_TRUTH="$WORK/truth-$svc.json" "$WORK/$svc" >"$WORK/$svc.out" 2>"$WORK/$svc.err" &
+    HEAPWISE_SNAPSHOT_COMPRESS="$mode" HEAPWISE_TRUTH="$WORK/truth-$svc.json" "$WORK/$svc" >"$WORK/$svc.out" 2>"$WORK/$svc.err" &
     pid=$!
     for _ in $(seq 600); do grep -qx READY "$WORK/$svc.out" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     grep -qx READY "$WORK/$svc.out" || die "$svc did not get READY: $(cat "$WORK/$svc.err")"
     url="$(awk '/^LISTEN /{print $2}' "$WORK/$svc.out")"
     echo "== $svc: READY after $(( $(date +%s) - start )) s at $url; $RUNS runs" >&2
     node "$ROOT/tests/e2e/bench-handler.mjs" "$url" "${url%debug/heapwise/}debug/pause" "$RUNS" \
-        | sed -n "s/^BENCH /$svc /p" | tee -a "$results"
+        | sed -n "s/^BENCH /$svc-$mode /p" | tee -a "$results"
     kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+    done
 done
 python3 - "$results" <<'PY'
 import json, statistics, sys
@@ -91,5 +99,5 @@ print('medians:' + ''.join(f' {k}' for k in ['service', 'runs', 'snapshot_MiB'] 
 for svc, rs in rows.items():
     med = {k: statistics.median(r[k] for r in rs) for k in keys}
     mib = statistics.median(r['dump_bytes'] for r in rs) / 2**20
-    print(f'  {svc:6} {len(rs)} {mib:9.1f} ' + ' '.join(f'{med[k]:.1f}' for k in keys))
+    print(f'  {svc:12} {len(rs)} {mib:9.1f} ' + ' '.join(f'{med[k]:.1f}' for k in keys))
 PY

@@ -139,18 +139,30 @@ func readDump(t *testing.T, rec *httptest.ResponseRecorder, gzipped bool) []byte
 }
 
 func TestSnapshotEncodings(t *testing.T) {
+	// httptest.NewRequest's client is 192.0.2.1:1234, not loopback: CompressAuto compresses.
 	h := Handler()
 	readDump(t, get(t, h, "/snapshot", http.Header{"Accept-Encoding": {"gzip, deflate, br"}}), true)
 	readDump(t, get(t, h, "/snapshot", nil), false)
 	readDump(t, get(t, h, "/snapshot", http.Header{"Accept-Encoding": {"gzip;q=0, identity"}}), false)
-	if rec := get(t, h, "/snapshot", http.Header{}); rec.Code != http.StatusOK {
-		t.Fatalf("status %d", rec.Code)
-	}
+	never := NewHandler(Options{Compression: CompressNever})
+	readDump(t, get(t, never, "/snapshot", http.Header{"Accept-Encoding": {"gzip"}}), false)
 	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/snapshot", nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST snapshot: status %d", rec.Code)
+	}
+	// A client on loopback: compressed only with CompressAlways.
+	for _, c := range []struct {
+		mode Compression
+		gzip bool
+	}{{CompressAuto, false}, {CompressAlways, true}, {CompressNever, false}} {
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/snapshot", nil)
+		req.RemoteAddr = "127.0.0.1:50000"
+		req.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		NewHandler(Options{Compression: c.mode}).ServeHTTP(rec, req)
+		readDump(t, rec, c.gzip)
 	}
 }
 

@@ -5,7 +5,8 @@ package main
 // Self-contained (it names nothing of main.go but startServing), so scripts/bench-handler.sh
 // builds it next to another program's main.go (testdata/progs/scale) too.
 //
-//	HEAPWISE_SERVE_ADDR  listen address (default 127.0.0.1:0: any free port)
+//	HEAPWISE_SERVE_ADDR         listen address (default 127.0.0.1:0: any free port)
+//	HEAPWISE_SNAPSHOT_COMPRESS  auto (default), always or never: heapwisehttp.Options.Compression
 //
 // It prints "LISTEN <url of the page>" once listening. /debug/pause answers the longest gap
 // since the last request to it (JSON: max_gap_us, ticks), and starts a new measurement.
@@ -49,8 +50,19 @@ func startServing() {
 		fmt.Fprintln(os.Stderr, "serve:", err)
 		os.Exit(2)
 	}
+	var opts heapwisehttp.Options
+	switch c := os.Getenv("HEAPWISE_SNAPSHOT_COMPRESS"); c {
+	case "", "auto":
+	case "always":
+		opts.Compression = heapwisehttp.CompressAlways
+	case "never":
+		opts.Compression = heapwisehttp.CompressNever
+	default:
+		fmt.Fprintln(os.Stderr, "serve: HEAPWISE_SNAPSHOT_COMPRESS must be auto, always or never, not", c)
+		os.Exit(2)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/debug/heapwise/", http.StripPrefix("/debug/heapwise", heapwisehttp.Handler()))
+	mux.Handle("/debug/heapwise/", http.StripPrefix("/debug/heapwise", heapwisehttp.NewHandler(opts)))
 	mux.HandleFunc("/debug/pause", func(w http.ResponseWriter, r *http.Request) {
 		gap, n := maxGap.Swap(0), ticks.Swap(0)
 		w.Header().Set("Content-Type", "application/json")
