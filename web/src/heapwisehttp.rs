@@ -18,6 +18,8 @@ pub struct ServiceInfo {
     pub heap_object_bytes: u64,
 }
 
+/// Served by heapwisehttp; a static copy of `web/heapwise.json` (handler `static`) is in
+/// `dist/` so that a static server answers it too (a 404 would be a console error).
 pub const INFO_URL: &str = "./heapwise.json";
 /// heapwisehttp's header with the snapshot's uncompressed size (Content-Length is the
 /// compressed one, when there is one).
@@ -62,5 +64,13 @@ mod tests {
         assert_eq!((info.pid, info.executable.as_str(), info.heap_object_bytes), (1251, "svc", 205600));
         let other: ServiceInfo = serde_json::from_str(&json.replace(r#""version":1"#, r#""version":2"#)).unwrap();
         assert!(!other.supported());
+    }
+
+    #[test]
+    fn the_static_copy_is_no_service() {
+        let json = include_str!("../heapwise.json");
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(v["handler"], "static");
+        assert!(serde_json::from_str::<ServiceInfo>(json).map_or(true, |i| !i.supported()));
     }
 }

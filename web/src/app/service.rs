@@ -14,7 +14,7 @@ use web_sys::{Blob, File, ReadableStreamDefaultReader, Response};
 use crate::heapwisehttp::{dump_duration, ServiceInfo, INFO_URL, SNAPSHOT_BYTES_HEADER};
 
 /// The service's `heapwise.json`, when the page is served by heapwisehttp (`None` from any
-/// other server: scripts/serve.sh, a static host).
+/// other server: scripts/serve.sh or a static host answer the static copy from `dist/`).
 pub async fn probe() -> Option<ServiceInfo> {
     let window = web_sys::window()?;
     let resp: Response = JsFuture::from(window.fetch_with_str(INFO_URL)).await.ok()?.dyn_into().ok()?;
