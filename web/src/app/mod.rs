@@ -175,6 +175,8 @@ pub struct App {
     /// A snapshot of it being downloaded; `fetch_gen` tells the downloads of a cancelled one.
     fetch: Option<Fetch>,
     fetch_gen: u32,
+    /// Aborts the downloads of `fetch`.
+    fetch_abort: Option<web_sys::AbortController>,
     saved: Option<Saved>,
     _hashchange: Closure<dyn FnMut()>,
 }
@@ -208,6 +210,7 @@ impl Component for App {
             service: None,
             fetch: None,
             fetch_gen: 0,
+            fetch_abort: None,
             saved: None,
             _hashchange: hashchange,
         };
@@ -259,8 +262,7 @@ impl Component for App {
                 self.start_opening("the demo".into(), Request::OpenDemo);
             }
             Msg::Cancel => {
-                self.fetch = None;
-                self.fetch_gen += 1;
+                self.stop_fetch();
                 self.restart_worker(ctx);
                 self.notice = Some("Cancelled.".into());
             }
@@ -299,8 +301,7 @@ impl Component for App {
                 }
                 match result {
                     Err(e) => {
-                        self.fetch = None;
-                        self.fetch_gen += 1; // the other download's answer is dropped
+                        self.stop_fetch(); // and the other download
                         self.error(e);
                     }
                     Ok(d) => {
@@ -426,6 +427,10 @@ impl App {
         }
         self.errors.clear();
         self.notice = None;
+        let abort = match web_sys::AbortController::new() {
+            Ok(a) => a,
+            Err(e) => return self.error(format!("cannot start the downloads: {e:?}")),
+        };
         self.fetch_gen += 1;
         self.fetch = Some(Fetch::default());
         let generation = self.fetch_gen;
@@ -433,19 +438,31 @@ impl App {
         for (part, name) in names {
             let link = ctx.link().clone();
             let info = info.clone();
+            let signal = abort.signal();
             wasm_bindgen_futures::spawn_local(async move {
                 let l = link.clone();
                 let progress = move |loaded, total| l.send_message(Msg::Download(generation, part, loaded, total));
-                let result = service::download(&info, part, name, progress).await;
+                let result = service::download(&info, part, name, signal, progress).await;
                 link.send_message(Msg::Downloaded(generation, part, result));
             });
         }
+        self.fetch_abort = Some(abort);
+    }
+
+    /// Stops the downloads of a snapshot, if any (their answers, if still to come, are dropped).
+    fn stop_fetch(&mut self) {
+        if let Some(a) = self.fetch_abort.take() {
+            a.abort();
+        }
+        self.fetch = None;
+        self.fetch_gen += 1;
     }
 
     /// Opens a downloaded snapshot with its executable, as if both had been dropped, and keeps
     /// them for "Save snapshot".
     fn open_snapshot(&mut self) {
         let Some(Fetch { dump: Some(dump), exe_file: Some(exe), .. }) = self.fetch.take() else { return };
+        self.fetch_abort = None;
         let url = |f: &File| web_sys::Url::create_object_url_with_blob(f).unwrap_or_default();
         let saved = Saved {
             dump_url: url(&dump.file),

@@ -9,7 +9,7 @@
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, File, ReadableStreamDefaultReader, Response};
+use web_sys::{AbortSignal, Blob, File, ReadableStreamDefaultReader, RequestInit, Response};
 
 use crate::heapwisehttp::{dump_duration, ServiceInfo, INFO_URL, SNAPSHOT_BYTES_HEADER};
 
@@ -66,15 +66,20 @@ async fn failure(part: Part, resp: &Response) -> String {
 
 /// Downloads `part` of the service into a `File` named `name`, calling `progress(bytes so
 /// far, total when known)` as chunks arrive (at most every 1% or 100 ms, and at the end).
+/// `signal` aborts it (Cancel: the chunks read so far are dropped, and the service, whose
+/// write fails, ends its answer and takes the next snapshot).
 pub async fn download(
     info: &ServiceInfo,
     part: Part,
     name: String,
+    signal: AbortSignal,
     progress: impl Fn(u64, Option<u64>),
 ) -> Result<Downloaded, String> {
     let url = format!("./{}", if part == Part::Snapshot { &info.snapshot } else { &info.exe });
     let window = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(window.fetch_with_str(&url))
+    let init = RequestInit::new();
+    init.set_signal(Some(&signal));
+    let resp = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
         .await
         .map_err(|e| format!("could not download the {}: {e:?}", part.label()))?;
     let resp: Response = resp.dyn_into().map_err(|_| "fetch answered something other than a Response")?;
