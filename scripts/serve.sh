@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the page and serve it on http://127.0.0.1:${PORT:-8080}/ (Ctrl-C stops).
 #   scripts/serve.sh              install missing tools, trunk build --offline --release, serve dist/
+#                                 (and copy it into the Go package heapwisehttp: scripts/embed-page.sh)
 #   scripts/serve.sh --no-build   serve the existing dist/
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,6 +15,7 @@ if [ "${1:-}" != "--no-build" ]; then
     start=$(date +%s)
     trunk build --offline --release
     echo "serve.sh: built dist/ in $(( $(date +%s) - start )) s"
+    "$ROOT/scripts/embed-page.sh" >/dev/null
 fi
 [ -f "$ROOT/dist/index.html" ] || { echo "serve.sh: dist/index.html missing (build first)" >&2; exit 1; }
 echo "serve.sh: open http://127.0.0.1:$PORT/"

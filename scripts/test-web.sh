@@ -5,7 +5,8 @@
 #      Chromium inside a dedicated worker;
 #   2. trunk build --offline --release of dist/;
 #   3. the playwright-core end-to-end suite (tests/e2e/e2e.test.mjs) against dist/ served on
-#      127.0.0.1. It loads HEAPWISE_E2E_CORE / HEAPWISE_E2E_EXE / HEAPWISE_E2E_TRUTH when set,
+#      127.0.0.1, and the one-click suite (tests/e2e/oneclick.test.mjs: dist/ embedded in the Go
+#      package heapwisehttp, served by testdata/progs/oneclick built with each Go release). It loads HEAPWISE_E2E_CORE / HEAPWISE_E2E_EXE / HEAPWISE_E2E_TRUTH when set,
 #      else the bundled demo (web/demo/).
 # Installs missing tools first (scripts/web-tools.sh). Options: --no-wasm-tests, --no-e2e.
 set -euo pipefail
@@ -37,6 +38,9 @@ if [ "$e2e" = 1 ]; then
     start=$(date +%s)
     trunk build --offline --release
     echo "built dist/ in $(( $(date +%s) - start )) s: $(du -k dist/app-*_bg.wasm dist/worker_bg.wasm | awk '{printf "%s %s KiB; ", $2, $1}')"
+    scripts/embed-page.sh
     echo "== end-to-end (playwright-core, headless Chromium)"
-    node --test --test-concurrency=1 tests/e2e/e2e.test.mjs
+    # oneclick.test.mjs: the testdata service serving the page through heapwisehttp (embedded
+    # by embed-page.sh above), built with each Go release, analyzed with one click.
+    node --test --test-concurrency=1 tests/e2e/e2e.test.mjs tests/e2e/oneclick.test.mjs
 fi

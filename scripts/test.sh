@@ -97,6 +97,10 @@ if [ "$web" = 1 ]; then
     export HEAPWISE_E2E_DUMP_TRUTH="${HEAPWISE_E2E_DUMP_TRUTH:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/truth-dump.json}"
     step "browser tests (wasm-bindgen in Chromium, playwright e2e)" bash scripts/test-web.sh
 fi
+# The Go package heapwisehttp (go/): its handler and endpoints, a snapshot read back by the CLI,
+# and (after the browser tests built dist/ and copied it in) the embedded page against dist/.
+if [ "$web" = 1 ]; then go_args=(); else go_args=(--no-page); fi
+step "Go package heapwisehttp (go test, Go 1.24-1.27)" bash scripts/test-go.sh "${go_args[@]}"
 
 # One closing line over every suite: cargo's "test result:" lines (passed, failed, ignored),
 # node's "# pass/# fail/# skipped" (or "ℹ ..."), and the "HEAPWISE-SKIP: <test> (<reason>)"

@@ -142,6 +142,8 @@ test('the page loads with no console error', async () => {
   await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
   assert.deepEqual(pageErrors, [], 'uncaught page errors');
   assert.deepEqual(consoleErrors, [], 'console errors (page and worker)');
+  // Served as static files (its heapwise.json is the static copy): no process to analyze.
+  assert.equal(await page.locator('#analyze-process').count(), 0, 'no "Analyze this process now" from a static server');
 });
 
 test('open the demo: histogram has the demo types', { timeout: ANALYSIS_TIMEOUT + 60_000 }, async () => {

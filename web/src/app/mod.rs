@@ -4,12 +4,15 @@
 //! - [`route`]: the hash routes;
 //! - [`cache`]: answers keyed by their [`Query`], and the hooks views read them through;
 //! - [`intake`]: what a dropped file is;
+//! - [`service`]: the snapshot and executable of the service that serves the page
+//!   (heapwisehttp), downloaded as if dropped;
 //! - [`views`]: one component per route;
 //! - [`widgets`]: pieces several views show.
 
 mod cache;
 mod intake;
 mod route;
+mod service;
 mod views;
 mod widgets;
 
@@ -20,10 +23,12 @@ use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, ErrorEvent, File, HtmlInputElement, MessageEvent, Worker};
 use yew::prelude::*;
 
+use crate::heapwisehttp::ServiceInfo;
 use crate::protocol::{from_js, to_js, Answer, Query, Request, Response};
 use cache::{Cache, Session};
 use intake::{sniff, Dropped};
 pub use route::Route;
+use service::{Downloaded, Part};
 use views::Router;
 use widgets::fmt_bytes;
 
@@ -78,6 +83,48 @@ pub enum Msg {
     DragOver(bool),
     /// A view needs this answer.
     Ask(Query),
+    /// The page's origin answered `heapwise.json` (served by heapwisehttp) or not.
+    Service(Option<ServiceInfo>),
+    /// "Analyze this process now".
+    AnalyzeProcess,
+    /// Bytes downloaded so far of one part of a snapshot (of fetch generation `.0`), and its size.
+    Download(u32, Part, u64, Option<u64>),
+    Downloaded(u32, Part, Result<Downloaded, String>),
+}
+
+/// How far one download of a snapshot got.
+#[derive(Default)]
+struct Progress {
+    loaded: u64,
+    total: Option<u64>,
+}
+
+/// A snapshot of the serving process being downloaded (the snapshot and the executable at once).
+#[derive(Default)]
+struct Fetch {
+    snapshot: Progress,
+    exe: Progress,
+    dump: Option<Downloaded>,
+    exe_file: Option<Downloaded>,
+}
+
+/// The downloaded snapshot and executable, kept for "Save snapshot" (object URLs of the
+/// files, revoked when dropped).
+struct Saved {
+    dump_url: String,
+    dump_name: String,
+    dump_bytes: u64,
+    exe_url: String,
+    exe_name: String,
+    /// How long the process's world was stopped while the snapshot was written.
+    pause_ms: Option<f64>,
+}
+
+impl Drop for Saved {
+    fn drop(&mut self) {
+        let _ = web_sys::Url::revoke_object_url(&self.dump_url);
+        let _ = web_sys::Url::revoke_object_url(&self.exe_url);
+    }
 }
 
 /// An analysis being opened.
@@ -123,6 +170,14 @@ pub struct App {
     ask: Callback<Query>,
     /// Size of the worker's wasm memory, as last reported.
     wasm_memory: Option<u64>,
+    /// The service serving the page, when heapwisehttp does (its `heapwise.json`).
+    service: Option<ServiceInfo>,
+    /// A snapshot of it being downloaded; `fetch_gen` tells the downloads of a cancelled one.
+    fetch: Option<Fetch>,
+    fetch_gen: u32,
+    /// Aborts the downloads of `fetch`.
+    fetch_abort: Option<web_sys::AbortController>,
+    saved: Option<Saved>,
     _hashchange: Closure<dyn FnMut()>,
 }
 
@@ -152,9 +207,16 @@ impl Component for App {
             cache: Rc::default(),
             ask: ctx.link().callback(Msg::Ask),
             wasm_memory: None,
+            service: None,
+            fetch: None,
+            fetch_gen: 0,
+            fetch_abort: None,
+            saved: None,
             _hashchange: hashchange,
         };
         app.restart_worker(ctx);
+        let link = ctx.link().clone();
+        wasm_bindgen_futures::spawn_local(async move { link.send_message(Msg::Service(service::probe().await)) });
         app
     }
 
@@ -200,6 +262,7 @@ impl Component for App {
                 self.start_opening("the demo".into(), Request::OpenDemo);
             }
             Msg::Cancel => {
+                self.stop_fetch();
                 self.restart_worker(ctx);
                 self.notice = Some("Cancelled.".into());
             }
@@ -224,6 +287,35 @@ impl Component for App {
                     return false;
                 }
                 self.send(Request::Query(query));
+            }
+            Msg::Service(info) => self.service = info,
+            Msg::AnalyzeProcess => self.analyze_process(ctx),
+            Msg::Download(generation, part, loaded, total) => {
+                let Some(f) = self.fetch.as_mut().filter(|_| generation == self.fetch_gen) else { return false };
+                let p = if part == Part::Snapshot { &mut f.snapshot } else { &mut f.exe };
+                *p = Progress { loaded, total };
+            }
+            Msg::Downloaded(generation, part, result) => {
+                if generation != self.fetch_gen || self.fetch.is_none() {
+                    return false;
+                }
+                match result {
+                    Err(e) => {
+                        self.stop_fetch(); // and the other download
+                        self.error(e);
+                    }
+                    Ok(d) => {
+                        let Some(f) = self.fetch.as_mut() else { return false };
+                        if part == Part::Snapshot {
+                            f.dump = Some(d);
+                        } else {
+                            f.exe_file = Some(d);
+                        }
+                        if f.dump.is_some() && f.exe_file.is_some() {
+                            self.open_snapshot();
+                        }
+                    }
+                }
             }
         }
         true
@@ -260,6 +352,14 @@ impl Component for App {
                         </label>
                         <button id="demo" onclick={link.callback(|_| Msg::OpenDemo)}
                             disabled={self.busy.is_some()}>{"Open the demo"}</button>
+                        if self.service.is_some() {
+                            <button id="analyze-process" onclick={link.callback(|_| Msg::AnalyzeProcess)}
+                                disabled={self.busy.is_some() || self.fetch.is_some()}
+                                title="Takes a heap snapshot of the process serving this page (runtime/debug.WriteHeapDump), downloads it with the executable and analyzes both here">
+                                {"Analyze this process now"}
+                                <span class="note">{"the process stops while its snapshot is written"}</span>
+                            </button>
+                        }
                     </div>
                 </header>
                 { self.view_status(ctx) }
@@ -318,8 +418,72 @@ impl App {
         }
     }
 
+    /// Takes a snapshot of the process serving the page: downloads the snapshot and the
+    /// executable at once; [`Self::open_snapshot`] opens them when both are in.
+    fn analyze_process(&mut self, ctx: &Context<Self>) {
+        let Some(info) = self.service.clone() else { return };
+        if self.fetch.is_some() || self.busy.is_some() {
+            return;
+        }
+        self.errors.clear();
+        self.notice = None;
+        let abort = match web_sys::AbortController::new() {
+            Ok(a) => a,
+            Err(e) => return self.error(format!("cannot start the downloads: {e:?}")),
+        };
+        self.fetch_gen += 1;
+        self.fetch = Some(Fetch::default());
+        let generation = self.fetch_gen;
+        let names = [(Part::Snapshot, format!("{}-{}.dump", info.executable, info.pid)), (Part::Exe, info.executable.clone())];
+        for (part, name) in names {
+            let link = ctx.link().clone();
+            let info = info.clone();
+            let signal = abort.signal();
+            wasm_bindgen_futures::spawn_local(async move {
+                let l = link.clone();
+                let progress = move |loaded, total| l.send_message(Msg::Download(generation, part, loaded, total));
+                let result = service::download(&info, part, name, signal, progress).await;
+                link.send_message(Msg::Downloaded(generation, part, result));
+            });
+        }
+        self.fetch_abort = Some(abort);
+    }
+
+    /// Stops the downloads of a snapshot, if any (their answers, if still to come, are dropped).
+    fn stop_fetch(&mut self) {
+        if let Some(a) = self.fetch_abort.take() {
+            a.abort();
+        }
+        self.fetch = None;
+        self.fetch_gen += 1;
+    }
+
+    /// Opens a downloaded snapshot with its executable, as if both had been dropped, and keeps
+    /// them for "Save snapshot".
+    fn open_snapshot(&mut self) {
+        let Some(Fetch { dump: Some(dump), exe_file: Some(exe), .. }) = self.fetch.take() else { return };
+        self.fetch_abort = None;
+        let url = |f: &File| web_sys::Url::create_object_url_with_blob(f).unwrap_or_default();
+        let saved = Saved {
+            dump_url: url(&dump.file),
+            dump_name: dump.file.name(),
+            dump_bytes: dump.file.size() as u64,
+            exe_url: url(&exe.file),
+            exe_name: exe.file.name(),
+            pause_ms: dump.pause_ms,
+        };
+        let what = match &self.service {
+            Some(s) => format!("a snapshot of {} (pid {})", s.executable, s.pid),
+            None => "a snapshot of the process".into(),
+        };
+        self.pending = Pending::default();
+        self.start_opening(what, Request::Open { core: Some(dump.file), exe: Some(exe.file), debug: None });
+        self.saved = Some(saved);
+    }
+
     /// Drops the loaded analysis and asks the worker to open another one.
     fn start_opening(&mut self, what: String, req: Request) {
+        self.saved = None;
         self.cache = Rc::default();
         self.loaded = None;
         self.notice = None;
@@ -462,6 +626,54 @@ impl App {
             },
             None => html! {},
         };
+        let fetching = match &self.fetch {
+            Some(f) => {
+                let row = |part: Part, p: &Progress| {
+                    let id = format!("{}-progress", if part == Part::Snapshot { "snapshot" } else { "exe" });
+                    let (value, max, text) = match p.total {
+                        Some(t) => (p.loaded, t.max(1), format!("{} of {}", fmt_bytes(p.loaded), fmt_bytes(t))),
+                        None => (0, 1, fmt_bytes(p.loaded)),
+                    };
+                    html! {
+                        <div class="download">
+                            <span class="what">{format!("Downloading the {}: ", part.label())}</span>
+                            <progress {id} max={max.to_string()} value={value.to_string()}></progress>
+                            <span class="bytes">{text}</span>
+                        </div>
+                    }
+                };
+                let snapshot_text = if f.snapshot.total.is_none() && f.dump.is_none() {
+                    html! { <div class="phase">{"Writing the snapshot (the process is stopped meanwhile)…"}</div> }
+                } else {
+                    html! {}
+                };
+                html! {
+                    <div class="busy" id="fetching">
+                        <div class="downloads">
+                            {snapshot_text}
+                            { row(Part::Snapshot, &f.snapshot) }
+                            { row(Part::Exe, &f.exe) }
+                        </div>
+                        <button id="cancel-fetch" onclick={link.callback(|_| Msg::Cancel)}>{"Cancel"}</button>
+                    </div>
+                }
+            }
+            None => html! {},
+        };
+        let saved = match &self.saved {
+            Some(s) => html! {
+                <div class="saved">
+                    <a id="save-snapshot" class="button" href={s.dump_url.clone()} download={s.dump_name.clone()}
+                        data-bytes={s.dump_bytes.to_string()} title={format!("{} ({})", s.dump_name, fmt_bytes(s.dump_bytes))}>{"Save snapshot"}</a>
+                    <a id="save-exe" class="button" href={s.exe_url.clone()} download={s.exe_name.clone()}>{"Save executable"}</a>
+                    if let Some(ms) = s.pause_ms {
+                        <span id="snapshot-pause" data-ms={ms.to_string()}>
+                            {format!(" The process was stopped for {ms:.1} ms while the snapshot was written.")}</span>
+                    }
+                </div>
+            },
+            None => html! {},
+        };
         let notice = match &self.notice {
             Some(n) => html! { <div class="notice">{n.clone()}</div> },
             None => html! {},
@@ -487,7 +699,7 @@ impl App {
         } else {
             html! {}
         };
-        html! { <div class="status">{errors}{busy}{notice}{loaded}{starting}</div> }
+        html! { <div class="status">{errors}{fetching}{busy}{notice}{loaded}{saved}{starting}</div> }
     }
 
     /// The current route's view while an analysis is loaded (none while one is being
@@ -509,6 +721,12 @@ impl App {
                 <h2>{"Look inside a Go process's heap"}</h2>
                 <p>{"Drop a core dump of a Go program (from gcore or GOTRACEBACK=crash, plain or .zst) together with the exact executable that produced it, or click “Open the demo”. For a stripped executable, drop its separate debug file along with them."}</p>
                 <p>{"heapwise names every live object by its Go type, shows where the memory goes and why each object is alive."}</p>
+                if let Some(s) = &self.service {
+                    <p id="service-info">{format!(
+                        "This page is served by {} (pid {}, {}). “Analyze this process now” takes a heap snapshot of it (runtime/debug.WriteHeapDump: every goroutine of the process stops while it is written; its heap objects take {} now), downloads it and the executable from the service and analyzes both in this tab.",
+                        s.executable, s.pid, s.go_version, fmt_bytes(s.heap_object_bytes)
+                    )}</p>
+                }
             </section>
         }
     }

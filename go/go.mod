@@ -1,0 +1,3 @@
+module heapwise.dev/go
+
+go 1.24
