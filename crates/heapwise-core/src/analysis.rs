@@ -1278,6 +1278,33 @@ mod naming_tests {
     use super::*;
 
     #[test]
+    fn labels_of_typed_untyped_and_free_slots() {
+        // Slots 0..200: 3 and 70 typed (entries 0 and 1), 5, 64, 65, 130 and 199 untyped,
+        // the rest free.
+        let mut allocated = crate::bitset::BitSet::new(200);
+        let mut slot_type = vec![crate::runtime::typing::UNTYPED; 200];
+        (slot_type[3], slot_type[70]) = (0, 1);
+        let untyped = [(5, 7), (64, 8), (65, 7), (130, 9), (199, 10)];
+        let mut u = UntypedLabels::new(200, vec![4, 2]);
+        for s in [3, 70] {
+            allocated.set(s);
+        }
+        for (s, l) in untyped {
+            allocated.set(s as usize);
+            u.push(s, l);
+        }
+        u.finish();
+        let labels = Labels { untyped: &u, slot_type: &slot_type, allocated: &allocated };
+        assert_eq!((labels[3], labels[70]), (4, 2));
+        for (s, l) in untyped {
+            assert_eq!(labels[s as usize], l, "slot {s}");
+        }
+        for s in [0, 4, 6, 63, 66, 129, 131, 198, 200, 1000] {
+            assert_eq!(labels[s], u32::MAX, "slot {s}");
+        }
+    }
+
+    #[test]
     fn fallback_labels_are_not_type_names() {
         for name in ["main.T", "[8]*int", "map.group[string]int", "closure main.f.func1", "string"] {
             assert!(is_real_type_name(name), "{name}");
