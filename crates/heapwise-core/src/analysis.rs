@@ -35,7 +35,7 @@ pub struct Analysis {
     pub(crate) warnings: Vec<String>,
     pub(crate) rtypes: RefCell<RtypeCache>,
     pub(crate) reverse: OnceCell<Graph>,
-    pub(crate) labels: OnceCell<Vec<u32>>,
+    pub(crate) labels: OnceCell<UntypedLabels>,
     pub(crate) label_names: OnceCell<Vec<String>>,
     pub(crate) retained: OnceCell<crate::graph::retained::Retained>,
     /// Goroutine groups, leaks and their retained bytes ([`crate::goroutine_views`]).
@@ -246,7 +246,7 @@ impl Analysis {
             add("reverse graph", r.bytes());
         }
         if let Some(l) = self.labels.get() {
-            add("type labels", l.capacity() * 4);
+            add("type labels", l.bytes());
         }
         AnalysisStats { background_phases: self.background.clone(), structures }
     }
@@ -286,17 +286,18 @@ impl Analysis {
         self.heap.allocated.iter_ones().map(|s| s as SlotId)
     }
 
-    /// Type label of every slot: the assigned type, or a size/pointer-shape label.
-    fn labels(&self) -> (&Vec<u32>, &Vec<String>) {
+    /// Type label of every slot: the assigned type, or a size/pointer-shape label. A typed
+    /// slot's label is its type-table entry's; only the untyped slots' labels are stored.
+    fn labels(&self) -> (Labels<'_>, &Vec<String>) {
         let labels = self.labels.get_or_init(|| {
             let mut names: Vec<String> = self.typing.entries.iter().map(|e| e.name.clone()).collect();
             let mut index: HashMap<String, u32> = HashMap::new();
             for (i, n) in names.iter().enumerate() {
                 index.entry(n.clone()).or_insert(i as u32);
             }
-            let mut out = vec![u32::MAX; self.heap.slot_count as usize];
             // Label of each type-table entry, looked up once (not once per slot).
-            let entry_label: Vec<u32> = self.typing.entries.iter().map(|e| index[&e.name]).collect();
+            let of_entry: Vec<u32> = self.typing.entries.iter().map(|e| index[&e.name]).collect();
+            let mut untyped = UntypedLabels::new(self.heap.slot_count as usize, of_entry);
             let rt = self.rt();
             let mut rtypes = self.rtypes.borrow_mut();
             let mut words = Vec::new();
@@ -305,11 +306,7 @@ impl Analysis {
                 let bytes = if span.layout == PtrLayout::NoScan { None } else { self.heap.span_bytes(&rt, span) };
                 for k in 0..span.nelems {
                     let slot = span.first_slot + k;
-                    if !self.heap.allocated.get(slot as usize) {
-                        continue;
-                    }
-                    if let Some(&e) = entry_label.get(self.typing.slot_type[slot as usize] as usize) {
-                        out[slot as usize] = e;
+                    if !self.heap.allocated.get(slot as usize) || untyped.of_entry.get(self.typing.slot_type[slot as usize] as usize).is_some() {
                         continue;
                     }
                     words.clear();
@@ -317,7 +314,7 @@ impl Analysis {
                         self.heap.for_each_pointer_word(&rt, &mut rtypes, span, k, bytes, |o| words.push(o / 8));
                     }
                     if let Some(&id) = shape_cache.get(&words) {
-                        out[slot as usize] = id;
+                        untyped.push(slot, id);
                         continue;
                     }
                     let id = *shape_cache.entry(words.clone()).or_insert_with(|| {
@@ -328,13 +325,15 @@ impl Analysis {
                             (names.len() - 1) as u32
                         })
                     });
-                    out[slot as usize] = id;
+                    untyped.push(slot, id);
                 }
             }
+            untyped.finish();
             let _ = self.label_names.set(names);
-            out
+            untyped
         });
-        (labels, self.label_names.get().expect("set with labels"))
+        let view = Labels { untyped: labels, slot_type: &self.typing.slot_type, allocated: &self.heap.allocated };
+        (view, self.label_names.get().expect("set with labels"))
     }
 
     pub fn type_name(&self, s: SlotId) -> String {
@@ -726,7 +725,7 @@ impl Analysis {
     /// Live histogram with each type's retained bytes.
     pub fn histogram_retained(&self) -> Vec<HistogramRow> {
         let (labels, names) = self.labels();
-        let by_label = self.dom().by_label(labels, names.len());
+        let by_label = self.dom().by_label(|s| labels[s as usize], names.len());
         // Labels use the first entry of a name (several DWARF types can print alike).
         let mut index: HashMap<&str, usize> = HashMap::new();
         for (i, n) in names.iter().enumerate() {
@@ -820,7 +819,7 @@ impl Analysis {
             });
         }
         let (labels, names) = self.labels();
-        let by_label = d.by_label(labels, names.len());
+        let by_label = d.by_label(|s| labels[s as usize], names.len());
         let mut counts = vec![0u64; names.len()];
         let mut largest: Vec<Option<SlotId>> = vec![None; names.len()];
         for &s in d.preorder() {
@@ -863,7 +862,7 @@ impl Analysis {
 
     /// The deepest object that dominates every instance of label `l`, if any: the common
     /// dominator of the instances first and last in dominator-tree order.
-    fn common_dominator(&self, labels: &[u32], l: u32) -> Option<SlotId> {
+    fn common_dominator(&self, labels: Labels<'_>, l: u32) -> Option<SlotId> {
         let d = self.dom();
         let instances = d.preorder().iter().copied().filter(|&s| labels[s as usize] == l);
         let (first, last) = instances.fold((None::<SlotId>, None::<SlotId>), |(lo, hi), s| {
@@ -1192,9 +1191,118 @@ fn unnamed_label(size: u64, noscan: bool, words: &[u64]) -> String {
     format!("<unnamed {size}B ptrs@{}{more}>", shown.join(","))
 }
 
+/// The labels of the allocated slots that have no type-table entry, stored for those slots
+/// only, in slot order, and found by rank in a bit set of them: a per-slot label array would
+/// repeat [`Typing`]'s slot types for every typed slot (3.5 M slots on a compiler core).
+pub(crate) struct UntypedLabels {
+    /// Label of each type-table entry.
+    of_entry: Vec<u32>,
+    /// Bit set of the untyped allocated slots, 64 slots a word.
+    words: Vec<u64>,
+    /// Untyped slots before each word of `words` (set by `finish`).
+    rank: Vec<u32>,
+    /// Label of each untyped slot, in slot order.
+    labels: Vec<u32>,
+}
+
+impl UntypedLabels {
+    fn new(slots: usize, of_entry: Vec<u32>) -> UntypedLabels {
+        UntypedLabels { of_entry, words: vec![0; slots.div_ceil(64)], rank: Vec::new(), labels: Vec::new() }
+    }
+
+    /// Records the label of the next untyped slot; slots come in increasing order.
+    fn push(&mut self, slot: SlotId, label: u32) {
+        if let Some(w) = self.words.get_mut(slot as usize / 64) {
+            *w |= 1 << (slot % 64);
+            self.labels.push(label);
+        }
+    }
+
+    fn finish(&mut self) {
+        let mut n = 0u32;
+        self.rank = self
+            .words
+            .iter()
+            .map(|w| {
+                let r = n;
+                n += w.count_ones();
+                r
+            })
+            .collect();
+        self.labels.shrink_to_fit();
+    }
+
+    /// The untyped slot's label, `None` for a slot that is typed or not allocated.
+    #[inline]
+    fn get(&self, slot: usize) -> Option<&u32> {
+        let (w, bit) = (*self.words.get(slot / 64)?, slot % 64);
+        if w >> bit & 1 == 0 {
+            return None;
+        }
+        let below = (w & ((1u64 << bit) - 1)).count_ones();
+        self.labels.get((self.rank[slot / 64] + below) as usize)
+    }
+
+    fn bytes(&self) -> usize {
+        (self.of_entry.capacity() + self.rank.capacity() + self.labels.capacity()) * 4 + self.words.capacity() * 8
+    }
+}
+
+/// The type label of every slot, indexed by slot: its type-table entry's label when it is
+/// typed, its size/pointer-shape label when not, `u32::MAX` for a free slot.
+#[derive(Clone, Copy)]
+pub(crate) struct Labels<'a> {
+    untyped: &'a UntypedLabels,
+    slot_type: &'a [u32],
+    allocated: &'a crate::bitset::BitSet,
+}
+
+impl std::ops::Index<usize> for Labels<'_> {
+    type Output = u32;
+
+    #[inline]
+    fn index(&self, slot: usize) -> &u32 {
+        const FREE: u32 = u32::MAX;
+        if !self.allocated.get(slot) {
+            return &FREE;
+        }
+        if let Some(l) = self.slot_type.get(slot).and_then(|&e| self.untyped.of_entry.get(e as usize)) {
+            return l;
+        }
+        self.untyped.get(slot).unwrap_or(&FREE)
+    }
+}
+
 #[cfg(test)]
 mod naming_tests {
     use super::*;
+
+    #[test]
+    fn labels_of_typed_untyped_and_free_slots() {
+        // Slots 0..200: 3 and 70 typed (entries 0 and 1), 5, 64, 65, 130 and 199 untyped,
+        // the rest free.
+        let mut allocated = crate::bitset::BitSet::new(200);
+        let mut slot_type = vec![crate::runtime::typing::UNTYPED; 200];
+        (slot_type[3], slot_type[70]) = (0, 1);
+        let untyped = [(5, 7), (64, 8), (65, 7), (130, 9), (199, 10)];
+        let mut u = UntypedLabels::new(200, vec![4, 2]);
+        for s in [3, 70] {
+            allocated.set(s);
+        }
+        for (s, l) in untyped {
+            allocated.set(s as usize);
+            u.push(s, l);
+        }
+        u.finish();
+        let labels = Labels { untyped: &u, slot_type: &slot_type, allocated: &allocated };
+        assert_eq!((labels[3], labels[70]), (4, 2));
+        for (s, l) in untyped {
+            assert_eq!(labels[s as usize], l, "slot {s}");
+        }
+        for s in [0, 4, 6, 63, 66, 129, 131, 198, 200, 1000] {
+            assert_eq!(labels[s], u32::MAX, "slot {s}");
+        }
+    }
 
     #[test]
     fn fallback_labels_are_not_type_names() {

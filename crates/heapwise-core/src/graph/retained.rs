@@ -122,14 +122,14 @@ impl Retained {
     }
 
     /// Retained bytes of each label (type): the sum over its instances that no other
-    /// instance of the same label dominates. `label[s]` is the label of slot `s`.
-    pub fn by_label(&self, labels: &[u32], nlabels: usize) -> Vec<u64> {
+    /// instance of the same label dominates. `label(s)` is the label of slot `s`.
+    pub fn by_label(&self, label: impl Fn(u32) -> u32, nlabels: usize) -> Vec<u64> {
         let mut out = vec![0u64; nlabels];
         let mut active = vec![0u32; nlabels];
         // Iterative walk of the dominator tree with enter/exit events.
         let mut stack: Vec<(u32, bool)> = self.children_of(None).map(|c| (c, false)).collect();
         while let Some((s, exiting)) = stack.pop() {
-            let l = labels[s as usize] as usize;
+            let l = label(s) as usize;
             if l >= nlabels {
                 continue;
             }
