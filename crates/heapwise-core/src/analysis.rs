@@ -287,7 +287,7 @@ impl Analysis {
     }
 
     /// Type label of every slot: the assigned type, or a size/pointer-shape label.
-    fn labels(&self) -> (&Vec<u32>, &Vec<String>) {
+    pub(crate) fn labels(&self) -> (&Vec<u32>, &Vec<String>) {
         let labels = self.labels.get_or_init(|| {
             let mut names: Vec<String> = self.typing.entries.iter().map(|e| e.name.clone()).collect();
             let mut index: HashMap<String, u32> = HashMap::new();

@@ -463,11 +463,21 @@ func clusters(base, target, final []object) []Cluster {
 	for _, c := range by {
 		out = append(out, *c)
 	}
+	// Most retained first, then the most objects, then by path (element by element).
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Retained != out[j].Retained {
-			return out[i].Retained > out[j].Retained
+		a, b := out[i], out[j]
+		if a.Retained != b.Retained {
+			return a.Retained > b.Retained
 		}
-		return strings.Join(out[i].Path, " ") < strings.Join(out[j].Path, " ")
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		for k := 0; k < len(a.Path) && k < len(b.Path); k++ {
+			if a.Path[k] != b.Path[k] {
+				return a.Path[k] < b.Path[k]
+			}
+		}
+		return len(a.Path) < len(b.Path)
 	})
 	return out
 }

@@ -548,6 +548,8 @@ pub fn model(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress
         go_version: go_version.clone(),
         threads: ix.threads.len() as u32,
         mapped_bytes: 0,
+        pid: None,
+        cpu_ns: None,
     };
     let rt = image.rt();
     let classes = has_exe.then(|| crate::runtime::sizeclasses::from_runtime(&rt)).flatten().or_else(|| crate::runtime::sizeclasses::for_release(&go_version));
