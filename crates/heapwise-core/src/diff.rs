@@ -357,11 +357,7 @@ fn match_pair(a: &Analysis, b: &Analysis) -> PairMatch {
             }
             match (span.layout, tspan.layout) {
                 (PtrLayout::Large { rtype: x }, PtrLayout::Large { rtype: y }) if x != y => continue,
-                (x, y) if x.has_malloc_header() && y.has_malloc_header() => {
-                    if ra.mem.u64(addr).ok() != rb.mem.u64(addr).ok() {
-                        continue;
-                    }
-                }
+                (x, y) if x.has_malloc_header() && y.has_malloc_header() && ra.mem.u64(addr).ok() != rb.mem.u64(addr).ok() => continue,
                 _ => {}
             }
             // Evidence of identity, or of another allocation in the same slot.
