@@ -27,8 +27,8 @@
 //! of each hop, array indexes and map slots folded (`[3]` -> `[]`) and runs of the same hop
 //! (a linked list) folded into one.
 //!
-//! Snapshots of different processes (another pid, other heap arenas, another Go release or
-//! load address) cannot be matched object by object: the diff then falls back to types only
+//! Snapshots of different processes (another executable build ID, pid, heap arenas, Go
+//! release or load address) cannot be matched object by object: the diff then falls back to types only
 //! and says why.
 
 use std::collections::HashMap;
@@ -260,6 +260,11 @@ impl<'a> SnapshotDiff<'a> {
 /// not be checked.
 fn process_mismatch(a: &Analysis, b: &Analysis) -> (Option<String>, Vec<String>) {
     let mut notes = Vec::new();
+    if let (Some(x), Some(y)) = (&a.image.build_id, &b.image.build_id) {
+        if x != y {
+            return (Some("executables with different build IDs".into()), notes);
+        }
+    }
     if a.image.go_version != b.image.go_version {
         return (Some(format!("Go {} and Go {}", a.image.go_version, b.image.go_version)), notes);
     }

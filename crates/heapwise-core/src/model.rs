@@ -32,6 +32,8 @@ pub struct Image {
     /// NT_PRSTATUS `pr_utime + pr_stime`): it only grows within one process, so it orders
     /// snapshots of it. `None` for a dump.
     pub cpu_ns: Option<u64>,
+    /// The executable's GNU build ID, when it has one (and one was given).
+    pub build_id: Option<Vec<u8>>,
 }
 
 impl Image {
