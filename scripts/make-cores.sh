@@ -19,12 +19,17 @@
 #     heap.dump           runtime/debug.WriteHeapDump of it    (kind dump)
 #     truth-heap.pb.gz    the program's own heap profile, when it writes one (heapprof;
 #                         truth-kernel-heap.pb.gz for kind kernel)
+#   snapshots (three snapshots of one process, tests/diff.rs) instead writes
+#     core-1.gcore core-2.gcore core-3.gcore + truth.json        (kind gcore)
+#     core-other.gcore    the first snapshot of a second process  (kind gcore)
+#     heap-1.dump heap-2.dump heap-3.dump + truth-dump.json      (kind dump)
 # VER is the bare version (1.26.6). Cores are kept sparse.
 #
 # Defaults: all versions, programs zoo deeplist demo shapes, both kinds, plus the
 # PIE variant zoo-pie (gcore only), heap dumps of zoo and demo (kind dump) and the
 # stripped variants zoo-stripped, demo-stripped, deeplist-stripped (gcore only), and
-# goleak (gcore only), heapprof and heapprof-rate1 (gcore; a heap dump of heapprof-rate1).
+# goleak (gcore only), heapprof and heapprof-rate1 (gcore; a heap dump of heapprof-rate1),
+# and snapshots (gcore and dump).
 # A program named NAME-pie, or --pie (which
 # adds NAME-pie for every selected program), builds with -buildmode=pie into
 # VER/NAME-pie/. A program named NAME-stripped builds with -ldflags='-s -w' (no
@@ -66,7 +71,7 @@ while [ $# -gt 0 ]; do
         --kinds) [ $# -ge 2 ] || die "--kinds needs a value"; kinds="$2"; defaults=0; shift 2 ;;
         --pie) pie=1; shift ;;
         --force) force=1; shift ;;
-        -h|--help) sed -n '2,36p' "$SCRIPT" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,42p' "$SCRIPT" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -90,6 +95,8 @@ if [ "$defaults" = 1 ] && [ "$pie" = 0 ]; then
     jobs+=("goleak gcore")
     # Its own heap profile beside the core, at the default MemProfileRate and at 1 (tests/pprof.rs).
     jobs+=("heapprof gcore" "heapprof-rate1 gcore" "heapprof-rate1 dump")
+    # Three snapshots of one process (tests/diff.rs): cores and heap dumps.
+    jobs+=("snapshots gcore" "snapshots dump")
 fi
 for j in "${jobs[@]}"; do
     set -- $j
@@ -361,6 +368,109 @@ capture_dump() {
     rm -rf "$tmp"
 }
 
+# check_snapshots_truth FILE VERSION: sanity checks of a snapshots truth file (its own schema,
+# testdata/README.md).
+check_snapshots_truth() {
+    python3 - "$@" <<'EOF'
+import json, sys
+path, ver = sys.argv[1:3]
+t = json.load(open(path))
+errs = []
+if t.get("program") != "snapshots" or t.get("go_version") != "go" + ver or t.get("snapshots") != 3:
+    errs.append(f"program/go_version/snapshots: {t.get('program')} {t.get('go_version')} {t.get('snapshots')}")
+for name, d in t.get("types", {}).items():
+    if not name.startswith("main.") or len(d["counts"]) != 3 or any(len(d[k]) != 2 for k in ("survived", "new", "freed", "reused")):
+        errs.append(f"bad type entry {name}")
+        continue
+    for p in range(2):
+        if d["survived"][p] + d["freed"][p] != d["counts"][p] or d["survived"][p] + d["new"][p] != d["counts"][p + 1]:
+            errs.append(f"{name}: pair {p} does not add up")
+if not t.get("types") or not t.get("clusters") or not t.get("clusters_2"):
+    errs.append("no types or clusters")
+if errs:
+    print(f"{path}: " + "; ".join(errs), file=sys.stderr)
+    sys.exit(1)
+EOF
+}
+
+# snapshot_wait TMP PID N: waits until the program printed `SNAPSHOT N`.
+snapshot_wait() {
+    local tmp="$1" pid="$2" n="$3" waited=0
+    while ! grep -qx "SNAPSHOT $n" "$tmp/stdout" 2>/dev/null; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            cat "$tmp/stderr" >&2 || true
+            die "snapshots (pid $pid) exited before snapshot $n"
+        fi
+        [ "$waited" -lt $((READY_TIMEOUT * 10)) ] || die "snapshots did not reach snapshot $n within ${READY_TIMEOUT}s"
+        sleep 0.1; waited=$((waited + 1))
+    done
+}
+
+# snapshot_gcore TMP PID OUT: gcore of the blocked program into OUT, then SIGUSR1 (go on).
+snapshot_gcore() {
+    local tmp="$1" pid="$2" out="$3"
+    if ! gcore -o "$tmp/core" "$pid" >"$tmp/gcore.log" 2>&1 || [ ! -s "$tmp/core.$pid" ]; then
+        tail -5 "$tmp/gcore.log" >&2 || true
+        die "gcore of snapshots (pid $pid) failed"
+    fi
+    is_elf_core "$tmp/core.$pid" || die "gcore of snapshots is not an ELF core"
+    sparsify "$tmp/core.$pid"
+    mv -f "$tmp/core.$pid" "$out"
+    kill -USR1 "$pid"
+}
+
+# capture_snapshots_gcore VER VARIANT DIR: three gcores of one process (core-N.gcore), its
+# truth, and the first snapshot of a second process of the same executable (core-other.gcore).
+capture_snapshots_gcore() {
+    local ver="$1" variant="$2" dir="$3"
+    local tmp="$dir/.tmp-gcore.$$"
+    rm -rf "$tmp"; mkdir -p "$tmp"; tmpdirs+=("$tmp")
+    HEAPWISE_TRUTH="$tmp/truth.json" GOTRACEBACK=single "$dir/exe" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null &
+    child=$!
+    local n
+    for n in 1 2 3; do
+        snapshot_wait "$tmp" "$child" "$n"
+        snapshot_gcore "$tmp" "$child" "$tmp/core-$n.gcore"
+    done
+    local rc=0
+    wait "$child" || rc=$?
+    child=""
+    [ "$rc" = 0 ] && grep -qx DONE "$tmp/stdout" || { tail -5 "$tmp/stderr" >&2 || true; die "go $ver: $variant exited $rc after its snapshots"; }
+    check_snapshots_truth "$tmp/truth.json" "$ver" || die "go $ver: bad truth for $variant"
+    # A second process: its first snapshot only (tests/diff.rs: two processes fall back to
+    # a per-type diff).
+    : >"$tmp/stdout"
+    HEAPWISE_SNAPSHOTS=1 GOTRACEBACK=single "$dir/exe" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null &
+    child=$!
+    snapshot_wait "$tmp" "$child" 1
+    snapshot_gcore "$tmp" "$child" "$tmp/core-other.gcore"
+    rc=0
+    wait "$child" || rc=$?
+    child=""
+    [ "$rc" = 0 ] || die "go $ver: the second $variant process exited $rc"
+    for f in core-1.gcore core-2.gcore core-3.gcore core-other.gcore truth.json; do mv -f "$tmp/$f" "$dir/$f"; done
+    rm -rf "$tmp"
+}
+
+# capture_snapshots_dump VER VARIANT DIR: three runtime/debug.WriteHeapDump files of one
+# process (heap-N.dump) and its truth.
+capture_snapshots_dump() {
+    local ver="$1" variant="$2" dir="$3"
+    local tmp="$dir/.tmp-dump.$$"
+    rm -rf "$tmp"; mkdir -p "$tmp"; tmpdirs+=("$tmp")
+    local rc=0
+    HEAPWISE_TRUTH="$tmp/truth-dump.json" HEAPWISE_SNAPSHOT_DUMPS="$tmp" GOTRACEBACK=single \
+        timeout "$READY_TIMEOUT" "$dir/exe" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null || rc=$?
+    [ "$rc" = 0 ] && grep -qx DONE "$tmp/stdout" || { tail -5 "$tmp/stderr" >&2 || true; die "go $ver: $variant exited $rc without writing its heap dumps"; }
+    local n
+    for n in 1 2 3; do
+        [ "$(head -c 16 "$tmp/heap-$n.dump")" = "go1.7 heap dump" ] || die "go $ver: $variant wrote no heap dump $n"
+    done
+    check_snapshots_truth "$tmp/truth-dump.json" "$ver" || die "go $ver: bad truth for $variant"
+    for f in heap-1.dump heap-2.dump heap-3.dump truth-dump.json; do mv -f "$tmp/$f" "$dir/$f"; done
+    rm -rf "$tmp"
+}
+
 total_start="$(now)"
 made=0; skipped=0
 for ver in $versions; do
@@ -371,11 +481,20 @@ for ver in $versions; do
         dir="$CORES/$ver/$variant"
         mkdir -p "$dir"
         hash="$(source_hash "$variant")"
+        capture="capture_$kind"
         case "$kind" in
             gcore) outs=("$dir/core.gcore" "$dir/truth.json") ;;
             dump) outs=("$dir/heap.dump" "$dir/truth-dump.json") ;;
             *) outs=("$dir/core.kernel" "$dir/truth-kernel.json") ;;
         esac
+        if [ "$(base_of "$variant")" = snapshots ]; then
+            capture="capture_snapshots_$kind"
+            case "$kind" in
+                gcore) outs=("$dir/core-3.gcore" "$dir/core-1.gcore" "$dir/core-2.gcore" "$dir/core-other.gcore" "$dir/truth.json") ;;
+                dump) outs=("$dir/heap-3.dump" "$dir/heap-1.dump" "$dir/heap-2.dump" "$dir/truth-dump.json") ;;
+                *) die "snapshots has no $kind kind (gcore or dump)" ;;
+            esac
+        fi
         fresh=1
         [ "$force" = 0 ] || fresh=0
         [ "$(cat "$dir/.stamp-$kind" 2>/dev/null)" = "$hash" ] || fresh=0
@@ -388,7 +507,7 @@ for ver in $versions; do
         start="$(now)"
         build "$ver" "$variant" "$dir" "$hash"
         rm -f "$dir/.stamp-$kind"
-        "capture_$kind" "$ver" "$variant" "$dir"
+        "$capture" "$ver" "$variant" "$dir"
         echo "$hash" >"$dir/.stamp-$kind"
         core="${outs[0]}"
         log "$ver/$variant $kind: $(elapsed "$start"), core $(human "$(stat -c %s "$core")") ($(human "$(ondisk "$core")") on disk)"

@@ -193,6 +193,15 @@ enum Command {
         #[arg(long, value_name = "N", value_parser = parse_depth, allow_negative_numbers = true)]
         depth: Option<Depth>,
     },
+    /// Compare two or three snapshots (cores or heap dumps) of one process: per type counts,
+    /// bytes and retained bytes with their deltas (largest growth of retained bytes first);
+    /// objects survived, new and freed between consecutive snapshots; leak candidates (new in
+    /// the second, still alive in the third) clustered by the path that retains them
+    Diff {
+        /// The snapshots, oldest first: base, target and optionally final
+        #[arg(value_name = "SNAPSHOT", num_args = 2..=3, required = true)]
+        snapshots: Vec<PathBuf>,
+    },
     /// The heap profile the process would have served at /debug/pprof/heap when the core
     /// was taken (runtime/pprof's own format: alloc_objects, alloc_space, inuse_objects,
     /// inuse_space, unsampled as runtime/pprof does), for go tool pprof
@@ -214,6 +223,7 @@ impl Command {
             Histogram { input, .. } | Objects { input, .. } | Object { input, .. } | Path { input, .. } => input,
             Dominators { input, .. } | Whatif { input, .. } | Anchors { input, .. } | Owners { input, .. } => input,
             Graph { input, .. } | Pprof { input, .. } => input,
+            Diff { .. } => unreachable!("diff reads several inputs (run_diff)"),
         }
     }
 }
@@ -510,33 +520,15 @@ fn run(cli: Cli) -> Result<(), String> {
         debug_dir: opts.debug_dir.as_deref(),
         no_mmap: opts.no_mmap,
     };
+    if let Command::Diff { snapshots } = &command {
+        return run_diff(snapshots, &exe_spec, opts.json, stats);
+    }
     let core = open_core(&command.input().core, opts.no_mmap, stats)?;
     if let Command::Records(_) = command {
         return print_records(&*core.src, opts.json);
     }
     let mut clock = PhaseClock::new(stats);
-    let mut progress = |p: &str, _f: f64| {
-        clock.enter(p);
-        true
-    };
-    let analysis = if heapwise_core::formats::heapdump::looks_like_heapdump(&*core.src) {
-        let exe = match exe_spec.path {
-            Some(p) => Some(exe_spec.open(p, stats)?),
-            None => None,
-        };
-        Analysis::open_heapdump(core.src.clone(), exe, &mut progress).map_err(|e| e.to_string())?
-    } else {
-        let exe_path = match exe_spec.path {
-            Some(e) => e.to_path_buf(),
-            None => exe_from_core(&*core.src)?,
-        };
-        let exe = exe_spec.open(&exe_path, stats)?;
-        let debug = match exe_spec.debug_file_for(&exe_path, &*exe) {
-            Some(p) => Some(exe_spec.open(&p, stats)?),
-            None => None,
-        };
-        Analysis::open_with_debug(core.src.clone(), exe, debug, &mut progress).map_err(|e| e.to_string())?
-    };
+    let analysis = load(&core, &exe_spec, stats, &mut clock)?;
     let json = opts.json;
     if !json {
         for w in analysis.warnings() {
@@ -777,7 +769,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
             }
         }
-        Command::Records(_) => unreachable!("handled before the analysis"),
+        Command::Records(_) | Command::Diff { .. } => unreachable!("handled before the analysis"),
     }
     clock.enter("");
     if stats {
@@ -791,6 +783,122 @@ fn run(cli: Cli) -> Result<(), String> {
     }
     print_stats(core.cache.as_deref());
     drop(analysis);
+    Ok(())
+}
+
+/// Analyzes a core (with its executable) or a heap dump (with it when given).
+fn load(core: &Core, exe_spec: &ExeSpec<'_>, stats: bool, clock: &mut PhaseClock) -> Result<Analysis, String> {
+    let mut progress = |p: &str, _f: f64| {
+        clock.enter(p);
+        true
+    };
+    if heapwise_core::formats::heapdump::looks_like_heapdump(&*core.src) {
+        let exe = match exe_spec.path {
+            Some(p) => Some(exe_spec.open(p, stats)?),
+            None => None,
+        };
+        return Analysis::open_heapdump(core.src.clone(), exe, &mut progress).map_err(|e| e.to_string());
+    }
+    let exe_path = match exe_spec.path {
+        Some(e) => e.to_path_buf(),
+        None => exe_from_core(&*core.src)?,
+    };
+    let exe = exe_spec.open(&exe_path, stats)?;
+    let debug = match exe_spec.debug_file_for(&exe_path, &*exe) {
+        Some(p) => Some(exe_spec.open(&p, stats)?),
+        None => None,
+    };
+    Analysis::open_with_debug(core.src.clone(), exe, debug, &mut progress).map_err(|e| e.to_string())
+}
+
+/// `heapwise diff <base> <target> [<final>]`: a thin view of heapwise-core's
+/// [`heapwise_core::diff::SnapshotDiff`].
+fn run_diff(paths: &[PathBuf], exe_spec: &ExeSpec<'_>, json: bool, stats: bool) -> Result<(), String> {
+    let mut clock = PhaseClock::new(stats);
+    let mut cores = Vec::new();
+    let mut analyses = Vec::new();
+    for p in paths {
+        let core = open_core(p, exe_spec.no_mmap, stats)?;
+        let a = load(&core, exe_spec, stats, &mut clock).map_err(|e| format!("{}: {e}", p.display()))?;
+        if !json {
+            for w in a.warnings() {
+                eprintln!("warning: {}: {w}", p.display());
+            }
+        }
+        cores.push(core);
+        analyses.push(a);
+    }
+    clock.enter("diff");
+    let refs: Vec<&Analysis> = analyses.iter().collect();
+    let diff = heapwise_core::diff::SnapshotDiff::new(&refs).map_err(|e| e.to_string())?;
+    let report = diff.report();
+    clock.enter("");
+    for n in &report.notes {
+        eprintln!("note: {n}");
+    }
+    if json {
+        return print_json(&report);
+    }
+    with_stdout(|out| print_diff(out, paths, &report))
+}
+
+/// The text form of `diff`.
+fn print_diff(out: &mut dyn Write, paths: &[PathBuf], r: &SnapshotDiffReport) -> io::Result<()> {
+    let n = paths.len();
+    for (i, p) in paths.iter().enumerate() {
+        writeln!(out, "snapshot {} ({}): {}", i + 1, ["base", "target", "final"][i], p.display())?;
+    }
+    let signed = |v: i128| if v > 0 { format!("+{v}") } else { v.to_string() };
+    let delta = |v: &[u64]| signed(v[n - 1] as i128 - v[0] as i128);
+    if !r.pairs.is_empty() {
+        writeln!(out)?;
+        for (i, p) in r.pairs.iter().enumerate() {
+            writeln!(
+                out,
+                "snapshot {} -> {}: {} objects survived ({} of them ambiguous: same address, class and type, nothing else to tell), {} new, {} freed",
+                i + 1,
+                i + 2,
+                p.survived,
+                p.ambiguous,
+                p.new,
+                p.freed
+            )?;
+        }
+    }
+    writeln!(out, "\ntypes, largest growth of retained bytes first (top 40):")?;
+    let per = |v: &[u64]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("/");
+    write!(out, "{:>14} {:>12} {:>20} {:>24}", "d retained", "d count", "count", "retained")?;
+    if !r.pairs.is_empty() {
+        write!(out, " {:>12} {:>12} {:>12}", "survived", "new", "freed")?;
+    }
+    writeln!(out, "  type")?;
+    for t in r.types.iter().take(40) {
+        write!(out, "{:>14} {:>12} {:>20} {:>24}", delta(&t.retained), delta(&t.counts), per(&t.counts), per(&t.retained))?;
+        if !r.pairs.is_empty() {
+            write!(out, " {:>12} {:>12} {:>12}", per(&t.survived), per(&t.new), per(&t.freed))?;
+        }
+        writeln!(out, "  {}", t.type_name)?;
+    }
+    if r.types.len() > 40 {
+        writeln!(out, "... {} more types (--json lists all)", r.types.len() - 40)?;
+    }
+    if r.pairs.is_empty() {
+        return Ok(());
+    }
+    let rule = if n == 3 { "new in target and still alive in final" } else { "new in target" };
+    writeln!(out, "\nleak candidates ({rule}), by retainer path, most retained first:")?;
+    if r.clusters.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    for (i, c) in r.clusters.iter().take(20).enumerate() {
+        writeln!(out, "cluster {}: {} objects, {} bytes, retained {} bytes, e.g. {:#x}", i + 1, c.count, c.bytes, c.retained, c.example)?;
+        for (k, h) in c.path.iter().enumerate() {
+            writeln!(out, "  {}{h}", if k == 0 { "" } else { "-> " })?;
+        }
+    }
+    if r.clusters.len() > 20 {
+        writeln!(out, "... {} more clusters (--json lists them)", r.clusters.len() - 20)?;
+    }
     Ok(())
 }
 

@@ -288,7 +288,7 @@ impl Analysis {
 
     /// Type label of every slot: the assigned type, or a size/pointer-shape label. A typed
     /// slot's label is its type-table entry's; only the untyped slots' labels are stored.
-    fn labels(&self) -> (Labels<'_>, &Vec<String>) {
+    pub(crate) fn labels(&self) -> (Labels<'_>, &Vec<String>) {
         let labels = self.labels.get_or_init(|| {
             let mut names: Vec<String> = self.typing.entries.iter().map(|e| e.name.clone()).collect();
             let mut index: HashMap<String, u32> = HashMap::new();

@@ -19,6 +19,7 @@
 pub mod analysis;
 pub mod bitset;
 pub mod bytes;
+pub mod diff;
 pub mod error;
 pub mod fasthash;
 pub mod formats;

@@ -26,6 +26,14 @@ pub struct Image {
     pub threads: u32,
     /// Bytes of address space the input maps (a core's segments; 0 for a dump).
     pub mapped_bytes: u64,
+    /// The process id, from a core's NT_PRPSINFO note (`None` for a dump).
+    pub pid: Option<u32>,
+    /// CPU time the process's threads had used when the core was taken (the sum of their
+    /// NT_PRSTATUS `pr_utime + pr_stime`): it only grows within one process, so it orders
+    /// snapshots of it. `None` for a dump.
+    pub cpu_ns: Option<u64>,
+    /// The executable's GNU build ID, when it has one (and one was given).
+    pub build_id: Option<Vec<u8>>,
 }
 
 impl Image {
@@ -61,6 +69,8 @@ pub struct Model {
 #[derive(Debug, Clone, Default)]
 pub struct DumpAllocStacks {
     stacks: Vec<Vec<crate::report::StackFrame>>,
+    /// The address of each stack's bucket in the process (the `memprof` record's).
+    bucket_addrs: Vec<u64>,
     objects: std::collections::HashMap<u64, u32>,
 }
 
@@ -68,8 +78,10 @@ impl DumpAllocStacks {
     pub fn new(buckets: Vec<(u64, Vec<crate::formats::heapdump::ProfFrame>)>, samples: &[(u64, u64)]) -> DumpAllocStacks {
         let mut index = std::collections::HashMap::new();
         let mut stacks = Vec::with_capacity(buckets.len());
+        let mut bucket_addrs = Vec::with_capacity(buckets.len());
         for (addr, frames) in buckets {
             index.insert(addr, stacks.len() as u32);
+            bucket_addrs.push(addr);
             stacks.push(
                 frames
                     .into_iter()
@@ -78,7 +90,12 @@ impl DumpAllocStacks {
             );
         }
         let objects = samples.iter().filter_map(|&(obj, b)| index.get(&b).map(|&i| (obj, i))).collect();
-        DumpAllocStacks { stacks, objects }
+        DumpAllocStacks { stacks, bucket_addrs, objects }
+    }
+
+    /// The address of the profile bucket of the sampled object at `addr`.
+    pub fn bucket_of(&self, addr: u64) -> Option<u64> {
+        self.bucket_addrs.get(*self.objects.get(&addr)? as usize).copied()
     }
 
     /// The recorded stack of the sampled object at `addr`.

@@ -379,3 +379,92 @@ pub struct StructureSize {
     pub name: String,
     pub bytes: u64,
 }
+
+/// `diff`: two or three snapshots of one process compared ([`crate::diff::SnapshotDiff`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SnapshotDiffReport {
+    /// One row per type, the largest growth of retained bytes (last snapshot less the
+    /// first) first.
+    pub types: Vec<DiffTypeRow>,
+    /// One per consecutive pair (base to target, target to final); empty when the snapshots
+    /// are not of one process.
+    pub pairs: Vec<DiffPair>,
+    /// Leak candidates clustered by retainer path, most retained first.
+    pub clusters: Vec<DiffCluster>,
+    /// What the diff could not check or do (snapshots of different processes: objects not
+    /// matched), in words; absent from the JSON when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One type across the snapshots.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DiffTypeRow {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Live objects, their bytes and their retained bytes, one entry per snapshot.
+    pub counts: Vec<u64>,
+    pub bytes: Vec<u64>,
+    pub retained: Vec<u64>,
+    /// Per consecutive pair: objects of the earlier snapshot still there in the later one,
+    /// objects of the later one that are not, objects of the earlier one that are gone.
+    /// Empty when the snapshots are not of one process.
+    pub survived: Vec<u64>,
+    pub new: Vec<u64>,
+    pub freed: Vec<u64>,
+}
+
+/// One consecutive pair of snapshots, all types.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DiffPair {
+    pub survived: u64,
+    pub new: u64,
+    pub freed: u64,
+    /// Survivors whose identity rests on address, span class and type alone (no profile
+    /// special in either snapshot, not string data): a slot freed and reused by an object
+    /// of the same type would look the same.
+    pub ambiguous: u64,
+}
+
+/// Leak candidates that one retainer path holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DiffCluster {
+    /// The root (`global main.cache`, `goroutine 12 main.worker buf`), then one entry per
+    /// hop: `field (type)` (the first hop: its type), indexes folded (`[]`).
+    pub path: Vec<String>,
+    pub count: u64,
+    pub bytes: u64,
+    /// Bytes freed if all of them went away.
+    pub retained: u64,
+    /// The member that retains the most, as a `0x` hex string in JSON.
+    #[serde(with = "hex_addr")]
+    pub example: u64,
+}
+
+/// What a diff says of one object of one snapshot (the page's object view).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ObjectDiffStatus {
+    /// The snapshot, 0-based.
+    pub snapshot: u32,
+    pub addr: u64,
+    /// Whether it was there in the snapshot before (`None`: the first snapshot, or
+    /// snapshots of different processes).
+    pub survived_from_previous: Option<bool>,
+    /// Whether it is still there in the snapshot after (`None`: the last snapshot).
+    pub survives_into_next: Option<bool>,
+    pub leak_candidate: bool,
+}
+
+/// An address as a `0x` hex string.
+mod hex_addr {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{v:#x}"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let s = String::deserialize(d)?;
+        u64::from_str_radix(s.trim_start_matches("0x"), 16).map_err(serde::de::Error::custom)
+    }
+}

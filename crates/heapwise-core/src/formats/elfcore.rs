@@ -29,6 +29,13 @@ pub const AT_ENTRY: u64 = 9;
 /// Offset of `pr_reg` in `struct elf_prstatus` on 64-bit Linux.
 const PRSTATUS_REG_OFFSET: usize = 112;
 const PRSTATUS_PID_OFFSET: usize = 32;
+/// Offsets of `pr_utime` and `pr_stime` (`struct timeval`: seconds, microseconds) in
+/// `struct elf_prstatus` on 64-bit Linux (include/uapi/linux/elfcore.h).
+const PRSTATUS_UTIME_OFFSET: usize = 48;
+const PRSTATUS_STIME_OFFSET: usize = 64;
+/// NT_PRPSINFO: `struct elf_prpsinfo`, whose `pr_pid` is at offset 24 on 64-bit Linux.
+const NT_PRPSINFO: u32 = 3;
+const PRPSINFO_PID_OFFSET: usize = 24;
 /// Notes larger than this are not believed (a corrupt header must not make us allocate GBs);
 /// it also bounds the note bytes read over all PT_NOTE segments together.
 const MAX_NOTE_SEGMENT: u64 = 256 << 20;
@@ -119,6 +126,8 @@ pub struct ThreadRegs {
     pub fp: u64,
     /// Link register on arm64 (x30), 0 on amd64.
     pub lr: u64,
+    /// CPU time the thread had used (`pr_utime + pr_stime`), in nanoseconds.
+    pub cpu_ns: u64,
 }
 
 /// One NT_FILE entry: a file mapped into the process.
@@ -138,6 +147,8 @@ pub struct CoreFile {
     pub threads: Vec<ThreadRegs>,
     pub mapped_files: Vec<MappedFile>,
     pub auxv: Vec<(u64, u64)>,
+    /// The process id (NT_PRPSINFO `pr_pid`), when the core has that note.
+    pub pid: Option<u32>,
     /// Bytes of segment data the program headers promise but the file does not hold.
     pub truncated_bytes: u64,
     /// The address ranges of that missing data.
@@ -165,6 +176,7 @@ impl CoreFile {
         let mut threads = Vec::new();
         let mut mapped_files = Vec::new();
         let mut auxv = Vec::new();
+        let mut pid = None;
         let mut warnings = Vec::new();
         let mut truncated_bytes = 0u64;
         let mut truncated = Vec::new();
@@ -224,6 +236,7 @@ impl CoreFile {
                                 }
                             }
                             NT_FILE => mapped_files = parse_nt_file(note.desc),
+                            NT_PRPSINFO => pid = u32_at(note.desc, PRPSINFO_PID_OFFSET).filter(|&p| p != 0),
                             NT_AUXV => {
                                 auxv = note
                                     .desc
@@ -257,7 +270,7 @@ impl CoreFile {
             ));
         }
         segments.sort_by_key(|s| s.vaddr);
-        Ok(CoreFile { arch, segments, threads, mapped_files, auxv, truncated_bytes, truncated, warnings })
+        Ok(CoreFile { arch, segments, threads, mapped_files, auxv, pid, truncated_bytes, truncated, warnings })
     }
 
     pub fn auxv_value(&self, key: u64) -> Option<u64> {
@@ -335,11 +348,16 @@ impl<'a> Iterator for NoteIter<'a> {
 fn parse_prstatus(desc: &[u8], arch: Arch) -> Option<ThreadRegs> {
     let tid = u32_at(desc, PRSTATUS_PID_OFFSET)?;
     let reg = |i: usize| u64_at(desc, PRSTATUS_REG_OFFSET + 8 * i);
+    let timeval = |o: usize| {
+        let (sec, usec) = (u64_at(desc, o).unwrap_or(0), u64_at(desc, o + 8).unwrap_or(0));
+        sec.saturating_mul(1_000_000_000).saturating_add(usec.saturating_mul(1000))
+    };
+    let cpu_ns = timeval(PRSTATUS_UTIME_OFFSET).saturating_add(timeval(PRSTATUS_STIME_OFFSET));
     Some(match arch {
         // user_regs_struct: r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ...
-        Arch::Amd64 => ThreadRegs { tid, pc: reg(16)?, sp: reg(19)?, fp: reg(4)?, lr: 0 },
+        Arch::Amd64 => ThreadRegs { tid, pc: reg(16)?, sp: reg(19)?, fp: reg(4)?, lr: 0, cpu_ns },
         // user_pt_regs: x0..x30, sp, pc, pstate
-        Arch::Arm64 => ThreadRegs { tid, pc: reg(32)?, sp: reg(31)?, fp: reg(29)?, lr: reg(30)? },
+        Arch::Arm64 => ThreadRegs { tid, pc: reg(32)?, sp: reg(31)?, fp: reg(29)?, lr: reg(30)?, cpu_ns },
     })
 }
 

@@ -48,6 +48,9 @@ pub fn model(process: Process, progress: Progress<'_>) -> Result<Model, Error> {
         go_version,
         threads: core.threads.len() as u32,
         mapped_bytes: core.segments.iter().map(|s| s.memsz).fold(0, u64::saturating_add),
+        pid: core.pid,
+        build_id: exe.build_id.clone(),
+        cpu_ns: Some(core.threads.iter().map(|t| t.cpu_ns).fold(0, u64::saturating_add)),
     };
     Ok(Model {
         dump_alloc_stacks: None,

@@ -540,14 +540,18 @@ pub fn model(dump: Rc<dyn ByteSource>, exe: Option<Rc<dyn ByteSource>>, progress
     };
     let mem = Memory::from_ranges(dump.clone(), exe_src, ranges, &exe_segments, bias);
     let has_exe = !exe_segments.is_empty();
+    let build_id = exe.as_ref().and_then(|e| e.exe.build_id.clone());
     let image = Image {
         mem,
+        build_id,
         dwarf: exe.map(|e| e.exe.dwarf).unwrap_or_default(),
         bias,
         arch,
         go_version: go_version.clone(),
         threads: ix.threads.len() as u32,
         mapped_bytes: 0,
+        pid: None,
+        cpu_ns: None,
     };
     let rt = image.rt();
     let classes = has_exe.then(|| crate::runtime::sizeclasses::from_runtime(&rt)).flatten().or_else(|| crate::runtime::sizeclasses::for_release(&go_version));

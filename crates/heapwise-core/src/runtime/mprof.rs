@@ -100,6 +100,8 @@ pub struct MemProfile {
     pcs: Vec<u64>,
     /// Sampled object address -> bucket index, from the profile specials.
     objects: HashMap<u64, u32>,
+    /// More specials than [`MAX_PROFILE_SPECIALS`]: the rest were not read.
+    truncated_specials: bool,
     warnings: Vec<String>,
 }
 
@@ -198,7 +200,7 @@ impl MemProfile {
             buckets.push(Bucket { addr: b, size, stack: (start, pcs.len() as u32), active, future });
             b = rt.mem.u64(b + o_allnext)?;
         }
-        let mut p = MemProfile { rate, cycle, counts_bytes, buckets, pcs, objects: HashMap::new(), warnings };
+        let mut p = MemProfile { rate, cycle, counts_bytes, buckets, pcs, objects: HashMap::new(), truncated_specials: false, warnings };
         if let Some(heap) = heap {
             p.read_specials(rt, heap)?;
         }
@@ -245,6 +247,7 @@ impl MemProfile {
             self.warnings.push(format!("{unknown} profile specials point at no bucket of runtime.mbuckets"));
         }
         if budget == 0 {
+            self.truncated_specials = true;
             self.warnings.push(format!("more than {MAX_PROFILE_SPECIALS} specials: the rest are not read"));
         }
         Ok(())
@@ -282,6 +285,11 @@ impl MemProfile {
     /// The bucket of a sampled live object (its profile special), by the object's base.
     pub fn bucket_of_object(&self, addr: u64) -> Option<u32> {
         self.objects.get(&addr).copied()
+    }
+
+    /// Whether every profile special of the heap was read (none left out for the budget).
+    pub fn specials_complete(&self) -> bool {
+        !self.truncated_specials
     }
 
     /// Number of sampled objects with a profile special.
@@ -361,6 +369,7 @@ mod tests {
                 .collect(),
             pcs: Vec::new(),
             objects: HashMap::new(),
+            truncated_specials: false,
             warnings: Vec::new(),
         }
     }
