@@ -132,6 +132,16 @@ fn check(version: &str) {
 }
 
 #[test]
+fn goleak_go1_22() {
+    check("1.22.10");
+}
+
+#[test]
+fn goleak_go1_23() {
+    check("1.23.9");
+}
+
+#[test]
 fn goleak_go1_24() {
     check("1.24.11");
 }

@@ -15,7 +15,7 @@ use std::process::Command;
 mod common;
 use common::{cores_dir, heapwise, json};
 
-const VERSIONS: [&str; 4] = ["1.24.11", "1.25.5", "1.26.6", "1.27.3"];
+const VERSIONS: [&str; 6] = ["1.22.10", "1.23.9", "1.24.11", "1.25.5", "1.26.6", "1.27.3"];
 const PROGS: [&str; 3] = ["zoo", "demo", "deeplist"];
 
 fn need(path: &Path, how: &str) -> bool {

@@ -2,8 +2,10 @@
 //! name themselves; every other object is named by propagating DWARF types from typed
 //! roots (globals, stack variables) through typed pointers, structs, arrays, slices,
 //! strings, interfaces (itab and type words, direct and boxed values), channel buffers
-//! (`runtime/chan.go`: `hchan.buf`), closures (`DW_AT_go_closure_offset`) and Swiss-table
-//! maps (`internal/runtime/maps`: `Map.dirPtr/dirLen`, `table.groups`; Go 1.24+), and
+//! (`runtime/chan.go`: `hchan.buf`), closures (`DW_AT_go_closure_offset`), Swiss-table
+//! maps (`internal/runtime/maps`: `Map.dirPtr/dirLen`, `table.groups`; Go 1.24+) and
+//! bucket maps (`runtime/map.go`: `hmap.buckets`, `oldbuckets`, `extra.overflow`; Go 1.22
+//! and 1.23), and
 //! `sync.Pool`'s per-P arrays (`sync/pool.go`). Stack variables only parts of which are in
 //! memory (composite DWARF locations) seed from the parts there. When propagation is done,
 //! objects still unnamed that a subslice or substring points into, that the tiny allocator
@@ -279,12 +281,25 @@ struct Consts {
     map: Option<(u64, u64)>,
     /// `maps.table.groups`, `maps.groupsReference.data` and `.lengthMask`.
     table: Option<(u64, u64, u64)>,
+    /// `runtime.hmap` (Go 1.22-1.23): `buckets`, `oldbuckets`, `extra`; `runtime.mapextra`:
+    /// `overflow`, `oldoverflow`.
+    hmap: Option<HmapOffsets>,
     /// DWARF types named `internal/sync.node[..]` (`sync.Map` trie nodes, see
     /// `Namer::trie_node`), flagged once rather than tested by name on every pointer.
     trie_node_types: crate::bitset::BitSet,
     /// The pcs whose function (`Namer::func_at_entry`) is `runtime.nilinterhash`, and
     /// those whose function is `runtime.nilinterequal` (`Namer::untyped_sync_map`).
     nilinter_funcs: (Vec<u64>, Vec<u64>),
+}
+
+/// Field offsets of a bucket map (`runtime/map.go`, Go 1.22-1.23).
+#[derive(Clone, Copy)]
+struct HmapOffsets {
+    buckets: u64,
+    oldbuckets: u64,
+    extra: u64,
+    overflow: u64,
+    oldoverflow: u64,
 }
 
 /// What naming knows of a closure: its name, its captured variables (type, offset), and
@@ -314,6 +329,8 @@ struct Namer<'a, 'r> {
     consts: Consts,
     slice_elem_cache: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
     group_by_map: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
+    /// Bucket type (`bucket<K,V>`) of a map typedef, before Swiss tables.
+    bucket_by_map: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
     /// `sync.Map` trie node types by (node type, isEntry).
     trie_nodes: crate::fasthash::FastMap<(TypeId, bool), Option<TypeId>>,
     /// Generic shape types standing in for an instantiation DWARF omits: the name to use.
@@ -1014,8 +1031,94 @@ impl<'a, 'r> Namer<'a, 'r> {
         g
     }
 
+    /// The bucket type of a map typedef before Swiss tables: the pointee of `buckets` in the
+    /// `hash<K,V>` struct the linker's DWARF makes the map a pointer to
+    /// (`cmd/link/internal/ld/dwarf.go`: `synthesizemaptypes`), else, for a map type read
+    /// from its runtime descriptor, the `map.bucket[K]V` type of the same name.
+    fn map_bucket(&mut self, map_ty: TypeId) -> Option<TypeId> {
+        if let Some(b) = self.bucket_by_map.get(&map_ty) {
+            return *b;
+        }
+        let dwarf = self.rt.dwarf;
+        let mut ty = map_ty;
+        for _ in 0..16 {
+            match dwarf.ty(ty).shape {
+                Shape::Typedef(next) if !dwarf.ty(ty).name.starts_with("map[") => ty = next,
+                _ => break,
+            }
+        }
+        let from_hash = match dwarf.ty(dwarf.underlying(ty)).shape {
+            Shape::Pointer(Some(h)) => dwarf.field_of(h, "buckets").and_then(|(_, b)| match dwarf.ty(dwarf.underlying(b)).shape {
+                Shape::Pointer(Some(b)) if dwarf.field_of(b, "overflow").is_some() => Some(b),
+                _ => None,
+            }),
+            _ => None,
+        };
+        let b = from_hash.or_else(|| {
+            dwarf.ty(ty).name.strip_prefix("map").and_then(|rest| {
+                dwarf.type_by_name(&format!("noalg.map.bucket{rest}")).or_else(|| dwarf.type_by_name(&format!("map.bucket{rest}")))
+            })
+        });
+        self.bucket_by_map.insert(map_ty, b);
+        b
+    }
+
+    /// A map before Swiss tables (`runtime/map.go`, Go 1.22-1.23): the `hmap` points to its
+    /// `2^B` buckets in one array, allocated together with the first overflow buckets
+    /// (`makeBucketArray`), to the old array while it grows, and to `mapextra`, whose
+    /// `overflow` and `oldoverflow` slices keep the overflow buckets of a map without
+    /// pointers alive; others are chained through each bucket's `overflow`, a typed pointer.
+    fn follow_hmap(&mut self, m: u64, map_ty: TypeId, o: HmapOffsets) {
+        if let Some(t) = self.heap.find(m) {
+            if !self.walked.insert(t.slot as usize) {
+                return;
+            }
+        }
+        self.reach_named(m, || "runtime.hmap".to_string());
+        let Some(bucket) = self.map_bucket(map_ty) else { return };
+        for at in [o.buckets, o.oldbuckets] {
+            let b = self.word(m.wrapping_add(at));
+            if b != 0 {
+                let n = self.fitting(b, bucket);
+                self.reach(b, bucket, n);
+            }
+        }
+        let extra = self.word(m.wrapping_add(o.extra));
+        if extra == 0 {
+            return;
+        }
+        self.reach_named(extra, || "runtime.mapextra".to_string());
+        for at in [o.overflow, o.oldoverflow] {
+            // A `*[]*bmap`: the slice header is an object of its own.
+            let sh = self.word(extra.wrapping_add(at));
+            if sh == 0 {
+                continue;
+            }
+            self.reach_named(sh, || "[]*runtime.bmap".to_string());
+            let (arr, len) = (self.word(sh), self.word(sh.wrapping_add(8)));
+            if arr == 0 || len == 0 {
+                continue;
+            }
+            self.reach_named(arr, || "[]*runtime.bmap backing array".to_string());
+            // The words of the backing array's slot, at most.
+            let room = self.heap.find(arr).map_or(0, |t| self.heap.span_of_slot(t.slot).elemsize.saturating_sub(t.offset) / 8);
+            for i in 0..len.min(room) {
+                let ob = self.word(arr.wrapping_add(8 * i));
+                if ob != 0 {
+                    self.reach(ob, bucket, 1);
+                }
+            }
+        }
+    }
+
     fn follow_map(&mut self, m: u64, map_ty: TypeId) {
         let s = "internal/runtime/maps.Map";
+        if self.consts.map.is_none() {
+            if let Some(o) = self.consts.hmap {
+                self.follow_hmap(m, map_ty, o);
+            }
+            return;
+        }
         let Some((o_dir, o_dirlen)) = self.consts.map else { return };
         let Some(t) = self.heap.find(m) else { return };
         if !self.walked.insert(t.slot as usize) {
@@ -1175,6 +1278,15 @@ pub fn assign_types(
         table: rt.off_opt("internal/runtime/maps.table", "groups").and_then(|g| {
             Some((g, rt.off_opt("internal/runtime/maps.groupsReference", "data")?, rt.off_opt("internal/runtime/maps.groupsReference", "lengthMask")?))
         }),
+        hmap: (|| {
+            Some(HmapOffsets {
+                buckets: rt.off_opt("runtime.hmap", "buckets")?,
+                oldbuckets: rt.off_opt("runtime.hmap", "oldbuckets")?,
+                extra: rt.off_opt("runtime.hmap", "extra")?,
+                overflow: rt.off_opt("runtime.mapextra", "overflow")?,
+                oldoverflow: rt.off_opt("runtime.mapextra", "oldoverflow")?,
+            })
+        })(),
         trie_node_types,
         nilinter_funcs: (Vec::new(), Vec::new()),
     };
@@ -1191,6 +1303,7 @@ pub fn assign_types(
         consts,
         slice_elem_cache: Default::default(),
         group_by_map: Default::default(),
+        bucket_by_map: Default::default(),
         trie_nodes: Default::default(),
         shape_names: Default::default(),
         closure_names: Default::default(),
