@@ -93,7 +93,8 @@ pub fn synthesize(exe: &Executable, mem: &Memory, bias: u64) -> Result<(Dwarf, V
         (types.len() - 1) as TypeId
     };
     let hchan = rep("runtime.hchan")?;
-    let map = rep("internal/runtime/maps.Map")?;
+    // A map is a `*maps.Map` (Go 1.24+) or a `*runtime.hmap` (Go 1.22-1.23).
+    let map = rep("internal/runtime/maps.Map").or_else(|_| rep("runtime.hmap"))?;
     let uint8 = rep("uint8")?;
     let reps = Representations {
         eface: rep("runtime.eface")?,

@@ -300,6 +300,8 @@ struct HmapOffsets {
     extra: u64,
     overflow: u64,
     oldoverflow: u64,
+    /// `[]*runtime.bmap`, the type `mapextra.overflow` points to.
+    overflow_slice: Option<TypeId>,
 }
 
 /// What naming knows of a closure: its name, its captured variables (type, offset), and
@@ -331,6 +333,9 @@ struct Namer<'a, 'r> {
     group_by_map: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
     /// Bucket type (`bucket<K,V>`) of a map typedef, before Swiss tables.
     bucket_by_map: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
+    /// Overflow-bucket hops left over all maps: the heap's object count, so that corrupt
+    /// (cyclic) chains end and real ones, each bucket in one chain, are all followed.
+    overflow_budget: u64,
     /// `sync.Map` trie node types by (node type, isEntry).
     trie_nodes: crate::fasthash::FastMap<(TypeId, bool), Option<TypeId>>,
     /// Generic shape types standing in for an instantiation DWARF omits: the name to use.
@@ -1031,10 +1036,11 @@ impl<'a, 'r> Namer<'a, 'r> {
         g
     }
 
-    /// The bucket type of a map typedef before Swiss tables: the pointee of `buckets` in the
-    /// `hash<K,V>` struct the linker's DWARF makes the map a pointer to
-    /// (`cmd/link/internal/ld/dwarf.go`: `synthesizemaptypes`), else, for a map type read
-    /// from its runtime descriptor, the `map.bucket[K]V` type of the same name.
+    /// The bucket type of a map typedef before Swiss tables: the `map.bucket[K]V` type of the
+    /// map's name (the type `abi.MapType.Bucket` describes, with or without DWARF: one name
+    /// either way), else the pointee of `buckets` in the `hash<K,V>` struct the linker's
+    /// DWARF makes the map a pointer to (`cmd/link/internal/ld/dwarf.go`:
+    /// `synthesizemaptypes`).
     fn map_bucket(&mut self, map_ty: TypeId) -> Option<TypeId> {
         if let Some(b) = self.bucket_by_map.get(&map_ty) {
             return *b;
@@ -1054,11 +1060,10 @@ impl<'a, 'r> Namer<'a, 'r> {
             }),
             _ => None,
         };
-        let b = from_hash.or_else(|| {
-            dwarf.ty(ty).name.strip_prefix("map").and_then(|rest| {
-                dwarf.type_by_name(&format!("noalg.map.bucket{rest}")).or_else(|| dwarf.type_by_name(&format!("map.bucket{rest}")))
-            })
+        let by_name = dwarf.ty(ty).name.strip_prefix("map").and_then(|rest| {
+            dwarf.type_by_name(&format!("noalg.map.bucket{rest}")).or_else(|| dwarf.type_by_name(&format!("map.bucket{rest}")))
         });
+        let b = by_name.or(from_hash);
         self.bucket_by_map.insert(map_ty, b);
         b
     }
@@ -1067,7 +1072,9 @@ impl<'a, 'r> Namer<'a, 'r> {
     /// `2^B` buckets in one array, allocated together with the first overflow buckets
     /// (`makeBucketArray`), to the old array while it grows, and to `mapextra`, whose
     /// `overflow` and `oldoverflow` slices keep the overflow buckets of a map without
-    /// pointers alive; others are chained through each bucket's `overflow`, a typed pointer.
+    /// pointers alive. Every bucket chains its overflow buckets through its last word,
+    /// `overflow` (an `unsafe.Pointer` or a `uintptr` in the bucket type the compiler
+    /// describes: followed here, not by its type).
     fn follow_hmap(&mut self, m: u64, map_ty: TypeId, o: HmapOffsets) {
         if let Some(t) = self.heap.find(m) {
             if !self.walked.insert(t.slot as usize) {
@@ -1076,11 +1083,23 @@ impl<'a, 'r> Namer<'a, 'r> {
         }
         self.reach_named(m, || "runtime.hmap".to_string());
         let Some(bucket) = self.map_bucket(map_ty) else { return };
+        let bsize = self.rt.dwarf.ty(bucket).size;
+        let o_ovf = self.rt.dwarf.field_of(bucket, "overflow").map(|(off, _)| off);
         for at in [o.buckets, o.oldbuckets] {
             let b = self.word(m.wrapping_add(at));
-            if b != 0 {
-                let n = self.fitting(b, bucket);
-                self.reach(b, bucket, n);
+            if b == 0 || bsize == 0 {
+                continue;
+            }
+            let n = self.fitting(b, bucket);
+            self.reach(b, bucket, n);
+            let Some(o_ovf) = o_ovf else { continue };
+            for i in 0..n {
+                let mut ov = self.word(b.wrapping_add(i * bsize).wrapping_add(o_ovf));
+                while ov != 0 && self.overflow_budget > 0 && self.heap.find(ov).is_some() {
+                    self.overflow_budget -= 1;
+                    self.reach(ov, bucket, 1);
+                    ov = self.word(ov.wrapping_add(o_ovf));
+                }
             }
         }
         let extra = self.word(m.wrapping_add(o.extra));
@@ -1094,12 +1113,14 @@ impl<'a, 'r> Namer<'a, 'r> {
             if sh == 0 {
                 continue;
             }
-            self.reach_named(sh, || "[]*runtime.bmap".to_string());
+            match o.overflow_slice {
+                Some(st) => self.reach(sh, st, 1),
+                None => self.reach_named(sh, || "[]*runtime.bmap".to_string()),
+            }
             let (arr, len) = (self.word(sh), self.word(sh.wrapping_add(8)));
             if arr == 0 || len == 0 {
                 continue;
             }
-            self.reach_named(arr, || "[]*runtime.bmap backing array".to_string());
             // The words of the backing array's slot, at most.
             let room = self.heap.find(arr).map_or(0, |t| self.heap.span_of_slot(t.slot).elemsize.saturating_sub(t.offset) / 8);
             for i in 0..len.min(room) {
@@ -1285,6 +1306,10 @@ pub fn assign_types(
                 extra: rt.off_opt("runtime.hmap", "extra")?,
                 overflow: rt.off_opt("runtime.mapextra", "overflow")?,
                 oldoverflow: rt.off_opt("runtime.mapextra", "oldoverflow")?,
+                overflow_slice: rt.field_type("runtime.mapextra", "overflow").ok().and_then(|t| match rt.dwarf.ty(rt.dwarf.underlying(t)).shape {
+                    Shape::Pointer(p) => p,
+                    _ => None,
+                }),
             })
         })(),
         trie_node_types,
@@ -1304,6 +1329,7 @@ pub fn assign_types(
         slice_elem_cache: Default::default(),
         group_by_map: Default::default(),
         bucket_by_map: Default::default(),
+        overflow_budget: heap.spans.iter().map(|s| u64::from(s.nelems)).sum(),
         trie_nodes: Default::default(),
         shape_names: Default::default(),
         closure_names: Default::default(),
