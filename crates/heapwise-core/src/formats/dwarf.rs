@@ -3,7 +3,7 @@
 //! emitted by `cmd/link/internal/ld/dwarf.go`), global variables, `DW_TAG_constant`
 //! runtime constants, and the CFA-relative locals of each function.
 //!
-//! Handles the DWARF 4 and 5 output of Go 1.24 to 1.27 (zlib- or zstd-compressed sections
+//! Handles the DWARF 4 and 5 output of Go 1.22 to 1.27 (`DW_AT_go_closure_offset` from 1.23 only) (zlib- or zstd-compressed sections
 //! are decompressed by `object`).
 
 use std::collections::HashMap;

@@ -45,7 +45,7 @@ pub struct Goroutine {
 }
 
 /// The `runtime.g` fields that say where a goroutine came from and what it is blocked on
-/// (`runtime/runtime2.go`, Go 1.24-1.27; fields a release or a heap dump lacks stay zero).
+/// (`runtime/runtime2.go`, Go 1.22-1.27; fields a release or a heap dump lacks stay zero).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GoroutineMeta {
     /// `g.gopc`: the pc of the `go` statement that created it (a return address).

@@ -1661,7 +1661,8 @@ impl Namer<'_, '_> {
     /// and `valEqual` to the value's equality, both funcvals: `runtime.nilinterhash` and
     /// `runtime.nilinterequal` (`runtime/alg.go`) for `any`. The package is internal, so the
     /// standard library's own instantiations are all there are, and only `sync.Map`'s has
-    /// empty-interface keys and values. Then the map is walked as that type.
+    /// empty-interface keys and values. Then the map is walked as that type. (Before Go 1.24
+    /// a `sync.Map` holds a `map[any]*entry`: nothing to find here, typed pointers name it.)
     fn untyped_sync_map(&mut self, at: u64) {
         let layout = *self.sync_map.get_or_insert_with(|| {
             let d = self.rt.dwarf;
