@@ -331,6 +331,10 @@ struct Namer<'a, 'r> {
     consts: Consts,
     slice_elem_cache: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
     group_by_map: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
+    /// Whether the DWARF has `DW_AT_go_closure_offset`s ([`Namer::has_closure_offsets`]).
+    closure_offsets: Option<bool>,
+    /// The closure struct descriptors (`struct { F uintptr; X0 ... }`), for Go 1.22.
+    closure_structs: Option<Vec<TypeId>>,
     /// Bucket type (`bucket<K,V>`) of a map typedef, before Swiss tables.
     bucket_by_map: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
     /// Overflow-bucket hops left over all maps: the heap's object count, so that corrupt
@@ -938,6 +942,12 @@ impl<'a, 'r> Namer<'a, 'r> {
                             vars.push((recv, 8));
                         }
                     }
+                    (name, vars, f.variables.clone())
+                });
+                let from_dwarf = from_dwarf.map(|(name, mut vars, variables)| {
+                    if vars.is_empty() && !self.has_closure_offsets() {
+                        vars = self.closure_struct_vars(&variables, fv);
+                    }
                     (name, vars, false)
                 });
                 let e = from_dwarf.or_else(|| self.pcln_closure(pc));
@@ -970,6 +980,69 @@ impl<'a, 'r> Namer<'a, 'r> {
                 self.interfaces_in(&addrs);
             }
         }
+    }
+
+    /// Whether the DWARF places any closure's captured variables (`DW_AT_go_closure_offset`,
+    /// Go 1.23+).
+    fn has_closure_offsets(&mut self) -> bool {
+        let dwarf = self.rt.dwarf;
+        *self.closure_offsets.get_or_insert_with(|| dwarf.functions.iter().any(|f| !f.closure_vars.is_empty()))
+    }
+
+    /// The captured variables (type, offset) of the closure object at `fv` when the DWARF
+    /// does not place them (Go 1.22): a heap closure is an object of the compiler's closure
+    /// struct (`cmd/compile/internal/typecheck/func.go`: `ClosureType`,
+    /// `struct { F uintptr; X0 T0; ... }`, `Xi` the variable or, captured by reference, a
+    /// pointer to it), whose runtime descriptor the binary holds. The struct is the one
+    /// descriptor of that form whose every `Xi` is the type of one of the closure function's
+    /// variables `variables` (the captured ones among them; `&x`, a by-reference or
+    /// heap-addressed capture, stands for `*T` and `T`) and whose pointer words are the
+    /// object's; none when no such descriptor, or more than one, fits.
+    fn closure_struct_vars(&mut self, variables: &[(String, TypeId)], fv: u64) -> Vec<(TypeId, u64)> {
+        let dwarf = self.rt.dwarf;
+        if variables.is_empty() {
+            return Vec::new();
+        }
+        let structs = self.closure_structs.get_or_insert_with(|| {
+            (0..dwarf.types.len() as TypeId)
+                .filter(|&t| {
+                    let ty = dwarf.ty(t);
+                    let name = ty.name.strip_prefix("noalg.").unwrap_or(&ty.name);
+                    ty.runtime_type != 0
+                        && name.starts_with("struct { F uintptr; X0 ")
+                        && matches!(&ty.shape, Shape::Struct(f) if f.len() >= 2 && f[0].name == "F" && f[0].offset == 0)
+                })
+                .collect()
+        });
+        let structs = structs.clone();
+        let mut allowed: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for (name, t) in variables {
+            allowed.insert(display_name(dwarf, *t));
+            if name.starts_with('&') {
+                if let Shape::Pointer(Some(u)) = dwarf.ty(dwarf.underlying(*t)).shape {
+                    allowed.insert(display_name(dwarf, u));
+                }
+            }
+        }
+        let mut found: Option<(String, TypeId)> = None;
+        for t in structs {
+            let Shape::Struct(fields) = &dwarf.ty(t).shape else { continue };
+            if fields.len() - 1 > variables.len() || !fields[1..].iter().all(|f| allowed.contains(&display_name(dwarf, f.ty))) {
+                continue;
+            }
+            if !self.fits_object(fv, t) {
+                continue;
+            }
+            let name = dwarf.ty(t).name.strip_prefix("noalg.").unwrap_or(&dwarf.ty(t).name).to_string();
+            match &found {
+                Some((n, _)) if *n == name => {}
+                Some(_) => return Vec::new(),
+                None => found = Some((name, t)),
+            }
+        }
+        let Some((_, t)) = found else { return Vec::new() };
+        let Shape::Struct(fields) = &dwarf.ty(t).shape else { return Vec::new() };
+        fields[1..].iter().map(|f| (f.ty, f.offset)).collect()
     }
 
     /// A closure known from the pclntab alone: `pc` is the entry of a function whose
@@ -1329,6 +1402,8 @@ pub fn assign_types(
         slice_elem_cache: Default::default(),
         group_by_map: Default::default(),
         bucket_by_map: Default::default(),
+        closure_offsets: None,
+        closure_structs: None,
         overflow_budget: heap.spans.iter().map(|s| u64::from(s.nelems)).sum(),
         trie_nodes: Default::default(),
         shape_names: Default::default(),
