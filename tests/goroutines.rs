@@ -90,9 +90,11 @@ fn check(version: &str) {
             sum += o["size"].as_u64().unwrap();
             if ty.starts_with("main.") {
                 *held.entry(ty.to_string()).or_default() += 1;
-            } else if !matches!(ty, "runtime.g" | "runtime.sudog" | "runtime.hchan" | "runtime/pprof.labelMap")
+            } else if !(matches!(ty, "runtime.g" | "runtime.sudog" | "runtime.hchan" | "runtime/pprof.labelMap")
                 // Go 1.22-1.23: the label map is a map[string]string (runtime/map.go).
-                && !(ty == "runtime.hmap" || ty.contains("bucket<string,string>") || ty.contains("bucket[string]string"))
+                || ty == "runtime.hmap"
+                || ty.contains("bucket<string,string>")
+                || ty.contains("bucket[string]string"))
             {
                 errors.push(format!("{name}: retains {ty} at {}, not the program's nor a goroutine's own record", o["addr"]));
             }
