@@ -3,14 +3,14 @@
 # Go corpus of scripts/make-cores.sh does not have:
 #
 #   ${HEAPWISE_CORES:-${HEAPWISE_TOOLS:-$HOME/.cache/heapwise-tools}/cores}/bad/
-#     go1.23/exe, go1.23/core   a tiny Go program built with Go 1.23.9 (unsupported) and its core
+#     go1.21/exe, go1.21/core   a tiny Go program built with Go 1.21.13 (unsupported) and its core
 #     nodwarf/exe               testdata zoo built by Go 1.26.6 with -ldflags=-w (no DWARF)
 #     nogo/exe, nogo/core       a C program (gcc) and its core: a core of a non-Go process
 #
 # Cores are kernel cores when /proc/sys/kernel/core_pattern is 'core' (or 'core.%p'), gcore
 # otherwise. Idempotent: a part is skipped when its outputs exist and its stamp holds the
 # sha256 of this script (and, for nodwarf, of the zoo sources). --force redoes everything.
-# A part whose tools are missing (gcc, gcore, pip for Go 1.23.9) is skipped with a message.
+# A part whose tools are missing (gcc, gcore, pip for Go 1.21.13) is skipped with a message.
 set -euo pipefail
 
 die() { echo "make-bad-cores.sh: error: $*" >&2; exit 1; }
@@ -21,7 +21,7 @@ SCRIPT="$ROOT/scripts/make-bad-cores.sh"
 TOOLS="${HEAPWISE_TOOLS:-$HOME/.cache/heapwise-tools}"
 CORES="${HEAPWISE_CORES:-$TOOLS/cores}"
 BAD="$CORES/bad"
-OLD_GO=1.23.9
+OLD_GO=1.21.13
 NODWARF_GO=1.26.6
 
 force=0
@@ -105,8 +105,8 @@ capture() {
     mv -f "$out.tmp" "$out"
 }
 
-# 1. A Go program built with an unsupported Go (1.23.9), and its core.
-old_dir="$BAD/go1.23"
+# 1. A Go program built with an unsupported Go (1.21.13, older than the oldest supported), and its core.
+old_dir="$BAD/go1.21"
 if fresh "$old_dir" "$script_hash" exe core; then
     :
 elif goroot="$("$ROOT/scripts/tools.sh" go "$OLD_GO" 2>"$tmp/tools.log")"; then
@@ -115,7 +115,7 @@ elif goroot="$("$ROOT/scripts/tools.sh" go "$OLD_GO" 2>"$tmp/tools.log")"; then
     cat >"$tmp/old/go.mod" <<'EOF'
 module oldgo
 
-go 1.23
+go 1.21
 EOF
     cat >"$tmp/old/main.go" <<'EOF'
 // A small heap, then a crash (CRASH=1, for a kernel core) or READY and a wait (for gcore).
@@ -156,7 +156,7 @@ EOF
     capture "$old_dir/exe" "$old_dir/core" && echo "$script_hash" >"$old_dir/.stamp"
     log "made $old_dir (Go $OLD_GO)"
 else
-    log "skipped go1.23: cannot install Go $OLD_GO ($(tail -1 "$tmp/tools.log"))"
+    log "skipped go1.21: cannot install Go $OLD_GO ($(tail -1 "$tmp/tools.log"))"
 fi
 
 # 2. zoo without DWARF (-ldflags=-w), same source and Go as the 1.26.6 corpus.

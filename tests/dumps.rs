@@ -165,10 +165,14 @@ macro_rules! dump_tests {
 }
 
 dump_tests! {
+    dump_zoo_go1_22: "1.22.10", "zoo";
+    dump_zoo_go1_23: "1.23.9", "zoo";
     dump_zoo_go1_24: "1.24.11", "zoo";
     dump_zoo_go1_25: "1.25.5", "zoo";
     dump_zoo_go1_26: "1.26.6", "zoo";
     dump_zoo_go1_27: "1.27.3", "zoo";
+    dump_demo_go1_22: "1.22.10", "demo";
+    dump_demo_go1_23: "1.23.9", "demo";
     dump_demo_go1_24: "1.24.11", "demo";
     dump_demo_go1_25: "1.25.5", "demo";
     dump_demo_go1_26: "1.26.6", "demo";

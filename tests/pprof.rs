@@ -127,6 +127,10 @@ macro_rules! cases {
 }
 
 cases! {
+    heap_go1_22_default: "1.22.10", "heapprof";
+    heap_go1_22_rate1: "1.22.10", "heapprof-rate1";
+    heap_go1_23_default: "1.23.9", "heapprof";
+    heap_go1_23_rate1: "1.23.9", "heapprof-rate1";
     heap_go1_24_default: "1.24.11", "heapprof";
     heap_go1_24_rate1: "1.24.11", "heapprof-rate1";
     heap_go1_25_default: "1.25.5", "heapprof";

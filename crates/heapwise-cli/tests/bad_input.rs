@@ -261,11 +261,11 @@ fn truncated_cores() {
 
 #[test]
 fn unsupported_go_version() {
-    let Some(c) = corpus("unsupported Go version", &["bad/go1.23/core", "bad/go1.23/exe"]) else { return };
-    let line = one_line_error(&heapwise(&[&p("overview"), &c[0], &p("--exe"), &c[1]]), &["unsupported Go version go1.23", "go1.24 to go1.27"]);
-    assert!(line.contains("go1.23.9"), "{line}");
+    let Some(c) = corpus("unsupported Go version", &["bad/go1.21/core", "bad/go1.21/exe"]) else { return };
+    let line = one_line_error(&heapwise(&[&p("overview"), &c[0], &p("--exe"), &c[1]]), &["unsupported Go version go1.21", "go1.22 to go1.27"]);
+    assert!(line.contains("go1.21.13"), "{line}");
     // Found through the core's NT_FILE note as well.
-    one_line_error(&heapwise(&[&p("overview"), &c[0]]), &["unsupported Go version go1.23", "go1.24 to go1.27"]);
+    one_line_error(&heapwise(&[&p("overview"), &c[0]]), &["unsupported Go version go1.21", "go1.22 to go1.27"]);
 }
 
 /// An executable without DWARF is read (tests/stripped.rs), but one of another build than

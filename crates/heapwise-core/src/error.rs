@@ -42,7 +42,7 @@ pub enum Error {
 }
 
 /// The Go releases heapwise reads.
-pub const SUPPORTED_GO: &str = "go1.24 to go1.27";
+pub const SUPPORTED_GO: &str = "go1.22 to go1.27";
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

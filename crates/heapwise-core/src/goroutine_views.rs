@@ -65,7 +65,7 @@ impl Analysis {
                 };
                 let mut blocked_on = Vec::new();
                 let sync_wait = matches!(
-                    crate::graph::goroutines::Blocking::of(&first.status, &first.wait_reason),
+                    crate::graph::goroutines::Blocking::of_goroutine(first),
                     crate::graph::goroutines::Blocking::Sync
                 );
                 'members: for &i in &grp.members {

@@ -72,6 +72,16 @@ fn heap_constants(version: &str) {
 }
 
 #[test]
+fn go1_22() {
+    check("1.22.10")
+}
+
+#[test]
+fn go1_23() {
+    check("1.23.9")
+}
+
+#[test]
 fn go1_24() {
     check("1.24.11")
 }

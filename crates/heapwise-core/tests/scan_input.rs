@@ -66,6 +66,14 @@ fn check(version: &str, prog: &str) {
 }
 
 #[test]
+fn zoo_1_22() {
+    check("1.22.10", "zoo");
+}
+#[test]
+fn zoo_1_23() {
+    check("1.23.9", "zoo");
+}
+#[test]
 fn zoo_1_24() {
     check("1.24.11", "zoo");
 }

@@ -149,21 +149,6 @@ type QueuedFinClosure struct { // 160, noscan
 	pad [19]int
 }
 
-type CleanBlocker struct { // 176, noscan
-	id  int
-	pad [21]int
-}
-
-type QueuedClean struct { // 192, noscan
-	id  int
-	pad [23]int
-}
-
-type QCleanArg struct { // 208, noscan
-	id  int
-	pad [25]int
-}
-
 type Ballast struct{ data [4096]byte } // 4096, noscan
 
 const (
@@ -176,7 +161,6 @@ const (
 	treeDepth   = 6 // 2^7-1 nodes
 	nTreeGs     = 2
 	nQueuedFin  = 20
-	nQueuedCln  = 20
 	byteBufSize = 8192
 )
 
@@ -198,8 +182,8 @@ var (
 	// between measuring heap_alloc and the core (~5 KB) stays well under 1%.
 	ballast []*Ballast
 
-	timer      *time.Timer
-	ticker     *time.Ticker
+	timer  *time.Timer
+	ticker *time.Ticker
 
 	block   = make(chan struct{}) // never closed
 	sink    int
@@ -248,13 +232,7 @@ func finalizeBlocker(b *FinBlocker) {
 	<-block
 }
 
-func cleanupBlocker(id int) {
-	started <- struct{}{}
-	<-block
-}
-
 func finalizeQueued(q *QueuedFin) { sink += q.id }
-func cleanupQueued(a *QCleanArg)  { sink += a.id }
 
 //go:noinline
 func dropFinBlocker() {
@@ -262,19 +240,13 @@ func dropFinBlocker() {
 	runtime.SetFinalizer(b, finalizeBlocker)
 }
 
-//go:noinline
-func dropCleanBlocker() {
-	c := &CleanBlocker{id: 1}
-	runtime.AddCleanup(c, cleanupBlocker, 7)
-}
-
-// dropQueued makes objects whose finalizers and cleanups will be queued but
-// never run (the finalizer and cleanup goroutines are blocked); returns the
-// addresses of one QueuedFin, its child, and one QCleanArg.
+// dropQueued makes objects whose finalizers will be queued but never run (the
+// finalizer goroutine is blocked); returns the addresses of one QueuedFin and its
+// child.
 //
 //go:noinline
-func dropQueued() (uintptr, uintptr, uintptr) {
-	var fin, child, arg uintptr
+func dropQueued() (uintptr, uintptr) {
+	var fin, child uintptr
 	for i := 0; i < nQueuedFin; i++ {
 		q := &QueuedFin{child: &QueuedFinChild{id: i}, id: i}
 		if i == 0 {
@@ -285,15 +257,7 @@ func dropQueued() (uintptr, uintptr, uintptr) {
 	capture := &FinCapture{id: 1}
 	qc := &QueuedFinClosure{id: 1}
 	runtime.SetFinalizer(qc, func(q *QueuedFinClosure) { sink += q.id + capture.id })
-	for i := 0; i < nQueuedCln; i++ {
-		c := &QueuedClean{id: i}
-		a := &QCleanArg{id: i}
-		if i == 0 {
-			arg = truth.Addr(a)
-		}
-		runtime.AddCleanup(c, cleanupQueued, a)
-	}
-	return fin, child, arg
+	return fin, child
 }
 
 // goMinor is the minor release of the running Go (25 for go1.25.5).
@@ -387,7 +351,8 @@ func main() {
 	ticker = time.NewTicker(time.Hour)
 
 	// Block the finalizer goroutine, then (Go 1.25+) the cleanup goroutine,
-	// so that the next finalizers and cleanups stay queued.
+	// so that the next finalizers and cleanups stay queued (cleanups: Go 1.24+,
+	// cleanup.go).
 	dropFinBlocker()
 	runtime.GC()
 	waitStarted("the blocking finalizer")
@@ -396,7 +361,8 @@ func main() {
 	if goMinor() >= 25 {
 		waitStarted("the blocking cleanup")
 	}
-	queuedFin, queuedChild, queuedArg := dropQueued()
+	queuedFin, queuedChild := dropQueued()
+	recordCleanups := dropQueuedCleanups()
 
 	ballast = make([]*Ballast, 256)
 	for i := range ballast {
@@ -428,7 +394,6 @@ func main() {
 	truth.Type[QueuedFinChild](t, "main.QueuedFinChild", nQueuedFin)
 	truth.Type[FinCapture](t, "main.FinCapture", 1)
 	truth.Type[QueuedFinClosure](t, "main.QueuedFinClosure", 1)
-	truth.Type[QCleanArg](t, "main.QCleanArg", nQueuedCln)
 	truth.Type[Ballast](t, "main.Ballast", len(ballast))
 
 	t.Obj("map_slice", truth.Addr(&mapSlice[0]), fmt.Sprintf("[%d]map[string]*main.MapLeaf", nMapSlice))
@@ -438,7 +403,6 @@ func main() {
 	t.Obj("outer_0", truth.Addr(outers[0]), "main.Outer")
 	t.Obj("queued_fin_0", queuedFin, "main.QueuedFin")
 	t.Obj("queued_fin_child_0", queuedChild, "main.QueuedFinChild")
-	t.Obj("queued_cleanup_arg_0", queuedArg, "main.QCleanArg")
 	t.Obj("byte_local", byteLocal, "[8192]uint8")
 	recordNet(t)
 	t.Obj("timer", truth.Addr(timer), "time.Timer")
@@ -454,13 +418,7 @@ func main() {
 	// itself is marked (unlike a finalizer special, which marks its referents).
 	t.Path("queued_fin_0", queuedFin, "finalizer", "main.finalizeQueued", 1)
 	t.Path("queued_fin_child_0", queuedChild, "finalizer", "main.finalizeQueued", 2)
-	// Queued cleanups keep what the special kept: Go >= 1.26 the box holding
-	// arg, Go <= 1.25 the wrapper closure and the box it captures.
-	cleanupLen := 2
-	if goMinor() <= 25 {
-		cleanupLen = 3
-	}
-	t.Path("queued_cleanup_arg_0", queuedArg, "cleanup", "main.cleanupQueued", cleanupLen)
+	recordCleanups(t)
 
 	t.Funcs("main.treeHolder", "main.byteHolder", "main.finalizeBlocker", "main.main")
 	t.Finish()

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"unsafe"
-	"weak"
 
 	"heapwise/testdata/truth"
 )
@@ -127,16 +125,6 @@ type Finalized struct { // 80, noscan
 	pad [9]int
 }
 
-type CleanedUp struct { // 96, noscan
-	id  int
-	pad [11]int
-}
-
-type CleanupArg struct { // 112, noscan
-	id  int
-	pad [13]int
-}
-
 type CycleA struct { // 32
 	b   *CycleB
 	pad [3]int
@@ -150,11 +138,6 @@ type CycleB struct { // 48
 type WithString struct { // 24
 	s string
 	n int
-}
-
-type WeakTarget struct { // 128, noscan
-	id  int
-	pad [15]int
 }
 
 // Garbage has a pointer and is > 512 bytes, so each object carries a malloc
@@ -184,7 +167,6 @@ const (
 	nHolders    = 3
 	nStackOnly  = 10 // per holder goroutine
 	nFinalized  = 5
-	nCleaned    = 5
 	nStrings    = 50
 	nGarbage    = 200
 	bigChildIdx = 4999
@@ -206,16 +188,12 @@ var (
 	chanItems  chan *ChanItem
 	funcs      []func()
 	finalized  []*Finalized
-	cleaned    []*CleanedUp
 	strs       []string
 	withString *WithString
-	weakTarget *WeakTarget
-	weakPtr    weak.Pointer[WeakTarget]
 
-	block      chan struct{} // never closed: holder goroutines wait on it
-	sinkInt    int
-	finRan     int
-	cleanupRan int
+	block   chan struct{} // never closed: holder goroutines wait on it
+	sinkInt int
+	finRan  int
 )
 
 //go:noinline
@@ -240,7 +218,6 @@ func stackHolder(id int, addrs chan<- [2]uintptr) {
 
 func finalizeFinalized(f *Finalized) { finRan++ }
 func finalizeCycle(a *CycleA)        { finRan++ }
-func cleanupFn(a *CleanupArg)        { cleanupRan++ }
 
 // makeCycle makes an unreachable CycleA<->CycleB cycle; CycleA has a
 // finalizer, so the cycle is never freed. Only the addresses come back.
@@ -268,19 +245,6 @@ type SharedLeaf struct{ data [48]byte } // 48, noscan
 type OwnBuf struct{ data [112]byte } // 112, noscan
 
 var owners []*Owner
-
-// goMinor is the minor release of the running Go (25 for go1.25.5).
-func goMinor() int {
-	v := strings.TrimPrefix(runtime.Version(), "go1.")
-	n := 0
-	for _, c := range v {
-		if c < '0' || c > '9' {
-			break
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
 
 //go:noinline
 func allocGarbage(i int, prev *Garbage) *Garbage {
@@ -405,16 +369,7 @@ func main() {
 		runtime.SetFinalizer(f, finalizeFinalized)
 		finalized = append(finalized, f)
 	}
-	var firstCleanupArg uintptr
-	for i := 0; i < nCleaned; i++ {
-		c := &CleanedUp{id: i}
-		arg := &CleanupArg{id: i}
-		if i == 0 {
-			firstCleanupArg = truth.Addr(arg)
-		}
-		runtime.AddCleanup(c, cleanupFn, arg)
-		cleaned = append(cleaned, c)
-	}
+	recordCleanups := makeCleanups() // Go 1.24+: cleanups and a weak pointer (cleanup.go)
 	cycleA, cycleB := makeCycle()
 
 	// Strings of known lengths (20+i bytes), all heap-allocated.
@@ -435,17 +390,9 @@ func main() {
 		owners[i] = &Owner{leaf: leaf, own: &OwnBuf{}}
 	}
 
-	// Weak pointer to an object that a global also holds.
-	weakTarget = &WeakTarget{id: 1}
-	weakPtr = weak.Make(weakTarget)
-
 	t.Settle()
-	if finRan != 0 || cleanupRan != 0 {
-		fmt.Fprintln(os.Stderr, "zoo: a finalizer or cleanup ran; the truth would be wrong")
-		os.Exit(3)
-	}
-	if weakPtr.Value() != weakTarget {
-		fmt.Fprintln(os.Stderr, "zoo: weak pointer lost its target")
+	if finRan != 0 {
+		fmt.Fprintln(os.Stderr, "zoo: a finalizer ran; the truth would be wrong")
 		os.Exit(3)
 	}
 
@@ -484,12 +431,9 @@ func main() {
 	truth.Type[Captured](t, "main.Captured", nCaptured)
 	truth.Type[StackOnly](t, "main.StackOnly", nHolders*nStackOnly)
 	truth.Type[Finalized](t, "main.Finalized", nFinalized)
-	truth.Type[CleanedUp](t, "main.CleanedUp", nCleaned)
-	truth.Type[CleanupArg](t, "main.CleanupArg", nCleaned)
 	truth.Type[CycleA](t, "main.CycleA", 1)
 	truth.Type[CycleB](t, "main.CycleB", 1)
 	truth.Type[WithString](t, "main.WithString", 1)
-	truth.Type[WeakTarget](t, "main.WeakTarget", 1)
 	truth.Garbage[Garbage](t, "main.Garbage", nGarbage)
 	t.HoldGarbage(chain, nGarbage*1024)
 	chain = nil
@@ -537,12 +481,9 @@ func main() {
 		t.Obj(fmt.Sprintf("stack_only_tail_%d", g), stackLists[g][1], "main.StackOnly")
 	}
 	t.Obj("finalized_0", truth.Addr(finalized[0]), "main.Finalized")
-	t.Obj("cleaned_up_0", truth.Addr(cleaned[0]), "main.CleanedUp")
-	t.Obj("cleanup_arg_0", firstCleanupArg, "main.CleanupArg")
 	t.Obj("cycle_a", cycleA, "main.CycleA")
 	t.Obj("cycle_b", cycleB, "main.CycleB")
 	t.Obj("with_string", truth.Addr(withString), "main.WithString")
-	t.Obj("weak_target", truth.Addr(weakTarget), "main.WeakTarget")
 	t.Obj("garbage_0", garbage[0], "main.Garbage")
 	t.Obj("garbage_199", garbage[1], "main.Garbage")
 
@@ -564,9 +505,7 @@ func main() {
 	t.Path("chan_item_39", lastItem, "global", "main.chanItems", 3) // hchan -> buf -> item
 	t.Path("captured_0", firstCaptured, "global", "main.funcs", 3)  // backing array -> closure -> Captured
 	t.Path("finalized_0", truth.Addr(finalized[0]), "global", "main.finalized", 2)
-	t.Path("cleaned_up_0", truth.Addr(cleaned[0]), "global", "main.cleaned", 2)
 	t.Path("with_string", truth.Addr(withString), "global", "main.withString", 1)
-	t.Path("weak_target", truth.Addr(weakTarget), "global", "main.weakTarget", 1)
 	for g := 0; g < nHolders; g++ {
 		t.Path(fmt.Sprintf("stack_only_head_%d", g), stackLists[g][0], "stack", "main.stackHolder", 1)
 		t.Path(fmt.Sprintf("stack_only_tail_%d", g), stackLists[g][1], "stack", "main.stackHolder", nStackOnly)
@@ -575,15 +514,7 @@ func main() {
 	// without marking it, so its referents are at length 1.
 	t.Path("cycle_b", cycleB, "finalizer", "main.finalizeCycle", 1)
 	t.Path("cycle_a", cycleA, "finalizer", "main.finalizeCycle", 2)
-	// Cleanup roots: Go >= 1.26 keeps a box holding the argument (one heap
-	// object before it). Go <= 1.25 keeps the wrapper closure, which captures
-	// arg by reference (AddCleanup takes &arg) through a second box: two heap
-	// objects before the argument.
-	cleanupLen := 2
-	if goMinor() <= 25 {
-		cleanupLen = 3
-	}
-	t.Path("cleanup_arg_0", firstCleanupArg, "cleanup", "main.cleanupFn", cleanupLen)
+	recordCleanups(t)
 
 	t.Funcs("main.stackHolder", "main.main")
 	t.Finish()

@@ -3,7 +3,7 @@
 //! emitted by `cmd/link/internal/ld/dwarf.go`), global variables, `DW_TAG_constant`
 //! runtime constants, and the CFA-relative locals of each function.
 //!
-//! Handles the DWARF 4 and 5 output of Go 1.24 to 1.27 (zlib- or zstd-compressed sections
+//! Handles the DWARF 4 and 5 output of Go 1.22 to 1.27 (`DW_AT_go_closure_offset` from 1.23 only) (zlib- or zstd-compressed sections
 //! are decompressed by `object`).
 
 use std::collections::HashMap;
@@ -132,6 +132,10 @@ pub struct Function {
     pub locals: Vec<Local>,
     /// Captured variables of a closure: (name, type, offset in the closure context).
     pub closure_vars: Vec<(String, TypeId, u64)>,
+    /// The variables declared directly in the function (name, type), whatever their
+    /// location: in a closure of Go 1.22, whose DWARF has no `DW_AT_go_closure_offset`, its
+    /// captured variables are among them (`x` by value, `&x` when the body uses its address).
+    pub variables: Vec<(String, TypeId)>,
     /// Input parameters in declaration order: (name, type).
     pub params: Vec<(String, TypeId)>,
 }
@@ -322,6 +326,7 @@ impl Dwarf {
         let mut origins: HashMap<u64, (String, RawRef)> = HashMap::new();
         let mut raw_closure_vars: Vec<(usize, String, RawRef, u64)> = Vec::new();
         let mut raw_params: Vec<(usize, String, RawRef)> = Vec::new();
+        let mut raw_vars: Vec<(usize, String, RawRef)> = Vec::new();
 
         let mut units = dwarf.units();
         while let Some(header) = units.next()? {
@@ -459,6 +464,11 @@ impl Dwarf {
                                 || udata(entry.attr_value(gimli::DW_AT_variable_parameter)).unwrap_or(0) != 0;
                             if depth == d + 1 && !is_result {
                                 raw_params.push((f, name.clone(), ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header)));
+                            }
+                        }
+                        if let (gimli::DW_TAG_variable, Some((d, f))) = (tag, func) {
+                            if depth == d + 1 {
+                                raw_vars.push((f, name.clone(), ref_of(entry.attr_value(gimli::DW_AT_type), &unit.header)));
                             }
                         }
                         if let (Some(off), Some((_, f))) = (udata(entry.attr_value(DW_AT_GO_CLOSURE_OFFSET)), func) {
@@ -625,11 +635,18 @@ impl Dwarf {
                 params[f].push((name, t));
             }
         }
+        let mut variables: Vec<Vec<(String, TypeId)>> = vec![Vec::new(); raw_funcs.len()];
+        for (f, name, r) in raw_vars {
+            if let Some(t) = resolve(&r) {
+                variables[f].push((name, t));
+            }
+        }
         out.functions = raw_funcs
             .into_iter()
             .zip(closure_vars)
             .zip(params)
-            .map(|(((name, low_pc, high_pc, locals), closure_vars), params)| Function {
+            .zip(variables)
+            .map(|((((name, low_pc, high_pc, locals), closure_vars), params), variables)| Function {
                 name,
                 low_pc,
                 high_pc,
@@ -652,6 +669,7 @@ impl Dwarf {
                     .collect(),
                 closure_vars,
                 params,
+                variables,
             })
             .collect();
         // Copies whose abstract origin was not found have no name to show.

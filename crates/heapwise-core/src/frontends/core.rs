@@ -104,7 +104,7 @@ fn goroutine_objects(rt: &Rt<'_>, goroutines: &[crate::runtime::stacks::Goroutin
 }
 
 /// The bytes the last completed GC marked, from the runtime's own count:
-/// `gcController.heapMarked` (runtime/mgcpacer.go, Go 1.24-1.27), read by field name through
+/// `gcController.heapMarked` (runtime/mgcpacer.go, Go 1.22-1.27), read by field name through
 /// DWARF, less what that count holds twice: `markrootSpans` (runtime/mgcmark.go) scans every
 /// object with a finalizer in a span with pointers without marking it, and `scanobject` adds
 /// its size to `bytesMarked`; the object is counted again when it is marked. `None` if the

@@ -3,7 +3,7 @@
 //! - Leaks by Go 1.27's goroutine leak rule (golang/go#74609; `runtime/mgc.go`:
 //!   `findGoroutineLeaks`, `findMaybeRunnableGoroutines`, `(*g).isMaybeRunnable`,
 //!   `setSyncObjectsUntraceable`; `runtime/mgcmark.go`: `internalBlocked`,
-//!   `allGsSnapshotSortedForGC`), applied offline to a core of any release 1.24-1.27: the
+//!   `allGsSnapshotSortedForGC`), applied offline to a core of any release 1.22-1.27: the
 //!   roots are the globals and the other non-stack roots and the stacks of every goroutine
 //!   that is not blocked on a channel, select, mutex, cond or wait group; the sudogs of the
 //!   blocked ones do not reach their channel or primitive. A blocked goroutine whose
@@ -42,6 +42,21 @@ pub enum Blocking {
 }
 
 impl Blocking {
+    /// How goroutine `g` waits: [`Blocking::of`] its status and wait reason, except that
+    /// before Go 1.24, which has no `waitReasonSyncWaitGroupWait`, `sync.(*WaitGroup).Wait`
+    /// waits on its semaphore as `semacquire` (`sync.runtime_Semacquire`,
+    /// `runtime/sema.go`: the sudog's `elem` is the semaphore's address): a goroutine in that
+    /// wait with `sync.(*WaitGroup).Wait` on its stack waits as on a wait group.
+    pub fn of_goroutine(g: &Goroutine) -> Blocking {
+        let in_wait_group = || {
+            g.frames.iter().any(|f| f.function == "sync.(*WaitGroup).Wait" || f.inlined.iter().any(|i| i.function == "sync.(*WaitGroup).Wait"))
+        };
+        match Blocking::of(&g.status, &g.wait_reason) {
+            Blocking::Root if g.wait_reason == "semacquire" && (g.status == "waiting" || g.status == "leaked") && in_wait_group() => Blocking::Sync,
+            b => b,
+        }
+    }
+
     /// The wait reasons between `waitReasonChanReceiveNilChan` and
     /// `waitReasonSyncWaitGroupWait` (`runtime/runtime2.go`), by the runtime's own strings
     /// (`waitReasonStrings`: the same in 1.24-1.27, while the numbering moves).
@@ -167,7 +182,7 @@ pub fn group_goroutines(goroutines: &[Goroutine], leaked: &[bool]) -> Vec<Group>
 
 /// The leaked goroutines (by index) under Go 1.27's rule; see the module docs.
 pub fn find_leaks(heap: &Heap, graph: &Graph, roots: &[Root], goroutines: &[Goroutine]) -> Vec<bool> {
-    let blocking: Vec<Blocking> = goroutines.iter().map(|g| Blocking::of(&g.status, &g.wait_reason)).collect();
+    let blocking: Vec<Blocking> = goroutines.iter().map(Blocking::of_goroutine).collect();
     let index_of: HashMap<u64, usize> = goroutines.iter().enumerate().map(|(i, g)| (g.id, i)).collect();
     // Stack roots per goroutine; the candidates' wait for their goroutine to be woken.
     let mut stack_roots: Vec<Vec<usize>> = vec![Vec::new(); goroutines.len()];

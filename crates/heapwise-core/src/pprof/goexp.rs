@@ -1,7 +1,7 @@
 //! Go's `math.Exp` on amd64, bit for bit: `runtime/pprof`'s unsampling (`scaleHeapSample`)
 //! goes through it, and the profile's values are `int64` truncations of products with its
-//! result, so an `exp` one ulp off changes them. Go 1.24-1.27 use the assembly of
-//! `math/exp_amd64.s` (the same in all four), which has two paths chosen at run time by
+//! result, so an `exp` one ulp off changes them. Go 1.22-1.27 use the assembly of
+//! `math/exp_amd64.s` (the same in all six), which has two paths chosen at run time by
 //! `math.useFMA` (`cpu.X86.HasAVX && cpu.X86.HasFMA`): plain SSE2 multiplies and adds, or
 //! fused multiply-adds. Both are written here from the algorithm that file describes
 //! (argument reduction by `k*ln2` in two parts, a Taylor series of `x/16`, four squarings

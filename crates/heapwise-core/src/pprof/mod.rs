@@ -2,7 +2,7 @@
 //! `/debug/pprof/heap` (`runtime/pprof.WriteHeapProfile`) when the core was taken, built the
 //! way `runtime/pprof` builds it (`runtime/pprof/protomem.go` `writeHeapProto`,
 //! `runtime/pprof/proto.go` `appendLocsForStack`, `emitLocation`, `pcDeck`; the same in Go
-//! 1.24-1.27 but for the record fields of 1.27), from the runtime's own buckets
+//! 1.22-1.27 but for the record fields of 1.27), from the runtime's own buckets
 //! ([`crate::runtime::mprof`]):
 //! - one sample per bucket, in `mbuckets` order, with values `alloc_objects`,
 //!   `alloc_space`, `inuse_objects`, `inuse_space` unsampled by `scaleHeapSample` (through
@@ -354,7 +354,7 @@ fn go_i64(f: f64) -> i64 {
     }
 }
 
-/// `scaleHeapSample(count, size, rate)` of Go 1.24-1.26: `size` is the record's bytes.
+/// `scaleHeapSample(count, size, rate)` of Go 1.22-1.26: `size` is the record's bytes.
 pub fn scale_heap_sample_bytes(count: i64, size: i64, rate: i64, fma: bool) -> (i64, i64) {
     if count == 0 || size == 0 {
         return (0, 0);

@@ -1,7 +1,7 @@
 //! The type table of an executable without DWARF, built from the runtime type descriptors
 //! every Go binary carries for `reflect` (`internal/abi/type.go`: `abi.Type`, `PtrType`,
 //! `SliceType`, `ArrayType`, `ChanType`, `MapType`/`SwissMapType`, `StructType`,
-//! `InterfaceType`, `UncommonType`, `abi.Name`; Go 1.24 to 1.27). Each descriptor becomes a
+//! `InterfaceType`, `UncommonType`, `abi.Name`; Go 1.22 to 1.27). Each descriptor becomes a
 //! [`Type`] of the shape `cmd/link/internal/ld/dwarf.go` gives the same Go type in DWARF,
 //! so naming works unchanged: structs with their fields, slices and strings as their
 //! headers, maps, chans and interfaces as typedefs with `go_kind`, key and element.
@@ -51,6 +51,9 @@ struct Layout {
     map_key: u64,
     map_elem: u64,
     map_group: u64,
+    /// What the type `map_group` points to is named (`noalg.map.group` for Swiss tables,
+    /// Go 1.24+; `noalg.map.bucket` for `abi.MapType.Bucket`, Go 1.22-1.23).
+    map_group_name: &'static str,
     map_type: u64,
     struct_fields: u64,
     struct_type: u64,
@@ -148,7 +151,8 @@ impl Layout {
             chan_type: rt.size_of("internal/abi.ChanType")?,
             map_key: rt.off(map, "Key")?,
             map_elem: rt.off(map, "Elem")?,
-            map_group: rt.off(map, "Group")?,
+            map_group: rt.off(map, "Group").or_else(|_| rt.off(map, "Bucket"))?,
+            map_group_name: if rt.off_opt(map, "Group").is_some() { "noalg.map.group" } else { "noalg.map.bucket" },
             map_type: rt.size_of(map)?,
             struct_fields: rt.off("internal/abi.StructType", "Fields")?,
             struct_type: rt.size_of("internal/abi.StructType")?,
@@ -372,7 +376,7 @@ pub fn read_types(rt: &Rt<'_>, types: u64, etypes: u64, first_id: TypeId, reps: 
     // Map groups are named after their map, as the DWARF typing looks them up.
     for &(g, kt, vt) in &group_names {
         if let Some(i) = g.checked_sub(first_id).filter(|&i| (i as usize) < parts.len()) {
-            parts[i as usize] = Composite::Group(kt, vt);
+            parts[i as usize] = Composite::Group(kt, vt, l.map_group_name);
         }
     }
     full_names(&mut out, &parts, first_id);
@@ -471,8 +475,9 @@ enum Composite {
     Array(TypeId, u64),
     Chan(TypeId, &'static str),
     Map(TypeId, TypeId),
-    /// The group type of a map (`internal/runtime/maps`), `noalg.map.group[K]V`.
-    Group(TypeId, TypeId),
+    /// The group type of a map (`internal/runtime/maps`), `noalg.map.group[K]V`, or its
+    /// bucket type before Swiss tables (`runtime/map.go`), `noalg.map.bucket[K]V`.
+    Group(TypeId, TypeId, &'static str),
 }
 
 /// Rewrites the names of unnamed composites from their parts' names, deepest first.
@@ -481,7 +486,7 @@ fn full_names(out: &mut [Type], parts: &[Composite], first_id: TypeId) {
     let children = |i: usize| -> [Option<usize>; 2] {
         match &parts[i] {
             Composite::Ptr(e) | Composite::Slice(e) | Composite::Array(e, _) | Composite::Chan(e, _) => [local(*e), None],
-            Composite::Map(a, b) | Composite::Group(a, b) => [local(*a), local(*b)],
+            Composite::Map(a, b) | Composite::Group(a, b, _) => [local(*a), local(*b)],
             Composite::AsIs => [None, None],
         }
     };
@@ -511,7 +516,7 @@ fn full_names(out: &mut [Type], parts: &[Composite], first_id: TypeId) {
                         Composite::Array(e, len) => name(*e).map(|n| format!("[{len}]{n}")),
                         Composite::Chan(e, dir) => name(*e).map(|n| format!("{dir}{n}")),
                         Composite::Map(a, b) => name(*a).zip(name(*b)).map(|(a, b)| format!("map[{a}]{b}")),
-                        Composite::Group(a, b) => name(*a).zip(name(*b)).map(|(a, b)| format!("noalg.map.group[{a}]{b}")),
+                        Composite::Group(a, b, prefix) => name(*a).zip(name(*b)).map(|(a, b)| format!("{prefix}[{a}]{b}")),
                     };
                     if let Some(n) = new.filter(|n| n.len() <= MAX_NAME as usize) {
                         out[cur].name = n;

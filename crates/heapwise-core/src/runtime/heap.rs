@@ -3,7 +3,8 @@
 //! Decodes `runtime/mheap.go` (`mheap.allspans`, `mspan`, `heapArena`), `runtime/mbitmap.go`
 //! (Go 1.22+ allocation headers: heap bits at the end of small spans, `*abi.Type` malloc
 //! headers, `mspan.largeType`) and `runtime/mgcmark_greenteagc.go` (Green Tea inline mark
-//! bits, experiment in Go 1.25, default in 1.26). Handles Go 1.24 to 1.27.
+//! bits, experiment in Go 1.25, default in 1.26). Handles Go 1.22 to 1.27 (allocation headers are
+//! on by default from 1.22, `GOEXPERIMENT=allocheaders`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};

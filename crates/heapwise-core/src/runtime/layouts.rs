@@ -21,6 +21,8 @@ use crate::Error;
 
 /// The tables committed in the crate, by Go version.
 const TABLES: &[(&str, &str)] = &[
+    ("go1.22.10", include_str!("../../layouts/go1.22.10.txt")),
+    ("go1.23.9", include_str!("../../layouts/go1.23.9.txt")),
     ("go1.24.11", include_str!("../../layouts/go1.24.11.txt")),
     ("go1.25.5", include_str!("../../layouts/go1.25.5.txt")),
     ("go1.26.6", include_str!("../../layouts/go1.26.6.txt")),

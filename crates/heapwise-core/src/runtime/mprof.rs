@@ -216,6 +216,8 @@ impl MemProfile {
         let o_specials = rt.off("runtime.mspan", "specials")?;
         let o_next = rt.off("runtime.special", "next")?;
         let o_offset = rt.off("runtime.special", "offset")?;
+        // A uint16 in Go 1.22-1.23, a uintptr from 1.24 (`runtime/mheap.go`): read at its size.
+        let offset_size = rt.dwarf.ty(rt.dwarf.underlying(rt.field_type("runtime.special", "offset")?)).size;
         let o_kind = rt.off("runtime.special", "kind")?;
         let o_b = rt.off("runtime.specialprofile", "b")?;
         let index: HashMap<u64, u32> = self.buckets.iter().enumerate().map(|(i, b)| (b.addr, i as u32)).collect();
@@ -228,7 +230,7 @@ impl MemProfile {
                 guard += 1;
                 budget -= 1;
                 if rt.mem.u8(sp + o_kind).unwrap_or(0) as i64 == kind {
-                    let offset = rt.mem.u64(sp + o_offset).unwrap_or(u64::MAX);
+                    let offset = rt.mem.uint(sp + o_offset, offset_size).unwrap_or(u64::MAX);
                     let i = offset / span.elemsize.max(1);
                     if i < u64::from(span.nelems) {
                         let b = rt.mem.u64(sp + o_b).unwrap_or(0);

@@ -13,7 +13,7 @@ use crate::Error;
 
 const PF_W: u32 = 2;
 /// Go releases heapwise decodes, as (major, minor) bounds.
-pub(crate) const MIN_GO: (u32, u32) = (1, 24);
+pub(crate) const MIN_GO: (u32, u32) = (1, 22);
 pub(crate) const MAX_GO: (u32, u32) = (1, 27);
 
 pub struct Process {

@@ -8,7 +8,8 @@
 //! `gcCleanups`) are roots until they run. The GC's other fixed root, free goroutine
 //! stacks, holds no heap pointers; timers live in `p.timers` (heap objects reached from
 //! `runtime.allp`) and the netpoller's `pollDesc`s are not in the heap.
-//! Go 1.24 to 1.27.
+//! Go 1.22 to 1.27 (the special kinds are DWARF constants: their numbering moves in 1.24;
+//! `special.offset` is a uint16 before 1.24; cleanups and weak handles are 1.24+).
 
 use crate::formats::dwarf::TypeId;
 use crate::runtime::heap::Heap;
@@ -161,6 +162,8 @@ pub fn special_roots(
     let o_specials = rt.off("runtime.mspan", "specials")?;
     let o_next = rt.off("runtime.special", "next")?;
     let o_offset = rt.off("runtime.special", "offset")?;
+    // `special.offset` is a uint16 in Go 1.22 and 1.23, a uintptr from 1.24: read at its size.
+    let offset_size = rt.dwarf.ty(rt.dwarf.underlying(rt.field_type("runtime.special", "offset")?)).size;
     let o_kind = rt.off("runtime.special", "kind")?;
     let k_fin = rt.dwarf.constant("runtime._KindSpecialFinalizer");
     let k_weak = rt.dwarf.constant("runtime._KindSpecialWeakHandle");
@@ -190,7 +193,7 @@ pub fn special_roots(
             guard += 1;
             budget -= 1;
             let kind = rt.mem.u8(sp.wrapping_add(o_kind)).unwrap_or(0) as i64;
-            let offset = rt.mem.u64(sp.wrapping_add(o_offset)).unwrap_or(0);
+            let offset = rt.mem.uint(sp.wrapping_add(o_offset), offset_size).unwrap_or(0);
             // `special.offset` is the object's offset in its span: one past the span's
             // objects names none.
             let index = offset / span.elemsize;

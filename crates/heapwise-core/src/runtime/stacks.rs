@@ -45,7 +45,7 @@ pub struct Goroutine {
 }
 
 /// The `runtime.g` fields that say where a goroutine came from and what it is blocked on
-/// (`runtime/runtime2.go`, Go 1.24-1.27; fields a release or a heap dump lacks stay zero).
+/// (`runtime/runtime2.go`, Go 1.22-1.27; fields a release or a heap dump lacks stay zero).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GoroutineMeta {
     /// `g.gopc`: the pc of the `go` statement that created it (a return address).
@@ -426,14 +426,18 @@ fn attach_semaphore_waits(rt: &Rt<'_>, goroutines: &mut [Goroutine]) {
 const MAX_LABELS: u64 = 256;
 
 /// The pprof labels of the `runtime/pprof.labelMap` at `map` (`runtime/pprof/label.go`: a
-/// `LabelSet` of `list []label{key, value}` in Go 1.24-1.26; from 1.27 an embedded
-/// `internal/runtime/pprof/label.Set` of `List []Label{Key, Value}`), by field name through
-/// DWARF; empty when the binary has no such type or the map is not readable.
+/// `map[string]string` in Go 1.22-1.23; a `LabelSet` of `list []label{key, value}` in Go
+/// 1.24-1.26; from 1.27 an embedded `internal/runtime/pprof/label.Set` of
+/// `List []Label{Key, Value}`), by field name through DWARF; empty when the binary has no
+/// such type or the map is not readable.
 fn pprof_labels(rt: &Rt<'_>, map: u64) -> Vec<(String, String)> {
     if map == 0 {
         return Vec::new();
     }
     let Some(ty) = rt.dwarf.type_by_name("runtime/pprof.labelMap") else { return Vec::new() };
+    if rt.dwarf.ty(ty).go_kind == crate::formats::dwarf::kind::MAP {
+        return bucket_map_strings(rt, ty, rt.mem.u64(map).unwrap_or(0));
+    }
     let Some((list_off, list_ty)) = rt.dwarf.field_of(ty, "list").or_else(|| rt.dwarf.field_of(ty, "List")) else { return Vec::new() };
     let Some((_, array_ty)) = rt.dwarf.field_of(list_ty, "array") else { return Vec::new() };
     let crate::formats::dwarf::Shape::Pointer(Some(label_ty)) = rt.dwarf.ty(rt.dwarf.underlying(array_ty)).shape else { return Vec::new() };
@@ -447,6 +451,56 @@ fn pprof_labels(rt: &Rt<'_>, map: u64) -> Vec<(String, String)> {
             Some((rt.string(at.wrapping_add(key), 1024).ok()?, rt.string(at.wrapping_add(value), 1024).ok()?))
         })
         .collect()
+}
+
+/// The (key, value) pairs of a `map[string]string` before Swiss tables (`runtime/map.go`,
+/// Go 1.22-1.23) at `hmap` (map type `map_ty`): the `2^B` buckets of `hmap.buckets` and
+/// their overflow chains, the slots whose `tophash` is at least `minTopHash`, with offsets
+/// from the linker's `hash<K,V>` and `bucket<K,V>` DWARF types. At most [`MAX_LABELS`].
+fn bucket_map_strings(rt: &Rt<'_>, map_ty: crate::formats::dwarf::TypeId, hmap: u64) -> Vec<(String, String)> {
+    use crate::formats::dwarf::Shape;
+    let d = rt.dwarf;
+    let mut out = Vec::new();
+    let pointee = |t| match d.ty(d.underlying(t)).shape {
+        Shape::Pointer(Some(p)) => Some(p),
+        _ => None,
+    };
+    let Some(hash) = pointee(map_ty) else { return out };
+    let (Some((o_b, _)), Some((o_buckets, bt))) = (d.field_of(hash, "B"), d.field_of(hash, "buckets")) else { return out };
+    let Some(bucket) = pointee(bt) else { return out };
+    let field = |n: &str| d.field_of(bucket, n).map(|(o, _)| o);
+    let (Some(o_top), Some(o_keys), Some(o_vals), Some(o_ovf)) = (field("tophash"), field("keys"), field("values"), field("overflow")) else {
+        return out;
+    };
+    let Ok(min_top) = rt.constant(&["runtime.minTopHash"]) else { return out };
+    let slots = d.field_of(bucket, "tophash").map_or(0, |(_, t)| d.ty(t).size).min(64);
+    let bsize = d.ty(bucket).size;
+    let (Ok(b), Ok(buckets)) = (rt.mem.u8(hmap.wrapping_add(o_b)), rt.mem.u64(hmap.wrapping_add(o_buckets))) else { return out };
+    if hmap == 0 || buckets == 0 || b > 16 {
+        return out;
+    }
+    // Buckets visited at most, overflow buckets included: a corrupt chain ends.
+    let mut budget = MAX_LABELS;
+    for i in 0..1u64 << b {
+        let mut at = buckets.wrapping_add(i * bsize);
+        while at != 0 && budget > 0 {
+            budget -= 1;
+            for j in 0..slots {
+                if i64::from(rt.mem.u8(at.wrapping_add(o_top + j)).unwrap_or(0)) < min_top {
+                    continue;
+                }
+                let (k, v) = (rt.string(at.wrapping_add(o_keys + 16 * j), 1024), rt.string(at.wrapping_add(o_vals + 16 * j), 1024));
+                if let (Ok(k), Ok(v)) = (k, v) {
+                    out.push((k, v));
+                }
+            }
+            at = rt.mem.u64(at.wrapping_add(o_ovf)).unwrap_or(0);
+        }
+        if budget == 0 || out.len() as u64 >= MAX_LABELS {
+            break;
+        }
+    }
+    out
 }
 
 /// Where the `go` statement at return address `gopc` is: function (the innermost one

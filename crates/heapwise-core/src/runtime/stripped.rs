@@ -93,7 +93,8 @@ pub fn synthesize(exe: &Executable, mem: &Memory, bias: u64) -> Result<(Dwarf, V
         (types.len() - 1) as TypeId
     };
     let hchan = rep("runtime.hchan")?;
-    let map = rep("internal/runtime/maps.Map")?;
+    // A map is a `*maps.Map` (Go 1.24+) or a `*runtime.hmap` (Go 1.22-1.23).
+    let map = rep("internal/runtime/maps.Map").or_else(|_| rep("runtime.hmap"))?;
     let uint8 = rep("uint8")?;
     let reps = Representations {
         eface: rep("runtime.eface")?,
@@ -242,7 +243,7 @@ impl<'a> Finder<'a> {
 
 /// Pointer words outside the heap that no type describes, sorted: the words of the module's
 /// data and bss its GC masks mark (`runtime/symtab.go`: `moduledata.gcdatamask`,
-/// `gcbssmask`; Go 1.24-1.27) outside every typed global (symbols of an executable without
+/// `gcbssmask`; Go 1.22-1.27) outside every typed global (symbols of an executable without
 /// DWARF are untyped blobs), and the stack slots the stack maps mark that no DWARF local
 /// covers. Interface values among them name what they hold
 /// ([`crate::runtime::typing::assign_types`]).

@@ -32,7 +32,9 @@ pub fn add_descriptor_types(dwarf: &mut Dwarf, mem: &Memory, bias: u64) -> Optio
             extra.push(Type { name: String::new(), size: 8, go_kind: 0, runtime_type: 0, key: None, elem: None, shape: Shape::Pointer(Some(t)) });
             Some(first + extra.len() as TypeId - 1)
         };
-        let (hchan_ptr, map_ptr, byte_ptr) = (ptr_to("runtime.hchan")?, ptr_to("internal/runtime/maps.Map")?, ptr_to("uint8")?);
+        // A map is a `*maps.Map` (Go 1.24+) or a `*runtime.hmap` (Go 1.22-1.23).
+        let map_ptr = ptr_to("internal/runtime/maps.Map").or_else(|| ptr_to("runtime.hmap"))?;
+        let (hchan_ptr, byte_ptr) = (ptr_to("runtime.hchan")?, ptr_to("uint8")?);
         let reps = Representations { eface: named("runtime.eface")?, iface: named("runtime.iface")?, hchan_ptr, map_ptr, int: named("int")?, byte_ptr };
         (tb, te, extra, reps)
     };

@@ -2,8 +2,10 @@
 //! name themselves; every other object is named by propagating DWARF types from typed
 //! roots (globals, stack variables) through typed pointers, structs, arrays, slices,
 //! strings, interfaces (itab and type words, direct and boxed values), channel buffers
-//! (`runtime/chan.go`: `hchan.buf`), closures (`DW_AT_go_closure_offset`) and Swiss-table
-//! maps (`internal/runtime/maps`: `Map.dirPtr/dirLen`, `table.groups`; Go 1.24+), and
+//! (`runtime/chan.go`: `hchan.buf`), closures (`DW_AT_go_closure_offset`), Swiss-table
+//! maps (`internal/runtime/maps`: `Map.dirPtr/dirLen`, `table.groups`; Go 1.24+) and
+//! bucket maps (`runtime/map.go`: `hmap.buckets`, `oldbuckets`, `extra.overflow`; Go 1.22
+//! and 1.23), and
 //! `sync.Pool`'s per-P arrays (`sync/pool.go`). Stack variables only parts of which are in
 //! memory (composite DWARF locations) seed from the parts there. When propagation is done,
 //! objects still unnamed that a subslice or substring points into, that the tiny allocator
@@ -279,12 +281,27 @@ struct Consts {
     map: Option<(u64, u64)>,
     /// `maps.table.groups`, `maps.groupsReference.data` and `.lengthMask`.
     table: Option<(u64, u64, u64)>,
+    /// `runtime.hmap` (Go 1.22-1.23): `buckets`, `oldbuckets`, `extra`; `runtime.mapextra`:
+    /// `overflow`, `oldoverflow`.
+    hmap: Option<HmapOffsets>,
     /// DWARF types named `internal/sync.node[..]` (`sync.Map` trie nodes, see
     /// `Namer::trie_node`), flagged once rather than tested by name on every pointer.
     trie_node_types: crate::bitset::BitSet,
     /// The pcs whose function (`Namer::func_at_entry`) is `runtime.nilinterhash`, and
     /// those whose function is `runtime.nilinterequal` (`Namer::untyped_sync_map`).
     nilinter_funcs: (Vec<u64>, Vec<u64>),
+}
+
+/// Field offsets of a bucket map (`runtime/map.go`, Go 1.22-1.23).
+#[derive(Clone, Copy)]
+struct HmapOffsets {
+    buckets: u64,
+    oldbuckets: u64,
+    extra: u64,
+    overflow: u64,
+    oldoverflow: u64,
+    /// `[]*runtime.bmap`, the type `mapextra.overflow` points to.
+    overflow_slice: Option<TypeId>,
 }
 
 /// What naming knows of a closure: its name, its captured variables (type, offset), and
@@ -314,6 +331,15 @@ struct Namer<'a, 'r> {
     consts: Consts,
     slice_elem_cache: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
     group_by_map: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
+    /// Whether the DWARF has `DW_AT_go_closure_offset`s ([`Namer::has_closure_offsets`]).
+    closure_offsets: Option<bool>,
+    /// The closure struct descriptors (`struct { F uintptr; X0 ... }`), for Go 1.22.
+    closure_structs: Option<Vec<TypeId>>,
+    /// Bucket type (`bucket<K,V>`) of a map typedef, before Swiss tables.
+    bucket_by_map: crate::fasthash::FastMap<TypeId, Option<TypeId>>,
+    /// Overflow-bucket hops left over all maps: the heap's object count, so that corrupt
+    /// (cyclic) chains end and real ones, each bucket in one chain, are all followed.
+    overflow_budget: u64,
     /// `sync.Map` trie node types by (node type, isEntry).
     trie_nodes: crate::fasthash::FastMap<(TypeId, bool), Option<TypeId>>,
     /// Generic shape types standing in for an instantiation DWARF omits: the name to use.
@@ -916,6 +942,12 @@ impl<'a, 'r> Namer<'a, 'r> {
                             vars.push((recv, 8));
                         }
                     }
+                    (name, vars, f.variables.clone())
+                });
+                let from_dwarf = from_dwarf.map(|(name, mut vars, variables)| {
+                    if vars.is_empty() && !self.has_closure_offsets() {
+                        vars = self.closure_struct_vars(&variables, fv);
+                    }
                     (name, vars, false)
                 });
                 let e = from_dwarf.or_else(|| self.pcln_closure(pc));
@@ -948,6 +980,69 @@ impl<'a, 'r> Namer<'a, 'r> {
                 self.interfaces_in(&addrs);
             }
         }
+    }
+
+    /// Whether the DWARF places any closure's captured variables (`DW_AT_go_closure_offset`,
+    /// Go 1.23+).
+    fn has_closure_offsets(&mut self) -> bool {
+        let dwarf = self.rt.dwarf;
+        *self.closure_offsets.get_or_insert_with(|| dwarf.functions.iter().any(|f| !f.closure_vars.is_empty()))
+    }
+
+    /// The captured variables (type, offset) of the closure object at `fv` when the DWARF
+    /// does not place them (Go 1.22): a heap closure is an object of the compiler's closure
+    /// struct (`cmd/compile/internal/typecheck/func.go`: `ClosureType`,
+    /// `struct { F uintptr; X0 T0; ... }`, `Xi` the variable or, captured by reference, a
+    /// pointer to it), whose runtime descriptor the binary holds. The struct is the one
+    /// descriptor of that form whose every `Xi` is the type of one of the closure function's
+    /// variables `variables` (the captured ones among them; `&x`, a by-reference or
+    /// heap-addressed capture, stands for `*T` and `T`) and whose pointer words are the
+    /// object's; none when no such descriptor, or more than one, fits.
+    fn closure_struct_vars(&mut self, variables: &[(String, TypeId)], fv: u64) -> Vec<(TypeId, u64)> {
+        let dwarf = self.rt.dwarf;
+        if variables.is_empty() {
+            return Vec::new();
+        }
+        let structs = self.closure_structs.get_or_insert_with(|| {
+            (0..dwarf.types.len() as TypeId)
+                .filter(|&t| {
+                    let ty = dwarf.ty(t);
+                    let name = ty.name.strip_prefix("noalg.").unwrap_or(&ty.name);
+                    ty.runtime_type != 0
+                        && name.starts_with("struct { F uintptr; X0 ")
+                        && matches!(&ty.shape, Shape::Struct(f) if f.len() >= 2 && f[0].name == "F" && f[0].offset == 0)
+                })
+                .collect()
+        });
+        let structs = structs.clone();
+        let mut allowed: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for (name, t) in variables {
+            allowed.insert(display_name(dwarf, *t));
+            if name.starts_with('&') {
+                if let Shape::Pointer(Some(u)) = dwarf.ty(dwarf.underlying(*t)).shape {
+                    allowed.insert(display_name(dwarf, u));
+                }
+            }
+        }
+        let mut found: Option<(String, TypeId)> = None;
+        for t in structs {
+            let Shape::Struct(fields) = &dwarf.ty(t).shape else { continue };
+            if fields.len() - 1 > variables.len() || !fields[1..].iter().all(|f| allowed.contains(&display_name(dwarf, f.ty))) {
+                continue;
+            }
+            if !self.fits_object(fv, t) {
+                continue;
+            }
+            let name = dwarf.ty(t).name.strip_prefix("noalg.").unwrap_or(&dwarf.ty(t).name).to_string();
+            match &found {
+                Some((n, _)) if *n == name => {}
+                Some(_) => return Vec::new(),
+                None => found = Some((name, t)),
+            }
+        }
+        let Some((_, t)) = found else { return Vec::new() };
+        let Shape::Struct(fields) = &dwarf.ty(t).shape else { return Vec::new() };
+        fields[1..].iter().map(|f| (f.ty, f.offset)).collect()
     }
 
     /// A closure known from the pclntab alone: `pc` is the entry of a function whose
@@ -1014,8 +1109,110 @@ impl<'a, 'r> Namer<'a, 'r> {
         g
     }
 
+    /// The bucket type of a map typedef before Swiss tables: the `map.bucket[K]V` type of the
+    /// map's name (the type `abi.MapType.Bucket` describes, with or without DWARF: one name
+    /// either way), else the pointee of `buckets` in the `hash<K,V>` struct the linker's
+    /// DWARF makes the map a pointer to (`cmd/link/internal/ld/dwarf.go`:
+    /// `synthesizemaptypes`).
+    fn map_bucket(&mut self, map_ty: TypeId) -> Option<TypeId> {
+        if let Some(b) = self.bucket_by_map.get(&map_ty) {
+            return *b;
+        }
+        let dwarf = self.rt.dwarf;
+        let mut ty = map_ty;
+        for _ in 0..16 {
+            match dwarf.ty(ty).shape {
+                Shape::Typedef(next) if !dwarf.ty(ty).name.starts_with("map[") => ty = next,
+                _ => break,
+            }
+        }
+        let from_hash = match dwarf.ty(dwarf.underlying(ty)).shape {
+            Shape::Pointer(Some(h)) => dwarf.field_of(h, "buckets").and_then(|(_, b)| match dwarf.ty(dwarf.underlying(b)).shape {
+                Shape::Pointer(Some(b)) if dwarf.field_of(b, "overflow").is_some() => Some(b),
+                _ => None,
+            }),
+            _ => None,
+        };
+        let by_name = dwarf.ty(ty).name.strip_prefix("map").and_then(|rest| {
+            dwarf.type_by_name(&format!("noalg.map.bucket{rest}")).or_else(|| dwarf.type_by_name(&format!("map.bucket{rest}")))
+        });
+        let b = by_name.or(from_hash);
+        self.bucket_by_map.insert(map_ty, b);
+        b
+    }
+
+    /// A map before Swiss tables (`runtime/map.go`, Go 1.22-1.23): the `hmap` points to its
+    /// `2^B` buckets in one array, allocated together with the first overflow buckets
+    /// (`makeBucketArray`), to the old array while it grows, and to `mapextra`, whose
+    /// `overflow` and `oldoverflow` slices keep the overflow buckets of a map without
+    /// pointers alive. Every bucket chains its overflow buckets through its last word,
+    /// `overflow` (an `unsafe.Pointer` or a `uintptr` in the bucket type the compiler
+    /// describes: followed here, not by its type).
+    fn follow_hmap(&mut self, m: u64, map_ty: TypeId, o: HmapOffsets) {
+        if let Some(t) = self.heap.find(m) {
+            if !self.walked.insert(t.slot as usize) {
+                return;
+            }
+        }
+        self.reach_named(m, || "runtime.hmap".to_string());
+        let Some(bucket) = self.map_bucket(map_ty) else { return };
+        let bsize = self.rt.dwarf.ty(bucket).size;
+        let o_ovf = self.rt.dwarf.field_of(bucket, "overflow").map(|(off, _)| off);
+        for at in [o.buckets, o.oldbuckets] {
+            let b = self.word(m.wrapping_add(at));
+            if b == 0 || bsize == 0 {
+                continue;
+            }
+            let n = self.fitting(b, bucket);
+            self.reach(b, bucket, n);
+            let Some(o_ovf) = o_ovf else { continue };
+            for i in 0..n {
+                let mut ov = self.word(b.wrapping_add(i * bsize).wrapping_add(o_ovf));
+                while ov != 0 && self.overflow_budget > 0 && self.heap.find(ov).is_some() {
+                    self.overflow_budget -= 1;
+                    self.reach(ov, bucket, 1);
+                    ov = self.word(ov.wrapping_add(o_ovf));
+                }
+            }
+        }
+        let extra = self.word(m.wrapping_add(o.extra));
+        if extra == 0 {
+            return;
+        }
+        self.reach_named(extra, || "runtime.mapextra".to_string());
+        for at in [o.overflow, o.oldoverflow] {
+            // A `*[]*bmap`: the slice header is an object of its own.
+            let sh = self.word(extra.wrapping_add(at));
+            if sh == 0 {
+                continue;
+            }
+            match o.overflow_slice {
+                Some(st) => self.reach(sh, st, 1),
+                None => self.reach_named(sh, || "[]*runtime.bmap".to_string()),
+            }
+            let (arr, len) = (self.word(sh), self.word(sh.wrapping_add(8)));
+            if arr == 0 || len == 0 {
+                continue;
+            }
+            // The words of the backing array's slot, at most.
+            let room = self.heap.find(arr).map_or(0, |t| self.heap.span_of_slot(t.slot).elemsize.saturating_sub(t.offset) / 8);
+            for i in 0..len.min(room) {
+                let ob = self.word(arr.wrapping_add(8 * i));
+                if ob != 0 {
+                    self.reach(ob, bucket, 1);
+                }
+            }
+        }
+    }
+
     fn follow_map(&mut self, m: u64, map_ty: TypeId) {
         let s = "internal/runtime/maps.Map";
+        if self.consts.map.is_none() {
+            if let Some(o) = self.consts.hmap {
+                self.follow_hmap(m, map_ty, o);
+            }
+            return;
+        }
         let Some((o_dir, o_dirlen)) = self.consts.map else { return };
         let Some(t) = self.heap.find(m) else { return };
         if !self.walked.insert(t.slot as usize) {
@@ -1175,6 +1372,19 @@ pub fn assign_types(
         table: rt.off_opt("internal/runtime/maps.table", "groups").and_then(|g| {
             Some((g, rt.off_opt("internal/runtime/maps.groupsReference", "data")?, rt.off_opt("internal/runtime/maps.groupsReference", "lengthMask")?))
         }),
+        hmap: (|| {
+            Some(HmapOffsets {
+                buckets: rt.off_opt("runtime.hmap", "buckets")?,
+                oldbuckets: rt.off_opt("runtime.hmap", "oldbuckets")?,
+                extra: rt.off_opt("runtime.hmap", "extra")?,
+                overflow: rt.off_opt("runtime.mapextra", "overflow")?,
+                oldoverflow: rt.off_opt("runtime.mapextra", "oldoverflow")?,
+                overflow_slice: rt.field_type("runtime.mapextra", "overflow").ok().and_then(|t| match rt.dwarf.ty(rt.dwarf.underlying(t)).shape {
+                    Shape::Pointer(p) => p,
+                    _ => None,
+                }),
+            })
+        })(),
         trie_node_types,
         nilinter_funcs: (Vec::new(), Vec::new()),
     };
@@ -1191,6 +1401,10 @@ pub fn assign_types(
         consts,
         slice_elem_cache: Default::default(),
         group_by_map: Default::default(),
+        bucket_by_map: Default::default(),
+        closure_offsets: None,
+        closure_structs: None,
+        overflow_budget: heap.spans.iter().map(|s| u64::from(s.nelems)).sum(),
         trie_nodes: Default::default(),
         shape_names: Default::default(),
         closure_names: Default::default(),
@@ -1522,7 +1736,8 @@ impl Namer<'_, '_> {
     /// and `valEqual` to the value's equality, both funcvals: `runtime.nilinterhash` and
     /// `runtime.nilinterequal` (`runtime/alg.go`) for `any`. The package is internal, so the
     /// standard library's own instantiations are all there are, and only `sync.Map`'s has
-    /// empty-interface keys and values. Then the map is walked as that type.
+    /// empty-interface keys and values. Then the map is walked as that type. (Before Go 1.24
+    /// a `sync.Map` holds a `map[any]*entry`: nothing to find here, typed pointers name it.)
     fn untyped_sync_map(&mut self, at: u64) {
         let layout = *self.sync_map.get_or_insert_with(|| {
             let d = self.rt.dwarf;
