@@ -14,7 +14,8 @@ const MAX_BLOCKED_ON: usize = 16;
 impl Analysis {
     pub(crate) fn ownership(&self) -> &GoroutineOwnership {
         self.ownership.get_or_init(|| {
-            GoroutineOwnership::build(&self.heap, self.graph(), &self.roots, &self.goroutines, self.allgs_array())
+            let found = crate::runtime::stacks::cond_waits(&self.rt(), &self.heap, &self.goroutines, || self.reverse());
+            GoroutineOwnership::build(&self.heap, self.graph(), &self.roots, &self.goroutines, self.allgs_array(), &found)
         })
     }
 

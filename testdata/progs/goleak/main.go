@@ -1,7 +1,8 @@
 // goleak: goroutines that leak by Go 1.27's goroutineleak rule (blocked on a
 // channel, select, mutex or wait group that nothing able to run can reach) and
 // goroutines that block without leaking (on a channel a global holds, on a
-// timer, in the netpoller, asleep, a worker pool fed by a global). Each group
+// timer, in the netpoller, asleep, a worker pool fed by a global, on a cond a
+// global holds). Each group
 // runs its own function and holds objects of its own main.* type that only it
 // keeps alive; the truth lists each group's goroutine ids, whether it leaks
 // and what it holds. Once cored, on Go 1.27, the program writes the runtime's
@@ -38,6 +39,21 @@ type (
 	TimerHeld     struct{ b [384]byte }
 	SleepHeld     struct{ b [256]byte }
 	WorkerHeld    struct{ b [288]byte }
+	CondHeld      struct{ b [448]byte }
+	CondShareHeld struct{ b [320]byte }
+)
+
+// LonelyCond is the sync.Cond (and its lock) only the goroutine waiting on it
+// has; SharedCond, the one a global holds.
+type (
+	LonelyCond struct {
+		mu sync.Mutex
+		c  sync.Cond
+	}
+	SharedCond struct {
+		mu sync.Mutex
+		c  sync.Cond
+	}
 )
 
 // Guarded is the mutex a leaked goroutine holds while two others wait for it.
@@ -60,6 +76,8 @@ const (
 	// label map: the labelMap word, hmap and bucket): 3 keep the group's objects under the
 	// 20 goroutines --group lists, which tests/goroutines.rs needs all of.
 	nWorkers = 3
+	nCond    = 2
+	nShared  = 2
 )
 
 var (
@@ -69,6 +87,8 @@ var (
 	pool struct{ jobs chan int }
 	// timers a global holds, so that nothing the program does later adds one.
 	timers []*time.Timer
+	// sharedCond is held by a global: the goroutines waiting on it can be woken.
+	sharedCond *SharedCond
 	// started receives each goroutine's id before it blocks; lockWaiter's go
 	// to waiterStarted (they run beside their lockHolder).
 	started       = make(chan int64)
@@ -200,6 +220,28 @@ func sleeper() {
 	runtime.KeepAlive(held)
 }
 
+//go:noinline
+func leakCond() {
+	held := onHeap(new(CondHeld))
+	lc := onHeap(new(LonelyCond))
+	lc.c.L = &lc.mu
+	lc.mu.Lock()
+	started <- goid()
+	lc.c.Wait() // nobody else has lc
+	lc.mu.Unlock()
+	runtime.KeepAlive(held)
+}
+
+//go:noinline
+func waitSharedCond() {
+	held := onHeap(new(CondShareHeld))
+	sharedCond.mu.Lock()
+	started <- goid()
+	sharedCond.c.Wait()
+	sharedCond.mu.Unlock()
+	runtime.KeepAlive(held)
+}
+
 // workerLabels are the pprof labels of the pool's workers.
 var workerLabels = pprof.Labels("pool", "jobs")
 
@@ -294,6 +336,11 @@ func main() {
 		group{"lockholder", "main.lockHolder", "main.main", "chan receive", true, holder, map[string]int{"main.HolderHeld": 1}, nil},
 		group{"lockwaiter", "main.lockWaiter", "main.lockHolder", "sync.Mutex.Lock", true, waiters, map[string]int{"main.WaiterHeld": nWaiters}, nil})
 	spawned("waitgroup", "main.leakWaitGroup", waitGroupReason(), true, spawn(nWG, leakWaitGroup), "main.WaitGroupHeld")
+	spawned("cond", "main.leakCond", "sync.Cond.Wait", true, spawn(nCond, leakCond), "main.CondHeld")
+	groups[len(groups)-1].held["main.LonelyCond"] = nCond
+	sharedCond = new(SharedCond)
+	sharedCond.c.L = &sharedCond.mu
+	spawned("sharedcond", "main.waitSharedCond", "sync.Cond.Wait", false, spawn(nShared, waitSharedCond), "main.CondShareHeld")
 	spawned("global", "main.waitGlobal", "chan receive", false, spawn(nGlobal, waitGlobal), "main.GlobalHeld")
 	var timerIDs []int64
 	for i := 0; i < nTimer; i++ {
@@ -334,6 +381,10 @@ func main() {
 	truth.Type[WaiterHeld](t, "main.WaiterHeld", nWaiters)
 	truth.Type[Guarded](t, "main.Guarded", 1)
 	truth.Type[WaitGroupHeld](t, "main.WaitGroupHeld", nWG)
+	truth.Type[CondHeld](t, "main.CondHeld", nCond)
+	truth.Type[LonelyCond](t, "main.LonelyCond", nCond)
+	truth.Type[CondShareHeld](t, "main.CondShareHeld", nShared)
+	truth.Type[SharedCond](t, "main.SharedCond", 1)
 	truth.Type[GlobalHeld](t, "main.GlobalHeld", nGlobal)
 	truth.Type[TimerHeld](t, "main.TimerHeld", nTimer)
 	truth.Type[SleepHeld](t, "main.SleepHeld", nSleep)

@@ -22,7 +22,7 @@ use crate::graph::dominators::{children, dominators, retained_sizes, Successors}
 use crate::graph::marking::Graph;
 use crate::runtime::heap::{Heap, SlotId};
 use crate::runtime::roots::{Root, RootKind};
-use crate::runtime::stacks::Goroutine;
+use crate::runtime::stacks::{Goroutine, Sudog};
 
 /// How a goroutine's wait counts for the leak rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,9 +35,10 @@ pub enum Blocking {
     /// On a channel operation or a select: woken once any of its channels is reachable.
     Channel,
     /// On `sync.Mutex`, `sync.RWMutex`, `sync.Cond` or `sync.WaitGroup`: woken once the
-    /// primitive (the first sudog's `elem`) is reachable. Where no sudog says which it is
-    /// (`sync.Cond` before Go 1.26, whose `notifyListWait` sets no `elem`; heap dumps), the
-    /// goroutine may run, as the runtime decides for a nil `elem`.
+    /// primitive (the first sudog's `elem`) is reachable. `sync.Cond` before Go 1.26, whose
+    /// `notifyListWait` sets no `elem`, has the `notifyList` found by
+    /// [`crate::runtime::stacks::cond_waits`]. Where no sudog says which it is (heap dumps),
+    /// the goroutine may run, as the runtime decides for a nil `elem`.
     Sync,
 }
 
@@ -180,8 +181,16 @@ pub fn group_goroutines(goroutines: &[Goroutine], leaked: &[bool]) -> Vec<Group>
     groups
 }
 
-/// The leaked goroutines (by index) under Go 1.27's rule; see the module docs.
-pub fn find_leaks(heap: &Heap, graph: &Graph, roots: &[Root], goroutines: &[Goroutine]) -> Vec<bool> {
+/// The leaked goroutines (by index) under Go 1.27's rule; see the module docs. `found` holds
+/// sudogs found outside `g.waiting` ([`crate::runtime::stacks::cond_waits`]), by goroutine
+/// index: they stand in for an empty `waiting`.
+pub fn find_leaks(heap: &Heap, graph: &Graph, roots: &[Root], goroutines: &[Goroutine], found: &HashMap<u32, Sudog>) -> Vec<bool> {
+    let waits = |gi: usize| -> &[Sudog] {
+        match found.get(&(gi as u32)) {
+            Some(s) if goroutines[gi].meta.waiting.is_empty() => std::slice::from_ref(s),
+            _ => &goroutines[gi].meta.waiting,
+        }
+    };
     let blocking: Vec<Blocking> = goroutines.iter().map(Blocking::of_goroutine).collect();
     let index_of: HashMap<u64, usize> = goroutines.iter().enumerate().map(|(i, g)| (g.id, i)).collect();
     // Stack roots per goroutine; the candidates' wait for their goroutine to be woken.
@@ -196,11 +205,11 @@ pub fn find_leaks(heap: &Heap, graph: &Graph, roots: &[Root], goroutines: &[Goro
     // `setSyncObjectsUntraceable`: the candidates' sudogs do not reach their channel or element.
     let slot = |addr: u64| heap.find(addr).map(|t| t.slot);
     let mut hidden: HashMap<SlotId, Vec<SlotId>> = HashMap::new();
-    for (g, b) in goroutines.iter().zip(&blocking) {
+    for (gi, b) in blocking.iter().enumerate() {
         if *b == Blocking::Root {
             continue;
         }
-        for s in &g.meta.waiting {
+        for s in waits(gi) {
             if let Some(sg) = slot(s.addr) {
                 let targets: Vec<SlotId> = match b {
                     Blocking::Sync => slot(s.elem).into_iter().collect(),
@@ -243,16 +252,17 @@ pub fn find_leaks(heap: &Heap, graph: &Graph, roots: &[Root], goroutines: &[Goro
         }
         // `findMaybeRunnableGoroutines`: the candidates `isMaybeRunnable` now says may run.
         let mut more = false;
-        for (gi, g) in goroutines.iter().enumerate() {
+        for gi in 0..goroutines.len() {
             if woken[gi] {
                 continue;
             }
+            let waiting = waits(gi);
             let may_run = match blocking[gi] {
                 Blocking::Root => true,
                 Blocking::Never => false,
                 // No sudog read (a heap dump records none): unknown, so not called leaked.
-                Blocking::Channel => g.meta.waiting.is_empty() || g.meta.waiting.iter().any(|s| marked_or_outside(s.chan, &live)),
-                Blocking::Sync => g.meta.waiting.first().is_none_or(|s| marked_or_outside(s.elem, &live)),
+                Blocking::Channel => waiting.is_empty() || waiting.iter().any(|s| marked_or_outside(s.chan, &live)),
+                Blocking::Sync => waiting.first().is_none_or(|s| marked_or_outside(s.elem, &live)),
             };
             if may_run {
                 woken[gi] = true;
@@ -276,9 +286,17 @@ pub fn find_leaks(heap: &Heap, graph: &Graph, roots: &[Root], goroutines: &[Goro
 
 impl GoroutineOwnership {
     /// Groups, leaks and retained bytes. `allgs_array` is the slot of `runtime.allgs`'s
-    /// backing array (its pointers to every `g` keep nothing alive here).
-    pub fn build(heap: &Heap, graph: &Graph, roots: &[Root], goroutines: &[Goroutine], allgs_array: Option<SlotId>) -> GoroutineOwnership {
-        let leaked = find_leaks(heap, graph, roots, goroutines);
+    /// backing array (its pointers to every `g` keep nothing alive here); `found`, the sudogs
+    /// found outside `g.waiting` (see [`find_leaks`]).
+    pub fn build(
+        heap: &Heap,
+        graph: &Graph,
+        roots: &[Root],
+        goroutines: &[Goroutine],
+        allgs_array: Option<SlotId>,
+        found: &HashMap<u32, Sudog>,
+    ) -> GoroutineOwnership {
+        let leaked = find_leaks(heap, graph, roots, goroutines, found);
         let groups = group_goroutines(goroutines, &leaked);
         let nodes = Nodes { slots: heap.slot_count, goroutines: goroutines.len() as u32, groups: groups.len() as u32 };
         let index_of: HashMap<u64, u32> = goroutines.iter().enumerate().map(|(i, g)| (g.id, i as u32)).collect();

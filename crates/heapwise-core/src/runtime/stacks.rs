@@ -381,7 +381,7 @@ const MAX_SEMA_SUDOGS: usize = 1 << 20;
 /// addresses, `runtime.semtable[i].root.treap` (children `prev`/`next`, sudogs waiting on the
 /// same address chained by `waitlink`). Gives each goroutine whose `waiting` is empty the
 /// sudog found there with its `g`, so that it has the same `elem` (the semaphore word) as
-/// on Go 1.26+. `sync.Cond` waiters (`notifyList`) stay without one.
+/// on Go 1.26+. `sync.Cond` waiters (`notifyList`) get theirs from [`cond_waits`].
 fn attach_semaphore_waits(rt: &Rt<'_>, goroutines: &mut [Goroutine]) {
     if goroutines.iter().all(|g| !g.meta.waiting.is_empty()) {
         return;
@@ -420,6 +420,94 @@ fn attach_semaphore_waits(rt: &Rt<'_>, goroutines: &mut [Goroutine]) {
             g.meta.waiting.push(*s);
         }
     }
+}
+
+/// Steps of one walk through a `notifyList`'s sudogs at most.
+const MAX_NOTIFY_WALK: usize = 1 << 16;
+
+/// Before Go 1.26 `notifyListWait` (`runtime/sema.go`, Go 1.24-1.25) parks a `sync.Cond`
+/// waiter without setting `g.waiting` or `sudog.elem`: its sudog (a heap object, `new(sudog)`
+/// in `acquireSudog`, whose `g` points at the waiter) is only on the list of the Cond's
+/// `notifyList` (`head`/`tail`, chained by `next`). Finds, for each such waiter, its sudog
+/// among the objects pointing at its `g` in `reverse` (the reverse object graph), walks back
+/// through `next` to the object holding the `notifyList` whose list from `head` to `tail`
+/// holds it, and gives the waiter that sudog with `elem` set to the `notifyList`, as Go 1.26+
+/// records it. Fields by name through DWARF; stripped binaries' layout tables carry no
+/// `sudog` or `notifyList` fields, so there (and for a Cond outside the heap: in a global or
+/// on a stack) none is found. Keyed by goroutine index.
+pub fn cond_waits<'g>(rt: &Rt<'_>, heap: &crate::runtime::heap::Heap, goroutines: &[Goroutine], reverse: impl FnOnce() -> &'g crate::graph::marking::Graph) -> HashMap<u32, Sudog> {
+    let mut out = HashMap::new();
+    let want: Vec<usize> = (0..goroutines.len())
+        .filter(|&i| {
+            let g = &goroutines[i];
+            (g.status == "waiting" || g.status == "leaked") && g.wait_reason == "sync.Cond.Wait" && g.meta.waiting.is_empty()
+        })
+        .collect();
+    if want.is_empty() {
+        return out;
+    }
+    let (Some(sg_g), Some(sg_next), Some(head), Some(tail)) = (
+        rt.off_opt("runtime.sudog", "g"),
+        rt.off_opt("runtime.sudog", "next"),
+        rt.off_opt("runtime.notifyList", "head"),
+        rt.off_opt("runtime.notifyList", "tail"),
+    ) else {
+        return out;
+    };
+    let word = |a: u64| rt.mem.u64(a).unwrap_or(0);
+    // Whether the list of the notifyList at `l` runs from `head` to `tail` through `s0`.
+    let holds = |l: u64, s0: u64| {
+        let last = word(l.wrapping_add(tail));
+        let mut s = word(l.wrapping_add(head));
+        let mut seen = false;
+        for _ in 0..MAX_NOTIFY_WALK {
+            if s == 0 {
+                return false;
+            }
+            seen |= s == s0;
+            if s == last {
+                return seen && word(s.wrapping_add(sg_next)) == 0;
+            }
+            s = word(s.wrapping_add(sg_next));
+        }
+        false
+    };
+    let rev = reverse();
+    for gi in want {
+        let g = &goroutines[gi];
+        let Some(gt) = heap.find(g.g_addr) else { continue };
+        let Some(s0) = rev.out(gt.slot).iter().map(|&p| heap.slot_addr(p)).find(|&a| word(a.wrapping_add(sg_g)) == g.g_addr) else {
+            continue;
+        };
+        let mut cur = s0;
+        let mut found = None;
+        'walk: for _ in 0..MAX_NOTIFY_WALK {
+            let Some(ct) = heap.find(cur) else { break };
+            let mut prev = None;
+            for &p in rev.out(ct.slot) {
+                let pa = heap.slot_addr(p);
+                let size = heap.span_of_slot(p).elemsize;
+                for off in (head..size).step_by(PTR as usize) {
+                    let l = pa + off - head;
+                    if word(pa + off) == cur && holds(l, s0) {
+                        found = Some(l);
+                        break 'walk;
+                    }
+                }
+                if prev.is_none() && word(pa.wrapping_add(sg_next)) == cur {
+                    prev = Some(pa);
+                }
+            }
+            match prev {
+                Some(p) if p != s0 => cur = p,
+                _ => break,
+            }
+        }
+        if let Some(l) = found {
+            out.insert(gi as u32, Sudog { addr: s0, chan: 0, elem: l });
+        }
+    }
+    out
 }
 
 /// Label pairs read from a goroutine's label map at most.
