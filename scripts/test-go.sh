@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# go vet and go test of the Go module go/ (package heapwisehttp) with each supported Go release.
+# go vet and go test of the Go module go/ (package heapwisehttp) with each supported Go release
+# the module supports (go.mod's `go` line and later).
 #   scripts/test-go.sh [--versions "1.24.11 1.27.3"] [--no-page]
 # The tests read a snapshot back through the heapwise CLI (${HEAPWISE_CLI:-target/release/heapwise},
 # so build it first) and check the embedded page equals dist/ (--no-page skips that one test:
@@ -9,7 +10,10 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="${HEAPWISE_TOOLS:-$HOME/.cache/heapwise-tools}"
-versions="$("$ROOT/scripts/tools.sh" versions)"
+# The releases the module supports: those at or above go.mod's `go` line.
+module_go="$(awk '$1 == "go" { print $2; exit }' "$ROOT/go/go.mod")"
+versions="$(for v in $("$ROOT/scripts/tools.sh" versions); do
+    printf '%s\n%s\n' "$module_go" "${v%.*}" | sort -V -C && echo "$v"; done)"
 skip=()
 while [ $# -gt 0 ]; do
     case "$1" in

@@ -24,8 +24,16 @@ const ROOT = path.resolve(HERE, '..', '..');
 const OUT = path.join(HERE, 'out');
 const PROG = path.join(ROOT, 'testdata', 'progs', 'oneclick');
 const TOOLS = process.env.HEAPWISE_TOOLS || path.join(os.homedir(), '.cache', 'heapwise-tools');
+// The module (go/go.mod's `go` line) and so the service need that release or later.
+const MODULE_GO = fs.readFileSync(path.join(ROOT, 'go', 'go.mod'), 'utf8').match(/^go\s+(\S+)/m)[1];
+function atLeast(v, min) {
+  const [a, b] = [v, min].map((x) => x.split('.').map(Number));
+  for (let i = 0; i < 2; i++) if ((a[i] || 0) !== (b[i] || 0)) return (a[i] || 0) > (b[i] || 0);
+  return true;
+}
 const VERSIONS = (process.env.HEAPWISE_ONECLICK_VERSIONS
-  || execFileSync(path.join(ROOT, 'scripts', 'tools.sh'), ['versions'], { encoding: 'utf8' })).trim().split(/\s+/);
+  || execFileSync(path.join(ROOT, 'scripts', 'tools.sh'), ['versions'], { encoding: 'utf8' })).trim().split(/\s+/)
+  .filter((v) => atLeast(v, MODULE_GO));
 const ANALYSIS_TIMEOUT = Number(process.env.HEAPWISE_E2E_TIMEOUT_MS || 180_000);
 const FLAGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
