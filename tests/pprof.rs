@@ -83,9 +83,32 @@ fn check(version: &str, prog: &str) {
         oz.values().sum::<usize>()
     );
 
+    // `histogram --sites main.Record`: the list's Records come from one site (newRecord
+    // inlined into buildList); its estimate is the program's own inuse_objects and
+    // inuse_space of that stack (the same unsampling of the same sampled count), and at
+    // rate 1 it is the program's count of Records.
+    let t: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&truth).unwrap()).unwrap();
+    let sites = json(&["histogram", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), "--sites", "main.Record"]);
+    let list = sites["sites"].as_array().unwrap().first().unwrap_or_else(|| panic!("{label}: no allocation site of main.Record: {sites}"));
+    assert_eq!(list["site"]["function"], "main.newRecord", "{label}: main.Record's top site");
+    let stack: Vec<FrameKey> = list["stack"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["function"].as_str().unwrap().to_string(), f["file"].as_str().unwrap().to_string(), f["line"].as_i64().unwrap()))
+        .collect();
+    let own: Vec<&Key> = b.keys().filter(|k| k.0 == stack).collect();
+    assert_eq!(own.len(), 1, "{label}: the program's profile has {} samples with the stack of main.Record's top site {stack:?}", own.len());
+    assert_eq!(list["estimated_objects"].as_i64(), Some(own[0].1[2]), "{label}: estimated objects of {stack:?} vs the program's inuse_objects");
+    assert_eq!(list["estimated_bytes"].as_i64(), Some(own[0].1[3]), "{label}: estimated bytes of {stack:?} vs the program's inuse_space");
+    let records = t["types"]["main.Record"].as_u64().or_else(|| t["types"]["main.Record"]["count"].as_u64());
+    assert_eq!(sites["live_objects"].as_u64(), records, "{label}: live main.Record vs the program's count");
+    if prog.ends_with("-rate1") {
+        assert_eq!(list["estimated_objects"].as_u64(), records, "{label}: at rate 1 every Record is sampled");
+    }
+
     if prog.ends_with("-rate1") {
         // Every allocation is sampled: the list head's profile special names its site.
-        let t: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&truth).unwrap()).unwrap();
         let head = t["objects"].as_array().unwrap().iter().find(|o| o["label"] == "list_head").expect("truth has list_head");
         let addr = head["addr"].as_str().unwrap();
         let d = json(&["object", core.to_str().unwrap(), "--exe", exe.to_str().unwrap(), addr]);

@@ -88,8 +88,12 @@ enum Command {
         #[arg(long, conflicts_with = "cost")]
         retained: bool,
         /// Also the bytes each type loses to size-class rounding and to struct padding
-        #[arg(long)]
+        #[arg(long, conflicts_with = "sites")]
         cost: bool,
+        /// Instead: the top allocation sites of the type's live instances the heap profiler
+        /// sampled, each with its count and bytes unsampled as pprof unsamples them
+        #[arg(long, value_name = "TYPE", conflicts_with = "retained")]
+        sites: Option<String>,
     },
     /// Allocated but unreachable objects per type
     Garbage(Input),
@@ -211,6 +215,16 @@ enum Command {
         /// The profile file to write (gzipped protobuf, e.g. heap.pb.gz)
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
+        /// Instead: the retention profile, each live object charged to its dominator chain
+        /// from the roots (root, then the field and type of each hop, its type last), with
+        /// inuse_objects, inuse_space and retained_space; go tool pprof -http draws retained
+        /// memory as a flame graph. Cores and heap dumps
+        #[arg(long)]
+        retention: bool,
+        /// With --retention: charge each object to the first path marking reached it by
+        /// (goref's convention) instead of its dominator chain
+        #[arg(long, requires = "retention")]
+        first_path: bool,
     },
 }
 
@@ -563,6 +577,14 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
             }
         }
+        Command::Histogram { sites: Some(type_name), .. } => {
+            let s = analysis.alloc_sites(&type_name).map_err(|e| e.to_string())?;
+            if json {
+                print_json(&s)?;
+            } else {
+                print_alloc_sites(&s);
+            }
+        }
         Command::Histogram { retained, cost, .. } => {
             let rows = if retained {
                 let t = std::time::Instant::now();
@@ -696,13 +718,32 @@ fn run(cli: Cli) -> Result<(), String> {
             std::fs::write(&output, svg).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
             println!("wrote {}", output.display());
         }
-        Command::Pprof { output, input } => {
+        Command::Pprof { output, retention: true, first_path, .. } => {
+            let chain = if first_path { heapwise_core::pprof::retention::Chain::FirstPath } else { heapwise_core::pprof::retention::Chain::Dominators };
+            let t = std::time::Instant::now();
+            let profile = analysis.retention_profile(chain, 0);
+            let bytes = heapwise_core::pprof::encode_gzip(&profile);
+            if stats {
+                eprintln!("stats: phase retention profile: {:.2} s", t.elapsed().as_secs_f64());
+            }
+            std::fs::write(&output, bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            if json {
+                print_json(&serde_json::json!({ "output": output, "samples": profile.sample.len() }))?;
+            } else {
+                println!("wrote {} ({} samples)", output.display(), profile.sample.len());
+            }
+        }
+        Command::Pprof { output, input, .. } => {
             let opts = profile_options(&*core.src, &input.core, exe_spec.path);
+            let t = std::time::Instant::now();
             let (profile, notes) = analysis.heap_profile(&opts).map_err(|e| format!("no heap profile: {e}"))?;
             for n in notes {
                 eprintln!("warning: {n}");
             }
             let bytes = heapwise_core::pprof::encode_gzip(&profile);
+            if stats {
+                eprintln!("stats: phase heap profile: {:.2} s", t.elapsed().as_secs_f64());
+            }
             std::fs::write(&output, bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
             if json {
                 print_json(&serde_json::json!({ "output": output, "samples": profile.sample.len(), "period": profile.period }))?;
@@ -1091,6 +1132,38 @@ fn profile_options(core: &dyn ByteSource, core_path: &Path, exe: Option<&Path>) 
         opts.mapping = Some(heapwise_core::pprof::MappingInfo { start: m.start, limit: m.end, offset: m.file_offset, file: m.path.clone(), build_id });
     }
     opts
+}
+
+fn print_alloc_sites(s: &AllocSites) {
+    let rate = s.rate.map(|r| format!(", MemProfileRate {r}")).unwrap_or_default();
+    println!(
+        "{}: {} live objects, {} bytes; {} sampled by the heap profiler{rate}",
+        s.type_name, s.live_objects, s.live_bytes, s.sampled_objects
+    );
+    for n in &s.notes {
+        println!("note: {n}");
+    }
+    if s.sites.is_empty() {
+        return;
+    }
+    println!("{:>12} {:>14} {:>10} {:>12}  site", "est. objects", "est. bytes", "sampled", "sampled B");
+    let est = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+    for x in &s.sites {
+        let stacks = if x.stacks > 1 { format!("  ({} stacks)", x.stacks) } else { String::new() };
+        println!(
+            "{:>12} {:>14} {:>10} {:>12}  {} {}:{}{stacks}",
+            est(x.estimated_objects),
+            est(x.estimated_bytes),
+            x.sampled_objects,
+            x.sampled_bytes,
+            x.site.function,
+            x.site.file,
+            x.site.line
+        );
+        for f in x.stack.iter().skip(1).take(4) {
+            println!("{:>52}  {} {}:{}", "", f.function, f.file, f.line);
+        }
+    }
 }
 
 fn print_object(d: &ObjectDetail) {

@@ -522,6 +522,11 @@ impl Analysis {
     /// The heap profile the process would have served at `/debug/pprof/heap` when the core
     /// was taken ([`crate::pprof::heap_profile`]), with notes on what it rests on.
     pub fn heap_profile(&self, opts: &crate::pprof::HeapProfileOptions) -> Result<(crate::pprof::proto::Profile, Vec<String>), Error> {
+        if self.dump_alloc_stacks.is_some() {
+            return Err(Error::Unsupported(
+                "a heap dump does not hold what runtime/pprof would write: its memprof records (kind 16) give each bucket's published counts and its frames as (physical function, file, line), but neither runtime.MemProfileRate (to unsample the counts) nor the stack PCs (pprof's locations and inlined frames); pprof reads the profile from a core, and pprof --retention works on a heap dump".into(),
+            ));
+        }
         let (p, t) = self.mem_profile()?;
         let rt = self.rt();
         let mut notes: Vec<String> = p.warnings().to_vec();
@@ -550,13 +555,15 @@ impl Analysis {
     pub fn allocation_stack(&self, addr: u64) -> Option<Vec<StackFrame>> {
         if let Some(d) = &self.dump_alloc_stacks {
             // A heap dump: its records' frames, the same runtime frames hidden.
-            let stk = d.stack_of(addr)?;
-            let is_runtime = |f: &StackFrame| f.function.starts_with("runtime.") || f.function.starts_with("internal/runtime/");
-            let start = stk.iter().position(|f| !is_runtime(f)).unwrap_or(0);
-            return Some(stk[start..].iter().filter(|f| f.function != "runtime.goexit").cloned().collect());
+            return Some(dump_stack_shown(d.stack_of(addr)?));
         }
         let (p, t) = self.mem_profile().ok()?;
         let b = p.bucket_of_object(addr)?;
+        Some(self.bucket_stack(p, t, b))
+    }
+
+    /// The stack of profile bucket `b` as [`Analysis::allocation_stack`] shows it.
+    pub(crate) fn bucket_stack(&self, p: &crate::runtime::mprof::MemProfile, t: &crate::formats::pclntab::Pclntab, b: u32) -> Vec<StackFrame> {
         let rt = self.rt();
         let mut out = Vec::new();
         let stk = p.stack(b);
@@ -586,7 +593,7 @@ impl Analysis {
                 None => out.push(StackFrame { function: format!("{pc:#x}"), file: "?".into(), line: 0 }),
             }
         }
-        Some(out)
+        out
     }
 
     /// Everything about one object.
@@ -1126,6 +1133,14 @@ impl Analysis {
     pub fn dwarf_type(&self, name: &str) -> Option<TypeId> {
         self.rt().dwarf.type_by_name(name)
     }
+}
+
+/// A heap dump's recorded allocation stack as [`Analysis::allocation_stack`] shows it: the
+/// leading runtime frames hidden (as `runtime/pprof` hides them), `runtime.goexit` dropped.
+pub(crate) fn dump_stack_shown(stk: &[StackFrame]) -> Vec<StackFrame> {
+    let is_runtime = |f: &StackFrame| f.function.starts_with("runtime.") || f.function.starts_with("internal/runtime/");
+    let start = stk.iter().position(|f| !is_runtime(f)).unwrap_or(0);
+    stk[start..].iter().filter(|f| f.function != "runtime.goexit").cloned().collect()
 }
 
 /// Whether a type label is a Go type name (as `reflect` or DWARF spell it) rather than a

@@ -102,4 +102,14 @@ impl DumpAllocStacks {
     pub fn stack_of(&self, addr: u64) -> Option<&[crate::report::StackFrame]> {
         self.stacks.get(*self.objects.get(&addr)? as usize).map(Vec::as_slice)
     }
+
+    /// The index of the recorded stack of the sampled object at `addr` (one per bucket).
+    pub fn stack_index_of(&self, addr: u64) -> Option<u32> {
+        self.objects.get(&addr).copied()
+    }
+
+    /// Recorded stack `i` ([`DumpAllocStacks::stack_index_of`]).
+    pub fn stack(&self, i: u32) -> &[crate::report::StackFrame] {
+        self.stacks.get(i as usize).map(Vec::as_slice).unwrap_or(&[])
+    }
 }

@@ -468,3 +468,41 @@ mod hex_addr {
         u64::from_str_radix(s.trim_start_matches("0x"), 16).map_err(serde::de::Error::custom)
     }
 }
+
+/// `histogram --sites TYPE`: where the sampled live instances of one type were allocated.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AllocSites {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Live instances of the type, and their bytes (slot sizes).
+    pub live_objects: u64,
+    pub live_bytes: u64,
+    /// Live instances the heap profiler sampled (those with a profile special, or an
+    /// `allocsample` record in a heap dump).
+    pub sampled_objects: u64,
+    /// `runtime.MemProfileRate` (`None` for a heap dump, which does not record it).
+    pub rate: Option<i64>,
+    /// Sites, the most estimated bytes first (sampled bytes when nothing is scaled).
+    pub sites: Vec<AllocSite>,
+    /// Why the figures are not scaled, or what they rest on.
+    pub notes: Vec<String>,
+}
+
+/// One allocation site (the innermost frame past the runtime's) of a type's live instances.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AllocSite {
+    /// The site's frame.
+    pub site: StackFrame,
+    /// The whole stack (innermost first) of the bucket holding most of the site's samples.
+    pub stack: Vec<StackFrame>,
+    /// How many profile buckets (distinct stacks) the site's samples come from.
+    pub stacks: u32,
+    /// Sampled live instances allocated here, and the bytes the profile counts for them
+    /// (the buckets' allocation size times the count).
+    pub sampled_objects: u64,
+    pub sampled_bytes: u64,
+    /// The same unsampled as `runtime/pprof` unsamples `inuse_objects` and `inuse_space`
+    /// (`scaleHeapSample`, per bucket, then summed); `None` when the rate is unknown.
+    pub estimated_objects: Option<i64>,
+    pub estimated_bytes: Option<i64>,
+}

@@ -18,6 +18,8 @@
 
 pub mod goexp;
 pub mod proto;
+pub mod retention;
+pub mod sites;
 
 use std::collections::HashMap;
 use std::io::Write;
