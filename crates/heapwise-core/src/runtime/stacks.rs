@@ -1202,6 +1202,40 @@ fn receiver_slot(rt: &Rt<'_>, pcln: &Pclntab, f: &FuncInfo, argp: u64) -> Option
     (off < 0xfb && size as u64 == PTR).then(|| (argp.wrapping_add(off as u64), ptr))
 }
 
+/// An interface variable the compiler decomposed (`cmd/compile/internal/ssagen/ssa.go`
+/// `SplitInterface`, Go 1.12-1.27) is two locals: `x.itab` (`x.type` for an empty
+/// interface), a uintptr, and `x.data`, typed `*uint8` whatever the value is. The data word
+/// names its pointee by the dynamic type the first word gives, as the variable would: the
+/// pair becomes one interface variable in pieces, and `x.data` alone types nothing.
+fn split_interfaces(
+    dwarf: &crate::formats::dwarf::Dwarf,
+    func: &crate::formats::dwarf::Function,
+    dpc: u64,
+    fp: u64,
+    vars: &mut [(u64, u64, std::borrow::Cow<'_, str>, TypeId, u64, bool)],
+    pieced: &mut Vec<PiecedVar>,
+) {
+    let at = |name: &str| -> Option<u64> {
+        let l = func.locals.iter().find(|l| l.name == name)?;
+        let &(_, _, off) = l.ranges.iter().find(|&&(lo, hi, _)| lo <= dpc && dpc < hi)?;
+        (dwarf.ty(l.ty).size == PTR).then(|| fp.wrapping_add(off as u64))
+    };
+    for l in &func.locals {
+        let Some(base) = l.name.strip_suffix(".data") else { continue };
+        let Some(data) = at(&l.name) else { continue };
+        let (first, iface) = match (at(&format!("{base}.itab")), at(&format!("{base}.type"))) {
+            (Some(tab), _) => (tab, "error"),
+            (None, Some(ty)) => (ty, "interface {}"),
+            _ => continue,
+        };
+        let Some(ty) = dwarf.type_by_name(iface).filter(|&t| dwarf.ty(t).go_kind == crate::formats::dwarf::kind::INTERFACE) else { continue };
+        for v in vars.iter_mut().filter(|v| v.0 == data && v.2 == l.name.as_str()) {
+            v.5 = false;
+        }
+        pieced.push(PiecedVar { ty, parts: vec![(0, PTR, first), (PTR, PTR, data)] });
+    }
+}
+
 /// The receiver type `*pkg.T` of a pointer-receiver method's symbol name `pkg.(*T).M`.
 fn pointer_receiver(func: &str) -> Option<String> {
     let (pkg, rest) = func.split_once(".(*")?;
@@ -1268,6 +1302,7 @@ impl<'a> SlotNamer<'a> {
                     pieced.push(PiecedVar { ty: l.ty, parts });
                 }
             }
+            split_interfaces(dwarf, func, dpc, fp, &mut vars, &mut pieced);
         }
         SlotNamer { dwarf, vars, pieced, sp, argp, recv, has_dwarf: dfunc.is_some() }
     }

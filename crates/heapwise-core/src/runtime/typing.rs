@@ -707,6 +707,16 @@ impl<'a, 'r> Namer<'a, 'r> {
                 let mut tw = v;
                 if matches!(slot, Slot::Iface) {
                     let Some(off) = self.itab_type_off else { return };
+                    // A word read from a stack slot outside the stack map (a decomposed
+                    // interface's `x.itab`) may be stale: it is an itab only if its `Inter`
+                    // is an interface type.
+                    if matches!(w, Words::Known(_)) {
+                        let Some(inter_off) = self.consts.itab_inter_off else { return };
+                        let inter = self.word(v.wrapping_add(inter_off));
+                        if self.rtypes.get(self.rt, inter).is_none_or(|i| i.kind != self.consts.k_iface) {
+                            return;
+                        }
+                    }
                     tw = self.word(v.wrapping_add(off));
                 }
                 let Some(data) = self.nth(&w, 1) else { return };
