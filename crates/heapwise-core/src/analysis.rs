@@ -395,6 +395,7 @@ impl Analysis {
             unnamed: naming.reasons(),
             runtime_heap_marked: self.runtime_heap_marked,
             runtime_heap_alloc: self.runtime_heap_alloc,
+            runtime_alloc_bytes: self.heap.runtime_alloc_bytes,
         }
     }
 

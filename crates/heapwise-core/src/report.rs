@@ -41,6 +41,15 @@ pub struct Overview {
     /// `None` for cores, or a dump without that record.
     #[serde(default)]
     pub runtime_heap_alloc: Option<u64>,
+    /// The runtime's own figure, from a core: the bytes of every allocated heap object when
+    /// the core was taken, by its per-span counts (`mspan.allocCount` × `elemsize` over the
+    /// in-use spans). It equals `live_bytes + garbage_bytes`; `runtime_heap_marked` does not
+    /// count objects allocated since the last GC, and Go 1.26+'s Green Tea marking can count
+    /// a small noscan object twice when two mark workers race to mark it
+    /// (runtime/mgcmark_greenteagc.go `tryDeferToSpanScan` tests and sets its mark bit
+    /// separately). `None` for heap dumps, or a core without the field.
+    #[serde(default)]
+    pub runtime_alloc_bytes: Option<u64>,
 }
 
 /// Live objects left without a type name, grouped by the reason.

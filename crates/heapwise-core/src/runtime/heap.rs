@@ -163,6 +163,12 @@ pub struct Heap {
     pub warnings: Vec<String>,
     /// Pointer words of [`PtrLayout::Explicit`] spans (empty for cores).
     pub explicit: ExplicitPtrs,
+    /// The runtime's own count of allocated heap bytes when the core was taken: the sum over
+    /// in-use spans of `mspan.allocCount` × `elemsize` (runtime/mheap.go, runtime/mcache.go
+    /// `nextFree` counts each allocation, runtime/mgcsweep.go `sweep` resets it to the
+    /// objects the GC marked; Go 1.22-1.27). Unlike `gcController.heapMarked` it includes what
+    /// was allocated after the last GC. `None` for heap dumps, or without the field.
+    pub runtime_alloc_bytes: Option<u64>,
     page_table: PageTable,
     slot_index: SlotIndex,
     /// Span of the last [`Heap::find`] or [`Heap::span_of_slot`]: naming asks for the span
@@ -349,6 +355,11 @@ impl Heap {
         let mspan_size = rt.size_of("runtime.mspan")?;
         let nelems_size = rt.dwarf.ty(rt.dwarf.underlying(rt.field_type("runtime.mspan", "nelems")?)).size;
         let freeindex_size = rt.dwarf.ty(rt.dwarf.underlying(rt.field_type("runtime.mspan", "freeindex")?)).size;
+        let o_alloc_count = rt.off_opt("runtime.mspan", "allocCount").zip(
+            rt.field_type("runtime.mspan", "allocCount").ok().map(|t| rt.dwarf.ty(rt.dwarf.underlying(t)).size),
+        );
+        // `allocCount` × `elemsize` of each span pushed, in `spans` order.
+        let mut alloc_bytes: Vec<u64> = Vec::new();
 
         let mut spans = Vec::new();
         let mut warnings = Vec::new();
@@ -483,6 +494,7 @@ impl Heap {
                 vec![0; bits_len]
             });
             alloc_words.push((spans.len(), bits, freeindex));
+            alloc_bytes.push(o_alloc_count.map_or(0, |(o, n)| f(o, n).min(nelems as u64).saturating_mul(elemsize)));
             spans.push(Span {
                 mspan: sp,
                 base,
@@ -559,7 +571,10 @@ impl Heap {
                 }
             }
         }
-        Ok(Heap::assemble(params, sorted, allocated, slot_count, other_span_bytes, warnings, ExplicitPtrs::default()))
+        let runtime_alloc_bytes = o_alloc_count.map(|_| order.iter().map(|&i| alloc_bytes[i]).fold(0u64, u64::saturating_add));
+        let mut heap = Heap::assemble(params, sorted, allocated, slot_count, other_span_bytes, warnings, ExplicitPtrs::default());
+        heap.runtime_alloc_bytes = runtime_alloc_bytes;
+        Ok(heap)
     }
 
     /// A heap from spans built elsewhere (a heap dump's objects): `spans` sorted by base,
@@ -580,7 +595,19 @@ impl Heap {
     ) -> Heap {
         let page_table = PageTable::build(&spans, params.page_size);
         let slot_index = SlotIndex::build(&spans, slot_count);
-        Heap { params, spans, allocated, slot_count, other_span_bytes, warnings, explicit, page_table, slot_index, last_span: AtomicU32::new(0) }
+        Heap {
+            params,
+            spans,
+            allocated,
+            slot_count,
+            other_span_bytes,
+            warnings,
+            explicit,
+            runtime_alloc_bytes: None,
+            page_table,
+            slot_index,
+            last_span: AtomicU32::new(0),
+        }
     }
 
     /// The span containing `addr`.
