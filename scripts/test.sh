@@ -18,6 +18,11 @@ for a in "$@"; do
         *) echo "usage: scripts/test.sh [--no-web]" >&2; exit 2 ;;
     esac
 done
+# One tools cache for every step: the scripts default to it and the tests read cores from
+# $HEAPWISE_CORES, so a run with HEAPWISE_TOOLS elsewhere (a clean cache beside the usual
+# one) uses it throughout.
+export HEAPWISE_TOOLS="${HEAPWISE_TOOLS:-$HOME/.cache/heapwise-tools}"
+export HEAPWISE_CORES="${HEAPWISE_CORES:-$HEAPWISE_TOOLS/cores}"
 LOG="$(mktemp -d)/test.log"
 failed_steps=()
 step() { # step NAME CMD...: runs CMD, tees output into the log, records failure
@@ -90,11 +95,11 @@ if [ -x scripts/fuzz.sh ]; then
 fi
 if [ "$web" = 1 ]; then
     # The e2e suite also loads a freshly made core and executable (zoo, Go 1.26) with exact counts.
-    export HEAPWISE_E2E_CORE="${HEAPWISE_E2E_CORE:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/core.kernel}"
-    export HEAPWISE_E2E_EXE="${HEAPWISE_E2E_EXE:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/exe}"
-    export HEAPWISE_E2E_TRUTH="${HEAPWISE_E2E_TRUTH:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/truth-kernel.json}"
-    export HEAPWISE_E2E_DUMP="${HEAPWISE_E2E_DUMP:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/heap.dump}"
-    export HEAPWISE_E2E_DUMP_TRUTH="${HEAPWISE_E2E_DUMP_TRUTH:-$HOME/.cache/heapwise-tools/cores/1.26.6/zoo/truth-dump.json}"
+    export HEAPWISE_E2E_CORE="${HEAPWISE_E2E_CORE:-$HEAPWISE_CORES/1.26.6/zoo/core.kernel}"
+    export HEAPWISE_E2E_EXE="${HEAPWISE_E2E_EXE:-$HEAPWISE_CORES/1.26.6/zoo/exe}"
+    export HEAPWISE_E2E_TRUTH="${HEAPWISE_E2E_TRUTH:-$HEAPWISE_CORES/1.26.6/zoo/truth-kernel.json}"
+    export HEAPWISE_E2E_DUMP="${HEAPWISE_E2E_DUMP:-$HEAPWISE_CORES/1.26.6/zoo/heap.dump}"
+    export HEAPWISE_E2E_DUMP_TRUTH="${HEAPWISE_E2E_DUMP_TRUTH:-$HEAPWISE_CORES/1.26.6/zoo/truth-dump.json}"
     step "browser tests (wasm-bindgen in Chromium, playwright e2e)" bash scripts/test-web.sh
 fi
 # The Go package heapwisehttp (go/): its handler and endpoints, a snapshot read back by the CLI,
