@@ -588,7 +588,10 @@ test('bad input is reported in words, and Cancel restarts the worker', async () 
 
   // Start an analysis and cancel it while it runs: the worker is replaced, the page stays usable.
   await page.setInputFiles('#files', [CORE, EXE]);
-  await page.locator('#cancel').click({ timeout: 10_000 });
+  // The progress panel re-renders on every progress message, so under load the button is
+  // never "stable" for a Playwright click: click the one in the page at that moment.
+  await page.waitForSelector('#cancel', { timeout: 10_000 });
+  await page.evaluate(() => document.querySelector('#cancel').click());
   await page.waitForSelector('.notice:has-text("Cancelled.")');
   assert.equal(await page.locator('#progress').count(), 0);
   await page.waitForFunction(() => !document.body.innerText.includes('Starting the analysis worker'));
