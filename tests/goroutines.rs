@@ -107,6 +107,22 @@ fn check(version: &str) {
         if g["retained"].as_u64().unwrap() != sum {
             errors.push(format!("{name}: retained {} bytes, its objects' slots sum to {sum}", g["retained"]));
         }
+        // What the group blocks on, as the program built it: each goroutine of "cond" waits on
+        // its own LonelyCond, those of "sharedcond" on the one SharedCond a global holds (on
+        // Go 1.24-1.25 found through the Cond's notifyList, on 1.26+ in g.waiting).
+        let blocked: Vec<(&str, Option<&str>)> =
+            g["blocked_on"].as_array().unwrap().iter().map(|b| (b["type"].as_str().unwrap(), b["path"].as_str())).collect();
+        let want_blocked = match name {
+            "cond" => Some(("main.LonelyCond", want.len(), None)),
+            "sharedcond" => Some(("main.SharedCond", 1, Some("global main.sharedCond"))),
+            _ => None,
+        };
+        if let Some((ty, n, root)) = want_blocked {
+            let ok = blocked.len() == n && blocked.iter().all(|&(t, p)| t == ty && root.is_none_or(|r| p.is_some_and(|p| p.starts_with(r))));
+            if !ok {
+                errors.push(format!("{name}: blocked on {blocked:?}, want {n} {ty}{}", root.map(|r| format!(" reached from {r}")).unwrap_or_default()));
+            }
+        }
         let per: u64 = g["goroutine_retained"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).sum();
         if per > sum {
             errors.push(format!("{name}: its goroutines retain {per} bytes alone, more than the group's {sum}"));

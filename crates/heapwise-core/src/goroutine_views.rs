@@ -70,7 +70,8 @@ impl Analysis {
                     crate::graph::goroutines::Blocking::Sync
                 );
                 'members: for &i in &grp.members {
-                    for s in &self.goroutines[i as usize].meta.waiting {
+                    // A `sync.Cond` waiter before Go 1.26 has its sudog only on the Cond's list.
+                    for s in self.goroutines[i as usize].meta.waiting.iter().chain(own.found_sudog(i)) {
                         let (kind, addr) = if sync_wait { ("primitive", s.elem) } else { ("channel", s.chan) };
                         let Some(t) = self.heap.find(addr) else { continue };
                         let obj = self.object_addr(t.slot);

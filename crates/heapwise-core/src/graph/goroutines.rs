@@ -97,6 +97,9 @@ pub struct GoroutineOwnership {
     child_off: Vec<u32>,
     child: Vec<u32>,
     nodes: Nodes,
+    /// The sudogs found outside `g.waiting` (`sync.Cond` waiters before Go 1.26), by
+    /// goroutine index: what those goroutines block on.
+    found: HashMap<u32, Sudog>,
 }
 
 /// Node numbering of the augmented graph: heap slots, then one node per goroutine, one per
@@ -285,6 +288,12 @@ pub fn find_leaks(heap: &Heap, graph: &Graph, roots: &[Root], goroutines: &[Goro
 }
 
 impl GoroutineOwnership {
+    /// The sudog found for goroutine `i` outside its `g.waiting` list, if any
+    /// ([`crate::runtime::stacks::cond_waits`]).
+    pub fn found_sudog(&self, i: u32) -> Option<&Sudog> {
+        self.found.get(&i)
+    }
+
     /// Groups, leaks and retained bytes. `allgs_array` is the slot of `runtime.allgs`'s
     /// backing array (its pointers to every `g` keep nothing alive here); `found`, the sudogs
     /// found outside `g.waiting` (see [`find_leaks`]).
@@ -334,7 +343,7 @@ impl GoroutineOwnership {
         let goroutine_retained = (0..nodes.goroutines).map(|i| retained[nodes.goroutine(i) as usize]).collect();
         let group_retained = (0..nodes.groups).map(|k| retained[nodes.group(k) as usize]).collect();
         let (child_off, child) = children(&tree);
-        GoroutineOwnership { groups, leaked, goroutine_retained, group_retained, child_off, child, nodes }
+        GoroutineOwnership { groups, leaked, goroutine_retained, group_retained, child_off, child, nodes, found: found.clone() }
     }
 
     pub fn groups(&self) -> &[Group] {
