@@ -15,7 +15,7 @@ impl Analysis {
     pub(crate) fn ownership(&self) -> &GoroutineOwnership {
         self.ownership.get_or_init(|| {
             let found = crate::runtime::stacks::cond_waits(&self.rt(), &self.heap, &self.goroutines, || self.reverse());
-            GoroutineOwnership::build(&self.heap, self.graph(), &self.roots, &self.goroutines, self.allgs_array(), &found)
+            GoroutineOwnership::build(&self.heap, self.graph(), &self.roots, &self.goroutines, self.allgs_array(), found)
         })
     }
 

@@ -303,9 +303,9 @@ impl GoroutineOwnership {
         roots: &[Root],
         goroutines: &[Goroutine],
         allgs_array: Option<SlotId>,
-        found: &HashMap<u32, Sudog>,
+        found: HashMap<u32, Sudog>,
     ) -> GoroutineOwnership {
-        let leaked = find_leaks(heap, graph, roots, goroutines, found);
+        let leaked = find_leaks(heap, graph, roots, goroutines, &found);
         let groups = group_goroutines(goroutines, &leaked);
         let nodes = Nodes { slots: heap.slot_count, goroutines: goroutines.len() as u32, groups: groups.len() as u32 };
         let index_of: HashMap<u64, u32> = goroutines.iter().enumerate().map(|(i, g)| (g.id, i as u32)).collect();
@@ -343,7 +343,7 @@ impl GoroutineOwnership {
         let goroutine_retained = (0..nodes.goroutines).map(|i| retained[nodes.goroutine(i) as usize]).collect();
         let group_retained = (0..nodes.groups).map(|k| retained[nodes.group(k) as usize]).collect();
         let (child_off, child) = children(&tree);
-        GoroutineOwnership { groups, leaked, goroutine_retained, group_retained, child_off, child, nodes, found: found.clone() }
+        GoroutineOwnership { groups, leaked, goroutine_retained, group_retained, child_off, child, nodes, found }
     }
 
     pub fn groups(&self) -> &[Group] {

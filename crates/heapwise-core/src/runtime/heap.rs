@@ -358,13 +358,12 @@ impl Heap {
         let o_alloc_count = rt.off_opt("runtime.mspan", "allocCount").zip(
             rt.field_type("runtime.mspan", "allocCount").ok().map(|t| rt.dwarf.ty(rt.dwarf.underlying(t)).size),
         );
-        // `allocCount` × `elemsize` of each span pushed, in `spans` order.
-        let mut alloc_bytes: Vec<u64> = Vec::new();
 
         let mut spans = Vec::new();
         let mut warnings = Vec::new();
         let mut other_span_bytes: HashMap<String, u64> = HashMap::new();
-        let mut alloc_words: Vec<(usize, Vec<u8>, u32)> = Vec::new();
+        // Per span kept: its index, alloc bits, freeindex and `allocCount` × `elemsize`.
+        let mut alloc_words: Vec<(usize, Vec<u8>, u32, u64)> = Vec::new();
         let mut arena_cache: HashMap<u64, u64> = HashMap::new();
         if nspans > 50_000_000 {
             return Err(Error::Malformed(format!("mheap_.allspans claims {nspans} spans")));
@@ -493,8 +492,8 @@ impl Heap {
                 bad_bits += 1;
                 vec![0; bits_len]
             });
-            alloc_words.push((spans.len(), bits, freeindex));
-            alloc_bytes.push(o_alloc_count.map_or(0, |(o, n)| f(o, n).min(nelems as u64).saturating_mul(elemsize)));
+            let alloc_bytes = o_alloc_count.map_or(0, |(o, n)| f(o, n).min(nelems as u64).saturating_mul(elemsize));
+            alloc_words.push((spans.len(), bits, freeindex, alloc_bytes));
             spans.push(Span {
                 mspan: sp,
                 base,
@@ -544,7 +543,7 @@ impl Heap {
         if overlapping > 0 {
             warnings.push(format!("{overlapping} spans overlap other spans; skipped"));
             let keep: std::collections::HashSet<usize> = kept.iter().copied().collect();
-            alloc_words.retain(|(i, _, _)| keep.contains(i));
+            alloc_words.retain(|(i, _, _, _)| keep.contains(i));
         }
         let order = kept;
         let mut rank = vec![usize::MAX; spans.len()];
@@ -562,7 +561,8 @@ impl Heap {
         }
         let slot_count = next as u32;
         let mut allocated = BitSet::new(slot_count as usize);
-        for (i, bits, freeindex) in alloc_words {
+        let runtime_alloc_bytes = o_alloc_count.map(|_| alloc_words.iter().map(|w| w.3).fold(0u64, u64::saturating_add));
+        for (i, bits, freeindex, _) in alloc_words {
             let s = &sorted[rank[i]];
             for k in 0..s.nelems {
                 let set = k < freeindex || bits.get((k / 8) as usize).is_some_and(|b| b & (1 << (k % 8)) != 0);
@@ -571,7 +571,6 @@ impl Heap {
                 }
             }
         }
-        let runtime_alloc_bytes = o_alloc_count.map(|_| order.iter().map(|&i| alloc_bytes[i]).fold(0u64, u64::saturating_add));
         let mut heap = Heap::assemble(params, sorted, allocated, slot_count, other_span_bytes, warnings, ExplicitPtrs::default());
         heap.runtime_alloc_bytes = runtime_alloc_bytes;
         Ok(heap)
